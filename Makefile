@@ -1,0 +1,103 @@
+# pfs - a streaming file pipeline as small Unix filters.
+# `make` builds everything; see README.md for the other targets.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+DESTDIR ?=
+
+CC      ?= cc
+AR      ?= ar
+PKG_CONFIG ?= pkg-config
+CFLAGS  ?= -O2 -g -fno-omit-frame-pointer
+WARNFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla -Wcast-qual \
+	-Wundef -fno-common
+# CI sets WERROR=1
+ifeq ($(WERROR),1)
+WARNFLAGS += -Werror
+endif
+
+# make SANITIZE=address,undefined check: a separate build tree
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+BUILD   ?= build/san-$(subst $(comma),-,$(SANITIZE))
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+else
+BUILD   ?= build/release
+SANFLAGS =
+endif
+comma := ,
+
+PKGS     = libzstd liblz4 libbrotlienc libbrotlidec libgcrypt libxxhash
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+ALL_CPPFLAGS = -D_FILE_OFFSET_BITS=64 -D_POSIX_C_SOURCE=200809L \
+	-D_DEFAULT_SOURCE -Icommon $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS   = $(WARNFLAGS) $(CFLAGS) $(SANFLAGS) -pthread -MMD -MP
+ALL_LDFLAGS  = $(LDFLAGS) $(SANFLAGS) -pthread
+LIBS         = $(PKG_LIBS) -lm
+
+TOOLS   = $(basename $(notdir $(wildcard tools/*.c)))
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+TOOL_OBJ   = $(TOOLS:%=$(BUILD)/tools/%.o)
+BINS    = $(TOOLS:%=$(BUILD)/bin/%)
+LIB     = $(BUILD)/libcommon.a
+GEN     = $(BUILD)/bin/gen
+
+.PHONY: all check demo deps install uninstall clean bench profile massif \
+	heaptrack dhat fuzz
+all: $(BINS) $(GEN) testdata/gen
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(PKG_CONFIG) --exists $(PKGS) || { \
+	  echo "missing build libraries; run 'make deps' or:"; \
+	  sh tests/deps.sh --print build; exit 1; }
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(COMMON_OBJ)
+
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(GEN): $(BUILD)/testdata/gen.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+# testdata/gen is the documented entry point of the generator
+testdata/gen: $(GEN)
+	ln -sf ../$(GEN) $@
+
+# Debian packages: installs what is missing (root or sudo), otherwise
+# prints the exact apt-get command and fails.
+deps:
+	@sh tests/deps.sh build test
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	PFS_BIN=$(CURDIR)/$(BUILD)/bin bats tests/
+
+DEMO_SIZE ?= 64M
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@PFS_BIN=$(CURDIR)/$(BUILD)/bin DEMO_SIZE=$(DEMO_SIZE) sh tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+
+clean:
+	rm -rf build testdata/gen
+
+-include $(COMMON_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(BUILD)/testdata/gen.d

@@ -1,0 +1,359 @@
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "io.h"
+
+enum { S_FREE = 0, S_FILLED, S_BUSY, S_DONE };
+
+#define MAX_THREADS 256u
+
+struct engine {
+	const struct pfs_engine_cfg *cfg;
+	const struct pfs_stage_ops *ops;
+	void *ctx;
+	struct pfs_slot *slots;
+	unsigned ns;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_space;     /* reader waits for a free slot */
+	pthread_cond_t cv_work;      /* workers wait for a filled slot */
+	pthread_cond_t cv_done;      /* writer waits for the next slot */
+	uint64_t nread, nwork, nwritten;
+	int reader_done;
+	int abort;
+	int wfailed;                 /* writer side error in werr */
+	struct pfs_err werr;
+	struct pfs_reader r;
+	struct pfs_writer w;
+	uint64_t frames;
+};
+
+struct worker {
+	struct engine *en;
+	pthread_t tid;
+	void *tstate;
+	int started;
+};
+
+unsigned
+pfs_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1u : n > (long)MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+static int
+wants(const struct engine *en, uint8_t type)
+{
+	return en->ops->transform && type < 32 && (en->ops->types & (1u << type));
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct engine *en = wk->en;
+	struct pfs_slot *s;
+	uint64_t idx;
+
+	pthread_mutex_lock(&en->mu);
+	for (;;) {
+		while (en->nwork >= en->nread && !en->reader_done && !en->abort)
+			pthread_cond_wait(&en->cv_work, &en->mu);
+		if (en->abort || en->nwork >= en->nread)
+			break;
+		idx = en->nwork++;
+		s = &en->slots[idx % en->ns];
+		if (s->state != S_FILLED || s->ticket != idx)
+			continue;    /* a pass-through frame, maybe written already */
+		s->state = S_BUSY;
+		pthread_mutex_unlock(&en->mu);
+		if (en->ops->transform(en->ctx, wk->tstate, s, &s->err) < 0)
+			s->failed = 1;
+		pthread_mutex_lock(&en->mu);
+		s->state = S_DONE;
+		pthread_cond_signal(&en->cv_done);
+	}
+	pthread_mutex_unlock(&en->mu);
+	return NULL;
+}
+
+static int
+write_slot(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	if (en->cfg->raw_out) {
+		if (s->emit && s->ohdr.type == PFS_DATA &&
+		    pfs_writer_raw(&en->w, s->opay, s->ohdr.len, e) < 0)
+			return -1;
+		return 0;
+	}
+	if (s->emit && pfs_writer_frame(&en->w, &s->ohdr, s->opay,
+	                                s->ohdr.len, e) < 0)
+		return -1;
+	if (s->xemit && pfs_writer_frame(&en->w, &s->xhdr, s->xpay,
+	                                 s->xhdr.len, e) < 0)
+		return -1;
+	return 0;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct engine *en = arg;
+	struct pfs_slot *s;
+	struct pfs_err e;
+
+	pthread_mutex_lock(&en->mu);
+	for (;;) {
+		for (;;) {
+			if (en->abort)
+				goto out;
+			if (en->nwritten < en->nread &&
+			    en->slots[en->nwritten % en->ns].state == S_DONE)
+				break;
+			if (en->reader_done && en->nwritten == en->nread)
+				goto out;
+			pthread_cond_wait(&en->cv_done, &en->mu);
+		}
+		s = &en->slots[en->nwritten % en->ns];
+		pthread_mutex_unlock(&en->mu);
+		if (s->failed) {
+			e = s->err;
+			goto fail;
+		}
+		if (pfs_interrupted) {
+			pfs_seterr(&e, "interrupted");
+			goto fail;
+		}
+		if (en->ops->ordered && en->ops->ordered(en->ctx, s, &e) < 0)
+			goto fail;
+		if (write_slot(en, s, &e) < 0)
+			goto fail;
+		pthread_mutex_lock(&en->mu);
+		en->frames++;
+		s->state = S_FREE;
+		en->nwritten++;
+		pthread_cond_signal(&en->cv_space);
+	}
+fail:
+	pthread_mutex_lock(&en->mu);
+	en->wfailed = 1;
+	en->werr = e;
+	en->abort = 1;
+	pthread_cond_broadcast(&en->cv_space);
+	pthread_cond_broadcast(&en->cv_work);
+out:
+	pthread_mutex_unlock(&en->mu);
+	return NULL;
+}
+
+/* The reader loop, on the calling thread.  Returns 0 at a validated end of
+ * stream, -1 with e set on a read/validation error, 1 when stopped because
+ * the writer side aborted. */
+static int
+read_loop(struct engine *en, struct pfs_err *e)
+{
+	struct pfs_slot *s;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&en->mu);
+		while (en->nread - en->nwritten >= en->ns && !en->abort)
+			pthread_cond_wait(&en->cv_space, &en->mu);
+		if (en->abort) {
+			pthread_mutex_unlock(&en->mu);
+			return 1;
+		}
+		s = &en->slots[en->nread % en->ns];
+		pthread_mutex_unlock(&en->mu);
+		if (pfs_interrupted)
+			return pfs_seterr(e, "interrupted");
+		rc = pfs_reader_next(&en->r, &s->hdr, &s->in, e);
+		if (rc <= 0)
+			return rc;
+		s->ohdr = s->hdr;
+		s->opay = s->in.p;
+		s->emit = 1;
+		s->xemit = 0;
+		s->auxlen = 0;
+		s->failed = 0;
+		pthread_mutex_lock(&en->mu);
+		s->state = wants(en, s->hdr.type) ? S_FILLED : S_DONE;
+		s->ticket = en->nread;
+		en->nread++;
+		if (s->state == S_FILLED)
+			pthread_cond_signal(&en->cv_work);
+		else
+			pthread_cond_signal(&en->cv_done);
+		pthread_mutex_unlock(&en->mu);
+	}
+}
+
+static int
+start_output(struct engine *en, struct pfs_head *head, struct pfs_err *e)
+{
+	struct pfs_buf hb = PFS_BUF_INIT;
+	struct pfs_hdr h;
+	int rc = 0;
+
+	if (en->cfg->raw_out)
+		return 0;
+	if (pfs_head_encode(head, &hb, e) < 0)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.type = PFS_HEAD;
+	h.len = (uint32_t)hb.len;
+	if (pfs_writer_sig(&en->w, e) < 0 ||
+	    pfs_writer_frame(&en->w, &h, hb.p, hb.len, e) < 0)
+		rc = -1;
+	pfs_buf_free(&hb);
+	return rc;
+}
+
+int
+pfs_engine_run(const struct pfs_engine_cfg *cfg,
+               const struct pfs_stage_ops *ops, void *ctx,
+               struct pfs_head *out_head, struct pfs_stats *st,
+               struct pfs_err *e)
+{
+	struct engine en;
+	struct worker *wk = NULL;
+	struct pfs_head head;
+	pthread_t wtid;
+	sigset_t all, old;
+	unsigned i, nt;
+	int wstarted = 0, rc = -1, rrc;
+	struct pfs_err rerr;
+
+	memset(&en, 0, sizeof(en));
+	en.cfg = cfg;
+	en.ops = ops;
+	en.ctx = ctx;
+	nt = ops->types && ops->transform ? cfg->nthreads : 0;
+	if (ops->types && ops->transform && nt == 0)
+		nt = 1;
+	if (nt > MAX_THREADS)
+		nt = MAX_THREADS;
+	en.ns = 2 * nt + 2;
+	pthread_mutex_init(&en.mu, NULL);
+	pthread_cond_init(&en.cv_space, NULL);
+	pthread_cond_init(&en.cv_work, NULL);
+	pthread_cond_init(&en.cv_done, NULL);
+	pfs_reader_init(&en.r, cfg->in_fd, cfg->in_name);
+	if (pfs_writer_init(&en.w, cfg->out_fd, cfg->out_name) < 0) {
+		pfs_seterr(e, "out of memory");
+		goto out_nothreads;
+	}
+	pfs_pipe_grow(cfg->in_fd);
+	pfs_pipe_grow(cfg->out_fd);
+
+	if (pfs_reader_start(&en.r, &head, e) < 0)
+		goto out_nothreads;
+	if (ops->head && ops->head(ctx, &head, e) < 0)
+		goto out_nothreads;
+	if (out_head)
+		*out_head = head;
+	if (start_output(&en, &head, e) < 0)
+		goto out_nothreads;
+
+	en.slots = calloc(en.ns, sizeof(*en.slots));
+	wk = calloc(nt ? nt : 1, sizeof(*wk));
+	if (!en.slots || !wk) {
+		pfs_seterr(e, "out of memory");
+		goto out_nothreads;
+	}
+	for (i = 0; i < nt; i++) {
+		wk[i].en = &en;
+		if (ops->thread_new) {
+			wk[i].tstate = ops->thread_new(ctx, e);
+			if (!wk[i].tstate)
+				goto out_nothreads;
+		}
+	}
+
+	/* only the reader (this thread) takes SIGINT/SIGTERM/SIGHUP */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < nt; i++)
+		if (pthread_create(&wk[i].tid, NULL, worker_main, &wk[i]) == 0)
+			wk[i].started = 1;
+	if (pthread_create(&wtid, NULL, writer_main, &en) == 0)
+		wstarted = 1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (i = 0; i < nt; i++)
+		if (!wk[i].started)
+			break;
+	if (!wstarted || i < nt) {
+		pfs_seterr(e, "cannot start threads: %s", strerror(errno));
+		pthread_mutex_lock(&en.mu);
+		en.abort = 1;
+		pthread_cond_broadcast(&en.cv_work);
+		pthread_cond_broadcast(&en.cv_done);
+		pthread_mutex_unlock(&en.mu);
+		rrc = -2;
+	} else {
+		rrc = read_loop(&en, &rerr);
+	}
+
+	pthread_mutex_lock(&en.mu);
+	en.reader_done = 1;
+	pthread_cond_broadcast(&en.cv_work);
+	pthread_cond_broadcast(&en.cv_done);
+	pthread_mutex_unlock(&en.mu);
+	if (wstarted)
+		pthread_join(wtid, NULL);
+	pthread_mutex_lock(&en.mu);
+	en.abort = 1;
+	pthread_cond_broadcast(&en.cv_work);
+	pthread_mutex_unlock(&en.mu);
+	for (i = 0; i < nt; i++)
+		if (wk[i].started)
+			pthread_join(wk[i].tid, NULL);
+
+	if (rrc == -2)
+		goto out_threads;
+	if (en.wfailed) {
+		*e = en.werr;
+		goto out_threads;
+	}
+	if (rrc < 0) {
+		*e = rerr;
+		goto out_threads;
+	}
+	if (pfs_writer_flush(&en.w, e) < 0)
+		goto out_threads;
+	rc = 0;
+
+out_threads:
+out_nothreads:
+	if (wk)
+		for (i = 0; i < nt; i++)
+			if (wk[i].tstate && ops->thread_free)
+				ops->thread_free(ctx, wk[i].tstate);
+	if (st) {
+		st->frames = en.frames + (en.r.ordinal ? 1 : 0);
+		st->bytes_in = en.r.bytes_in;
+		st->bytes_out = en.w.bytes_out;
+		st->blocked_in_ns = en.r.blocked_ns;
+		st->blocked_out_ns = en.w.blocked_ns;
+	}
+	if (en.slots)
+		for (i = 0; i < en.ns; i++) {
+			pfs_buf_free(&en.slots[i].in);
+			pfs_buf_free(&en.slots[i].out);
+		}
+	free(en.slots);
+	free(wk);
+	pfs_reader_free(&en.r);
+	pfs_writer_free(&en.w);
+	pthread_cond_destroy(&en.cv_done);
+	pthread_cond_destroy(&en.cv_work);
+	pthread_cond_destroy(&en.cv_space);
+	pthread_mutex_destroy(&en.mu);
+	return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * engine.h - the stage engine: the one loop behind pcompress, pencrypt,
+ * phash and pjoin.
+ *
+ * A tool fills a struct pfs_stage_ops (a table of callbacks, like sbase's
+ * crypt_ops) and calls pfs_engine_run().  The engine:
+ *  - reads and validates the input stream (frame.h) on the calling thread;
+ *  - calls ops->head once with the parsed HEAD, which the tool edits (push
+ *    or pop its stage record), then writes the signature and the new HEAD;
+ *  - hands each frame whose type is in ops->types to ops->transform on one
+ *    of nthreads worker threads;
+ *  - calls ops->ordered for every frame, strictly in stream order, on the
+ *    writer thread, then writes the frame (and an optional extra frame);
+ *  - owns the memory: at most nslots = 2*nthreads+2 frames are in flight,
+ *    each slot's buffers are reused for the next frame, so memory is
+ *    O(threads x chunk size) and steady state allocates nothing.
+ *
+ * Errors are reported in stream order: a failure in chunk 7 is reported as
+ * chunk 7's even if a worker found an error in chunk 9 first.  A closed
+ * downstream pipe kills the process with SIGPIPE, the way cat does.
+ *
+ * Threads: ops->transform runs concurrently on different slots with the
+ * worker's own thread state (from ops->thread_new); ops->ordered and
+ * ops->end run one at a time, in order.  ctx is shared and read-only for
+ * transform.
+ */
+#ifndef PFS_ENGINE_H
+#define PFS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "frame.h"
+#include "head.h"
+#include "stats.h"
+
+/* One frame in flight.  The engine fills hdr and in; the callbacks set the
+ * output: by default the frame is written unchanged (ohdr = hdr, opay =
+ * in.p).  A callback that replaces the payload writes it into out and
+ * points opay at out.p with ohdr.len set. */
+struct pfs_slot {
+	struct pfs_hdr hdr;        /* input header */
+	struct pfs_buf in;         /* input payload (hdr.len bytes) */
+	struct pfs_hdr ohdr;       /* output header */
+	const uint8_t *opay;       /* output payload (ohdr.len bytes) */
+	struct pfs_buf out;        /* storage for a replaced payload */
+	int emit;                  /* 0: drop this frame */
+	int xemit;                 /* 1: also write the extra frame after it */
+	struct pfs_hdr xhdr;
+	uint8_t xpay[PFS_DIGEST_MAX];
+	uint8_t aux[1024];         /* worker -> ordered hook scratch */
+	size_t auxlen;
+	/* engine-private */
+	int state;
+	uint64_t ticket;
+	int failed;
+	struct pfs_err err;
+};
+
+struct pfs_stage_ops {
+	/* 1u << type for every frame type transform wants (0: none). */
+	unsigned types;
+	/* Edit the HEAD.  Called once, before any thread starts. */
+	int (*head)(void *ctx, struct pfs_head *h, struct pfs_err *e);
+	/* Per worker thread state, or NULL. */
+	void *(*thread_new)(void *ctx, struct pfs_err *e);
+	void (*thread_free)(void *ctx, void *t);
+	/* Worker: transform one frame.  Must not touch other slots. */
+	int (*transform)(void *ctx, void *t, struct pfs_slot *s,
+	                 struct pfs_err *e);
+	/* Writer: every frame, in order, after transform. */
+	int (*ordered)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
+};
+
+struct pfs_engine_cfg {
+	int in_fd;
+	const char *in_name;      /* "stdin" or the file name */
+	int out_fd;
+	const char *out_name;     /* "stdout" or the file name */
+	unsigned nthreads;        /* worker threads, >= 1 */
+	int raw_out;              /* 1: write only DATA payloads (pjoin) */
+};
+
+/* pfs_engine_run - run the whole stream.  Returns 0 when END was read,
+ * validated and everything was written and flushed; -1 with e set (the
+ * message already names the input or output) otherwise.  st is filled in
+ * either case.  out_head, if not NULL, receives the HEAD as edited. */
+int pfs_engine_run(const struct pfs_engine_cfg *cfg,
+                   const struct pfs_stage_ops *ops, void *ctx,
+                   struct pfs_head *out_head, struct pfs_stats *st,
+                   struct pfs_err *e);
+
+/* pfs_default_threads - number of online CPUs (at least 1). */
+unsigned pfs_default_threads(void);
+
+#endif

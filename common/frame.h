@@ -1,0 +1,166 @@
+/*
+ * frame.h - the frame stream: signature, frame headers, validated reading
+ * and writing.  This is the one contract between all programs; the byte
+ * layout is specified in docs/format.md and must change only together with
+ * PFS_VERSION.
+ *
+ * Invariants:
+ *  - A stream is PFS_SIG_LEN signature bytes followed by frames.  Each frame
+ *    is a PFS_HDR_LEN header followed by hdr.len payload bytes.
+ *  - Wire integers are little-endian and encoded byte by byte; no struct is
+ *    ever written as-is.
+ *  - A header whose checksum does not match is never interpreted: no length
+ *    from a damaged header is used to allocate or to skip.
+ *  - struct pfs_reader validates order (one HEAD first, DATA seq 0,1,2...,
+ *    DIGEST after a DATA of the same seq, one END last with matching totals,
+ *    nothing after END) and payload bounds (declared by HEAD).
+ *
+ * Errors: functions return 0 on success and -1 on failure after filling the
+ * caller's struct pfs_err with a one-line, lowercase message that names the
+ * frame when there is one.  They never print and never exit.
+ */
+#ifndef PFS_FRAME_H
+#define PFS_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define PFS_VERSION     1u
+#define PFS_SIG_LEN     8u
+#define PFS_HDR_LEN     32u
+
+/* Frame types.  0x80-0xff is the skippable range: every stage passes such
+ * frames through untouched. */
+enum pfs_type {
+	PFS_HEAD   = 0x01,
+	PFS_DATA   = 0x02,
+	PFS_DIGEST = 0x03,
+	PFS_END    = 0x04,
+	PFS_SKIPPABLE_MIN = 0x80
+};
+
+/* Limits (see docs/format.md, "Limits"). */
+#define PFS_CHUNK_MIN        1024u                 /* 1 KiB */
+#define PFS_CHUNK_MAX        (256u << 20)          /* 256 MiB */
+#define PFS_PAYLOAD_MAX      (PFS_CHUNK_MAX + (PFS_CHUNK_MAX >> 4) + 65536u)
+#define PFS_HEAD_MAX         65536u
+#define PFS_DIGEST_MAX       1024u
+#define PFS_END_MAX          4096u
+#define PFS_SKIP_MAX         65536u
+
+/* A decoded frame header. */
+struct pfs_hdr {
+	uint8_t  type;
+	uint8_t  flags;       /* reserved, 0 in version 1 */
+	uint32_t len;         /* payload length */
+	uint64_t seq;         /* DATA/DIGEST: chunk index; END: chunk count */
+	uint64_t raw;         /* DATA: raw chunk length; END: total raw bytes */
+};
+
+/* pfs_sig_write - the 8 signature bytes of the current version. */
+void pfs_sig_write(uint8_t out[PFS_SIG_LEN]);
+
+/* pfs_sig_check - 0 if sig is a version-PFS_VERSION signature, else -1 with
+ * "not a frame stream (missing signature)" or "unsupported format version N". */
+int pfs_sig_check(const uint8_t sig[PFS_SIG_LEN], struct pfs_err *e);
+
+/* pfs_hdr_encode - serialise h (with its checksum) into out. */
+void pfs_hdr_encode(const struct pfs_hdr *h, uint8_t out[PFS_HDR_LEN]);
+
+/* pfs_hdr_decode - parse and checksum-verify a header.  Returns -1 with
+ * "frame N: header checksum mismatch" (N = ordinal of the frame in the
+ * stream, counted by the caller) or "reserved bits set". */
+int pfs_hdr_decode(const uint8_t in[PFS_HDR_LEN], struct pfs_hdr *h,
+                   uint64_t ordinal, struct pfs_err *e);
+
+/* pfs_type_name - "HEAD", "DATA", ..., "skippable", or "unknown". */
+const char *pfs_type_name(uint8_t type);
+
+/*
+ * The reader.  Owns an input buffer; payloads are read into caller-owned
+ * struct pfs_buf so that the stage engine can read straight into its reused
+ * slot buffers.
+ *
+ * Usage:
+ *   pfs_reader_init(&r, fd, "stdin");
+ *   pfs_reader_start(&r, &e)          -- signature + HEAD
+ *   while ((rc = pfs_reader_next(&r, &hdr, &payload, &e)) == 1) ...;
+ *   rc == 0: END was read and validated; rc == -1: error in e.
+ *   pfs_reader_free(&r);
+ */
+struct pfs_head;
+
+struct pfs_reader {
+	int fd;
+	const char *name;          /* for messages; not owned */
+	uint8_t *ibuf;             /* read-ahead buffer */
+	size_t ipos, ilen, icap;
+	uint64_t ordinal;          /* frames read so far */
+	uint64_t next_seq;         /* next DATA seq expected */
+	uint64_t raw_total;        /* sum of DATA raw lengths */
+	int last_data;             /* 1 if the previous frame was DATA */
+	uint64_t last_data_seq;
+	int done;                  /* END read */
+	uint32_t data_cap;         /* max DATA payload, from HEAD */
+	uint32_t chunk_size;       /* max DATA raw length, from HEAD */
+	int raw_equal;             /* stack holds only HASH records */
+	unsigned nstages;          /* HEAD's stage stack, for DIGEST checks */
+	uint8_t kinds[16];
+	uint64_t bytes_in;         /* bytes consumed, signature included */
+	uint64_t blocked_ns;       /* time spent in read(2) */
+	struct pfs_buf head_payload; /* raw HEAD payload as read */
+};
+
+void pfs_reader_init(struct pfs_reader *r, int fd, const char *name);
+void pfs_reader_free(struct pfs_reader *r);
+
+/* pfs_reader_start - read and check the signature and the HEAD frame, parse
+ * it into *head (which the caller then owns; see head.h).  Sets the payload
+ * caps for the rest of the stream. */
+int pfs_reader_start(struct pfs_reader *r, struct pfs_head *head,
+                     struct pfs_err *e);
+
+/* pfs_reader_next - read the next frame after HEAD.  The payload goes into
+ * *payload (grown as needed, never beyond the caps).  Returns 1 for a frame,
+ * 0 after END was read (END itself is returned once with 1 first: callers see
+ * END as a frame and get 0 on the call after it, when the reader has also
+ * checked that nothing follows END), -1 on error. */
+int pfs_reader_next(struct pfs_reader *r, struct pfs_hdr *h,
+                    struct pfs_buf *payload, struct pfs_err *e);
+
+/* pfs_reader_set_cap - change the DATA payload cap (used by a stage that has
+ * just popped or pushed a record and reads on). */
+void pfs_reader_set_cap(struct pfs_reader *r, uint32_t cap);
+
+/*
+ * The writer: a buffered frame writer for sequential tools.  Small frames
+ * are coalesced; large payloads go out with writev(2) together with the
+ * pending bytes, never copied.
+ */
+struct pfs_writer {
+	int fd;
+	const char *name;
+	uint8_t *obuf;
+	size_t olen, ocap;
+	uint64_t bytes_out;
+	uint64_t blocked_ns;      /* time spent in write(2) */
+};
+
+int  pfs_writer_init(struct pfs_writer *w, int fd, const char *name);
+void pfs_writer_free(struct pfs_writer *w);
+/* pfs_writer_sig - queue the signature. */
+int pfs_writer_sig(struct pfs_writer *w, struct pfs_err *e);
+/* pfs_writer_frame - queue a frame; h->len must equal len. */
+int pfs_writer_frame(struct pfs_writer *w, const struct pfs_hdr *h,
+                     const void *payload, size_t len, struct pfs_err *e);
+/* pfs_writer_raw - queue raw bytes (pjoin's output). */
+int pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
+                   struct pfs_err *e);
+/* pfs_writer_flush - write out everything queued. */
+int pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e);
+
+#endif

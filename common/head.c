@@ -1,0 +1,229 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "frame.h"
+#include "head.h"
+#include "stages.h"
+#include "wire.h"
+
+#define FIXED_LEN 34u   /* bytes before the name */
+
+void
+pfs_head_init(struct pfs_head *h, uint32_t cs)
+{
+	memset(h, 0, sizeof(*h));
+	h->chunk_size = cs;
+}
+
+int
+pfs_head_set_name(struct pfs_head *h, const char *path)
+{
+	const char *s = strrchr(path, '/');
+	size_t n;
+
+	s = s ? s + 1 : path;
+	n = strlen(s);
+	if (n == 0 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return -1;
+	if (n > PFS_NAME_MAX)
+		n = PFS_NAME_MAX;
+	memcpy(h->name, s, n);
+	h->name[n] = '\0';
+	h->namelen = (uint16_t)n;
+	return 0;
+}
+
+int
+pfs_head_encode(const struct pfs_head *h, struct pfs_buf *b,
+                struct pfs_err *e)
+{
+	size_t n = FIXED_LEN + h->namelen + 1, i;
+	uint8_t *p;
+
+	for (i = 0; i < h->nstages; i++)
+		n += 8 + h->stages[i].len;
+	if (n > PFS_HEAD_MAX)
+		return pfs_seterr(e, "HEAD too large (%zu bytes)", n);
+	if (pfs_buf_reserve(b, n) < 0)
+		return pfs_seterr(e, "out of memory");
+	p = b->p;
+	pfs_put32(p, h->chunk_size);
+	pfs_put32(p + 4, h->flags);
+	pfs_put64(p + 8, h->size);
+	pfs_put32(p + 16, h->mode);
+	pfs_put32(p + 20, h->mtime_nsec);
+	pfs_put64(p + 24, (uint64_t)h->mtime_sec);
+	pfs_put16(p + 32, h->namelen);
+	memcpy(p + FIXED_LEN, h->name, h->namelen);
+	p += FIXED_LEN + h->namelen;
+	*p++ = (uint8_t)h->nstages;
+	for (i = 0; i < h->nstages; i++) {
+		const struct pfs_stage *s = &h->stages[i];
+		p[0] = s->kind;
+		p[1] = 0;
+		pfs_put16(p + 2, s->len);
+		pfs_put32(p + 4, s->cap);
+		memcpy(p + 8, s->params, s->len);
+		p += 8 + s->len;
+	}
+	b->len = n;
+	return 0;
+}
+
+int
+pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
+                struct pfs_err *e)
+{
+	const uint8_t *end = p + len;
+	unsigned i;
+
+	memset(h, 0, sizeof(*h));
+	if (len < FIXED_LEN + 1)
+		return pfs_seterr(e, "too short (%zu bytes)", len);
+	h->chunk_size = pfs_get32(p);
+	h->flags = pfs_get32(p + 4);
+	h->size = pfs_get64(p + 8);
+	h->mode = pfs_get32(p + 16);
+	h->mtime_nsec = pfs_get32(p + 20);
+	h->mtime_sec = (int64_t)pfs_get64(p + 24);
+	h->namelen = pfs_get16(p + 32);
+	if (h->chunk_size < PFS_CHUNK_MIN || h->chunk_size > PFS_CHUNK_MAX)
+		return pfs_seterr(e, "chunk size %u outside %u..%u",
+		                  h->chunk_size, PFS_CHUNK_MIN, PFS_CHUNK_MAX);
+	if (h->flags & ~PFS_HF_ALL)
+		return pfs_seterr(e, "unknown flags 0x%x", h->flags);
+	if (!(h->flags & PFS_HF_SIZE) && h->size)
+		return pfs_seterr(e, "size set without its flag");
+	if (h->mode & ~07777u)
+		return pfs_seterr(e, "invalid mode 0%o", h->mode);
+	if (!(h->flags & PFS_HF_META) && (h->mode || h->mtime_sec ||
+	    h->mtime_nsec))
+		return pfs_seterr(e, "mode/mtime set without their flag");
+	if (h->mtime_nsec >= 1000000000u)
+		return pfs_seterr(e, "invalid mtime nanoseconds");
+	if (h->namelen > PFS_NAME_MAX || FIXED_LEN + h->namelen + 1u > len)
+		return pfs_seterr(e, "invalid name length %u", h->namelen);
+	memcpy(h->name, p + FIXED_LEN, h->namelen);
+	h->name[h->namelen] = '\0';
+	if (memchr(h->name, '/', h->namelen) ||
+	    strlen(h->name) != h->namelen ||
+	    strcmp(h->name, ".") == 0 || strcmp(h->name, "..") == 0)
+		return pfs_seterr(e, "invalid source name");
+	p += FIXED_LEN + h->namelen;
+	h->nstages = *p++;
+	if (h->nstages > PFS_STAGES_MAX)
+		return pfs_seterr(e, "%u stage records (at most %u)",
+		                  h->nstages, PFS_STAGES_MAX);
+	for (i = 0; i < h->nstages; i++) {
+		struct pfs_stage *s = &h->stages[i];
+		if (end - p < 8)
+			return pfs_seterr(e, "stage record %u cut short", i);
+		s->kind = p[0];
+		s->len = pfs_get16(p + 2);
+		s->cap = pfs_get32(p + 4);
+		if (s->kind < PFS_STAGE_COMPRESS || s->kind > PFS_STAGE_HASH ||
+		    p[1] != 0)
+			return pfs_seterr(e, "stage record %u: unknown kind %u",
+			                  i, s->kind);
+		if (s->len == 0 || s->len > PFS_STAGE_PARAMS_MAX ||
+		    (size_t)(end - p - 8) < s->len)
+			return pfs_seterr(e, "stage record %u: invalid length "
+			                  "%u", i, s->len);
+		if (s->cap == 0 || s->cap > PFS_PAYLOAD_MAX)
+			return pfs_seterr(e, "stage record %u: invalid payload "
+			                  "cap %u", i, s->cap);
+		memcpy(s->params, p + 8, s->len);
+		p += 8 + s->len;
+	}
+	if (p != end)
+		return pfs_seterr(e, "%zu trailing bytes", (size_t)(end - p));
+	return 0;
+}
+
+uint32_t
+pfs_head_cap(const struct pfs_head *h)
+{
+	return h->nstages ? h->stages[h->nstages - 1].cap : h->chunk_size;
+}
+
+const struct pfs_stage *
+pfs_head_top(const struct pfs_head *h)
+{
+	return h->nstages ? &h->stages[h->nstages - 1] : NULL;
+}
+
+int
+pfs_head_push(struct pfs_head *h, uint8_t kind, const void *params,
+              size_t len, uint32_t cap, struct pfs_err *e)
+{
+	struct pfs_stage *s;
+
+	if (h->nstages >= PFS_STAGES_MAX)
+		return pfs_seterr(e, "the stream already has %u stage records "
+		                  "(the limit)", PFS_STAGES_MAX);
+	if (len == 0 || len > PFS_STAGE_PARAMS_MAX)
+		return pfs_seterr(e, "stage record of %zu bytes", len);
+	if (cap > PFS_PAYLOAD_MAX)
+		return pfs_seterr(e, "payloads would grow past the format's "
+		                  "limit of %u bytes", PFS_PAYLOAD_MAX);
+	s = &h->stages[h->nstages++];
+	s->kind = kind;
+	s->len = (uint16_t)len;
+	s->cap = cap;
+	memcpy(s->params, params, len);
+	return 0;
+}
+
+void
+pfs_head_pop(struct pfs_head *h)
+{
+	if (h->nstages)
+		h->nstages--;
+}
+
+int
+pfs_head_only_hashes(const struct pfs_head *h)
+{
+	unsigned i;
+
+	for (i = 0; i < h->nstages; i++)
+		if (h->stages[i].kind != PFS_STAGE_HASH)
+			return 0;
+	return 1;
+}
+
+void
+pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n)
+{
+	const char *name = NULL;
+
+	switch (s->kind) {
+	case PFS_STAGE_COMPRESS:
+		name = pfs_calgo_name(s->params[0]);
+		if (name && s->len >= 2) {
+			snprintf(out, n, "%s -%d", name, (int)(int8_t)s->params[1]);
+			return;
+		}
+		break;
+	case PFS_STAGE_ENCRYPT:
+		name = pfs_cipher_name(s->params[0]);
+		break;
+	case PFS_STAGE_HASH:
+		name = pfs_hash_name(s->params[0]);
+		break;
+	}
+	snprintf(out, n, "%s", name ? name : "unknown algorithm");
+}
+
+void
+pfs_stage_still(const struct pfs_stage *s, char *out, size_t n)
+{
+	static const char *const what[] = { "", "compressed", "encrypted", "hashed" };
+	static const char *const undo[] = { "", "pcompress -d", "pencrypt -d", "phash --check" };
+	char d[64];
+	unsigned k = s->kind <= PFS_STAGE_HASH ? s->kind : 0;
+
+	pfs_stage_describe(s, d, sizeof(d));
+	snprintf(out, n, "stream is still %s (%s): run '%s' first", what[k], d,
+	         undo[k]);
+}

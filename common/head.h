@@ -1,0 +1,105 @@
+/*
+ * head.h - the HEAD frame: source metadata and the stage stack.
+ *
+ * Invariants:
+ *  - struct pfs_head is a plain value: no pointers, copy it freely.
+ *  - Encoding is canonical: pfs_head_decode() accepts exactly the bytes that
+ *    pfs_head_encode() produces for the decoded value (reserved bits zero, no
+ *    trailing bytes), so that "T -d" after "T" restores HEAD byte for byte.
+ *  - The stage stack grows at the end.  A transform pushes its record; its
+ *    inverse checks the top record and pops it.  Every record carries the
+ *    DATA payload cap in force while it is on top, so a reader always knows
+ *    the largest payload it may be asked to accept.
+ *  - Every record's params start with one byte, the algorithm id from
+ *    stages.h, so that messages can name it without knowing the tool.
+ */
+#ifndef PFS_HEAD_H
+#define PFS_HEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define PFS_NAME_MAX          255u
+#define PFS_STAGES_MAX        16u
+#define PFS_STAGE_PARAMS_MAX  1024u
+
+/* head flags */
+#define PFS_HF_SIZE   0x1u   /* size is known */
+#define PFS_HF_META   0x2u   /* mode and mtime are known */
+#define PFS_HF_ALL    0x3u
+
+enum pfs_stage_kind {
+	PFS_STAGE_COMPRESS = 1,
+	PFS_STAGE_ENCRYPT  = 2,
+	PFS_STAGE_HASH     = 3
+};
+
+struct pfs_stage {
+	uint8_t  kind;
+	uint32_t cap;        /* DATA payload cap while this record is on top */
+	uint16_t len;        /* params length, 1..PFS_STAGE_PARAMS_MAX */
+	uint8_t  params[PFS_STAGE_PARAMS_MAX];
+};
+
+struct pfs_head {
+	uint32_t chunk_size;         /* max raw chunk length */
+	uint32_t flags;              /* PFS_HF_* */
+	uint64_t size;               /* source size, if PFS_HF_SIZE */
+	uint32_t mode;               /* st_mode permission bits, if PFS_HF_META */
+	int64_t  mtime_sec;          /* if PFS_HF_META */
+	uint32_t mtime_nsec;
+	uint16_t namelen;            /* 0: no name */
+	char     name[PFS_NAME_MAX + 1];   /* NUL-terminated, no '/' */
+	unsigned nstages;
+	struct pfs_stage stages[PFS_STAGES_MAX];
+};
+
+/* pfs_head_init - an empty head for chunk size cs (no name, no stages). */
+void pfs_head_init(struct pfs_head *h, uint32_t cs);
+
+/* pfs_head_set_name - store the last path component of path (the part after
+ * the last '/'), truncated at PFS_NAME_MAX bytes.  Returns 0 or -1 when the
+ * name is empty or "." or "..". */
+int pfs_head_set_name(struct pfs_head *h, const char *path);
+
+/* pfs_head_encode - serialise into b (replacing its contents). */
+int pfs_head_encode(const struct pfs_head *h, struct pfs_buf *b,
+                    struct pfs_err *e);
+
+/* pfs_head_decode - parse and validate a HEAD payload. */
+int pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
+                    struct pfs_err *e);
+
+/* pfs_head_cap - DATA payload cap in force: the top record's cap, or the
+ * chunk size when the stack is empty. */
+uint32_t pfs_head_cap(const struct pfs_head *h);
+
+/* pfs_head_top - the top record, or NULL for an empty stack. */
+const struct pfs_stage *pfs_head_top(const struct pfs_head *h);
+
+/* pfs_head_push - append a record.  -1 if the stack is full or the params
+ * are empty or too long. */
+int pfs_head_push(struct pfs_head *h, uint8_t kind, const void *params,
+                  size_t len, uint32_t cap, struct pfs_err *e);
+
+/* pfs_head_pop - remove the top record (the stack must not be empty). */
+void pfs_head_pop(struct pfs_head *h);
+
+/* pfs_head_only_hashes - 1 if every record on the stack is a HASH record
+ * (the payloads are then the raw bytes). */
+int pfs_head_only_hashes(const struct pfs_head *h);
+
+/* pfs_head_describe - "zstd -3", "aes-256-gcm/argon2id", "sha256": a short
+ * description of a record, from stages.h's tables. */
+void pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n);
+
+/* pfs_stage_still - the message for a stream that still has a transform on
+ * top where the caller wanted something else:
+ *   "stream is still compressed (zstd -3): run 'pcompress -d' first"
+ * want names what the caller needed, e.g. "before pjoin". */
+void pfs_stage_still(const struct pfs_stage *s, char *out, size_t n);
+
+#endif

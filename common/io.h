@@ -1,0 +1,67 @@
+/*
+ * io.h - file descriptors, full reads and writes, output files.
+ *
+ * All loops handle short counts and EINTR; an EINTR after SIGINT/SIGTERM
+ * (pfs_interrupted) is reported as an error with errno EINTR instead of
+ * being retried.  Time spent inside read/write system calls is added to
+ * *blocked_ns when it is not NULL (that is --stats' blocked-in/-out).
+ */
+#ifndef PFS_IO_H
+#define PFS_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "err.h"
+
+/* pfs_read_full - read up to n bytes; returns the count (less than n only at
+ * end of file) or -1 with errno. */
+ssize_t pfs_read_full(int fd, void *p, size_t n, uint64_t *blocked_ns);
+
+/* pfs_write_full - write all n bytes; 0 or -1 with errno. */
+int pfs_write_full(int fd, const void *p, size_t n, uint64_t *blocked_ns);
+
+/* pfs_writev_full - write every iovec completely (iov is modified). */
+int pfs_writev_full(int fd, struct iovec *iov, int cnt, uint64_t *blocked_ns);
+
+/* pfs_pipe_grow - if fd is a pipe, ask for a 1 MiB buffer (F_SETPIPE_SZ);
+ * silently keeps the old size when the system refuses. */
+void pfs_pipe_grow(int fd);
+
+/* pfs_open_input - open path for reading ("-" or NULL: stdin, fd 0).
+ * Refuses directories.  *name is set to the name used in messages. */
+int pfs_open_input(const char *path, const char **name, struct pfs_err *e);
+
+/* pfs_refuse_tty - -1 with "refusing to write a binary stream to a
+ * terminal (use -f to force)" when fd is a tty and !force. */
+int pfs_refuse_tty(int fd, int force, struct pfs_err *e);
+
+/* pfs_refuse_tty_input - -1 with "stdin is a terminal..." when reading a
+ * stream from a tty. */
+int pfs_refuse_tty_input(int fd, const char *name, struct pfs_err *e);
+
+/*
+ * Output files.  pfs_outfile_open() creates a temporary file next to path
+ * (same directory, O_EXCL, mode 0600) unless path is an existing non-regular
+ * file such as /dev/null, which is opened directly.  pfs_outfile_commit()
+ * closes it (checking the close), applies mode/mtime and renames it onto
+ * path; pfs_outfile_abort() removes it.  Exactly one of the two must be
+ * called.  An existing regular file is replaced only with force; the input
+ * file (same device and inode as in_fd) is never written.
+ */
+struct pfs_outfile {
+	char *path;        /* final name (owned copy) */
+	char *tmp;         /* temporary name, NULL when writing directly */
+	int fd;
+};
+
+int  pfs_outfile_open(struct pfs_outfile *o, const char *path, int force,
+                      int in_fd, struct pfs_err *e);
+/* mode: permission bits to apply, or -1; mtime_sec < 0: leave mtime. */
+int  pfs_outfile_commit(struct pfs_outfile *o, int mode, int64_t mtime_sec,
+                        uint32_t mtime_nsec, struct pfs_err *e);
+void pfs_outfile_abort(struct pfs_outfile *o);
+
+#endif

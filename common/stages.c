@@ -1,0 +1,57 @@
+#include <string.h>
+
+#include "stages.h"
+
+struct name_id {
+	unsigned id;
+	const char *name;
+};
+
+static const struct name_id calgos[] = {
+	{ PFS_C_ZSTD, "zstd" }, { PFS_C_LZ4, "lz4" }, { PFS_C_BROTLI, "brotli" },
+	{ 0, NULL }
+};
+
+static const struct name_id ciphers[] = {
+	{ PFS_E_AES256GCM, "aes-256-gcm" },
+	{ PFS_E_CHACHA20POLY1305, "chacha20-poly1305" },
+	{ 0, NULL }
+};
+
+static const struct name_id kdfs[] = {
+	{ PFS_KDF_NONE, "key" }, { PFS_KDF_ARGON2ID, "argon2id" }, { 0, NULL }
+};
+
+static const struct name_id hashes[] = {
+	{ PFS_H_SHA256, "sha256" }, { PFS_H_SHA512, "sha512" },
+	{ PFS_H_SHA3_256, "sha3-256" }, { PFS_H_BLAKE2B, "blake2b" },
+	{ PFS_H_XXH64, "xxh64" }, { PFS_H_XXH3, "xxh3" },
+	{ PFS_H_XXH128, "xxh128" },
+	{ 0, NULL }
+};
+
+static const char *
+by_id(const struct name_id *t, unsigned id)
+{
+	for (; t->name; t++)
+		if (t->id == id)
+			return t->name;
+	return NULL;
+}
+
+static unsigned
+by_name(const struct name_id *t, const char *name)
+{
+	for (; t->name; t++)
+		if (strcmp(t->name, name) == 0)
+			return t->id;
+	return 0;
+}
+
+const char *pfs_calgo_name(unsigned id) { return by_id(calgos, id); }
+const char *pfs_cipher_name(unsigned id) { return by_id(ciphers, id); }
+const char *pfs_kdf_name(unsigned id) { return by_id(kdfs, id); }
+const char *pfs_hash_name(unsigned id) { return by_id(hashes, id); }
+unsigned pfs_calgo_id(const char *name) { return by_name(calgos, name); }
+unsigned pfs_cipher_id(const char *name) { return by_name(ciphers, name); }
+unsigned pfs_hash_id(const char *name) { return by_name(hashes, name); }

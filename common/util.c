@@ -1,0 +1,161 @@
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "stats.h"
+#include "util.h"
+
+struct suffix {
+	const char *s;
+	unsigned shift;
+};
+
+static const struct suffix suffixes[] = {
+	{ "", 0 },
+	{ "k", 10 }, { "kb", 10 }, { "kib", 10 },
+	{ "m", 20 }, { "mb", 20 }, { "mib", 20 },
+	{ "g", 30 }, { "gb", 30 }, { "gib", 30 },
+	{ "t", 40 }, { "tb", 40 }, { "tib", 40 },
+	{ NULL, 0 }
+};
+
+static int
+lower_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char c = *a;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != *b)
+			return 0;
+	}
+	return *a == *b;
+}
+
+int
+pfs_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+               struct pfs_err *e)
+{
+	const struct suffix *sf;
+	uint64_t v = 0;
+	const char *p = s;
+	char lo[32], hi[32];
+
+	pfs_fmt_size(min, lo, sizeof(lo));
+	pfs_fmt_size(max, hi, sizeof(hi));
+	if (*p < '0' || *p > '9')
+		return pfs_seterr(e, "invalid size '%s' (expected a number with "
+		                  "an optional K, M or G suffix)", s);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return pfs_seterr(e, "size '%s' is out of range "
+			                  "(%s to %s)", s, lo, hi);
+		v = v * 10 + d;
+	}
+	for (sf = suffixes; sf->s; sf++)
+		if (lower_eq(p, sf->s))
+			break;
+	if (!sf->s)
+		return pfs_seterr(e, "invalid size '%s' (unknown suffix '%s'; "
+		                  "use K, M or G)", s, p);
+	if (sf->shift && v > (UINT64_MAX >> sf->shift))
+		return pfs_seterr(e, "size '%s' is out of range (%s to %s)",
+		                  s, lo, hi);
+	v <<= sf->shift;
+	if (v < min || v > max)
+		return pfs_seterr(e, "size '%s' is out of range (%s to %s)",
+		                  s, lo, hi);
+	*out = v;
+	return 0;
+}
+
+int
+pfs_parse_int(const char *s, long min, long max, long *out, struct pfs_err *e)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	if (!*s || (*s != '-' && (*s < '0' || *s > '9')))
+		return pfs_seterr(e, "invalid number '%s'", s);
+	v = strtol(s, &end, 10);
+	if (*end)
+		return pfs_seterr(e, "invalid number '%s'", s);
+	if (errno == ERANGE || v < min || v > max)
+		return pfs_seterr(e, "'%s' is out of range (%ld to %ld)",
+		                  s, min, max);
+	*out = v;
+	return 0;
+}
+
+void
+pfs_fmt_size(uint64_t n, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned u = 0;
+	uint64_t v = n;
+
+	while (v >= 1024 && v % 1024 == 0 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0 && n >= 1024) {
+		double d = (double)n;
+		while (d >= 1024 && u < 6) {
+			d /= 1024;
+			u++;
+		}
+		snprintf(out, len, "%.1f %s", d, units[u]);
+		return;
+	}
+	snprintf(out, len, "%" PRIu64 " %s", v, units[u]);
+}
+
+void
+pfs_common_init(struct pfs_common *c)
+{
+	c->stats = pfs_stats_env();
+	c->threads = 0;
+}
+
+int
+pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
+{
+	struct pfs_err e;
+	long v;
+	int m;
+
+	switch (opt) {
+	case PFS_OPT_STATS:
+		m = pfs_stats_parse(arg);
+		if (m < 0)
+			pfs_usage_error("--stats: unknown format '%s' "
+			                "(use --stats or --stats=json)", arg);
+		c->stats = m;
+		return 1;
+	case 'q':
+		pfs_quiet = 1;
+		return 1;
+	case 'V':
+		pfs_version();
+	case 'T':
+		if (pfs_parse_int(arg, 0, 256, &v, &e) < 0)
+			pfs_usage_error("-T: %s", e.msg);
+		c->threads = v ? (unsigned)v : pfs_default_threads();
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+pfs_version(void)
+{
+	printf("%s (pfs) %s\n", pfs_prog, PFS_VERSION_STRING);
+	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+}

@@ -1,0 +1,241 @@
+/*
+ * pinfo - describe a frame stream: source, chunk size, stage stack, chunk
+ * count, sizes and ratio.  Reads (and so validates) the whole stream.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "frame.h"
+#include "head.h"
+#include "io.h"
+#include "stats.h"
+#include "util.h"
+
+struct opts {
+	int json;
+	const char *input;
+	struct pfs_common c;
+};
+
+struct info {
+	uint64_t chunks, raw, payload, digests, skippable, end_len, bytes;
+};
+
+static _Noreturn void
+usage(void)
+{
+	printf("Usage: %s [OPTION]... [FILE|-]\n"
+	       "Describe a frame stream (FILE or standard input): source, chunk size,\n"
+	       "stage stack, chunk count, raw and payload bytes, ratio.  The whole stream\n"
+	       "is read and validated.\n"
+	       "\n"
+	       "      --json         print one JSON object instead of text\n"
+	       "  -q, --quiet        no warnings\n"
+	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "  -h, --help         show this help\n"
+	       "  -V, --version      show the version\n"
+	       "\n"
+	       "Exit status: 0 success, 1 error (the stream is invalid), 2 bad usage.\n"
+	       "Example: pchunk big.bin | pcompress --zstd | pinfo\n",
+	       pfs_prog);
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_JSON = PFS_OPT_TOOL_BASE };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		PFS_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	pfs_common_init(&o->c);
+	while ((c = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
+		if (pfs_common_opt(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case 'h':
+			usage();
+		default:
+			pfs_usage_error("unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		pfs_usage_error("too many arguments (one input at most)");
+	o->input = optind < argc ? argv[optind] : NULL;
+}
+
+/* JSON string body: escape quotes, backslashes and control bytes */
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static double
+ratio(const struct info *in)
+{
+	return in->raw ? (double)in->payload / (double)in->raw : 0.0;
+}
+
+static void
+print_json(const struct pfs_head *h, const struct info *in)
+{
+	char d[64];
+	unsigned i;
+
+	printf("{\"name\":");
+	json_str(h->name);
+	printf(",\"size\":");
+	if (h->flags & PFS_HF_SIZE)
+		printf("%" PRIu64, h->size);
+	else
+		printf("null");
+	if (h->flags & PFS_HF_META)
+		printf(",\"mode\":\"0%03o\",\"mtime\":%" PRId64, h->mode,
+		       h->mtime_sec);
+	else
+		printf(",\"mode\":null,\"mtime\":null");
+	printf(",\"chunk_size\":%u,\"stages\":[", h->chunk_size);
+	for (i = 0; i < h->nstages; i++) {
+		static const char *const kinds[] = { "", "compress", "encrypt", "hash" };
+		pfs_stage_describe(&h->stages[i], d, sizeof(d));
+		printf("%s{\"kind\":\"%s\",\"algorithm\":", i ? "," : "",
+		       kinds[h->stages[i].kind]);
+		json_str(d);
+		printf("}");
+	}
+	printf("],\"chunks\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
+	       ",\"payload_bytes\":%" PRIu64 ",\"digest_frames\":%" PRIu64
+	       ",\"skippable_frames\":%" PRIu64 ",\"stream_bytes\":%" PRIu64
+	       ",\"ratio\":%.4f}\n", in->chunks, in->raw, in->payload,
+	       in->digests, in->skippable, in->bytes, ratio(in));
+}
+
+static void
+print_text(const struct pfs_head *h, const struct info *in)
+{
+	char a[32], d[64], tb[64];
+	struct tm tm;
+	time_t t;
+	unsigned i;
+
+	printf("source:         %s\n", h->namelen ? h->name : "(standard input)");
+	if (h->flags & PFS_HF_SIZE) {
+		pfs_fmt_size(h->size, a, sizeof(a));
+		printf("size:           %" PRIu64 " bytes (%s)\n", h->size, a);
+	}
+	if (h->flags & PFS_HF_META) {
+		t = (time_t)h->mtime_sec;
+		if (gmtime_r(&t, &tm))
+			strftime(tb, sizeof(tb), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		else
+			snprintf(tb, sizeof(tb), "%" PRId64, h->mtime_sec);
+		printf("mode:           0%03o\nmodified:       %s\n", h->mode, tb);
+	}
+	pfs_fmt_size(h->chunk_size, a, sizeof(a));
+	printf("chunk size:     %s\n", a);
+	printf("stages:         ");
+	if (!h->nstages)
+		printf("none (plain chunks)");
+	for (i = 0; i < h->nstages; i++) {
+		static const char *const kinds[] = { "", "compress", "encrypt", "hash" };
+		pfs_stage_describe(&h->stages[i], d, sizeof(d));
+		printf("%s%u. %s %s", i ? ", " : "", i + 1,
+		       kinds[h->stages[i].kind], d);
+	}
+	printf("\nchunks:         %" PRIu64 "\n", in->chunks);
+	printf("raw bytes:      %" PRIu64 "\n", in->raw);
+	printf("payload bytes:  %" PRIu64 "\n", in->payload);
+	if (in->digests)
+		printf("digest frames:  %" PRIu64 "\n", in->digests);
+	if (in->skippable)
+		printf("skippable:      %" PRIu64 "\n", in->skippable);
+	printf("stream bytes:   %" PRIu64 "\n", in->bytes);
+	printf("ratio:          %.4f\n", ratio(in));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct pfs_err e;
+	struct pfs_reader r;
+	struct pfs_head h;
+	struct pfs_hdr fh;
+	struct pfs_buf pay = PFS_BUF_INIT;
+	struct pfs_stats st;
+	struct info in;
+	const char *name;
+	int fd, rc;
+
+	pfs_setprog(argv[0]);
+	parse(argc, argv, &o);
+	pfs_stats_start(&st);
+	fd = pfs_open_input(o.input, &name, &e);
+	if (fd < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	if (pfs_refuse_tty_input(fd, name, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	memset(&in, 0, sizeof(in));
+	pfs_reader_init(&r, fd, name);
+	if (pfs_reader_start(&r, &h, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	while ((rc = pfs_reader_next(&r, &fh, &pay, &e)) == 1) {
+		st.frames++;
+		switch (fh.type) {
+		case PFS_DATA:
+			in.chunks++;
+			in.raw += fh.raw;
+			in.payload += fh.len;
+			break;
+		case PFS_DIGEST:
+			in.digests++;
+			break;
+		case PFS_END:
+			in.end_len = fh.len;
+			break;
+		default:
+			in.skippable++;
+		}
+	}
+	if (rc < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	in.bytes = r.bytes_in;
+	if (o.json)
+		print_json(&h, &in);
+	else
+		print_text(&h, &in);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		pfs_die(PFS_EXIT_ERR, "stdout: write error");
+	st.bytes_in = r.bytes_in;
+	st.blocked_in_ns = r.blocked_ns;
+	pfs_stats_print(&st, o.c.stats);
+	pfs_reader_free(&r);
+	pfs_buf_free(&pay);
+	return PFS_EXIT_OK;
+}

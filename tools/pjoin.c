@@ -1,0 +1,233 @@
+/*
+ * pjoin - reassemble a frame stream into the original bytes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "err.h"
+#include "hashcheck.h"
+#include "io.h"
+#include "progress.h"
+#include "stats.h"
+#include "util.h"
+
+struct opts {
+	const char *output;
+	const char *input;
+	int force;
+	int payload;
+	int verify;
+	int progress;
+	struct pfs_common c;
+};
+
+struct ctx {
+	const struct opts *o;
+	struct pfs_hashset hs;
+	struct pfs_head head;
+	struct pfs_progress pr;
+	uint64_t done;
+};
+
+static _Noreturn void
+usage(void)
+{
+	printf("Usage: %s [OPTION]... [FILE|-]\n"
+	       "Reassemble a frame stream (FILE or standard input) into the original bytes.\n"
+	       "\n"
+	       "  -o, --output FILE  write to FILE: a temporary file in the same directory\n"
+	       "                     is renamed to FILE only after the whole stream has been\n"
+	       "                     verified; on any error nothing is left behind\n"
+	       "  -f, --force        overwrite an existing FILE\n"
+	       "      --payload      write the DATA payloads as they are, whatever the stage\n"
+	       "                     stack (e.g. a .zst file after 'pcompress --zstd')\n"
+	       "      --no-verify    do not check phash digests found in the stream\n"
+	       "      --progress     show progress on stderr (when it is a terminal)\n"
+	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n"
+	       "  -q, --quiet        no warnings\n"
+	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "  -h, --help         show this help\n"
+	       "  -V, --version      show the version\n"
+	       "\n"
+	       "Without -o the bytes go to standard output.\n"
+	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
+	       "Example: pchunk big.bin | pjoin -o copy.bin\n",
+	       pfs_prog);
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_PAYLOAD = PFS_OPT_TOOL_BASE, OPT_NOVERIFY, OPT_PROGRESS };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "payload", no_argument, NULL, OPT_PAYLOAD },
+		{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "threads", required_argument, NULL, 'T' },
+		PFS_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->verify = 1;
+	pfs_common_init(&o->c);
+	while ((c = getopt_long(argc, argv, "o:fT:qhV", longopts, NULL)) != -1) {
+		if (pfs_common_opt(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case OPT_PAYLOAD:
+			o->payload = 1;
+			break;
+		case OPT_NOVERIFY:
+			o->verify = 0;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case 'h':
+			usage();
+		default:
+			pfs_usage_error("unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		pfs_usage_error("too many arguments (one input at most)");
+	o->input = optind < argc ? argv[optind] : NULL;
+	if (o->output && strcmp(o->output, "-") == 0)
+		o->output = NULL;
+	if (!o->c.threads)
+		o->c.threads = pfs_default_threads();
+}
+
+static int
+on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+	const struct pfs_stage *top = pfs_head_top(h);
+	char msg[256];
+
+	x->head = *h;
+	if (!x->o->payload && !pfs_head_only_hashes(h)) {
+		/* the top record's inverse must run first */
+		pfs_stage_still(top, msg, sizeof(msg));
+		return pfs_seterr(e, "%s", msg);
+	}
+	if (x->o->verify && !x->o->payload && h->nstages &&
+	    pfs_hashset_init(&x->hs, h, 0, 0, e) < 0)
+		return -1;
+	pfs_progress_init(&x->pr, x->o->progress,
+	                  (h->flags & PFS_HF_SIZE) ? h->size : 0,
+	                  x->o->output ? x->o->output : "stdout");
+	return 0;
+}
+
+static int
+transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+
+	(void)t;
+	(void)e;
+	pfs_hashset_chunk(&x->hs, s);
+	return 0;
+}
+
+static int
+ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+
+	if (x->hs.n && pfs_hashset_check(&x->hs, s, e) < 0)
+		return -1;
+	if (s->hdr.type == PFS_DATA) {
+		x->done += s->hdr.raw;
+		pfs_progress_update(&x->pr, x->done);
+	} else if (s->hdr.type == PFS_END && !x->o->payload &&
+	           (x->head.flags & PFS_HF_SIZE) && x->head.size != s->hdr.raw) {
+		return pfs_seterr(e, "HEAD says the source has %" PRIu64
+		                  " bytes but the stream holds %" PRIu64,
+		                  x->head.size, s->hdr.raw);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct ctx x;
+	struct pfs_err e;
+	struct pfs_stats st;
+	struct pfs_outfile of;
+	struct pfs_engine_cfg cfg;
+	struct pfs_stage_ops ops;
+	const char *name;
+	int fd, rc;
+
+	pfs_setprog(argv[0]);
+	parse(argc, argv, &o);
+	pfs_stats_start(&st);
+	memset(&x, 0, sizeof(x));
+	x.o = &o;
+	fd = pfs_open_input(o.input, &name, &e);
+	if (fd < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	if (pfs_refuse_tty_input(fd, name, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.in_fd = fd;
+	cfg.in_name = name;
+	cfg.out_fd = 1;
+	cfg.out_name = "stdout";
+	cfg.nthreads = o.c.threads;
+	cfg.raw_out = 1;
+	if (o.output) {
+		pfs_catch_signals();
+		if (pfs_outfile_open(&of, o.output, o.force, fd, &e) < 0)
+			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		cfg.out_fd = of.fd;
+		cfg.out_name = o.output;
+	}
+	memset(&ops, 0, sizeof(ops));
+	ops.head = on_head;
+	ops.ordered = ordered;
+	if (o.verify && !o.payload) {
+		ops.types = 1u << PFS_DATA;
+		ops.transform = transform;
+	}
+	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
+	pfs_progress_end(&x.pr, x.done);
+	if (rc == 0 && o.output)
+		rc = pfs_outfile_commit(&of,
+		        (x.head.flags & PFS_HF_META) ? (int)x.head.mode : -1,
+		        (x.head.flags & PFS_HF_META) ? x.head.mtime_sec : -1,
+		        x.head.mtime_nsec, &e);
+	else if (o.output)
+		pfs_outfile_abort(&of);
+	pfs_hashset_free(&x.hs);
+	pfs_stats_print(&st, o.c.stats);
+	if (rc < 0) {
+		if (pfs_interrupted)
+			pfs_reraise();
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	}
+	if (fd != 0)
+		close(fd);
+	return PFS_EXIT_OK;
+}
