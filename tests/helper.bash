@@ -1,0 +1,65 @@
+# tests/helper.bash - loaded by every suite: built tools first on PATH,
+# bats libraries, and small helpers.  Every test works in $BATS_TEST_TMPDIR.
+
+: "${PFS_BIN:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build/release/bin}"
+export PATH="$PFS_BIN:$PATH"
+export PFS_STATS=      # a user's PFS_STATS must not change test output
+
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+GEN="$ROOT/testdata/gen"
+
+# gen KIND SIZE [SEED] > file: deterministic test data
+gen() {
+	"$GEN" "$@"
+}
+
+# flip_byte FILE OFFSET: xor one byte of FILE with 0x01, in place
+flip_byte() {
+	local f=$1 off=$2 b
+	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+	printf "$(printf '\\%03o' $(( (b ^ 1) & 255 )))" |
+		dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# frame_offsets FILE: byte offset of every frame header in a stream, one per
+# line ("OFFSET TYPE SEQ LEN"), using the fixed 32-byte header of format.md
+frame_offsets() {
+	local f=$1 off=8 size type len seq
+	size=$(stat -c %s "$f")
+	while [ "$off" -lt "$size" ]; do
+		type=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+		len=$(od -An -tu4 -j $((off + 4)) -N4 "$f" | tr -d ' ')
+		seq=$(od -An -tu8 -j $((off + 8)) -N8 "$f" | tr -d ' ')
+		echo "$off $type $seq $len"
+		off=$((off + 32 + len))
+	done
+}
+
+# cut_frame FILE N > out: FILE without its N-th frame (0 = HEAD)
+# dup_frame FILE N > out: FILE with its N-th frame written twice
+# swap_frames FILE N M > out: frames N and M (N < M) exchanged
+_frame_range() { frame_offsets "$1" | sed -n "$(( $2 + 1 ))p"; }
+cut_frame() {
+	local f=$1 n=$2 off len
+	read -r off _ _ len < <(_frame_range "$f" "$n")
+	{ head -c "$off" "$f"; tail -c +$((off + 32 + len + 1)) "$f"; }
+}
+dup_frame() {
+	local f=$1 n=$2 off len
+	read -r off _ _ len < <(_frame_range "$f" "$n")
+	{ head -c $((off + 32 + len)) "$f"; tail -c +$((off + 1)) "$f"; }
+}
+swap_frames() {
+	local f=$1 n=$2 m=$3 o1 l1 o2 l2
+	read -r o1 _ _ l1 < <(_frame_range "$f" "$n")
+	read -r o2 _ _ l2 < <(_frame_range "$f" "$m")
+	{ head -c "$o1" "$f"
+	  tail -c +$((o2 + 1)) "$f" | head -c $((32 + l2))
+	  tail -c +$((o1 + 32 + l1 + 1)) "$f" | head -c $((o2 - o1 - 32 - l1))
+	  tail -c +$((o1 + 1)) "$f" | head -c $((32 + l1))
+	  tail -c +$((o2 + 32 + l2 + 1)) "$f"; }
+}
