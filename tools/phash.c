@@ -1,0 +1,381 @@
+/*
+ * phash - add per-chunk and whole-stream digests to a frame stream, check
+ * them (--check), or print a checksum line (--sum).
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "engine.h"
+#include "err.h"
+#include "hashcheck.h"
+#include "io.h"
+#include "stages.h"
+#include "stats.h"
+#include "util.h"
+
+enum mode { M_ADD, M_CHECK, M_SUM };
+
+struct opts {
+	enum mode mode;
+	const struct pfs_digest_algo *algo;   /* NULL: default / from stream */
+	int tag;
+	int force;
+	const char *input;
+	struct pfs_common c;
+};
+
+struct ctx {
+	const struct opts *o;
+	struct pfs_hashset hs;
+	struct pfs_head head;            /* the input HEAD */
+	int recorded;                    /* --sum: digest read from END */
+	unsigned rec_depth;
+	uint8_t sum[PFS_DIGEST_MAXLEN];
+	int have_sum;
+};
+
+static _Noreturn void
+usage(void)
+{
+	printf("Usage: %s [OPTION]... [FILE|-]\n"
+	       "Pass a frame stream through, adding a digest of every chunk and of the\n"
+	       "whole stream; or check those digests; or print a checksum line.\n"
+	       "\n"
+	       "  -a, --algorithm ALGO  sha256 (default), sha512, sha3-256, blake2b,\n"
+	       "                        xxh64, xxh3, xxh128; 'list' prints them\n"
+	       "  -c, --check           verify the digests of the top hash record, name the\n"
+	       "                        first bad chunk, and remove them from the stream\n"
+	       "      --sum             print a checksum line for the source instead of a\n"
+	       "                        stream, in the format of sha256sum/b2sum/xxhsum\n"
+	       "      --tag             with --sum: BSD-style line\n"
+	       "  -T, --threads N       worker threads (default: number of CPUs)\n"
+	       "  -f, --force           write the stream even to a terminal\n"
+	       "  -q, --quiet           no warnings\n"
+	       "      --stats[=json]    print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "  -h, --help            show this help\n"
+	       "  -V, --version         show the version\n"
+	       "\n"
+	       "Exit status: 0 success, 1 error (a digest mismatch included), 2 bad usage.\n"
+	       "Examples: pchunk f | phash -a xxh3 > f.pfs\n"
+	       "          pchunk f | phash --sum > f.sha256 && sha256sum -c f.sha256\n",
+	       pfs_prog);
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+static _Noreturn void
+list_algos(void)
+{
+	const struct pfs_digest_algo *a;
+
+	for (a = pfs_digest_algos; a->name; a++)
+		printf("%-9s %3u bits  like %s\n", a->name, a->len * 8,
+		       a->sum_tool);
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_SUM = PFS_OPT_TOOL_BASE, OPT_TAG };
+	static const struct option longopts[] = {
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "sum", no_argument, NULL, OPT_SUM },
+		{ "tag", no_argument, NULL, OPT_TAG },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "force", no_argument, NULL, 'f' },
+		PFS_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, modes = 0;
+
+	memset(o, 0, sizeof(*o));
+	pfs_common_init(&o->c);
+	while ((c = getopt_long(argc, argv, "a:cT:fqhV", longopts, NULL)) != -1) {
+		if (pfs_common_opt(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case 'a':
+			if (strcmp(optarg, "list") == 0)
+				list_algos();
+			o->algo = pfs_digest_by_name(optarg);
+			if (!o->algo)
+				pfs_usage_error("unknown algorithm '%s' (see "
+				                "'phash -a list')", optarg);
+			break;
+		case 'c':
+			o->mode = M_CHECK;
+			modes++;
+			break;
+		case OPT_SUM:
+			o->mode = M_SUM;
+			modes++;
+			break;
+		case OPT_TAG:
+			o->tag = 1;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'h':
+			usage();
+		default:
+			pfs_usage_error("unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		pfs_usage_error("too many arguments (one input at most)");
+	o->input = optind < argc ? argv[optind] : NULL;
+	if (modes > 1)
+		pfs_usage_error("--check and --sum exclude each other");
+	if (o->tag && o->mode != M_SUM)
+		pfs_usage_error("--tag only applies to --sum");
+	if (o->mode == M_ADD && !o->algo)
+		o->algo = pfs_digest_by_name("sha256");
+	if (o->mode == M_SUM && !o->algo)
+		o->algo = pfs_digest_by_name("sha256");
+	if (!o->c.threads)
+		o->c.threads = pfs_default_threads();
+}
+
+static int
+head_add(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
+{
+	uint8_t id = (uint8_t)x->o->algo->id;
+
+	if (pfs_hashset_one(&x->hs, x->o->algo, h->nstages, e) < 0)
+		return -1;
+	return pfs_head_push(h, PFS_STAGE_HASH, &id, 1, pfs_head_cap(h), e);
+}
+
+static int
+head_check(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
+{
+	const struct pfs_stage *top = pfs_head_top(h);
+	const struct pfs_digest_algo *a;
+	char msg[256];
+
+	if (!top)
+		return pfs_seterr(e, "stream has no digests (no hash record): "
+		                  "nothing to check");
+	if (top->kind != PFS_STAGE_HASH) {
+		pfs_stage_still(top, msg, sizeof(msg));
+		return pfs_seterr(e, "digests are not at this depth: %s", msg);
+	}
+	a = pfs_digest_by_id(top->params[0]);
+	if (x->o->algo && a && a != x->o->algo)
+		return pfs_seterr(e, "stream digests are %s, not %s (drop -a "
+		                  "or use -a %s)", a->name, x->o->algo->name,
+		                  a->name);
+	if (pfs_hashset_init(&x->hs, h, h->nstages - 1, 1, e) < 0)
+		return -1;
+	pfs_head_pop(h);
+	return 0;
+}
+
+/* --sum: a record of the algorithm whose END trailer is readable (no
+ * ENCRYPT above it) gives the digest; otherwise the payloads must be the
+ * raw bytes and are hashed. */
+static int
+head_sum(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
+{
+	const struct pfs_stage *top;
+	char msg[256];
+	unsigned d;
+
+	for (d = h->nstages; d-- > 0;) {
+		const struct pfs_stage *s = &h->stages[d];
+		if (s->kind == PFS_STAGE_ENCRYPT)
+			break;
+		if (s->kind == PFS_STAGE_HASH && s->params[0] == x->o->algo->id) {
+			x->recorded = 1;
+			x->rec_depth = d;
+			return 0;
+		}
+	}
+	if (!pfs_head_only_hashes(h)) {
+		top = pfs_head_top(h);
+		for (d = h->nstages; d-- > 0;)
+			if (h->stages[d].kind != PFS_STAGE_HASH) {
+				top = &h->stages[d];
+				break;
+			}
+		pfs_stage_still(top, msg, sizeof(msg));
+		return pfs_seterr(e, "%s", msg);
+	}
+	return pfs_hashset_one(&x->hs, x->o->algo, 0, e);
+}
+
+static int
+on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+
+	x->head = *h;
+	switch (x->o->mode) {
+	case M_ADD:
+		return head_add(x, h, e);
+	case M_CHECK:
+		return head_check(x, h, e);
+	default:
+		return head_sum(x, h, e);
+	}
+}
+
+static int
+transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+
+	(void)t;
+	(void)e;
+	pfs_hashset_chunk(&x->hs, s);
+	return 0;
+}
+
+/* --sum with a recorded digest: find its trailer at the end of END */
+static int
+recorded_sum(struct ctx *x, const struct pfs_slot *s, struct pfs_err *e)
+{
+	const uint8_t *p = s->in.p;
+	size_t len = s->hdr.len;
+
+	while (len >= 2) {
+		unsigned l = p[len - 1], d = p[len - 2];
+		if (len < 2u + l)
+			break;
+		if (d == x->rec_depth && l == x->o->algo->len) {
+			memcpy(x->sum, p + len - 2 - l, l);
+			x->have_sum = 1;
+			return 0;
+		}
+		len -= 2u + l;
+	}
+	return pfs_seterr(e, "END: the recorded %s digest is missing or "
+	                  "damaged", x->o->algo->name);
+}
+
+static int
+ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+
+	switch (x->o->mode) {
+	case M_ADD:
+		return pfs_hashset_add(&x->hs, s, NULL, e);
+	case M_CHECK:
+		return pfs_hashset_check(&x->hs, s, e);
+	default:
+		if (x->recorded)
+			return s->hdr.type == PFS_END ? recorded_sum(x, s, e) : 0;
+		if (s->hdr.type == PFS_DATA)
+			pfs_digest_update(&x->hs.whole[0], s->in.p, s->hdr.len);
+		else if (s->hdr.type == PFS_END) {
+			pfs_digest_final(&x->hs.whole[0], x->sum);
+			x->have_sum = 1;
+		}
+		return 0;
+	}
+}
+
+/* a name as sha256sum prints it: with a leading backslash and escapes when
+ * it holds a backslash or a newline */
+static void
+print_sum(const struct opts *o, const char *name, const uint8_t *d)
+{
+	const struct pfs_digest_algo *a = o->algo;
+	char hex[2 * PFS_DIGEST_MAXLEN + 1];
+	int esc = strchr(name, '\\') || strchr(name, '\n');
+	const char *p;
+
+	pfs_hex(d, a->len, hex);
+	if (esc)
+		putchar('\\');
+	/* xxhsum prints XXH3 in the BSD format even without --tag */
+	if (o->tag || a->id == PFS_H_XXH3)
+		printf("%s (", a->tag_name);
+	else
+		printf("%s  ", hex);
+	for (p = name; *p; p++) {
+		if (esc && *p == '\\')
+			fputs("\\\\", stdout);
+		else if (esc && *p == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*p);
+	}
+	if (o->tag || a->id == PFS_H_XXH3)
+		printf(") = %s", hex);
+	putchar('\n');
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct ctx x;
+	struct pfs_err e;
+	struct pfs_stats st;
+	struct pfs_engine_cfg cfg;
+	struct pfs_stage_ops ops;
+	const char *name;
+	int fd, devnull = -1, rc;
+
+	pfs_setprog(argv[0]);
+	parse(argc, argv, &o);
+	pfs_stats_start(&st);
+	if (pfs_crypto_init(&e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	memset(&x, 0, sizeof(x));
+	x.o = &o;
+	if (o.mode != M_SUM && pfs_refuse_tty(1, o.force, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	fd = pfs_open_input(o.input, &name, &e);
+	if (fd < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	if (pfs_refuse_tty_input(fd, name, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.in_fd = fd;
+	cfg.in_name = name;
+	cfg.out_fd = 1;
+	cfg.out_name = "stdout";
+	cfg.nthreads = o.c.threads;
+	if (o.mode == M_SUM) {
+		/* the stream goes nowhere; only the line is printed */
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull < 0)
+			pfs_die(PFS_EXIT_ERR, "/dev/null: cannot open");
+		cfg.out_fd = devnull;
+		cfg.raw_out = 1;
+	}
+	memset(&ops, 0, sizeof(ops));
+	ops.head = on_head;
+	ops.ordered = ordered;
+	if (o.mode != M_SUM) {
+		ops.types = 1u << PFS_DATA;
+		ops.transform = transform;
+	}
+	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
+	pfs_hashset_free(&x.hs);
+	if (rc == 0 && o.mode == M_SUM) {
+		print_sum(&o, x.head.namelen ? x.head.name : "-", x.sum);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			rc = pfs_seterr(&e, "stdout: write error");
+		}
+	}
+	pfs_stats_print(&st, o.c.stats);
+	if (rc < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	if (devnull >= 0)
+		close(devnull);
+	if (fd != 0)
+		close(fd);
+	return PFS_EXIT_OK;
+}
