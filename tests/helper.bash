@@ -63,3 +63,21 @@ swap_frames() {
 	  tail -c +$((o1 + 1)) "$f" | head -c $((32 + l1))
 	  tail -c +$((o2 + 32 + l2 + 1)) "$f"; }
 }
+
+# put_le FILE OFFSET BYTES VALUE: write VALUE as a BYTES-wide little-endian
+# integer at OFFSET (in place)
+put_le() {
+	local f=$1 off=$2 n=$3 v=$4 i s=""
+	for ((i = 0; i < n; i++)); do
+		s+=$(printf '\\%03o' $(( (v >> (8 * i)) & 255 )))
+	done
+	printf "$s" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# reseal FILE OFFSET: recompute the checksum of the frame header at OFFSET
+# (XXH32, seed 0, of its first 28 bytes), so that a test can forge fields
+reseal() {
+	local f=$1 off=$2 h
+	h=$(tail -c +$((off + 1)) "$f" | head -c 28 | xxhsum -H0 | cut -c1-8)
+	put_le "$f" $((off + 28)) 4 $((16#$h))
+}

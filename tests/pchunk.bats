@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# pchunk: chunking, HEAD metadata, round trips through pjoin, errors.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+roundtrip_file() {	# SIZE CHUNK
+	gen random "$1" > in.bin
+	pchunk -s "$2" in.bin > s.pfs
+	pjoin < s.pfs > out.bin
+	cmp in.bin out.bin
+}
+
+@test "round trip at 0, 1, chunk-1, chunk, chunk+1 and several chunks (file)" {
+	for n in 0 1 1023 1024 1025 5000 65536; do
+		roundtrip_file "$n" 1K
+	done
+}
+
+@test "round trip from stdin, several chunk sizes" {
+	gen text-like 300K > in.bin
+	for s in 1K 4K 64K 1M 256M; do
+		run bash -o pipefail -c "cat in.bin | pchunk -s $s | pjoin > out.bin"
+		assert_success
+		cmp in.bin out.bin
+	done
+}
+
+@test "chunk count and sizes follow -s" {
+	gen random 10000 > in.bin
+	run bash -c 'pchunk -s 4K in.bin | pinfo --json'
+	assert_success
+	assert_output --partial '"chunk_size":4096'
+	assert_output --partial '"chunks":3'
+	assert_output --partial '"raw_bytes":10000'
+}
+
+@test "default chunk size: size/16 rounded up to a power of two within 64K..4M, 1M on stdin" {
+	gen zeros 100 > small
+	gen zeros 20M > mid
+	run bash -c 'pchunk small | pinfo --json'
+	assert_output --partial '"chunk_size":65536'
+	run bash -c 'pchunk mid | pinfo --json'
+	assert_output --partial '"chunk_size":2097152'
+	run bash -c 'cat small | pchunk | pinfo --json'
+	assert_output --partial '"chunk_size":1048576'
+	assert_output --partial '"size":null'
+}
+
+@test "HEAD records the name without directories, size, mode and mtime" {
+	mkdir -p d
+	gen text-like 5000 > d/file.txt
+	chmod 640 d/file.txt
+	touch -d '2020-01-02 03:04:05 UTC' d/file.txt
+	run bash -c 'pchunk d/file.txt | pinfo --json'
+	assert_success
+	assert_output --partial '"name":"file.txt"'
+	assert_output --partial '"size":5000'
+	assert_output --partial '"mode":"0640"'
+	assert_output --partial '"mtime":1577934245'
+}
+
+@test "pjoin -o restores mode and mtime" {
+	gen random 3000 > in.bin
+	chmod 604 in.bin
+	touch -d '2021-05-06 07:08:09 UTC' in.bin
+	pchunk in.bin | pjoin -o out.bin
+	cmp in.bin out.bin
+	[ "$(stat -c %a out.bin)" = 604 ]
+	[ "$(stat -c %Y out.bin)" = "$(stat -c %Y in.bin)" ]
+}
+
+@test "sparse file over 4 GiB round-trips (digest compared)" {
+	truncate -s 4200M big.bin
+	printf 'tail' >> big.bin
+	run bash -o pipefail -c 'pchunk -s 64M big.bin | pjoin | sha256sum'
+	assert_success
+	assert_output "$(sha256sum < big.bin)"
+}
+
+@test "missing input file" {
+	run -1 --separate-stderr pchunk nope.bin
+	assert_equal "$stderr" "pchunk: nope.bin: No such file or directory"
+}
+
+@test "a directory as input" {
+	mkdir dir
+	run -1 --separate-stderr pchunk dir
+	assert_equal "$stderr" "pchunk: dir: is a directory"
+}
+
+@test "unreadable input" {
+	[ "$(id -u)" != 0 ] || skip "root can read everything"
+	echo x > secret; chmod 000 secret
+	run -1 --separate-stderr pchunk secret
+	assert_equal "$stderr" "pchunk: secret: Permission denied"
+}
+
+@test "bad options and sizes are usage errors (exit 2)" {
+	run -2 --separate-stderr pchunk -s 12Q x
+	assert_line --index 0 "pchunk: -s: invalid size '12Q' (unknown suffix 'Q'; use K, M or G)"
+	run -2 --separate-stderr pchunk -s 100
+	assert_equal "${stderr_lines[0]}" "pchunk: -s: size '100' is out of range (1 KiB to 256 MiB)"
+	run -2 --separate-stderr pchunk -s 99999999999999999999999
+	assert_equal "${stderr_lines[0]}" "pchunk: -s: size '99999999999999999999999' is out of range (1 KiB to 256 MiB)"
+	run -2 --separate-stderr pchunk --bogus
+	assert_equal "${stderr_lines[1]}" "Try 'pchunk --help' for more information."
+	run -2 --separate-stderr pchunk a b
+	assert_equal "${stderr_lines[0]}" "pchunk: too many arguments (one input at most)"
+}
+
+@test "size suffixes K, M, G, KiB, MB" {
+	gen zeros 10 > z
+	for s in 1K 1KiB 1kb 2M 1MiB 256M; do
+		run -0 pchunk -s "$s" z
+	done
+	run -2 pchunk -s 1G z
+}
+
+@test "refuses to write to a terminal without -f" {
+	command -v script >/dev/null || skip "script(1) missing"
+	gen zeros 10 > z
+	run script -qec "$PFS_BIN/pchunk z" /dev/null
+	assert_output --partial "refusing to write a binary stream to a terminal"
+	run script -qec "$PFS_BIN/pchunk -f z > /dev/null; echo rc=\$?" /dev/null
+	assert_output --partial "rc=0"
+}
+
+@test "a closed pipe downstream ends pchunk quietly" {
+	gen random 20M > in.bin
+	run --separate-stderr bash -c 'pchunk in.bin | head -c 1 | wc -c; echo "${PIPESTATUS[0]}"'
+	assert_line --index 0 1
+	assert_line --index 1 141     # SIGPIPE, as cat does
+	assert_equal "$stderr" ""
+}
+
+@test "writing to /dev/full fails with a message" {
+	gen random 1M > in.bin
+	run -1 --separate-stderr bash -c 'pchunk in.bin > /dev/full'
+	assert_equal "$stderr" "pchunk: stdout: write error: No space left on device"
+}
+
+@test "--help, --version, -q" {
+	run -0 pchunk --help
+	assert_line --index 0 "Usage: pchunk [OPTION]... [FILE|-]"
+	run -0 pchunk --version
+	assert_output --regexp '^pchunk \(pfs\) [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "--stats prints one line; --stats=json is JSON; PFS_STATS turns it on" {
+	gen random 100K > in.bin
+	run --separate-stderr pchunk --stats in.bin
+	assert_success
+	assert_regex "$stderr" '^pchunk: stats: frames 3 in 0.1 MB out 0.1 MB wall .* blocked-in .* blocked-out .* rss .* MB allocs [0-9]+$'
+	run --separate-stderr pchunk --stats=json in.bin
+	assert_regex "$stderr" '^\{"tool":"pchunk","frames":3,"bytes_in":102400,.*\}$'
+	run --separate-stderr env PFS_STATS=1 pchunk in.bin
+	assert_regex "$stderr" '^pchunk: stats: '
+	run -2 --separate-stderr pchunk --stats=xml in.bin
+	assert_equal "${stderr_lines[0]}" "pchunk: --stats: unknown format 'xml' (use --stats or --stats=json)"
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# pjoin: output files, refusals, --payload, signals and full disks.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	gen text-like 200K > in.bin
+	pchunk -s 16K in.bin > s.pfs
+}
+
+@test "-o writes the file; an existing file needs -f" {
+	pjoin -o out.bin s.pfs
+	cmp in.bin out.bin
+	run -1 --separate-stderr pjoin -o out.bin s.pfs
+	assert_equal "$stderr" "pjoin: out.bin: file exists (use -f to overwrite it)"
+	echo old > out.bin
+	run -0 pjoin -f -o out.bin s.pfs
+	cmp in.bin out.bin
+}
+
+@test "-o never writes over the input" {
+	cp s.pfs same.pfs
+	run -1 --separate-stderr pjoin -f -o same.pfs same.pfs
+	assert_equal "$stderr" "pjoin: same.pfs: refusing to overwrite the input file"
+	cmp s.pfs same.pfs
+	run -1 --separate-stderr bash -c 'pjoin -f -o same.pfs < same.pfs'
+	assert_equal "$stderr" "pjoin: same.pfs: refusing to overwrite the input file"
+}
+
+@test "-o into a missing directory and onto a directory" {
+	run -1 --separate-stderr pjoin -o nodir/out.bin s.pfs
+	assert_equal "$stderr" "pjoin: nodir/out.bin: cannot create a temporary file next to it: No such file or directory"
+	mkdir d
+	run -1 --separate-stderr pjoin -o d s.pfs
+	assert_equal "$stderr" "pjoin: d: is a directory"
+}
+
+@test "-o on an error leaves neither the file nor a temporary" {
+	head -c 100000 s.pfs > t.pfs
+	run -1 pjoin -o out.bin t.pfs
+	assert_file_not_exists out.bin
+	[ -z "$(ls -A | grep '^\.out')" ]
+	# and an existing file is left as it was
+	echo keep > out.bin
+	run -1 pjoin -f -o out.bin t.pfs
+	assert_equal "$(cat out.bin)" keep
+}
+
+@test "refuses a stream that still holds a transform, naming the command" {
+	command -v pcompress >/dev/null || skip "pcompress not built"
+	pcompress --zstd < s.pfs > z.pfs
+	run -1 --separate-stderr pjoin -o out.bin z.pfs
+	assert_equal "$stderr" "pjoin: stream is still compressed (zstd -3): run 'pcompress -d' first"
+	assert_file_not_exists out.bin
+}
+
+@test "--payload writes the payloads as they are" {
+	pjoin --payload s.pfs | cmp - in.bin
+}
+
+@test "/dev/full: write error, exit 1" {
+	run -1 --separate-stderr bash -c 'pjoin s.pfs > /dev/full'
+	assert_equal "$stderr" "pjoin: stdout: write error: No space left on device"
+	run -1 --separate-stderr pjoin -o /dev/full s.pfs
+	assert_equal "$stderr" "pjoin: /dev/full: write error: No space left on device"
+}
+
+@test "-o to /dev/null (a device is written directly)" {
+	run -0 pjoin -o /dev/null s.pfs
+}
+
+@test "SIGTERM and SIGINT during pjoin -o remove the temporary file" {
+	for sig in TERM INT; do
+		mkfifo fifo.$sig
+		pjoin -o out.$sig < fifo.$sig &
+		pid=$!
+		exec 3> fifo.$sig
+		head -c 50000 s.pfs >&3
+		sleep 0.3
+		ls -A | grep -q "^\.out\.$sig\." # the temporary exists meanwhile
+		kill -$sig $pid
+		run wait $pid
+		exec 3>&-
+		[ "$status" -eq $((128 + $(kill -l $sig))) ]
+		assert_file_not_exists out.$sig
+		[ -z "$(ls -A | grep "^\.out\.$sig")" ]
+	done
+}
+
+@test "a full file system during pjoin -o leaves nothing behind" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a tmpfs"
+	mkdir small
+	mount -t tmpfs -o size=64k tmpfs small || skip "cannot mount tmpfs here"
+	run -1 --separate-stderr pjoin -o small/out.bin s.pfs
+	umount_rc=0
+	assert_equal "$stderr" "pjoin: small/out.bin: write error: No space left on device"
+	[ -z "$(ls -A small)" ]
+	umount small
+}
+
+@test "a stage killed mid-stream: pjoin reports truncation and leaves nothing" {
+	gen random 30M > big.bin
+	run -1 --separate-stderr bash -c 'pchunk -s 64K big.bin | { head -c 3000000; kill -9 $$; } | pjoin -o out.bin'
+	assert_regex "$stderr" "pjoin: stdin: truncated stream \((frame [0-9]+: payload cut short|frame [0-9]+: header cut short|no END frame after [0-9]+ chunks)\)"
+	assert_file_not_exists out.bin
+}
+
+@test "input on a terminal is refused" {
+	command -v script >/dev/null || skip "script(1) missing"
+	run script -qec "$PFS_BIN/pjoin" /dev/null
+	assert_output --partial "pjoin: stdin: is a terminal; expected a frame stream (pipe one in or name a file)"
+}
+
+@test "bad usage" {
+	run -2 --separate-stderr pjoin --nope
+	assert_line --index 0 --partial "pjoin: "
+	run -2 --separate-stderr pjoin -T x s.pfs
+	assert_equal "${stderr_lines[0]}" "pjoin: -T: invalid number 'x'"
+	run -2 --separate-stderr pjoin a b
+	assert_equal "${stderr_lines[0]}" "pjoin: too many arguments (one input at most)"
+}
+
+@test "-T 1 and -T 8 give the same bytes" {
+	pjoin -T 1 s.pfs | cmp - in.bin
+	pjoin -T 8 s.pfs | cmp - in.bin
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# The frame stream reader: every kind of damage is a distinct, clear error,
+# and pjoin -o leaves no file behind on any of them.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	gen random 5000 > in.bin
+	pchunk -s 1K in.bin > s.pfs        # HEAD, 5 DATA (1024 x4 + 904), END
+}
+
+# expect_fail FILE MESSAGE: pjoin and pinfo reject FILE with MESSAGE, and
+# pjoin -o leaves nothing behind
+expect_fail() {
+	run -1 --separate-stderr pjoin "$1"
+	assert_equal "$stderr" "pjoin: $2"
+	run -1 --separate-stderr pinfo "$1"
+	assert_equal "$stderr" "pinfo: $2"
+	run -1 --separate-stderr bash -c "pjoin -o out.bin < '$1'"
+	assert_file_not_exists out.bin
+	run bash -c 'ls -A | grep -c "^\.out\.bin\." || true'
+	assert_output 0
+}
+
+@test "the test stream has the expected frames" {
+	run frame_offsets s.pfs
+	assert_line --index 0 --regexp '^8 1 0 [0-9]+$'
+	assert_line --index 1 --regexp '^[0-9]+ 2 0 1024$'
+	assert_line --index 5 --regexp '^[0-9]+ 2 4 904$'
+	assert_line --index 6 --regexp '^[0-9]+ 4 5 0$'
+}
+
+@test "garbage input: not a frame stream" {
+	gen random 100 > junk
+	expect_fail junk "junk: not a frame stream (missing signature)"
+}
+
+@test "empty input" {
+	: > empty
+	expect_fail empty "empty: empty input (not a frame stream)"
+}
+
+@test "a newer format version" {
+	cp s.pfs v2.pfs
+	printf '\002' | dd of=v2.pfs bs=1 seek=7 conv=notrunc status=none
+	expect_fail v2.pfs "v2.pfs: unsupported frame stream version 2 (this program reads version 1)"
+}
+
+@test "truncation at every frame boundary" {
+	local offs o
+	offs=$(frame_offsets s.pfs | awk '{print $1}')
+	for o in $offs; do
+		head -c "$o" s.pfs > t.pfs
+		run -1 --separate-stderr pjoin -o out.bin t.pfs
+		assert_regex "$stderr" '^pjoin: t.pfs: truncated stream \((no HEAD frame|no END frame after [0-9]+ chunks)\)$'
+		assert_file_not_exists out.bin
+	done
+	head -c 8 s.pfs > t.pfs
+	run -1 --separate-stderr pjoin t.pfs
+	assert_equal "$stderr" "pjoin: t.pfs: truncated stream (no HEAD frame)"
+}
+
+@test "truncation mid-header and mid-payload" {
+	local o
+	read -r o _ < <(frame_offsets s.pfs | sed -n 3p)
+	head -c $((o + 10)) s.pfs > t1.pfs
+	expect_fail t1.pfs "t1.pfs: truncated stream (frame 2: header cut short)"
+	head -c $((o + 32 + 100)) s.pfs > t2.pfs
+	expect_fail t2.pfs "t2.pfs: truncated stream (frame 2: payload cut short)"
+}
+
+@test "damaged header bytes: every byte of a DATA header is covered by the checksum" {
+	local o i
+	read -r o _ < <(frame_offsets s.pfs | sed -n 2p)
+	for i in 0 1 2 4 5 8 12 16 20 24 28 31; do
+		cp s.pfs d.pfs
+		flip_byte d.pfs $((o + i))
+		run -1 --separate-stderr pjoin d.pfs
+		assert_equal "$stderr" "pjoin: d.pfs: frame 1: header checksum mismatch (damaged stream)"
+	done
+	expect_fail d.pfs "d.pfs: frame 1: header checksum mismatch (damaged stream)"
+}
+
+@test "damaged HEAD header and signature" {
+	cp s.pfs h.pfs; flip_byte h.pfs 12
+	expect_fail h.pfs "h.pfs: frame 0: header checksum mismatch (damaged stream)"
+	cp s.pfs g.pfs; flip_byte g.pfs 1
+	expect_fail g.pfs "g.pfs: not a frame stream (missing signature)"
+}
+
+@test "trailing bytes after END" {
+	cp s.pfs tr.pfs
+	printf 'x' >> tr.pfs
+	expect_fail tr.pfs "tr.pfs: trailing data after the END frame"
+	cat s.pfs s.pfs > twice.pfs
+	expect_fail twice.pfs "twice.pfs: trailing data after the END frame"
+}
+
+@test "dropped DATA frame" {
+	cut_frame s.pfs 2 > drop.pfs
+	expect_fail drop.pfs "drop.pfs: frame 2: chunk 2 where chunk 1 was expected (frames dropped, duplicated or reordered)"
+	cut_frame s.pfs 5 > droplast.pfs
+	expect_fail droplast.pfs "droplast.pfs: END says 5 chunks but the stream has 4 (frames dropped or duplicated)"
+}
+
+@test "duplicated frames" {
+	dup_frame s.pfs 3 > dup.pfs
+	expect_fail dup.pfs "dup.pfs: frame 4: chunk 2 where chunk 3 was expected (frames dropped, duplicated or reordered)"
+	dup_frame s.pfs 0 > duphead.pfs
+	expect_fail duphead.pfs "duphead.pfs: frame 1: unexpected second HEAD"
+	dup_frame s.pfs 6 > dupend.pfs
+	expect_fail dupend.pfs "dupend.pfs: trailing data after the END frame"
+}
+
+@test "reordered frames" {
+	swap_frames s.pfs 1 2 > swap.pfs
+	expect_fail swap.pfs "swap.pfs: frame 1: chunk 1 where chunk 0 was expected (frames dropped, duplicated or reordered)"
+	swap_frames s.pfs 5 6 > endfirst.pfs
+	expect_fail endfirst.pfs "endfirst.pfs: END says 5 chunks but the stream has 4 (frames dropped or duplicated)"
+}
+
+@test "forged headers with valid checksums: END totals, lengths, types, flags" {
+	local e d
+	read -r e _ < <(frame_offsets s.pfs | sed -n 7p)
+	read -r d _ < <(frame_offsets s.pfs | sed -n 2p)
+	cp s.pfs f1.pfs; put_le f1.pfs $((e + 16)) 8 4999; reseal f1.pfs "$e"
+	expect_fail f1.pfs "f1.pfs: END says 4999 bytes but the chunks add up to 5000"
+	cp s.pfs f2.pfs; put_le f2.pfs $((d + 4)) 4 4000000000; reseal f2.pfs "$d"
+	expect_fail f2.pfs "f2.pfs: chunk 0: payload length 4000000000 exceeds the cap of 1024 declared by HEAD"
+	cp s.pfs f3.pfs; put_le f3.pfs $((d + 16)) 8 2000; reseal f3.pfs "$d"
+	expect_fail f3.pfs "f3.pfs: chunk 0: raw length 2000 outside 1..1024 (the chunk size)"
+	cp s.pfs f4.pfs; put_le f4.pfs "$d" 1 9; reseal f4.pfs "$d"
+	expect_fail f4.pfs "f4.pfs: frame 1: unknown frame type 0x09 (newer format or damaged stream)"
+	cp s.pfs f5.pfs; put_le f5.pfs $((d + 1)) 1 1; reseal f5.pfs "$d"
+	expect_fail f5.pfs "f5.pfs: frame 1: reserved header bits set (newer format or damaged stream)"
+	cp s.pfs f6.pfs; put_le f6.pfs $((d + 16)) 8 1000; reseal f6.pfs "$d"
+	expect_fail f6.pfs "f6.pfs: chunk 0: payload length 1024 differs from raw length 1000"
+	cp s.pfs f7.pfs; put_le f7.pfs $((e + 4)) 4 5000; reseal f7.pfs "$e"
+	expect_fail f7.pfs "f7.pfs: frame 6: END payload too long (5000 bytes)"
+}
+
+@test "a damaged HEAD payload is rejected by the HEAD parser" {
+	cp s.pfs hp.pfs
+	put_le hp.pfs $((8 + 32)) 4 100     # chunk size 100 < 1 KiB
+	reseal hp.pfs 8
+	expect_fail hp.pfs "hp.pfs: HEAD: chunk size 100 outside 1024..268435456"
+}
+
+@test "skippable frames pass through pjoin and pinfo counts them" {
+	local d
+	read -r d _ < <(frame_offsets s.pfs | sed -n 2p)
+	# a skippable frame (type 0x80, 3 bytes) inserted before the first DATA
+	{ head -c "$d" s.pfs
+	  printf '\200\000\000\000\003\000\000\000'; head -c 24 /dev/zero
+	  printf 'abc'; tail -c +$((d + 1)) s.pfs; } > sk.pfs
+	reseal sk.pfs "$d"
+	run -0 pjoin sk.pfs
+	pjoin sk.pfs | cmp - in.bin
+	run -0 pinfo --json sk.pfs
+	assert_output --partial '"skippable_frames":1'
+}
+
+@test "stdin is named stdin in messages" {
+	run -1 --separate-stderr bash -c 'echo hello | pjoin'
+	assert_equal "$stderr" "pjoin: stdin: not a frame stream (missing signature)"
+}
