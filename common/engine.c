@@ -30,6 +30,7 @@ struct engine {
 	struct pfs_reader r;
 	struct pfs_writer w;
 	uint64_t frames;
+	int transform;               /* some frames go to workers */
 };
 
 struct worker {
@@ -50,7 +51,7 @@ pfs_default_threads(void)
 static int
 wants(const struct engine *en, uint8_t type)
 {
-	return en->ops->transform && type < 32 && (en->ops->types & (1u << type));
+	return en->transform && type < 32 && (en->ops->types & (1u << type));
 }
 
 static void *
@@ -226,20 +227,14 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 	struct pfs_head head;
 	pthread_t wtid;
 	sigset_t all, old;
-	unsigned i, nt;
-	int wstarted = 0, rc = -1, rrc;
+	unsigned i, nt = 0;
+	int wstarted = 0, rc = -1, rrc, hrc;
 	struct pfs_err rerr;
 
 	memset(&en, 0, sizeof(en));
 	en.cfg = cfg;
 	en.ops = ops;
 	en.ctx = ctx;
-	nt = ops->types && ops->transform ? cfg->nthreads : 0;
-	if (ops->types && ops->transform && nt == 0)
-		nt = 1;
-	if (nt > MAX_THREADS)
-		nt = MAX_THREADS;
-	en.ns = 2 * nt + 2;
 	pthread_mutex_init(&en.mu, NULL);
 	pthread_cond_init(&en.cv_space, NULL);
 	pthread_cond_init(&en.cv_work, NULL);
@@ -254,8 +249,16 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 
 	if (pfs_reader_start(&en.r, &head, e) < 0)
 		goto out_nothreads;
-	if (ops->head && ops->head(ctx, &head, e) < 0)
+	hrc = ops->head ? ops->head(ctx, &head, e) : 0;
+	if (hrc < 0)
 		goto out_nothreads;
+	en.transform = ops->types && ops->transform && hrc != PFS_PASSTHROUGH;
+	nt = en.transform ? cfg->nthreads : 0;
+	if (en.transform && nt == 0)
+		nt = 1;
+	if (nt > MAX_THREADS)
+		nt = MAX_THREADS;
+	en.ns = 2 * nt + 2;
 	if (out_head)
 		*out_head = head;
 	if (start_output(&en, &head, e) < 0)

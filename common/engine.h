@@ -59,10 +59,14 @@ struct pfs_slot {
 	struct pfs_err err;
 };
 
+#define PFS_PASSTHROUGH 1
+
 struct pfs_stage_ops {
 	/* 1u << type for every frame type transform wants (0: none). */
 	unsigned types;
-	/* Edit the HEAD.  Called once, before any thread starts. */
+	/* Edit the HEAD.  Called once, before any thread starts.  Returns 0,
+	 * PFS_PASSTHROUGH when no frame of this stream needs transform (no
+	 * worker threads are started then), or -1 with e set. */
 	int (*head)(void *ctx, struct pfs_head *h, struct pfs_err *e);
 	/* Per worker thread state, or NULL. */
 	void *(*thread_new)(void *ctx, struct pfs_err *e);

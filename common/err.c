@@ -101,6 +101,13 @@ pfs_usage_error(const char *fmt, ...)
 	exit(PFS_EXIT_USAGE);
 }
 
+void
+pfs_usage_try(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", pfs_prog);
+	exit(PFS_EXIT_USAGE);
+}
+
 static volatile sig_atomic_t caught_signo;
 
 static void

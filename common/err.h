@@ -51,6 +51,10 @@ _Noreturn void pfs_die(int status, const char *fmt, ...)
 _Noreturn void pfs_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/* pfs_usage_try - "Try 'prog --help'" and exit 2; for after getopt has
+ * printed its own message about an unknown option. */
+_Noreturn void pfs_usage_try(void);
+
 /* Set by pfs_catch_signals()'s handler on SIGINT/SIGTERM/SIGHUP; the I/O
  * helpers turn an EINTR into an error once it is set. */
 extern volatile sig_atomic_t pfs_interrupted;

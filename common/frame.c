@@ -168,7 +168,7 @@ read_payload(struct pfs_reader *r, uint32_t len, struct pfs_buf *b,
 		if ((size_t)n < len - take)
 			return pfs_seterr(e, "%s: truncated stream (frame %"
 			                  PRIu64 ": payload cut short)", r->name,
-			                  r->ordinal);
+			                  r->ordinal - 1);
 	}
 	b->len = len;
 	return 0;

@@ -5,6 +5,8 @@
 export PATH="$PFS_BIN:$PATH"
 export PFS_STATS=      # a user's PFS_STATS must not change test output
 
+bats_require_minimum_version 1.5.0
+
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file

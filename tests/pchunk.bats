@@ -101,7 +101,7 @@ roundtrip_file() {	# SIZE CHUNK
 
 @test "bad options and sizes are usage errors (exit 2)" {
 	run -2 --separate-stderr pchunk -s 12Q x
-	assert_line --index 0 "pchunk: -s: invalid size '12Q' (unknown suffix 'Q'; use K, M or G)"
+	assert_equal "${stderr_lines[0]}" "pchunk: -s: invalid size '12Q' (unknown suffix 'Q'; use K, M or G)"
 	run -2 --separate-stderr pchunk -s 100
 	assert_equal "${stderr_lines[0]}" "pchunk: -s: size '100' is out of range (1 KiB to 256 MiB)"
 	run -2 --separate-stderr pchunk -s 99999999999999999999999
@@ -154,9 +154,9 @@ roundtrip_file() {	# SIZE CHUNK
 	gen random 100K > in.bin
 	run --separate-stderr pchunk --stats in.bin
 	assert_success
-	assert_regex "$stderr" '^pchunk: stats: frames 3 in 0.1 MB out 0.1 MB wall .* blocked-in .* blocked-out .* rss .* MB allocs [0-9]+$'
+	assert_regex "$stderr" '^pchunk: stats: frames 4 in 0.1 MB out 0.1 MB wall .* blocked-in .* blocked-out .* rss .* MB allocs [0-9]+$'
 	run --separate-stderr pchunk --stats=json in.bin
-	assert_regex "$stderr" '^\{"tool":"pchunk","frames":3,"bytes_in":102400,.*\}$'
+	assert_regex "$stderr" '^\{"tool":"pchunk","frames":4,"bytes_in":102400,.*\}$'
 	run --separate-stderr env PFS_STATS=1 pchunk in.bin
 	assert_regex "$stderr" '^pchunk: stats: '
 	run -2 --separate-stderr pchunk --stats=xml in.bin

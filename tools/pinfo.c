@@ -71,7 +71,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage();
 		default:
-			pfs_usage_error("unknown option");
+			pfs_usage_try();
 		}
 	}
 	if (argc - optind > 1)

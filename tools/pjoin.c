@@ -103,7 +103,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage();
 		default:
-			pfs_usage_error("unknown option");
+			pfs_usage_try();
 		}
 	}
 	if (argc - optind > 1)
@@ -128,13 +128,12 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 		pfs_stage_still(top, msg, sizeof(msg));
 		return pfs_seterr(e, "%s", msg);
 	}
-	if (x->o->verify && !x->o->payload && h->nstages &&
-	    pfs_hashset_init(&x->hs, h, 0, 0, e) < 0)
-		return -1;
 	pfs_progress_init(&x->pr, x->o->progress,
 	                  (h->flags & PFS_HF_SIZE) ? h->size : 0,
 	                  x->o->output ? x->o->output : "stdout");
-	return 0;
+	if (!x->o->verify || x->o->payload || !h->nstages)
+		return PFS_PASSTHROUGH;      /* nothing to verify */
+	return pfs_hashset_init(&x->hs, h, 0, 0, e);
 }
 
 static int
