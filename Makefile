@@ -49,6 +49,7 @@ BINS    = $(TOOLS:%=$(BUILD)/bin/%)
 LIB     = $(BUILD)/libcommon.a
 GEN     = $(BUILD)/bin/gen
 
+.SECONDARY:
 .PHONY: all check demo deps install uninstall clean bench profile massif \
 	heaptrack dhat fuzz
 all: $(BINS) $(GEN) testdata/gen

@@ -399,6 +399,8 @@ put(struct pfs_writer *w, const void *p, size_t len, struct pfs_err *e)
 {
 	struct iovec iov[2];
 
+	if (len == 0)
+		return 0;
 	if (len <= COPY_MAX) {
 		if (w->ocap - w->olen < len && pfs_writer_flush(w, e) < 0)
 			return -1;
