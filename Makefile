@@ -52,7 +52,7 @@ GEN     = $(BUILD)/bin/gen
 .SECONDARY:
 .PHONY: all check demo deps install uninstall clean bench profile massif \
 	heaptrack dhat fuzz
-all: $(BINS) $(GEN) testdata/gen
+all: $(BINS) $(GEN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,10 +72,6 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIB)
 $(GEN): $(BUILD)/testdata/gen.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
-
-# testdata/gen is the documented entry point of the generator
-testdata/gen: $(GEN)
-	ln -sf ../$(GEN) $@
 
 # Debian packages: installs what is missing (root or sudo), otherwise
 # prints the exact apt-get command and fails.
@@ -99,6 +95,6 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 
 clean:
-	rm -rf build testdata/gen
+	rm -rf build
 
 -include $(COMMON_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(BUILD)/testdata/gen.d

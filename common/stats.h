@@ -6,8 +6,10 @@
  *     rss 9.1 MB allocs 12
  *
  * MB/s is input bytes over wall time.  blocked-in is the time spent inside
- * read(2) on the input, blocked-out inside write(2) on the output: the stage
- * of a pipeline that is never blocked on input is its bottleneck.
+ * read(2) on the input, blocked-out inside write(2) on the output.  The
+ * bottleneck of a pipeline is the stage that waits least on either side:
+ * the smallest max(blocked-in, blocked-out) / wall (pipeline --stats marks
+ * it).  The first stage never waits for input, but it may wait for output.
  * Enabled by --stats / --stats=json, or for every program of a pipeline by
  * the environment variable PFS_STATS=1 (or PFS_STATS=json).
  */

@@ -1,0 +1,355 @@
+#!/usr/bin/env bats
+# pipeline: the driver that forks the real programs joined by pipes.
+
+load helper
+
+# data SIZE > file: generated text-like data (random bytes until
+# testdata/gen is built)
+data() {
+	if [ -x "$GEN" ]; then
+		gen text-like "$1"
+	else
+		head -c "$1" /dev/urandom
+	fi
+}
+
+need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || skip "$t not built"
+	done
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	data 300000 > in.bin
+	chmod 640 in.bin
+	touch -d '2021-02-03 04:05:06.123456789' in.bin
+}
+
+# same_file A B: same bytes, mode and mtime (nanoseconds included)
+same_file() {
+	cmp "$1" "$2"
+	assert_equal "$(stat -c '%a %y' "$2")" "$(stat -c '%a %y' "$1")"
+}
+
+# fake_dir: a copy of pipeline with pchunk, phash and pjoin next to it and
+# nothing on PATH, so that a test can put a broken stage there
+fake_dir() {
+	mkdir fake
+	cp "$PFS_BIN/pipeline" fake/
+	ln -s "$PFS_BIN/pchunk" "$PFS_BIN/phash" "$PFS_BIN/pjoin" fake/
+}
+
+@test "process --hash, restore: same bytes, mode and mtime" {
+	run -0 pipeline process --hash sha256 in.bin
+	assert_output ""
+	assert_file_exists in.bin.pfs
+	assert_equal "$(pinfo --json in.bin.pfs | grep -o '"kind":"[a-z]*"' | tr '\n' ' ')" '"kind":"hash" '
+	mkdir out
+	cd out
+	run -0 pipeline restore ../in.bin.pfs
+	same_file ../in.bin in.bin
+}
+
+@test "process --zstd --hash, restore -o" {
+	need pcompress
+	pipeline process --zstd -l 5 --hash xxh3 -o z.pfs in.bin
+	pinfo z.pfs | grep -qx 'stages: *1. compress zstd -5, 2. hash xxh3'
+	pipeline restore -o back.bin z.pfs
+	same_file in.bin back.bin
+}
+
+@test "process --lz4 --encrypt --hash, restore with the key file" {
+	need pcompress pencrypt
+	pencrypt --keygen > k
+	pipeline process --lz4 --encrypt --key-file k --hash sha256 -o e.pfs in.bin
+	run -0 pipeline --dry-run restore --key-file k -o back.bin e.pfs
+	assert_output "phash --check e.pfs | pencrypt -d --key-file k | pcompress -d | pjoin -o back.bin"
+	pipeline restore --key-file k -o back.bin e.pfs
+	same_file in.bin back.bin
+	run -0 pipeline verify --key-file k e.pfs
+}
+
+@test "restore: output named after the HEAD, else FILE without .pfs" {
+	pipeline process -o s.pfs in.bin
+	mkdir d
+	(cd d && pipeline restore ../s.pfs)
+	same_file in.bin d/in.bin
+	# a stream of stdin names no source: FILE without .pfs
+	pipeline process -o t.pfs - < in.bin
+	cp t.pfs t.stream
+	run -0 pipeline restore t.pfs
+	cmp in.bin t
+	run -1 --separate-stderr pipeline restore t.stream
+	assert_equal "$stderr" "pipeline: t.stream: the stream names no source and FILE does not end in .pfs: use -o"
+}
+
+@test "an existing output needs -f; the input is never overwritten" {
+	pipeline process in.bin
+	run -1 --separate-stderr pipeline process in.bin
+	assert_equal "$stderr" "pipeline: in.bin.pfs: file exists (use -f to overwrite it)"
+	run -0 pipeline process -f in.bin
+	run -1 --separate-stderr pipeline process -f -o in.bin in.bin
+	assert_equal "$stderr" "pipeline: in.bin: refusing to overwrite the input file"
+	run -1 --separate-stderr pipeline restore -f -o in.bin.pfs in.bin.pfs
+	assert_equal "$stderr" "pipeline: in.bin.pfs: refusing to overwrite the input file"
+	# restore: pjoin refuses, and is named as the stage that failed
+	run -1 --separate-stderr pipeline restore -o in.bin in.bin.pfs
+	assert_equal "$stderr" "pjoin: in.bin: file exists (use -f to overwrite it)
+pipeline: stage 1 (pjoin) failed with exit status 1"
+	run -0 pipeline restore -f -o in.bin in.bin.pfs
+}
+
+@test "verify passes on a good stream and names the stage on a damaged one" {
+	pipeline process --hash sha256 -o h.pfs in.bin
+	run -0 --separate-stderr pipeline verify h.pfs
+	assert_output ""
+	assert_equal "$stderr" ""
+	read -r off _ _ _ < <(frame_offsets h.pfs | awk '$2 == 2' | head -1)
+	flip_byte h.pfs $((off + 32 + 100))
+	run -1 --separate-stderr pipeline verify h.pfs
+	assert_equal "${#stderr_lines[@]}" 4
+	assert_equal "${stderr_lines[0]}" "phash: chunk 0 (bytes 0-65535): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	# how much pjoin saw before its input ended depends on timing
+	assert_regex "${stderr_lines[1]}" "^pjoin: stdin: truncated stream"
+	assert_equal "${stderr_lines[2]}" "pipeline: stage 1 (phash --check) failed with exit status 1"
+	assert_equal "${stderr_lines[3]}" "pipeline: stage 2 (pjoin) failed with exit status 1 (probably because stage 1 failed)"
+	# restore fails the same way and leaves nothing behind
+	run -1 pipeline restore -o back.bin h.pfs
+	assert_file_not_exists back.bin
+	[ -z "$(ls -A | grep '^\.back')" ]
+}
+
+@test "wrong key: the pencrypt stage is named" {
+	need pencrypt
+	pencrypt --keygen > k
+	pencrypt --keygen > other
+	pipeline process --encrypt --key-file k --hash sha256 -o e.pfs in.bin
+	run -1 --separate-stderr pipeline restore --key-file other -o back.bin e.pfs
+	assert_line --partial -- "wrong key or password"
+	assert_line "pipeline: stage 2 (pencrypt -d) failed with exit status 1"
+	assert_file_not_exists back.bin
+}
+
+@test "an encrypted stream without a key option is a usage error" {
+	need pencrypt
+	pencrypt --keygen > k
+	pipeline process --encrypt --key-file k --cipher chacha20-poly1305 -o e.pfs in.bin
+	run -2 --separate-stderr pipeline verify e.pfs
+	assert_equal "$stderr" "pipeline: e.pfs: the stream is encrypted (chacha20-poly1305): give --key-file F or --password-file F
+Try 'pipeline --help' for more information."
+}
+
+@test "a key option for a stream that is not encrypted is warned about" {
+	pipeline process -o s.pfs in.bin
+	echo x > k
+	run -0 --separate-stderr pipeline verify --key-file k s.pfs
+	assert_equal "$stderr" "pipeline: s.pfs: the stream is not encrypted: --key-file ignored"
+	run -0 --separate-stderr pipeline -q verify --key-file k s.pfs
+	assert_equal "$stderr" ""
+}
+
+@test "a stage that cannot be found: named, nothing started or written" {
+	fake_dir
+	run -1 --separate-stderr env PATH=/nonexistent fake/pipeline process --zstd -o z.pfs in.bin
+	assert_equal "$stderr" "pipeline: stage 2 (pcompress --zstd): pcompress: not found next to pipeline or in PATH"
+	assert_file_not_exists z.pfs
+	[ -z "$(ls -A | grep '^\.z')" ]
+}
+
+@test "a stage that fails: named first, the consequences after it" {
+	fake_dir
+	printf '#!/bin/sh\necho "pcompress: simulated failure" >&2\nexit 3\n' > fake/pcompress
+	chmod +x fake/pcompress
+	# stdout is empty: output holds the messages
+	run -1 env PATH=/nonexistent fake/pipeline process --zstd --hash sha256 -o z.pfs in.bin
+	assert_line -n 0 "pcompress: simulated failure"
+	assert_line "phash: stdin: empty input (not a frame stream)"
+	assert_line "pipeline: stage 2 (pcompress --zstd) failed with exit status 3"
+	assert_line "pipeline: stage 3 (phash) failed with exit status 1 (probably because stage 2 failed)"
+	# the root cause comes first among pipeline's own lines
+	assert_equal "$(grep '^pipeline:' <<< "$output" | head -1)" "pipeline: stage 2 (pcompress --zstd) failed with exit status 3"
+	assert_file_not_exists z.pfs
+	[ -z "$(ls -A | grep '^\.z')" ]
+}
+
+@test "a stage killed by a signal" {
+	fake_dir
+	printf '#!/bin/sh\nkill -9 $$\n' > fake/pcompress
+	chmod +x fake/pcompress
+	run -1 env PATH=/nonexistent fake/pipeline process --zstd -o z.pfs in.bin
+	assert_line "pipeline: stage 2 (pcompress --zstd) killed by signal 9 (Killed)"
+	assert_file_not_exists z.pfs
+}
+
+@test "a stage that cannot be executed" {
+	fake_dir
+	printf 'not a program\n' > fake/pcompress
+	chmod +x fake/pcompress
+	run -1 env PATH=/nonexistent fake/pipeline process --zstd -o z.pfs in.bin
+	assert_line "pipeline: $BATS_TEST_TMPDIR/fake/pcompress: cannot run: Exec format error"
+	assert_line "pipeline: stage 2 (pcompress --zstd) failed with exit status 127"
+}
+
+@test "--dry-run prints the shell pipeline and runs nothing" {
+	run -0 pipeline --dry-run process --zstd -l 5 --hash xxh3 -o out.pfs in.bin
+	assert_output "pchunk in.bin | pcompress --zstd -l 5 | phash -a xxh3 > out.pfs"
+	run -0 pipeline process --dry-run --lz4 --encrypt --password-file 'my pw' --cipher chacha20-poly1305 -T 2 -q --progress "it's.bin"
+	assert_output "pchunk --progress -q 'it'\\''s.bin' | pcompress --lz4 -T 2 -q | pencrypt --password-file 'my pw' --cipher chacha20-poly1305 -T 2 -q > 'it'\\''s.bin.pfs'"
+	run -0 pipeline --dry-run process -o - -- -in.bin
+	assert_output "pchunk -- -in.bin"
+	run -0 pipeline --dry-run --perf p process --hash sha256 in.bin
+	assert_output "perf record -g -o p/01-pchunk.data -- pchunk in.bin | perf record -g -o p/02-phash.data -- phash -a sha256 > in.bin.pfs"
+	assert_file_not_exists out.pfs
+	assert_file_not_exists in.bin.pfs
+	assert_dir_not_exists p
+	# restore and verify read the stage stack from the HEAD
+	pipeline process --hash sha256 --hash xxh64 -o h.pfs in.bin
+	run -0 pipeline --dry-run restore -T 1 h.pfs
+	assert_output "phash --check -T 1 h.pfs | pjoin -o in.bin -T 1"
+	run -0 pipeline --dry-run verify h.pfs
+	assert_output "phash --check h.pfs | pjoin -o /dev/null"
+	pipeline process -o s.pfs in.bin
+	run -0 pipeline --dry-run restore -f -o - s.pfs
+	assert_output "pjoin -f s.pfs"
+	run -0 pipeline --dry-run info s.pfs
+	assert_output "pinfo s.pfs"
+}
+
+@test "--stats: one row per stage and one bottleneck" {
+	pipeline process --hash sha256 -o h.pfs in.bin
+	run -0 --separate-stderr pipeline --stats verify h.pfs
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 3
+	assert_regex "${stderr_lines[0]}" '^stage +program +MB in +MB out +cpu s +blk-in s +blk-out s +MB/s +rss MB$'
+	assert_regex "${stderr_lines[1]}" '^ +1  phash --check +0\.3 +0\.3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+( +<- bottleneck)?$'
+	assert_regex "${stderr_lines[2]}" '^ +2  pjoin +0\.3 +0\.3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+( +<- bottleneck)?$'
+	assert_equal "$(grep -c -- '<- bottleneck$' <<< "$stderr")" 1
+	# json: one object per stage, exactly one bottleneck
+	run -0 --separate-stderr pipeline --stats=json process --hash xxh3 -f -o h.pfs in.bin
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_regex "${stderr_lines[0]}" '^\{"stage":1,"bottleneck":(true|false),"tool":"pchunk","frames":7,"bytes_in":300000,'
+	assert_regex "${stderr_lines[1]}" '^\{"stage":2,"bottleneck":(true|false),"tool":"phash",'
+	assert_equal "$(grep -c '"bottleneck":true' <<< "$stderr")" 1
+	# and the table does not hide the stages' messages
+	read -r off _ _ _ < <(frame_offsets h.pfs | awk '$2 == 2' | head -1)
+	flip_byte h.pfs $((off + 40))
+	run -1 pipeline --stats verify h.pfs
+	assert_line -n 0 --partial "phash: chunk 0 (bytes 0-65535): xxh3 digest mismatch"
+	assert_line --regexp '^ +1  phash --check '
+	assert_line "pipeline: stage 1 (phash --check) failed with exit status 1"
+}
+
+@test "--stats with the stats of every stage in the environment" {
+	pipeline process --hash sha256 -o h.pfs in.bin
+	PFS_STATS=1 run -0 --separate-stderr pipeline verify h.pfs
+	assert_equal "${#stderr_lines[@]}" 3
+	assert_equal "$(grep -c -- '<- bottleneck$' <<< "$stderr")" 1
+}
+
+@test "--perf records every stage into its own file" {
+	perf record -o "$BATS_TEST_TMPDIR/probe.data" true >/dev/null 2>&1 ||
+		skip "perf record does not work here"
+	run -0 pipeline --perf p process --hash sha256 -o h.pfs in.bin
+	assert_file_exists p/01-pchunk.data
+	assert_file_exists p/02-phash.data
+	pipeline restore -o back.bin h.pfs
+	same_file in.bin back.bin
+}
+
+@test "info runs pinfo" {
+	pipeline process --hash sha256 -o h.pfs in.bin
+	run -0 pipeline info h.pfs
+	assert_output "$(pinfo h.pfs)"
+	run -1 --separate-stderr pipeline info in.bin
+	assert_equal "$stderr" "pinfo: in.bin: not a frame stream (missing signature)
+pipeline: stage 1 (pinfo) failed with exit status 1"
+}
+
+@test "a missing input: one message, nothing started" {
+	run -1 --separate-stderr pipeline process nothere
+	assert_equal "$stderr" "pipeline: nothere: No such file or directory"
+	assert_file_not_exists nothere.pfs
+	run -1 --separate-stderr pipeline restore nothere.pfs
+	assert_equal "$stderr" "pipeline: nothere.pfs: No such file or directory"
+	run -1 --separate-stderr pipeline verify in.bin
+	assert_equal "$stderr" "pipeline: in.bin: not a frame stream (missing signature)"
+}
+
+@test "bad usage exits 2 with a message and the --help hint" {
+	local hint="Try 'pipeline --help' for more information."
+	run -2 --separate-stderr pipeline
+	assert_equal "$stderr" "pipeline: missing subcommand (process, restore, verify or info)
+$hint"
+	run -2 --separate-stderr pipeline frobnicate x
+	assert_equal "$stderr" "pipeline: unknown subcommand 'frobnicate' (process, restore, verify or info)
+$hint"
+	run -2 --separate-stderr pipeline process
+	assert_equal "$stderr" "pipeline: process: missing FILE
+$hint"
+	run -2 --separate-stderr pipeline process a b
+	assert_equal "$stderr" "pipeline: too many arguments (one FILE)
+$hint"
+	run -2 --separate-stderr pipeline process --zstd --lz4 in.bin
+	assert_equal "$stderr" "pipeline: --zstd, --lz4 and --brotli exclude each other
+$hint"
+	run -2 --separate-stderr pipeline process -l 3 in.bin
+	assert_equal "$stderr" "pipeline: -l needs --zstd, --lz4 or --brotli
+$hint"
+	run -2 --separate-stderr pipeline process -l x --zstd in.bin
+	assert_equal "$stderr" "pipeline: -l: invalid number 'x'
+$hint"
+	run -2 --separate-stderr pipeline process --encrypt in.bin
+	assert_equal "$stderr" "pipeline: --encrypt needs --key-file F or --password-file F
+$hint"
+	run -2 --separate-stderr pipeline process --key-file k in.bin
+	assert_equal "$stderr" "pipeline: --key-file needs --encrypt
+$hint"
+	run -2 --separate-stderr pipeline process --encrypt --key-file k --password-file p in.bin
+	assert_equal "$stderr" "pipeline: give one --key-file or --password-file
+$hint"
+	run -2 --separate-stderr pipeline process --cipher aes-256-gcm in.bin
+	assert_equal "$stderr" "pipeline: --cipher needs --encrypt
+$hint"
+	run -2 --separate-stderr pipeline process --encrypt --key-file k --cipher rot13 in.bin
+	assert_equal "$stderr" "pipeline: unknown cipher 'rot13' (aes-256-gcm or chacha20-poly1305)
+$hint"
+	run -2 --separate-stderr pipeline process --hash md5 in.bin
+	assert_equal "$stderr" "pipeline: unknown hash algorithm 'md5' (see 'phash -a list')
+$hint"
+	run -2 --separate-stderr pipeline process - < in.bin
+	assert_equal "$stderr" "pipeline: reading standard input needs -o
+$hint"
+	run -2 --separate-stderr pipeline verify -o x in.bin.pfs
+	assert_equal "$stderr" "pipeline: -o does not apply to 'verify'
+$hint"
+	run -2 --separate-stderr pipeline restore --zstd in.bin.pfs
+	assert_equal "$stderr" "pipeline: --zstd/--lz4/--brotli does not apply to 'restore'
+$hint"
+	run -2 --separate-stderr pipeline info --progress in.bin.pfs
+	assert_equal "$stderr" "pipeline: --progress does not apply to 'info'
+$hint"
+	run -2 --separate-stderr pipeline restore - < in.bin
+	assert_equal "$stderr" "pipeline: restore needs a file: its HEAD is read first
+$hint"
+	run -2 --separate-stderr pipeline -T x verify in.bin.pfs
+	assert_equal "$stderr" "pipeline: -T: invalid number 'x'
+$hint"
+	run -2 --separate-stderr pipeline --bogus verify in.bin.pfs
+	assert_equal "$stderr" "pipeline: unrecognized option '--bogus'
+$hint"
+	assert_file_not_exists in.bin.pfs
+}
+
+@test "--help documents every subcommand and option; --version" {
+	run -0 pipeline --help
+	for w in process restore verify info --zstd --lz4 --brotli --level \
+	         --encrypt --key-file --password-file --cipher --hash --threads \
+	         --output --force --dry-run --perf --progress --stats --quiet \
+	         --help --version bottleneck; do
+		assert_output --partial -- "$w"
+	done
+	run -0 pipeline --version
+	assert_output "pipeline (pfs) 0.1.0"
+}

@@ -1,0 +1,1057 @@
+/*
+ * pipeline - run the pfs programs as one pipeline: fork the real filters
+ * joined by pipes, wait for all of them and report every stage that failed;
+ * with --stats, a per-stage table with the bottleneck marked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "frame.h"
+#include "head.h"
+#include "io.h"
+#include "stages.h"
+#include "stats.h"
+#include "util.h"
+
+#define MAXSTAGES  (PFS_STAGES_MAX + 2)
+#define MAXARGS    20
+#define PERFARGS   6             /* perf record -g -o FILE -- */
+
+/* options that only some subcommands take */
+enum {
+	U_ALGO = 1 << 0, U_LEVEL = 1 << 1, U_ENCRYPT = 1 << 2,
+	U_CIPHER = 1 << 3, U_HASH = 1 << 4, U_KEY = 1 << 5, U_OUTPUT = 1 << 6,
+	U_FORCE = 1 << 7, U_THREADS = 1 << 8, U_PROGRESS = 1 << 9
+};
+
+static const char *const used_names[] = {
+	"--zstd/--lz4/--brotli", "-l", "--encrypt", "--cipher", "--hash",
+	"--key-file/--password-file", "-o", "-f", "-T", "--progress"
+};
+
+enum cmd { C_PROCESS, C_RESTORE, C_VERIFY, C_INFO };
+
+static const struct command {
+	const char *name;
+	enum cmd cmd;
+	unsigned allowed;
+} commands[] = {
+	{ "process", C_PROCESS, ~0u },
+	{ "restore", C_RESTORE, U_KEY | U_OUTPUT | U_FORCE | U_THREADS | U_PROGRESS },
+	{ "verify", C_VERIFY, U_KEY | U_THREADS | U_PROGRESS },
+	{ "info", C_INFO, 0 },
+	{ NULL, C_INFO, 0 }
+};
+
+struct opts {
+	const struct command *cmd;
+	const char *input, *output;
+	const char *algo;            /* "--zstd", "--lz4", "--brotli" or NULL */
+	const char *level, *cipher, *hash, *threads, *perf_dir;
+	const char *key_opt;         /* "--key-file" or "--password-file" */
+	const char *key_file;
+	int encrypt, force, dry_run, progress;
+	unsigned used;               /* U_* given */
+	struct pfs_common c;
+};
+
+struct stage {
+	const char *argv[MAXARGS + 1];
+	int argc;
+	int nlabel;                  /* argv[0..nlabel) names it in messages */
+	char path[PATH_MAX];         /* the program found for argv[0] */
+	char perf_out[PATH_MAX];     /* --perf: its data file */
+	pid_t pid;                   /* 0: not started */
+	int reaped, status;
+	int errfd;                   /* stats: read end of its stderr, or -1 */
+	char line[4096];             /* stats: partial stderr line */
+	size_t linelen;
+	char json[1024];             /* stats: its JSON stats line, or "" */
+};
+
+struct pipeline {
+	struct stage s[MAXSTAGES];
+	unsigned n;
+	int out_fd;                  /* stdout of the last stage; -1: ours */
+	int stats;                   /* enum pfs_stats_mode */
+	int killed;                  /* SIGTERM sent after an interrupt */
+	char perf[PATH_MAX];
+};
+
+static _Noreturn void
+usage(void)
+{
+	printf("Usage: %s [OPTION]... process|restore|verify|info FILE\n"
+	       "Run the pfs programs (found next to pipeline, else in PATH) as one\n"
+	       "pipeline joined by pipes, wait for all of them and report every stage\n"
+	       "that failed.  Options may come before or after the subcommand.\n"
+	       "\n"
+	       "  process FILE    pchunk FILE | pcompress | pencrypt | phash > FILE.pfs\n"
+	       "                  with only the stages asked for; the output is written\n"
+	       "                  to a temporary file renamed when every stage succeeded\n"
+	       "  restore FILE    the inverse pipeline, built from the stage stack in\n"
+	       "                  FILE's HEAD: phash --check, pencrypt -d, pcompress -d,\n"
+	       "                  then pjoin; the output defaults to the source name in\n"
+	       "                  the HEAD (current directory) or FILE without .pfs\n"
+	       "  verify FILE     the restore pipeline ending in 'pjoin -o /dev/null'\n"
+	       "  info FILE       pinfo FILE\n"
+	       "\n"
+	       "process:\n"
+	       "      --zstd, --lz4, --brotli   compress (pcompress)\n"
+	       "  -l, --level N                 compression level\n"
+	       "      --encrypt                 encrypt (pencrypt); needs a key option\n"
+	       "      --cipher C                aes-256-gcm or chacha20-poly1305\n"
+	       "      --hash ALGO               add digests (phash -a ALGO)\n"
+	       "process, restore and verify:\n"
+	       "      --key-file F              key file (pencrypt --keygen makes one)\n"
+	       "      --password-file F         password file\n"
+	       "  -T, --threads N               worker threads of each stage\n"
+	       "      --progress                progress of pchunk (process) or pjoin\n"
+	       "process and restore:\n"
+	       "  -o, --output FILE             output file ('-': standard output)\n"
+	       "  -f, --force                   overwrite an existing output file\n"
+	       "all:\n"
+	       "      --dry-run                 print the equivalent shell pipeline and\n"
+	       "                                exit without running anything\n"
+	       "      --perf DIR                run every stage under 'perf record -g -o\n"
+	       "                                DIR/NN-TOOL.data --' (NN: stage number)\n"
+	       "      --stats[=json]            per-stage table on stderr: bytes in/out,\n"
+	       "                                CPU, blocked-in/-out, MB/s, peak RSS;\n"
+	       "                                json: each stage's stats object with\n"
+	       "                                \"stage\" and \"bottleneck\" added\n"
+	       "  -q, --quiet                   no warnings (passed to every stage)\n"
+	       "  -h, --help                    show this help\n"
+	       "  -V, --version                 show the version\n"
+	       "\n"
+	       "The bottleneck marked by --stats is the stage that spent the smallest\n"
+	       "share of its wall time blocked, taking the larger of its blocked-in and\n"
+	       "blocked-out times: stages after the bottleneck wait for input, stages\n"
+	       "before it wait for their output to drain, it waits for neither.  With\n"
+	       "--stats the stages' stderr is a pipe, so --progress shows nothing.\n"
+	       "\n"
+	       "A stage that fails usually makes the stages after it fail too (their\n"
+	       "input ends early) and those before it die of SIGPIPE.  pipeline names\n"
+	       "the earliest failed stage not killed by SIGPIPE first, as the likely\n"
+	       "cause, then the others.\n"
+	       "\n"
+	       "Exit status: 0 success, 1 a stage failed or another error, 2 bad usage.\n"
+	       "Examples: pipeline process --zstd --hash xxh3 big.bin\n"
+	       "          pipeline --stats restore --key-file k -o copy.bin big.bin.pfs\n",
+	       pfs_prog);
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+static void
+check_opts(struct opts *o)
+{
+	unsigned bad = o->used & ~o->cmd->allowed, i;
+
+	for (i = 0; bad; i++)
+		if (bad & (1u << i))
+			pfs_usage_error("%s does not apply to '%s'",
+			                used_names[i], o->cmd->name);
+	if (o->cmd->cmd == C_PROCESS) {
+		if (o->level && !o->algo)
+			pfs_usage_error("-l needs --zstd, --lz4 or --brotli");
+		if (o->cipher && !o->encrypt)
+			pfs_usage_error("--cipher needs --encrypt");
+		if (o->encrypt && !o->key_opt)
+			pfs_usage_error("--encrypt needs --key-file F or "
+			                "--password-file F");
+		if (o->key_opt && !o->encrypt)
+			pfs_usage_error("%s needs --encrypt", o->key_opt);
+		if (strcmp(o->input, "-") == 0 && !o->output)
+			pfs_usage_error("reading standard input needs -o");
+	} else if (o->cmd->cmd != C_INFO && strcmp(o->input, "-") == 0) {
+		pfs_usage_error("%s needs a file: its HEAD is read first",
+		                o->cmd->name);
+	}
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_ZSTD = PFS_OPT_TOOL_BASE, OPT_LZ4, OPT_BROTLI, OPT_ENCRYPT,
+	       OPT_KEY, OPT_PASSWORD, OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF,
+	       OPT_PROGRESS };
+	static const struct option longopts[] = {
+		{ "zstd", no_argument, NULL, OPT_ZSTD },
+		{ "lz4", no_argument, NULL, OPT_LZ4 },
+		{ "brotli", no_argument, NULL, OPT_BROTLI },
+		{ "level", required_argument, NULL, 'l' },
+		{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
+		{ "key-file", required_argument, NULL, OPT_KEY },
+		{ "password-file", required_argument, NULL, OPT_PASSWORD },
+		{ "cipher", required_argument, NULL, OPT_CIPHER },
+		{ "hash", required_argument, NULL, OPT_HASH },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "perf", required_argument, NULL, OPT_PERF },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		PFS_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const algos[] = { "--zstd", "--lz4", "--brotli" };
+	struct pfs_err e;
+	const char *algo;
+	long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	pfs_common_init(&o->c);
+	while ((c = getopt_long(argc, argv, "l:T:o:fqhV", longopts, NULL)) != -1) {
+		if (c == 'T') {
+			o->threads = optarg;
+			o->used |= U_THREADS;
+		}
+		if (pfs_common_opt(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ZSTD:
+		case OPT_LZ4:
+		case OPT_BROTLI:
+			algo = algos[c - OPT_ZSTD];
+			if (o->algo && o->algo != algo)
+				pfs_usage_error("--zstd, --lz4 and --brotli "
+				                "exclude each other");
+			o->algo = algo;
+			o->used |= U_ALGO;
+			break;
+		case 'l':
+			if (pfs_parse_int(optarg, -1000000, 1000000, &v, &e) < 0)
+				pfs_usage_error("-l: %s", e.msg);
+			o->level = optarg;
+			o->used |= U_LEVEL;
+			break;
+		case OPT_ENCRYPT:
+			o->encrypt = 1;
+			o->used |= U_ENCRYPT;
+			break;
+		case OPT_KEY:
+		case OPT_PASSWORD:
+			if (o->key_opt)
+				pfs_usage_error("give one --key-file or "
+				                "--password-file");
+			o->key_opt = c == OPT_KEY ? "--key-file" :
+			             "--password-file";
+			o->key_file = optarg;
+			o->used |= U_KEY;
+			break;
+		case OPT_CIPHER:
+			if (!pfs_cipher_id(optarg))
+				pfs_usage_error("unknown cipher '%s' (aes-256-gcm "
+				                "or chacha20-poly1305)", optarg);
+			o->cipher = optarg;
+			o->used |= U_CIPHER;
+			break;
+		case OPT_HASH:
+			if (!pfs_hash_id(optarg))
+				pfs_usage_error("unknown hash algorithm '%s' (see "
+				                "'phash -a list')", optarg);
+			o->hash = optarg;
+			o->used |= U_HASH;
+			break;
+		case 'o':
+			o->output = optarg;
+			o->used |= U_OUTPUT;
+			break;
+		case 'f':
+			o->force = 1;
+			o->used |= U_FORCE;
+			break;
+		case OPT_DRY:
+			o->dry_run = 1;
+			break;
+		case OPT_PERF:
+			o->perf_dir = optarg;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			o->used |= U_PROGRESS;
+			break;
+		case 'h':
+			usage();
+		default:
+			pfs_usage_try();
+		}
+	}
+	if (optind >= argc)
+		pfs_usage_error("missing subcommand (process, restore, verify "
+		                "or info)");
+	for (o->cmd = commands; o->cmd->name; o->cmd++)
+		if (strcmp(o->cmd->name, argv[optind]) == 0)
+			break;
+	if (!o->cmd->name)
+		pfs_usage_error("unknown subcommand '%s' (process, restore, "
+		                "verify or info)", argv[optind]);
+	if (argc - optind < 2)
+		pfs_usage_error("%s: missing FILE", o->cmd->name);
+	if (argc - optind > 2)
+		pfs_usage_error("too many arguments (one FILE)");
+	o->input = argv[optind + 1];
+	check_opts(o);
+}
+
+/* stage_new - append a stage running NAME [MODE]; both name it in messages */
+static struct stage *
+stage_new(struct pipeline *p, const char *name, const char *mode)
+{
+	struct stage *s = &p->s[p->n++];
+
+	s->argv[s->argc++] = name;
+	if (mode)
+		s->argv[s->argc++] = mode;
+	s->nlabel = s->argc;
+	s->errfd = -1;
+	return s;
+}
+
+static void
+add(struct stage *s, const char *a1, const char *a2)
+{
+	if (s->argc + 2 > MAXARGS)
+		pfs_die(PFS_EXIT_ERR, "%s: too many arguments", s->argv[0]);
+	s->argv[s->argc++] = a1;
+	if (a2)
+		s->argv[s->argc++] = a2;
+}
+
+/* the options every stage of a kind takes: -T N, -q */
+static void
+add_common(const struct opts *o, struct stage *s, int threads)
+{
+	if (threads && o->threads)
+		add(s, "-T", o->threads);
+	if (pfs_quiet)
+		add(s, "-q", NULL);
+}
+
+static void
+add_file(struct stage *s, const char *file)
+{
+	if (file[0] == '-' && file[1])
+		add(s, "--", NULL);
+	add(s, file, NULL);
+}
+
+static void
+build_process(const struct opts *o, struct pipeline *p)
+{
+	struct stage *s;
+
+	s = stage_new(p, "pchunk", NULL);
+	if (o->progress)
+		add(s, "--progress", NULL);
+	add_common(o, s, 0);
+	add_file(s, o->input);
+	if (o->algo) {
+		s = stage_new(p, "pcompress", o->algo);
+		if (o->level)
+			add(s, "-l", o->level);
+		add_common(o, s, 1);
+	}
+	if (o->encrypt) {
+		s = stage_new(p, "pencrypt", NULL);
+		add(s, o->key_opt, o->key_file);
+		if (o->cipher)
+			add(s, "--cipher", o->cipher);
+		add_common(o, s, 1);
+	}
+	if (o->hash) {
+		s = stage_new(p, "phash", NULL);
+		add(s, "-a", o->hash);
+		add_common(o, s, 1);
+	}
+}
+
+/* restore output name: the HEAD's source name, else FILE without .pfs */
+static int
+restore_name(const struct opts *o, const struct pfs_head *h, char *out,
+             size_t n, struct pfs_err *e)
+{
+	size_t len = strlen(o->input);
+
+	if (h->namelen) {
+		snprintf(out, n, "%s", h->name);
+		return 0;
+	}
+	if (len > 4 && strcmp(o->input + len - 4, ".pfs") == 0 && len - 4 < n) {
+		snprintf(out, n, "%.*s", (int)(len - 4), o->input);
+		return 0;
+	}
+	return pfs_seterr(e, "%s: the stream names no source and FILE does "
+	                  "not end in .pfs: use -o", o->input);
+}
+
+/* build the inverse pipeline from the stage stack in the input's HEAD;
+ * -1 on an error, -2 on a usage error (a key option is missing) */
+static int
+build_restore(const struct opts *o, struct pipeline *p, char *outbuf,
+              size_t outlen, struct pfs_err *e)
+{
+	struct pfs_reader r;
+	struct pfs_head h;
+	struct stat ost, ist;
+	const struct pfs_stage *rec;
+	const char *name, *out = o->output;
+	struct stage *s;
+	char desc[128];
+	unsigned i;
+	int fd, enc = 0, rc = -1;
+
+	fd = pfs_open_input(o->input, &name, e);
+	if (fd < 0)
+		return -1;
+	pfs_reader_init(&r, fd, name);
+	if (pfs_reader_start(&r, &h, e) < 0)
+		goto out;
+	if (o->cmd->cmd == C_RESTORE && !out) {
+		if (restore_name(o, &h, outbuf, outlen, e) < 0)
+			goto out;
+		out = outbuf;
+	}
+	if (out && strcmp(out, "-") != 0 && stat(out, &ost) == 0 &&
+	    fstat(fd, &ist) == 0 && ost.st_dev == ist.st_dev &&
+	    ost.st_ino == ist.st_ino) {
+		pfs_seterr(e, "%s: refusing to overwrite the input file", out);
+		goto out;
+	}
+	for (i = h.nstages; i-- > 0;) {
+		rec = &h.stages[i];
+		switch (rec->kind) {
+		case PFS_STAGE_HASH:
+			s = stage_new(p, "phash", "--check");
+			break;
+		case PFS_STAGE_ENCRYPT:
+			if (!o->key_opt) {
+				pfs_stage_describe(rec, desc, sizeof(desc));
+				pfs_seterr(e, "%s: the stream is encrypted (%s): "
+				           "give --key-file F or --password-file F",
+				           o->input, desc);
+				rc = -2;
+				goto out;
+			}
+			s = stage_new(p, "pencrypt", "-d");
+			add(s, o->key_opt, o->key_file);
+			enc = 1;
+			break;
+		case PFS_STAGE_COMPRESS:
+			s = stage_new(p, "pcompress", "-d");
+			break;
+		default:
+			pfs_seterr(e, "%s: stage record %u has an unknown kind "
+			           "(%u)", o->input, i, rec->kind);
+			goto out;
+		}
+		add_common(o, s, 1);
+		if (p->n == 1)
+			add_file(s, o->input);
+	}
+	if (o->key_opt && !enc)
+		pfs_warn("%s: the stream is not encrypted: %s ignored",
+		         o->input, o->key_opt);
+	s = stage_new(p, "pjoin", NULL);
+	if (o->progress)
+		add(s, "--progress", NULL);
+	if (o->cmd->cmd == C_VERIFY)
+		add(s, "-o", "/dev/null");
+	else if (strcmp(out, "-") != 0)
+		add(s, "-o", out);
+	if (o->force)
+		add(s, "-f", NULL);
+	add_common(o, s, 1);
+	if (p->n == 1)
+		add_file(s, o->input);
+	rc = 0;
+out:
+	pfs_reader_free(&r);
+	if (close(fd) < 0 && rc == 0)
+		rc = pfs_seterr(e, "%s: %s", name, strerror(errno));
+	return rc;
+}
+
+/* full_argv - the argv to run (or print): with --perf, perf comes first */
+static void
+full_argv(const struct stage *s, const char **av, int resolved)
+{
+	int i, k = 0;
+
+	if (s->perf_out[0]) {
+		av[k++] = "perf";
+		av[k++] = "record";
+		av[k++] = "-g";
+		av[k++] = "-o";
+		av[k++] = s->perf_out;
+		av[k++] = "--";
+	}
+	for (i = 0; i < s->argc; i++, k++)
+		av[k] = i == 0 && k && resolved ? s->path : s->argv[i];
+	av[k] = NULL;
+}
+
+static void
+print_word(const char *w)
+{
+	const char *q;
+
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                    "0123456789_@%+=:,./-") == strlen(w)) {
+		fputs(w, stdout);
+		return;
+	}
+	putchar('\'');
+	for (q = w; *q; q++)
+		if (*q == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*q);
+	putchar('\'');
+}
+
+static int
+dry_run(const struct opts *o, const struct pipeline *p, const char *out)
+{
+	const char *av[MAXARGS + PERFARGS + 1];
+	unsigned i;
+	int k;
+
+	for (i = 0; i < p->n; i++) {
+		full_argv(&p->s[i], av, 0);
+		for (k = 0; av[k]; k++) {
+			if (k)
+				putchar(' ');
+			print_word(av[k]);
+		}
+		fputs(i + 1 < p->n ? " | " : "", stdout);
+	}
+	if (o->cmd->cmd == C_PROCESS && strcmp(out, "-") != 0) {
+		fputs(" > ", stdout);
+		print_word(out);
+	}
+	putchar('\n');
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+/* find - NAME next to this program (/proc/self/exe), else in $PATH */
+static int
+find(const char *self, const char *name, char *out, size_t n)
+{
+	const char *path = getenv("PATH"), *d, *end;
+	struct stat st;
+
+	if (*self) {
+		snprintf(out, n, "%s/%s", self, name);
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(out, X_OK) == 0)
+			return 0;
+	}
+	for (d = path ? path : "/usr/bin:/bin"; ; d = end + 1) {
+		end = strchr(d, ':');
+		if (!end)
+			end = d + strlen(d);
+		snprintf(out, n, "%.*s%s%s", (int)(end - d), d,
+		         end > d ? "/" : "", name);
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(out, X_OK) == 0)
+			return 0;
+		if (!*end)
+			return -1;
+	}
+}
+
+static void
+label(const struct stage *s, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s%s", s->argv[0], s->nlabel > 1 ? " " : "",
+	         s->nlabel > 1 ? s->argv[1] : "");
+}
+
+static int
+resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
+{
+	char self[PATH_MAX], lab[128], *slash;
+	ssize_t n;
+	unsigned i;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	for (i = 0; i < p->n; i++) {
+		if (find(self, p->s[i].argv[0], p->s[i].path, PATH_MAX) == 0)
+			continue;
+		label(&p->s[i], lab, sizeof(lab));
+		return pfs_seterr(e, "stage %u (%s): %s: not found next to "
+		                  "pipeline or in PATH", i + 1, lab,
+		                  p->s[i].argv[0]);
+	}
+	if (o->perf_dir) {
+		if (find("", "perf", p->perf, sizeof(p->perf)) < 0)
+			return pfs_seterr(e, "--perf: perf: not found in PATH");
+		if (mkdir(o->perf_dir, 0777) < 0 && errno != EEXIST)
+			return pfs_seterr(e, "%s: %s", o->perf_dir,
+			                  strerror(errno));
+	}
+	return 0;
+}
+
+static _Noreturn void
+child(const struct pipeline *p, const struct stage *s, int in, int out,
+      int err)
+{
+	const char *av[MAXARGS + PERFARGS + 1];
+	char *argv[MAXARGS + PERFARGS + 1];
+	int i;
+
+	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) ||
+	    (err >= 0 && dup2(err, 2) < 0))
+		_exit(127);
+	signal(SIGPIPE, SIG_DFL);
+	full_argv(s, av, 1);
+	for (i = 0; av[i]; i++)
+		argv[i] = (char *)(uintptr_t)av[i];
+	argv[i] = NULL;
+	execv(p->perf[0] ? p->perf : s->path, argv);
+	fprintf(stderr, "%s: %s: cannot run: %s\n", pfs_prog,
+	        p->perf[0] ? p->perf : s->path, strerror(errno));
+	_exit(127);
+}
+
+static int
+cloexec_pipe(int fd[2])
+{
+	if (pipe(fd) < 0)
+		return -1;
+	(void)fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
+/* spawn - start every stage; on failure the started ones keep running */
+static int
+spawn(struct pipeline *p, struct pfs_err *e)
+{
+	int in = -1, pp[2] = { -1, -1 }, ep[2] = { -1, -1 }, out, rc = -1;
+	unsigned i;
+
+	for (i = 0; i < p->n; i++) {
+		struct stage *s = &p->s[i];
+
+		out = p->out_fd;
+		if (i + 1 < p->n) {
+			if (cloexec_pipe(pp) < 0)
+				goto out;
+			out = pp[1];
+		}
+		if (p->stats && cloexec_pipe(ep) < 0)
+			goto out;
+		s->pid = fork();
+		if (s->pid < 0) {
+			s->pid = 0;
+			goto out;
+		}
+		if (s->pid == 0)
+			child(p, s, in, out, ep[1]);
+		close_fd(&in);
+		close_fd(&pp[1]);
+		close_fd(&ep[1]);
+		in = pp[0];
+		pp[0] = -1;
+		s->errfd = ep[0];
+		ep[0] = -1;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		pfs_seterr(e, "cannot start stage %u (%s): %s", i + 1,
+		           p->s[i].argv[0], strerror(errno));
+	close_fd(&in);
+	close_fd(&pp[0]);
+	close_fd(&pp[1]);
+	close_fd(&ep[0]);
+	close_fd(&ep[1]);
+	return rc;
+}
+
+/* after SIGINT/SIGTERM/SIGHUP (or a failed start): end the stages */
+static void
+terminate(struct pipeline *p)
+{
+	unsigned i;
+
+	if (p->killed)
+		return;
+	p->killed = 1;
+	for (i = 0; i < p->n; i++)
+		if (p->s[i].pid > 0 && !p->s[i].reaped)
+			(void)kill(p->s[i].pid, SIGTERM);
+}
+
+/* emit - hand on the first len bytes of s->line: keep a stats line, send
+ * anything else to our stderr unchanged */
+static void
+emit(struct stage *s, size_t len)
+{
+	static const char tag[] = "{\"tool\":\"";
+
+	if (len > sizeof(tag) && len < sizeof(s->json) &&
+	    memcmp(s->line, tag, sizeof(tag) - 1) == 0) {
+		memcpy(s->json, s->line, len);
+		s->json[len - (s->line[len - 1] == '\n')] = '\0';
+	} else {
+		(void)fwrite(s->line, 1, len, stderr);
+	}
+	memmove(s->line, s->line + len, s->linelen - len);
+	s->linelen -= len;
+}
+
+static void
+take(struct stage *s)
+{
+	ssize_t r;
+	char *nl;
+
+	r = read(s->errfd, s->line + s->linelen, sizeof(s->line) - s->linelen);
+	if (r < 0 && errno == EINTR)
+		return;
+	if (r <= 0) {
+		if (s->linelen)
+			emit(s, s->linelen);
+		close_fd(&s->errfd);
+		return;
+	}
+	s->linelen += (size_t)r;
+	while ((nl = memchr(s->line, '\n', s->linelen)) != NULL)
+		emit(s, (size_t)(nl - s->line) + 1);
+	if (s->linelen == sizeof(s->line))
+		emit(s, s->linelen);
+}
+
+/* drain - forward the stages' stderr until every one is closed */
+static void
+drain(struct pipeline *p)
+{
+	struct pollfd pfd[MAXSTAGES];
+	unsigned idx[MAXSTAGES], i, n;
+
+	for (;;) {
+		for (i = n = 0; i < p->n; i++)
+			if (p->s[i].errfd >= 0) {
+				pfd[n].fd = p->s[i].errfd;
+				pfd[n].events = POLLIN;
+				idx[n++] = i;
+			}
+		if (n == 0)
+			return;
+		if (poll(pfd, n, -1) < 0) {
+			if (errno != EINTR)
+				return;
+			if (pfs_interrupted)
+				terminate(p);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents)
+				take(&p->s[idx[i]]);
+	}
+}
+
+static void
+wait_all(struct pipeline *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->n; i++) {
+		struct stage *s = &p->s[i];
+
+		if (s->pid <= 0)
+			continue;
+		while (waitpid(s->pid, &s->status, 0) < 0) {
+			if (errno != EINTR) {
+				s->status = 127 << 8;
+				break;
+			}
+			if (pfs_interrupted)
+				terminate(p);
+		}
+		s->reaped = 1;
+	}
+}
+
+struct figures {
+	double in, out, wall, user, sys, bin, bout, mbs, rss;
+};
+
+static int
+jnum(const char *j, const char *key, double *v)
+{
+	char pat[32], *end;
+	const char *q;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	q = strstr(j, pat);
+	if (!q)
+		return -1;
+	q += strlen(pat);
+	*v = strtod(q, &end);
+	return end == q ? -1 : 0;
+}
+
+static int
+figures(const char *j, struct figures *f)
+{
+	if (!*j || jnum(j, "bytes_in", &f->in) || jnum(j, "bytes_out", &f->out) ||
+	    jnum(j, "wall_s", &f->wall) || jnum(j, "user_s", &f->user) ||
+	    jnum(j, "sys_s", &f->sys) || jnum(j, "blocked_in_s", &f->bin) ||
+	    jnum(j, "blocked_out_s", &f->bout) || jnum(j, "mb_per_s", &f->mbs) ||
+	    jnum(j, "peak_rss_kb", &f->rss))
+		return -1;
+	return 0;
+}
+
+/* print_stats - the per-stage table; the bottleneck is the stage with the
+ * smallest share of its wall time blocked on either side (the larger of
+ * blocked-in and blocked-out: with worker threads the two overlap) */
+static void
+print_stats(const struct pipeline *p)
+{
+	struct figures f[MAXSTAGES];
+	int ok[MAXSTAGES], w = 7, bott = -1;
+	double best = 0, share;
+	char lab[128];
+	unsigned i;
+
+	for (i = 0; i < p->n; i++) {
+		ok[i] = figures(p->s[i].json, &f[i]) == 0;
+		label(&p->s[i], lab, sizeof(lab));
+		if ((int)strlen(lab) > w)
+			w = (int)strlen(lab);
+		if (!ok[i] || f[i].wall <= 0)
+			continue;
+		share = (f[i].bin > f[i].bout ? f[i].bin : f[i].bout) / f[i].wall;
+		if (bott < 0 || share < best) {
+			bott = (int)i;
+			best = share;
+		}
+	}
+	if (p->stats == PFS_STATS_JSON) {
+		for (i = 0; i < p->n; i++)
+			if (ok[i])
+				fprintf(stderr, "{\"stage\":%u,\"bottleneck\":%s,%s\n",
+				        i + 1, (int)i == bott ? "true" : "false",
+				        p->s[i].json + 1);
+		return;
+	}
+	fprintf(stderr, "stage  %-*s  %9s %9s %7s %9s %9s %8s %7s\n", w, "program",
+	        "MB in", "MB out", "cpu s", "blk-in s", "blk-out s", "MB/s",
+	        "rss MB");
+	for (i = 0; i < p->n; i++) {
+		label(&p->s[i], lab, sizeof(lab));
+		if (!ok[i]) {
+			fprintf(stderr, "%5u  %-*s  (no stats)\n", i + 1, w, lab);
+			continue;
+		}
+		fprintf(stderr, "%5u  %-*s  %9.1f %9.1f %7.2f %9.2f %9.2f %8.1f "
+		        "%7.1f%s\n", i + 1, w, lab, f[i].in / 1e6, f[i].out / 1e6,
+		        f[i].user + f[i].sys, f[i].bin, f[i].bout, f[i].mbs,
+		        f[i].rss * 1024 / 1e6,
+		        (int)i == bott ? "  <- bottleneck" : "");
+	}
+}
+
+static void
+describe(const struct pipeline *p, unsigned i, int root)
+{
+	const struct stage *s = &p->s[i];
+	char lab[128], why[128], after[64] = "";
+
+	label(s, lab, sizeof(lab));
+	if (WIFSIGNALED(s->status))
+		snprintf(why, sizeof(why), "killed by signal %d (%s)",
+		         WTERMSIG(s->status), strsignal(WTERMSIG(s->status)));
+	else
+		snprintf(why, sizeof(why), "failed with exit status %d",
+		         WEXITSTATUS(s->status));
+	if (root >= 0)
+		snprintf(after, sizeof(after), " (probably because stage %d "
+		         "failed)", root + 1);
+	pfs_error("stage %u (%s) %s%s", i + 1, lab, why, after);
+}
+
+/* report - name every failed stage, first the one that most likely failed
+ * on its own: the earliest that was not killed by SIGPIPE.  0 if none. */
+static int
+report(const struct pipeline *p)
+{
+	int first = -1, root = -1;
+	unsigned i;
+
+	for (i = 0; i < p->n; i++) {
+		int st = p->s[i].status;
+		if (!p->s[i].reaped || st == 0)
+			continue;
+		if (first < 0)
+			first = (int)i;
+		if (root < 0 && !(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE))
+			root = (int)i;
+	}
+	if (first < 0)
+		return 0;
+	if (root < 0)
+		root = first;
+	describe(p, (unsigned)root, -1);
+	for (i = 0; i < p->n; i++)
+		if (p->s[i].reaped && p->s[i].status != 0 && (int)i != root)
+			describe(p, i, root);
+	return -1;
+}
+
+/* make sure fds 0-2 are open, so that no pipe lands on them */
+static void
+std_fds(void)
+{
+	int fd;
+
+	do
+		fd = open("/dev/null", O_RDWR);
+	while (fd >= 0 && fd <= 2);
+	if (fd > 2)
+		(void)close(fd);
+}
+
+/* process: the output file (a temporary renamed later) or stdout */
+static int
+open_output(const struct opts *o, const char *out, struct pfs_outfile *of,
+            int *mode, struct pfs_err *e)
+{
+	struct stat st;
+	const char *name;
+	int in, rc;
+
+	if (strcmp(out, "-") == 0)
+		return pfs_refuse_tty(1, o->force, e) < 0 ? -1 : 0;
+	in = pfs_open_input(o->input, &name, e);
+	if (in < 0)
+		return -1;
+	*mode = fstat(in, &st) == 0 && S_ISREG(st.st_mode) ?
+	        (int)(st.st_mode & 07777) : -1;
+	rc = pfs_outfile_open(of, out, o->force, in, e);
+	if (in != 0)
+		(void)close(in);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct pipeline *p;
+	struct pfs_outfile of;
+	struct pfs_err e;
+	struct stage *s;
+	char outbuf[PATH_MAX];
+	const char *out;
+	unsigned i;
+	int rc = PFS_EXIT_ERR, have_of = 0, mode = -1, failed = 0;
+
+	pfs_setprog(argv[0]);
+	std_fds();
+	parse(argc, argv, &o);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		pfs_die(PFS_EXIT_ERR, "out of memory");
+	p->out_fd = -1;
+	p->stats = o.c.stats;
+	out = o.output;
+	if (o.cmd->cmd == C_PROCESS) {
+		if (!out) {
+			snprintf(outbuf, sizeof(outbuf), "%s.pfs", o.input);
+			out = outbuf;
+		}
+		build_process(&o, p);
+	} else if (o.cmd->cmd == C_INFO) {
+		s = stage_new(p, "pinfo", NULL);
+		add_common(&o, s, 0);
+		add_file(s, o.input);
+	} else if ((failed = build_restore(&o, p, outbuf, sizeof(outbuf),
+	                                   &e)) < 0) {
+		if (failed == -2)
+			pfs_usage_error("%s", e.msg);
+		goto fail;
+	}
+	for (i = 0; o.perf_dir && i < p->n; i++)
+		snprintf(p->s[i].perf_out, PATH_MAX, "%s/%02u-%s.data",
+		         o.perf_dir, i + 1, p->s[i].argv[0]);
+	if (o.dry_run) {
+		rc = dry_run(&o, p, out) == 0 ? PFS_EXIT_OK : PFS_EXIT_ERR;
+		goto done;
+	}
+	if (resolve(&o, p, &e) < 0)
+		goto fail;
+	if (p->stats && setenv("PFS_STATS", "json", 1) < 0) {
+		pfs_seterr(&e, "setenv: %s", strerror(errno));
+		goto fail;
+	}
+	/* the last step that can fail before the stages run */
+	if (o.cmd->cmd == C_PROCESS) {
+		have_of = open_output(&o, out, &of, &mode, &e);
+		if (have_of < 0)
+			goto fail;
+		if (have_of)
+			p->out_fd = of.fd;
+	}
+	pfs_catch_signals();
+	if (spawn(p, &e) < 0) {
+		pfs_error("%s", e.msg);
+		terminate(p);
+		failed = 1;
+	}
+	drain(p);
+	wait_all(p);
+	if (p->stats)
+		print_stats(p);
+	if (pfs_interrupted)
+		failed = 1;     /* we ended the stages: no report */
+	else if (report(p) < 0)
+		failed = 1;
+	if (have_of) {
+		if (failed) {
+			pfs_outfile_abort(&of);
+		} else if (pfs_outfile_commit(&of, mode, -1, 0, &e) < 0) {
+			pfs_error("%s", e.msg);
+			failed = 1;
+		}
+	}
+	if (pfs_interrupted)
+		pfs_reraise();
+	rc = failed ? PFS_EXIT_ERR : PFS_EXIT_OK;
+	goto done;
+fail:
+	pfs_error("%s", e.msg);
+done:
+	free(p);
+	return rc;
+}
