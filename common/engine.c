@@ -240,6 +240,8 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 	pthread_cond_init(&en.cv_work, NULL);
 	pthread_cond_init(&en.cv_done, NULL);
 	pfs_reader_init(&en.r, cfg->in_fd, cfg->in_name);
+	if (pfs_refuse_same(cfg->in_fd, cfg->out_fd, cfg->in_name, e) < 0)
+		goto out_nothreads;
 	if (pfs_writer_init(&en.w, cfg->out_fd, cfg->out_name) < 0) {
 		pfs_seterr(e, "out of memory");
 		goto out_nothreads;

@@ -142,6 +142,18 @@ fail:
 }
 
 int
+pfs_refuse_same(int in_fd, int out_fd, const char *name, struct pfs_err *e)
+{
+	struct stat a, b;
+
+	if (fstat(in_fd, &a) == 0 && fstat(out_fd, &b) == 0 &&
+	    S_ISREG(a.st_mode) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return pfs_seterr(e, "%s: input and output are the same file",
+		                  name);
+	return 0;
+}
+
+int
 pfs_refuse_tty(int fd, int force, struct pfs_err *e)
 {
 	if (!force && isatty(fd))

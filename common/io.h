@@ -34,6 +34,12 @@ void pfs_pipe_grow(int fd);
  * Refuses directories.  *name is set to the name used in messages. */
 int pfs_open_input(const char *path, const char **name, struct pfs_err *e);
 
+/* pfs_refuse_same - -1 with "NAME: input and output are the same file" when
+ * in_fd and out_fd are the same regular file (`pchunk f >> f` would never
+ * end). */
+int pfs_refuse_same(int in_fd, int out_fd, const char *name,
+                    struct pfs_err *e);
+
 /* pfs_refuse_tty - -1 with "refusing to write a binary stream to a
  * terminal (use -f to force)" when fd is a tty and !force. */
 int pfs_refuse_tty(int fd, int force, struct pfs_err *e);

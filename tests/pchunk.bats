@@ -162,3 +162,16 @@ roundtrip_file() {	# SIZE CHUNK
 	run -2 --separate-stderr pchunk --stats=xml in.bin
 	assert_equal "${stderr_lines[0]}" "pchunk: --stats: unknown format 'xml' (use --stats or --stats=json)"
 }
+
+@test "input and output the same file" {
+	gen random 5000 > f.bin
+	cp f.bin g.bin
+	run -1 --separate-stderr bash -c 'pchunk f.bin >> f.bin'
+	assert_equal "$stderr" "pchunk: f.bin: input and output are the same file"
+	cmp f.bin g.bin
+	pchunk g.bin > s.pfs
+	cp s.pfs t.pfs
+	run -1 --separate-stderr bash -c 'phash t.pfs >> t.pfs'
+	assert_equal "$stderr" "phash: t.pfs: input and output are the same file"
+	cmp s.pfs t.pfs
+}

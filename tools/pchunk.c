@@ -133,6 +133,8 @@ main(int argc, char **argv)
 	fd = pfs_open_input(o.input, &name, &e);
 	if (fd < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	if (pfs_refuse_same(fd, 1, name, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	if (fstat(fd, &sb) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s: %s", name, strerror(errno));
 	known = S_ISREG(sb.st_mode);
