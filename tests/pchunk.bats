@@ -93,10 +93,16 @@ roundtrip_file() {	# SIZE CHUNK
 }
 
 @test "unreadable input" {
-	[ "$(id -u)" != 0 ] || skip "root can read everything"
-	echo x > secret; chmod 000 secret
-	run -1 --separate-stderr pchunk secret
-	assert_equal "$stderr" "pchunk: secret: Permission denied"
+	local d as=""
+	d=$(mktemp -d /tmp/pfs-perm.XXXXXX)
+	chmod 755 "$d"
+	echo x > "$d/secret"
+	chmod 000 "$d/secret"
+	# root reads everything: drop to nobody for this one command
+	[ "$(id -u)" != 0 ] || as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	run -1 --separate-stderr $as pchunk "$d/secret"
+	rm -rf "$d"
+	assert_equal "$stderr" "pchunk: $d/secret: Permission denied"
 }
 
 @test "bad options and sizes are usage errors (exit 2)" {
@@ -174,4 +180,17 @@ roundtrip_file() {	# SIZE CHUNK
 	run -1 --separate-stderr bash -c 'phash t.pfs >> t.pfs'
 	assert_equal "$stderr" "phash: t.pfs: input and output are the same file"
 	cmp s.pfs t.pfs
+}
+
+@test "an input file that shrinks while being read is an error, and no END is written" {
+	gen random 40M > big.bin
+	# the reader stalls, so pchunk blocks on a full pipe; meanwhile the file
+	# is cut to 1 MiB
+	run --separate-stderr bash -c '
+		{ pchunk -s 64K big.bin; echo "rc=$?" >&2; } |
+		{ sleep 0.5; cat > s.pfs; } &
+		sleep 0.2; truncate -s 1M big.bin; wait'
+	assert_regex "$stderr" "^pchunk: big.bin: file shrank while being read \(41943040 bytes expected, [0-9]+ read\)"$'\n'"rc=1$"
+	run -1 --separate-stderr pjoin s.pfs
+	assert_regex "$stderr" '^pjoin: s.pfs: truncated stream \(no END frame after [0-9]+ chunks\)$'
 }
