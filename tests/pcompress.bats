@@ -1,0 +1,299 @@
+#!/usr/bin/env bats
+# pcompress: round trips for every algorithm, the COMPRESS stage record,
+# interop with the stock zstd/lz4/brotli tools, damaged and hostile payloads,
+# usage errors, determinism across thread counts.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	gen random 300K > random.bin
+	gen text-like 1M > text.bin
+	gen zeros 2M > zeros.bin
+	: > empty.bin
+}
+
+# roundtrip ALGO LEVEL FILE CHUNK: compress, check the stage inverse byte
+# for byte, and that pjoin restores the file
+roundtrip() {
+	pchunk -s "$4" "$3" > s.pfs
+	pcompress "--$1" -l "$2" < s.pfs > c.pfs
+	pcompress -d < c.pfs > d.pfs
+	cmp s.pfs d.pfs
+	pjoin d.pfs | cmp - "$3"
+}
+
+# replace_payload FILE N PAYLOAD > out: FILE with the payload of its N-th
+# frame replaced by the bytes of PAYLOAD (header length fixed and resealed)
+replace_payload() {
+	local f=$1 n=$2 p=$3 off len
+	read -r off _ _ len < <(frame_offsets "$f" | sed -n "$((n + 1))p")
+	head -c $((off + 32)) "$f" > rp.tmp
+	put_le rp.tmp $((off + 4)) 4 "$(stat -c %s "$p")"
+	reseal rp.tmp "$off"
+	cat rp.tmp "$p"
+	tail -c +$((off + 32 + len + 1)) "$f"
+}
+
+# stderr_matches REGEX: the stderr of the last `run --separate-stderr`
+stderr_matches() {
+	[[ $stderr =~ $1 ]] || { echo "stderr: $stderr"; echo "expected: $1"; return 1; }
+}
+
+@test "zstd round trips: levels -5, 1, 3; random, text, zeros, empty; 1K, 64K, 1M chunks" {
+	for l in -5 1 3; do
+		for f in random text zeros empty; do
+			for s in 1K 64K 1M; do
+				roundtrip zstd "$l" "$f.bin" "$s"
+			done
+		done
+	done
+}
+
+@test "zstd high levels on small input: 19, and 22 with --ultra" {
+	head -c 100000 text.bin > small.bin
+	roundtrip zstd 19 small.bin 64K
+	pchunk -s 64K small.bin > s.pfs
+	pcompress --ultra -l 22 < s.pfs | pcompress -d | cmp - s.pfs
+}
+
+@test "lz4 round trips: levels 1, 9, 12; random, text, zeros, empty; 1K, 64K, 1M chunks" {
+	for l in 1 9 12; do
+		for f in random text zeros empty; do
+			for s in 1K 64K 1M; do
+				[ "$l" = 12 ] && [ "$f" = text ] && [ "$s" != 64K ] && continue
+				roundtrip lz4 "$l" "$f.bin" "$s"
+			done
+		done
+	done
+}
+
+@test "brotli round trips: levels 0, 5, 11 (small); random, text, zeros, empty; 1K, 64K, 1M chunks" {
+	head -c 100000 text.bin > small.bin
+	for f in random text zeros empty; do
+		for s in 1K 64K 1M; do
+			roundtrip brotli 0 "$f.bin" "$s"
+			roundtrip brotli 5 "$f.bin" "$s"
+		done
+	done
+	roundtrip brotli 11 small.bin 64K
+	roundtrip brotli 11 empty.bin 1K
+}
+
+@test "default is zstd -3; the record is [algorithm, level as int8] and the cap the codec's bound" {
+	pchunk -s 64K text.bin > s.pfs
+	pcompress < s.pfs > a.pfs
+	pcompress --zstd -l 3 < s.pfs | cmp - a.pfs
+	run -0 pinfo a.pfs
+	assert_output --partial "zstd -3"
+	# the last 10 bytes of HEAD: kind 1, 0, params length 2, cap, params
+	# ZSTD_compressBound(65536) = 65536 + 256 + 32 = 65824 = 0x10120
+	hl=$(od -An -tu4 -j 12 -N4 a.pfs | tr -d ' ')
+	run bash -c "tail -c +$((40 + hl - 10 + 1)) a.pfs | head -c 10 | od -An -tx1"
+	assert_output " 01 00 02 00 20 01 01 00 01 03"
+	pcompress --lz4 -l 9 < s.pfs > b.pfs
+	run bash -c "tail -c +$((40 + hl - 1)) b.pfs | head -c 2 | od -An -tx1"
+	assert_output " 02 09"
+	pcompress --zstd -l -5 < s.pfs > c.pfs
+	run bash -c "tail -c +$((40 + hl - 1)) c.pfs | head -c 2 | od -An -tx1"
+	assert_output " 01 fb"
+}
+
+@test "the stage inverse is byte for byte, also stacked and on a hashed stream" {
+	pchunk -s 64K text.bin > s.pfs
+	pcompress --lz4 < s.pfs | pcompress --zstd | pcompress -d | pcompress -d | cmp - s.pfs
+	command -v phash >/dev/null || skip "phash not built"
+	phash -a xxh3 < s.pfs > h.pfs
+	pcompress --brotli < h.pfs | pcompress -d | cmp - h.pfs
+	run -0 bash -o pipefail -c 'pcompress < h.pfs | pcompress -d | phash --check | pjoin | cmp - text.bin'
+}
+
+@test "interop: pjoin --payload is a .zst / .lz4 file for stock zstd -d / lz4 -d" {
+	pchunk -s 64K text.bin > s.pfs
+	run -0 bash -o pipefail -c 'pcompress --zstd < s.pfs | pjoin --payload | zstd -dc | cmp - text.bin'
+	run -0 bash -o pipefail -c 'pcompress --zstd -l 9 < s.pfs | pjoin --payload > f.zst'
+	run -0 zstd -t f.zst
+	run -0 bash -o pipefail -c 'pcompress --lz4 < s.pfs | pjoin --payload | lz4 -dc | cmp - text.bin'
+	run -0 bash -o pipefail -c 'pcompress --lz4 -l 9 < s.pfs | pjoin --payload | lz4 -dc | cmp - text.bin'
+	pchunk -s 64K random.bin > r.pfs
+	run -0 bash -o pipefail -c 'pcompress --zstd < r.pfs | pjoin --payload | zstd -dc | cmp - random.bin'
+	run -0 bash -o pipefail -c 'pcompress --lz4 < r.pfs | pjoin --payload | lz4 -dc | cmp - random.bin'
+	# Brotli streams cannot be concatenated: one chunk is a .br file
+	pchunk -s 1M text.bin > one.pfs
+	run -0 bash -o pipefail -c 'pcompress --brotli < one.pfs | pjoin --payload | brotli -dc | cmp - text.bin'
+}
+
+@test "incompressible input costs little: stored blocks" {
+	pchunk -s 64K random.bin > s.pfs
+	for a in zstd lz4 brotli; do
+		pcompress "--$a" < s.pfs > c.pfs
+		[ "$(stat -c %s c.pfs)" -lt $(( $(stat -c %s s.pfs) * 1005 / 1000 )) ]
+	done
+}
+
+@test "a damaged zstd or lz4 payload: exit 1, the chunk is named, pjoin -o leaves nothing" {
+	pchunk -s 64K text.bin > s.pfs
+	pcompress --zstd < s.pfs > z.pfs
+	# the last 4 bytes of a zstd frame are its checksum
+	read -r off _ _ len < <(frame_offsets z.pfs | sed -n 4p)     # chunk 2
+	cp z.pfs bad.pfs; flip_byte bad.pfs $((off + 32 + len - 1))
+	run -1 --separate-stderr pcompress -d bad.pfs
+	assert_equal "$stderr" "pcompress: bad.pfs: chunk 2: zstd frame is corrupted: Restored data doesn't match checksum"
+	cp z.pfs bad2.pfs; flip_byte bad2.pfs $((off + 32 + len / 2))
+	run -1 --separate-stderr bash -c 'pcompress -d < bad2.pfs > /dev/null'
+	stderr_matches "^pcompress: stdin: chunk 2: zstd frame is corrupted: "
+	run -1 bash -c 'pcompress -d < bad2.pfs | pjoin -o out.bin'
+	assert_file_not_exists out.bin
+	run bash -c 'ls -A | grep -c "^\.out\.bin\." || true'
+	assert_output 0
+	pcompress --lz4 < s.pfs > l.pfs
+	read -r off _ _ len < <(frame_offsets l.pfs | sed -n 5p)     # chunk 3
+	flip_byte l.pfs $((off + 32 + len - 1))
+	run -1 --separate-stderr pcompress -d l.pfs
+	assert_equal "$stderr" "pcompress: l.pfs: chunk 3: lz4 frame is corrupted: ERROR_contentChecksum_invalid"
+}
+
+@test "hostile payloads: bombs, undeclared sizes, trailing bytes, foreign data" {
+	head -c 1024 text.bin > k.bin
+	pchunk -s 1K k.bin > s.pfs
+	pcompress --zstd < s.pfs > z.pfs
+	# a 10 MiB zstd bomb in a 1 KiB chunk
+	gen zeros 10M > tenmeg; zstd -19 -q -c tenmeg > bomb.zst
+	replace_payload z.pfs 1 bomb.zst > b.pfs
+	run -1 --separate-stderr pcompress -d b.pfs
+	assert_equal "$stderr" "pcompress: b.pfs: chunk 0: zstd frame declares 10485760 bytes but the chunk has 1024"
+	# no content size (zstd reading a pipe does not know it)
+	zstd -q -c < k.bin > nosize.zst
+	replace_payload z.pfs 1 nosize.zst > n.pfs
+	run -1 --separate-stderr pcompress -d n.pfs
+	assert_equal "$stderr" "pcompress: n.pfs: chunk 0: zstd frame does not declare its size"
+	# a valid frame followed by junk
+	zstd -q -c k.bin > k.zst; { cat k.zst; printf 'xyz'; } > trail.zst
+	replace_payload z.pfs 1 trail.zst > t.pfs
+	run -1 --separate-stderr pcompress -d t.pfs
+	assert_equal "$stderr" "pcompress: t.pfs: chunk 0: 3 trailing bytes after the zstd frame"
+	printf 'hello' > junk
+	replace_payload z.pfs 1 junk > j.pfs
+	run -1 --separate-stderr pcompress -d j.pfs
+	assert_equal "$stderr" "pcompress: j.pfs: chunk 0: not a zstd frame"
+	# lz4: no content size (lz4's default), and trailing bytes
+	pcompress --lz4 < s.pfs > l.pfs
+	lz4 -q -c < k.bin > nosize.lz4
+	replace_payload l.pfs 1 nosize.lz4 > ln.pfs
+	run -1 --separate-stderr pcompress -d ln.pfs
+	assert_equal "$stderr" "pcompress: ln.pfs: chunk 0: lz4 frame does not declare its size"
+	lz4 -q --content-size -c k.bin > k.lz4; { cat k.lz4; printf 'ab'; } > trail.lz4
+	replace_payload l.pfs 1 trail.lz4 > lt.pfs
+	run -1 --separate-stderr pcompress -d lt.pfs
+	assert_equal "$stderr" "pcompress: lt.pfs: chunk 0: 2 trailing bytes after the lz4 frame"
+	# brotli declares no size: decoding stops at the bound
+	pcompress --brotli < s.pfs > r.pfs
+	brotli -q 5 -c tenmeg > bomb.br
+	replace_payload r.pfs 1 bomb.br > rb.pfs
+	run -1 --separate-stderr pcompress -d rb.pfs
+	assert_equal "$stderr" "pcompress: rb.pfs: chunk 0: brotli stream decodes to more than the bound of 1024 bytes"
+	brotli -c k.bin > k.br; { cat k.br; printf 'q'; } > trail.br
+	replace_payload r.pfs 1 trail.br > rt.pfs
+	run -1 --separate-stderr pcompress -d rt.pfs
+	assert_equal "$stderr" "pcompress: rt.pfs: chunk 0: 1 trailing bytes after the brotli stream"
+}
+
+@test "the bound of the record below limits a stacked decompression" {
+	pchunk -s 64K text.bin > s.pfs
+	pcompress --zstd < s.pfs | pcompress --lz4 > st.pfs
+	# HEAD payload: ..., name length at 32, name, stage count, records;
+	# set the cap of the lower (zstd) record to 100 bytes
+	nl=$(od -An -tu2 -j $((40 + 32)) -N2 st.pfs | tr -d ' ')
+	put_le st.pfs $((40 + 34 + nl + 1 + 4)) 4 100
+	run -1 --separate-stderr pcompress -d st.pfs
+	stderr_matches "^pcompress: st.pfs: chunk 0: lz4 frame declares [0-9]+ bytes, more than the bound of 100$"
+}
+
+@test "-d on a stream whose top record is not COMPRESS, or with no record" {
+	pchunk -s 64K text.bin > s.pfs
+	run -1 --separate-stderr pcompress -d s.pfs
+	assert_equal "$stderr" "pcompress: s.pfs: stream is not compressed: nothing to undo"
+	pcompress --zstd < s.pfs > z.pfs
+	run -1 --separate-stderr pcompress -d --lz4 z.pfs
+	assert_equal "$stderr" "pcompress: z.pfs: stream is compressed with zstd, not lz4"
+	run -0 bash -c 'pcompress -d --zstd z.pfs | cmp - s.pfs'
+	command -v phash >/dev/null || skip "phash not built"
+	phash -a sha256 < z.pfs > h.pfs
+	run -1 --separate-stderr pcompress -d h.pfs
+	assert_equal "$stderr" "pcompress: h.pfs: stream is still hashed (sha256): run 'phash --check' first"
+}
+
+@test "a compressed stream given to pjoin names 'pcompress -d'" {
+	pchunk -s 64K text.bin > s.pfs
+	pcompress --lz4 -l 9 < s.pfs > l.pfs
+	run -1 --separate-stderr pjoin l.pfs
+	assert_equal "$stderr" "pjoin: stream is still compressed (lz4 -9): run 'pcompress -d' first"
+}
+
+@test "raw bytes instead of a stream" {
+	run -1 --separate-stderr pcompress text.bin
+	assert_equal "$stderr" "pcompress: text.bin: not a frame stream (missing signature)"
+	run -1 --separate-stderr bash -c 'pcompress -d < random.bin'
+	assert_equal "$stderr" "pcompress: stdin: not a frame stream (missing signature)"
+	run -1 --separate-stderr pcompress nosuch.pfs
+	stderr_matches "nosuch.pfs: No such file or directory"
+}
+
+@test "bad levels and option combinations: exit 2, the range is named" {
+	run -2 --separate-stderr pcompress -l 20
+	assert_equal "${stderr_lines[0]}" "pcompress: zstd level 20 is out of range (1-19, 20-22 with --ultra, -100 to -1 fast)"
+	run -2 --separate-stderr pcompress --zstd -l 0
+	stderr_matches "zstd level 0 is out of range"
+	run -2 --separate-stderr pcompress --ultra -l 23
+	stderr_matches "zstd level 23 is out of range"
+	run -2 --separate-stderr pcompress --lz4 -l 13
+	assert_equal "${stderr_lines[0]}" "pcompress: lz4 level 13 is out of range (1-12)"
+	run -2 --separate-stderr pcompress --lz4 -l 0
+	assert_equal "${stderr_lines[0]}" "pcompress: lz4 level 0 is out of range (1-12)"
+	run -2 --separate-stderr pcompress --brotli -l 12
+	assert_equal "${stderr_lines[0]}" "pcompress: brotli level 12 is out of range (0-11)"
+	run -2 --separate-stderr pcompress -l fast
+	assert_equal "${stderr_lines[0]}" "pcompress: -l: invalid number 'fast'"
+	run -2 --separate-stderr pcompress -d -l 3
+	assert_equal "${stderr_lines[0]}" "pcompress: -d reads the level from the stream: drop -l"
+	run -2 --separate-stderr pcompress --lz4 --ultra
+	assert_equal "${stderr_lines[0]}" "pcompress: --ultra is for zstd levels 20-22"
+	run -2 --separate-stderr pcompress --zstd --brotli
+	assert_equal "${stderr_lines[0]}" "pcompress: --zstd and --brotli: choose one algorithm"
+	run -2 --separate-stderr pcompress a b
+	assert_equal "${stderr_lines[0]}" "pcompress: too many arguments (one input at most)"
+	run -2 --separate-stderr pcompress --bogus
+	assert_equal "${stderr_lines[-1]}" "Try 'pcompress --help' for more information."
+}
+
+@test "-T 1 and -T 4 give identical bytes, for every algorithm" {
+	pchunk -s 64K text.bin > s.pfs
+	for a in "--zstd" "--lz4" "--lz4 -l 9" "--brotli -l 4"; do
+		pcompress $a -T 1 < s.pfs > t1.pfs
+		pcompress $a -T 4 < s.pfs > t4.pfs
+		cmp t1.pfs t4.pfs
+		pcompress -d -T 4 < t1.pfs | cmp - s.pfs
+	done
+}
+
+@test "refuses to write to a terminal without -f" {
+	command -v script >/dev/null || skip "script(1) missing"
+	pchunk -s 64K zeros.bin > s.pfs
+	run script -qec "$PFS_BIN/pcompress s.pfs" /dev/null
+	assert_output --partial "pcompress: refusing to write a binary stream to a terminal"
+	run script -qec "$PFS_BIN/pcompress -f s.pfs > /dev/null; echo rc=\$?" /dev/null
+	assert_output --partial "rc=0"
+}
+
+@test "--stats, --help, --version" {
+	pchunk -s 64K text.bin > s.pfs
+	run -0 --separate-stderr pcompress --stats s.pfs
+	stderr_matches "^pcompress: stats: frames 18 "
+	run -0 --separate-stderr pcompress --stats=json s.pfs
+	stderr_matches '^\{.*"frames": ?18'
+	run -0 pcompress --help
+	assert_output --partial "--brotli"
+	run -0 pcompress -V
+	assert_output --regexp "^pcompress \(pfs\) "
+}
