@@ -1,0 +1,536 @@
+#!/usr/bin/env bats
+# pencrypt: round trips for both ciphers, keys and passwords, the stage
+# inverse, wrong keys, and tamper evidence: bit flips in every region,
+# truncation, dropped/duplicated/swapped/forged frames, trailing data, hostile
+# KDF parameters -- each failing with its message, writing nothing on a
+# wrong key, and leaving no file behind 'pjoin -o'.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+# fast Argon2id for tests (the defaults take ~0.2 s)
+FASTKDF=(--kdf-time 1 --kdf-memory 64K)
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	pencrypt --keygen > key
+	pencrypt --keygen > other.key
+	printf 'correct horse battery staple\n' > pw
+	gen random 300K > data.bin
+	head -c 5000 data.bin > small.bin
+	pchunk -s 1K < small.bin > small.pfs
+	pencrypt --key-file key < small.pfs > small.enc
+}
+
+# stderr_has TEXT: the stderr of the last `run --separate-stderr` holds TEXT
+stderr_has() {
+	[[ $stderr == *"$1"* ]] || { echo "stderr: $stderr"; echo "expected: $1"; return 1; }
+}
+
+# dec_fails FILE TEXT [OPTION...]: 'pencrypt -d' of FILE exits 1 with TEXT
+# in its message, and 'pencrypt -d FILE | pjoin -o' leaves no file behind
+dec_fails() {
+	local f=$1 msg=$2
+	shift 2
+	[ $# -gt 0 ] || set -- --key-file key
+	run -1 --separate-stderr sh -c 'f=$1; shift; pencrypt -d "$@" < "$f" > dec.out' sh "$f" "$@"
+	stderr_has "$msg"
+	run -1 bash -o pipefail -c 'f=$1; shift; pencrypt -d "$@" < "$f" 2>/dev/null |
+		pjoin -o restored.bin 2>/dev/null' sh "$f" "$@"
+	assert_file_not_exists restored.bin
+}
+
+# nothing_written: dec.out (stdout of the last dec_fails) is empty
+nothing_written() {
+	[ ! -s dec.out ] || { echo "dec.out has $(stat -c %s dec.out) bytes"; return 1; }
+}
+
+# frame N FIELD: offset (off), type, seq or payload length (len) of frame N
+frame() {
+	local off type seq len
+	read -r off type seq len < <(frame_offsets "$3" | sed -n "$(( $1 + 1 ))p")
+	case $2 in off) echo "$off" ;; type) echo "$type" ;; seq) echo "$seq" ;; len) echo "$len" ;; esac
+}
+
+# roundtrip CIPHER FILE CHUNK THREADS: encrypt, stage inverse byte for byte,
+# pjoin restores FILE
+roundtrip() {
+	pchunk -s "$3" < "$2" > s.pfs
+	pencrypt --key-file key --cipher "$1" -T "$4" < s.pfs > e.pfs
+	pencrypt -d --key-file key -T "$4" < e.pfs > d.pfs
+	cmp s.pfs d.pfs
+	pjoin d.pfs | cmp - "$2"
+	if cmp -s s.pfs e.pfs; then echo "not encrypted"; return 1; fi
+}
+
+@test "round trips, both ciphers: 0, 1, chunk-1, chunk, chunk+1 and several chunks, 1 and 3 threads" {
+	for n in 0 1 1023 1024 1025 5000; do
+		head -c "$n" data.bin > in.bin
+		for c in aes-256-gcm chacha20-poly1305; do
+			roundtrip "$c" in.bin 1K 1
+			roundtrip "$c" in.bin 1K 3
+		done
+	done
+	for c in aes-256-gcm chacha20-poly1305; do
+		roundtrip "$c" data.bin 64K 2
+	done
+}
+
+@test "stage record: cipher and cap in HEAD, payloads grow by the 16-byte tag" {
+	pchunk -s 1K < small.bin > s.pfs
+	pencrypt --key-file key --cipher chacha20-poly1305 < s.pfs > e.pfs
+	run -0 pinfo --json e.pfs
+	assert_output --partial '"stages":[{"kind":"encrypt","algorithm":"chacha20-poly1305"}]'
+	assert_output --partial '"payload_bytes":5080'     # 5000 + 5 chunks x 16
+	# END payload (empty before) is sealed too: 16 bytes of tag
+	read -r _ type _ len < <(frame_offsets e.pfs | tail -1)
+	[ "$type" -eq 4 ]
+	[ "$len" -eq 16 ]
+}
+
+@test "pencrypt -d restores the stream byte for byte after phash, pcompress and a second pencrypt" {
+	pchunk -s 1K < small.bin | phash -a sha256 | phash -a xxh3 | pcompress --zstd > s.pfs
+	pencrypt --key-file key < s.pfs | pencrypt --password-file pw "${FASTKDF[@]}" > e.pfs
+	pencrypt -d --password-file pw < e.pfs | pencrypt -d --key-file key > d.pfs
+	cmp s.pfs d.pfs
+	pcompress -d < d.pfs | pjoin | cmp - small.bin
+}
+
+@test "encrypting the same input twice gives different streams; both decrypt" {
+	pencrypt --key-file key < small.pfs > e1.pfs
+	pencrypt --key-file key < small.pfs > e2.pfs
+	run ! cmp -s e1.pfs e2.pfs
+	pencrypt -d --key-file key < e1.pfs | cmp - small.pfs
+	pencrypt -d --key-file key < e2.pfs | cmp - small.pfs
+}
+
+@test "key file: 32 raw bytes, 64 hex digits with and without newline, same key either way" {
+	head -c 32 /dev/urandom > raw.key
+	od -An -v -tx1 raw.key | tr -d ' \n' > hex.key
+	{ cat hex.key; echo; } > hexnl.key
+	[ "$(stat -c %s hex.key)" -eq 64 ]
+	pencrypt --key-file raw.key < small.pfs > e.pfs
+	pencrypt -d --key-file hex.key < e.pfs | cmp - small.pfs
+	pencrypt -d --key-file hexnl.key < e.pfs | cmp - small.pfs
+	tr a-f A-F < hex.key > upper.key
+	pencrypt -d --key-file upper.key < e.pfs | cmp - small.pfs
+}
+
+@test "--keygen: 64 lowercase hex digits and a newline, different every time" {
+	run -0 pencrypt --keygen
+	[[ $output =~ ^[0-9a-f]{64}$ ]]
+	[ "$(stat -c %s key)" -eq 65 ]
+	run ! cmp -s key other.key
+	run -2 --separate-stderr pencrypt --keygen --key-file key
+	stderr_has "--keygen takes no other option or file"
+}
+
+@test "password file and password fd round trip; only the first line counts" {
+	pencrypt --password-file pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	pencrypt -d --password-file pw < e.pfs | cmp - small.pfs
+	pencrypt -d --password-fd 3 < e.pfs 3< pw | cmp - small.pfs
+	printf 'correct horse battery staple' | pencrypt -d --password-fd 4 4<&0 < e.pfs | cmp - small.pfs
+	printf 'correct horse battery staple\nsecond line\n' > pw2
+	pencrypt -d --password-file pw2 < e.pfs | cmp - small.pfs
+	# default Argon2id parameters
+	pencrypt --password-fd 3 < small.pfs 3< pw > d.pfs
+	pencrypt -d --password-file pw < d.pfs | cmp - small.pfs
+}
+
+@test "password prompt on the terminal: asked twice to encrypt, once to decrypt; a mismatch is an error" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	printf 'sekrit\nsekrit\n' |
+		script -qec "pencrypt --kdf-time 1 --kdf-memory 64K < small.pfs > e.pfs" /dev/null > tty.log
+	grep -q "Password (again): " tty.log
+	printf 'sekrit' > s.pw
+	pencrypt -d --password-file s.pw < e.pfs | cmp - small.pfs
+	printf 'sekrit\n' | script -qec "pencrypt -d < e.pfs > d.pfs" /dev/null > tty.log
+	cmp d.pfs small.pfs
+	run -1 sh -c "printf 'sekrit\nsekrut\n' | script -qec 'pencrypt < small.pfs > m.pfs' /dev/null"
+	assert_output --partial "pencrypt: passwords do not match"
+	[ ! -s m.pfs ]
+}
+
+@test "refuses to write a stream to a terminal unless -f" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	run -1 script -qec "pencrypt --key-file key < small.pfs" /dev/null
+	assert_output --partial "refusing to write a binary stream to a terminal"
+	run -0 script -qec "pencrypt -f --key-file key < small.pfs > /dev/null" /dev/null
+}
+
+@test "wrong key: 'wrong key or password', exit 1, nothing written" {
+	dec_fails small.enc "wrong key or password" --key-file other.key
+	nothing_written
+}
+
+@test "wrong password: 'wrong key or password', exit 1, nothing written" {
+	pencrypt --password-file pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	printf 'Correct horse battery staple\n' > bad.pw
+	dec_fails e.pfs "wrong key or password" --password-file bad.pw
+	nothing_written
+}
+
+@test "key file for a password stream and password for a key stream are refused by name" {
+	pencrypt --password-file pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	dec_fails e.pfs "the stream was encrypted with a password, not a key file"
+	nothing_written
+	dec_fails small.enc "the stream was encrypted with a key file, not a password: use --key-file" --password-file pw
+	nothing_written
+}
+
+@test "missing and malformed key files, empty password" {
+	run -1 --separate-stderr pencrypt --key-file nokey small.pfs
+	assert_equal "$stderr" "pencrypt: nokey: No such file or directory"
+	head -c 31 /dev/urandom > k31
+	head -c 33 /dev/urandom > k33
+	head -c 63 key > h63
+	{ head -c 64 key; echo x; } > h65
+	{ head -c 63 key; echo g; } > hg
+	printf '%s\n\n' "$(cat key)" > h2nl
+	: > empty
+	for k in k31 k33 h63 h65 hg h2nl empty; do
+		run -1 --separate-stderr pencrypt --key-file "$k" small.pfs
+		assert_equal "$stderr" "pencrypt: $k: not a key file (expected 32 raw bytes or 64 hex digits)"
+		assert_equal "$output" ""
+	done
+	printf '\n' > nl.pw
+	run -1 --separate-stderr pencrypt --password-file nl.pw small.pfs
+	assert_equal "$stderr" "pencrypt: nl.pw: empty password"
+	run -1 --separate-stderr pencrypt --password-file empty small.pfs
+	assert_equal "$stderr" "pencrypt: empty: empty password"
+}
+
+@test "usage errors: no key and no terminal, two key sources, --cipher with -d, unknown cipher" {
+	run -2 --separate-stderr setsid pencrypt small.pfs
+	stderr_has "no key given and no terminal to ask for a password: use --key-file F, --password-file F or --password-fd N"
+	run -2 --separate-stderr pencrypt --key-file key --password-file pw small.pfs
+	stderr_has "give one of --key-file, --password-file and --password-fd"
+	run -2 --separate-stderr pencrypt -d --key-file key --cipher aes-256-gcm small.enc
+	stderr_has "-d reads the cipher from the stream: drop --cipher"
+	run -2 --separate-stderr pencrypt --key-file key --cipher aes-128-cbc small.pfs
+	stderr_has "unknown cipher 'aes-128-cbc'"
+	run -2 --separate-stderr pencrypt --key-file key --kdf-time 2 small.pfs
+	stderr_has "--kdf-time and --kdf-memory are for encrypting with a password"
+	run -2 --separate-stderr pencrypt --password-fd 0 < small.pfs
+	stderr_has "--password-fd 0 is the stream's input"
+	run -2 --separate-stderr pencrypt --password-file pw --kdf-memory 2G small.pfs
+	stderr_has "--kdf-memory"
+	run -2 --separate-stderr pencrypt --key-file key -T 17 small.pfs
+	stderr_has "-T: at most 16 threads"
+	run -2 --separate-stderr pencrypt -d --key-file key --hide-name small.enc
+	stderr_has "-d restores a hidden name by itself: drop --hide-name"
+	run -1 --separate-stderr pencrypt --password-fd 9 small.pfs
+	assert_equal "$stderr" "pencrypt: descriptor 9: Bad file descriptor"
+	run -2 --separate-stderr pencrypt --key-file
+	run -0 pencrypt --help
+	assert_output --partial "--password-fd N"
+}
+
+@test "-d on a stream that is not encrypted on top names the fix; pjoin refuses an encrypted stream" {
+	run -1 --separate-stderr pencrypt -d --key-file key small.pfs
+	assert_equal "$stderr" "pencrypt: small.pfs: stream is not encrypted: nothing to decrypt"
+	pencrypt --key-file key < small.pfs | pcompress --zstd > ez.pfs
+	run -1 --separate-stderr pencrypt -d --key-file key ez.pfs
+	stderr_has "stream is still compressed (zstd -3): run 'pcompress -d' first"
+	run -1 --separate-stderr pjoin small.enc
+	stderr_has "stream is still encrypted (aes-256-gcm): run 'pencrypt -d' first"
+}
+
+@test "--hide-name: the name is not in the stream, -d puts it back byte for byte" {
+	cp small.bin secret-name.bin
+	pchunk -s 1K secret-name.bin > s.pfs
+	grep -q secret-name s.pfs
+	pencrypt --key-file key < s.pfs > plain.pfs
+	grep -q secret-name plain.pfs
+	pencrypt --key-file key --hide-name < s.pfs > h.pfs
+	run ! grep -q secret-name h.pfs
+	run -0 pinfo --json h.pfs
+	assert_output --partial '"name":""'
+	pencrypt -d --key-file key < h.pfs | cmp - s.pfs
+	# a wrong key still fails up front
+	dec_fails h.pfs "wrong key or password" --key-file other.key
+	nothing_written
+	# no name to hide (stdin): still the inverse byte for byte
+	pencrypt --key-file key --hide-name < small.pfs | pencrypt -d --key-file key | cmp - small.pfs
+}
+
+@test "bit flips in the signature and in the HEAD frame header" {
+	cp small.enc f.pfs; flip_byte f.pfs 0
+	dec_fails f.pfs "not a frame stream (missing signature)"
+	cp small.enc f.pfs; flip_byte f.pfs 7
+	dec_fails f.pfs "unsupported frame stream version"
+	for off in 8 12 20 36; do
+		cp small.enc f.pfs; flip_byte f.pfs "$off"
+		dec_fails f.pfs "frame 0: header checksum mismatch"
+		nothing_written
+	done
+}
+
+@test "a bit flip anywhere in the HEAD payload (source, stage record, salts, MAC) fails before anything is written" {
+	local hlen off
+	hlen=$(frame 0 len small.enc)
+	for ((off = 40; off < 40 + hlen; off++)); do
+		cp small.enc f.pfs; flip_byte f.pfs "$off"
+		run -1 --separate-stderr sh -c 'pencrypt -d --key-file key < f.pfs > dec.out'
+		[ -n "$stderr" ]
+		nothing_written
+	done
+	# HEAD of a stdin stream: 34 fixed bytes, 0-byte name, 1 record count,
+	# 8 bytes of record header, then params (see docs/security.md)
+	local p=$((40 + 34 + 1 + 8))
+	cp small.enc f.pfs; flip_byte f.pfs 40            # chunk size
+	dec_fails f.pfs "wrong key or password"
+	cp small.enc f.pfs; flip_byte f.pfs 56            # mode
+	dec_fails f.pfs "wrong key or password"
+	cp small.enc f.pfs; flip_byte f.pfs "$((p + 40))" # stream salt
+	dec_fails f.pfs "wrong key or password"
+	cp small.enc f.pfs; flip_byte f.pfs "$((p + 80))" # header MAC
+	dec_fails f.pfs "wrong key or password"
+	nothing_written
+	cp small.enc f.pfs; flip_byte f.pfs "$p"          # cipher id 1 -> 0
+	dec_fails f.pfs "unknown cipher id 0"
+	cp small.enc f.pfs; flip_byte f.pfs "$((p + 3))"  # reserved byte
+	dec_fails f.pfs "damaged ENCRYPT record"
+	cp small.enc f.pfs; flip_byte f.pfs "$((p - 4))"  # record cap
+	dec_fails f.pfs "wrong key or password"
+}
+
+@test "bit flips in a DATA frame: header, payload, tag; forged header fields fail the tag" {
+	local off len
+	off=$(frame 2 off small.enc); len=$(frame 2 len small.enc)
+	cp small.enc f.pfs; flip_byte f.pfs $((off + 9))
+	dec_fails f.pfs "frame 2: header checksum mismatch"
+	cp small.enc f.pfs; flip_byte f.pfs $((off + 32))
+	dec_fails f.pfs "chunk 1 failed authentication"
+	cp small.enc f.pfs; flip_byte f.pfs $((off + 32 + len / 2))
+	dec_fails f.pfs "chunk 1 failed authentication"
+	cp small.enc f.pfs; flip_byte f.pfs $((off + 32 + len - 1))   # tag
+	dec_fails f.pfs "chunk 1 failed authentication"
+	# raw length changed and the header checksum recomputed: AAD mismatch
+	cp small.enc f.pfs; put_le f.pfs $((off + 16)) 8 1000; reseal f.pfs "$off"
+	dec_fails f.pfs "chunk 1 failed authentication"
+	# a payload cut to 15 bytes (header fixed): too short for a tag
+	{ head -c $((off + 32 + 15)) small.enc; tail -c +$((off + 32 + len + 1)) small.enc; } > f.pfs
+	put_le f.pfs $((off + 4)) 4 15; reseal f.pfs "$off"
+	dec_fails f.pfs "chunk 1: payload too short for a tag"
+}
+
+@test "bit flips in END (header and sealed payload) and in DIGEST frames" {
+	local off
+	off=$(frame 6 off small.enc)
+	[ "$(frame 6 type small.enc)" -eq 4 ]
+	cp small.enc f.pfs; flip_byte f.pfs $((off + 3))
+	dec_fails f.pfs "frame 6: header checksum mismatch"
+	cp small.enc f.pfs; flip_byte f.pfs $((off + 32 + 5))
+	dec_fails f.pfs "END frame failed authentication"
+	pchunk -s 1K < small.bin | phash -a sha256 > h.pfs
+	pencrypt --key-file key --cipher chacha20-poly1305 < h.pfs > he.pfs
+	off=$(frame 4 off he.pfs)
+	[ "$(frame 4 type he.pfs)" -eq 3 ]
+	cp he.pfs f.pfs; flip_byte f.pfs $((off + 40))
+	dec_fails f.pfs "DIGEST frame of chunk 1 failed authentication"
+	# END carries phash's trailer, sealed: flip in it
+	off=$(frame 11 off he.pfs)
+	cp he.pfs f.pfs; flip_byte f.pfs $((off + 32))
+	dec_fails f.pfs "END frame failed authentication"
+}
+
+@test "truncation at every frame boundary, mid-header and mid-payload" {
+	local off type seq len size cuts=() c
+	size=$(stat -c %s small.enc)
+	while read -r off type seq len; do
+		cuts+=("$off" $((off + 16)))
+		[ "$len" -gt 0 ] && cuts+=($((off + 32 + len / 2)))
+	done < <(frame_offsets small.enc)
+	cuts+=($((size - 1)) 8 40)
+	for c in "${cuts[@]}"; do
+		head -c "$c" small.enc > t.pfs
+		dec_fails t.pfs "truncated stream"
+	done
+	head -c 4 small.enc > t.pfs
+	dec_fails t.pfs "not a frame stream (missing signature)"
+}
+
+@test "dropped frames: DATA, END, DIGEST (middle and last)" {
+	cut_frame small.enc 2 > f.pfs
+	dec_fails f.pfs "chunk 2 where chunk 1 was expected"
+	cut_frame small.enc 6 > f.pfs
+	dec_fails f.pfs "truncated stream (no END frame"
+	pchunk -s 1K < small.bin | phash -a sha256 | pencrypt --key-file key > he.pfs
+	cut_frame he.pfs 4 > f.pfs       # DIGEST of chunk 1
+	dec_fails f.pfs "DIGEST frame of chunk 2 failed authentication"
+	cut_frame he.pfs 10 > f.pfs      # DIGEST of the last chunk
+	dec_fails f.pfs "END frame failed authentication"
+}
+
+@test "duplicated frames: DATA, DIGEST, END" {
+	dup_frame small.enc 3 > f.pfs
+	dec_fails f.pfs "chunk 2 where chunk 3 was expected"
+	dup_frame small.enc 6 > f.pfs
+	dec_fails f.pfs "trailing data after the END frame"
+	pchunk -s 1K < small.bin | phash -a sha256 | pencrypt --key-file key > he.pfs
+	dup_frame he.pfs 4 > f.pfs
+	dec_fails f.pfs "DIGEST frame of chunk 1 failed authentication"
+}
+
+@test "swapped frames: DATA, two DIGESTs of one chunk; renumbered DATA frames fail the tag" {
+	swap_frames small.enc 2 3 > f.pfs
+	dec_fails f.pfs "chunk 2 where chunk 1 was expected"
+	pchunk -s 1K < small.bin | phash -a sha256 | phash -a sha512 | pencrypt --key-file key > h2.pfs
+	[ "$(frame 2 type h2.pfs)" -eq 3 ]
+	[ "$(frame 3 type h2.pfs)" -eq 3 ]
+	swap_frames h2.pfs 2 3 > f.pfs
+	dec_fails f.pfs "DIGEST frame of chunk 0 failed authentication"
+	# swap DATA 1 and 2 and rewrite their seq fields so the order looks right
+	local o1 o2
+	swap_frames small.enc 2 3 > f.pfs
+	o1=$(frame 2 off f.pfs); o2=$(frame 3 off f.pfs)
+	put_le f.pfs $((o1 + 8)) 8 1; reseal f.pfs "$o1"
+	put_le f.pfs $((o2 + 8)) 8 2; reseal f.pfs "$o2"
+	dec_fails f.pfs "chunk 1 failed authentication"
+}
+
+@test "frames from another stream with the same key fail; a forged shorter stream fails at END" {
+	local off len o2 l2
+	pencrypt --key-file key < small.pfs > other.enc
+	off=$(frame 2 off small.enc); len=$(frame 2 len small.enc)
+	{ head -c "$off" small.enc; tail -c +$((off + 1)) other.enc | head -c $((32 + len))
+	  tail -c +$((off + 32 + len + 1)) small.enc; } > f.pfs
+	run ! cmp -s f.pfs small.enc
+	dec_fails f.pfs "chunk 1 failed authentication"
+	# drop the last DATA frame and fix END's chunk count and size
+	cut_frame small.enc 5 > f.pfs
+	o2=$(frame 5 off f.pfs)
+	put_le f.pfs $((o2 + 8)) 8 4; put_le f.pfs $((o2 + 16)) 8 4096; reseal f.pfs "$o2"
+	dec_fails f.pfs "END frame failed authentication"
+}
+
+@test "trailing garbage after END" {
+	{ cat small.enc; printf 'x'; } > f.pfs
+	dec_fails f.pfs "trailing data after the END frame"
+	{ cat small.enc small.enc; } > f.pfs
+	dec_fails f.pfs "trailing data after the END frame"
+}
+
+@test "KDF parameters over the cap are refused before deriving" {
+	local p=$((40 + 34 + 1 + 8))   # params of the record (stdin: no name)
+	pencrypt --password-file pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	cp e.pfs f.pfs; put_le f.pfs $((p + 8)) 4 $((2 << 20))     # m = 2 GiB
+	dec_fails f.pfs "KDF parameters exceed the limit (t=1 m=2097152 KiB p=1" --password-file pw
+	stderr_has "hostile or damaged header"
+	nothing_written
+	cp e.pfs f.pfs; put_le f.pfs $((p + 4)) 4 1000000          # t
+	dec_fails f.pfs "KDF parameters exceed the limit (t=1000000" --password-file pw
+	cp e.pfs f.pfs; put_le f.pfs $((p + 12)) 4 4096            # p
+	dec_fails f.pfs "KDF parameters exceed the limit" --password-file pw
+	cp e.pfs f.pfs; put_le f.pfs $((p + 4)) 4 0                # t = 0
+	dec_fails f.pfs "KDF parameters exceed the limit" --password-file pw
+	# within the cap but changed: the MAC catches it
+	cp e.pfs f.pfs; put_le f.pfs $((p + 4)) 4 2
+	dec_fails f.pfs "wrong key or password" --password-file pw
+}
+
+@test "a damaged chunk is reported by number with several threads; nothing from it on is written" {
+	pchunk -s 1K < data.bin | pencrypt --key-file key > big.enc
+	local off
+	off=$(frame 201 off big.enc)
+	cp big.enc f.pfs; flip_byte f.pfs $((off + 100))
+	for t in 1 2 4; do
+		dec_fails f.pfs "chunk 200 failed authentication" --key-file key -T "$t"
+		# nothing from chunk 200 on was written: at most signature, HEAD
+		# and 200 frames of 32 + 1024 bytes
+		[ "$(stat -c %s dec.out)" -le $((8 + 32 + 200 + 200 * 1056)) ]
+	done
+}
+
+# pydecrypt STREAM (key KEYFILE | password PWFILE): the construction of
+# docs/security.md written again in Python (package 'cryptography'): checks
+# the header MAC, opens every DATA, DIGEST and END frame and writes the DATA
+# plaintexts; prints the hidden name, if any, to stderr.
+pydecrypt() {
+	python3 - "$@" <<'PY'
+import hashlib, hmac, struct, sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+path, how, secret = sys.argv[1:4]
+data = open(path, "rb").read()
+sig, off, frames = data[:8], 8, []
+while off < len(data):
+    t, fl, ln, seq, raw = struct.unpack_from("<BBxxIQQ", data, off)
+    frames.append((t, fl, seq, raw, data[off + 32:off + 32 + ln]))
+    off += 32 + ln
+head = frames[0][4]
+p = 34 + struct.unpack_from("<H", head, 32)[0]
+nstages, p = head[p], p + 1
+for _ in range(nstages):
+    kind, plen = struct.unpack_from("<BxH", head, p)
+    rec, p = p, p + 8 + plen
+assert kind == 2
+pr = head[rec + 8:rec + 8 + plen]
+cid, kdf, flags = pr[0], pr[1], pr[2]
+sec = open(secret, "rb").read()
+if kdf == 0:
+    master = sec if len(sec) == 32 else bytes.fromhex(sec.decode().strip())
+else:
+    t, m, lanes = struct.unpack_from("<III", pr, 4)
+    master = Argon2id(salt=pr[16:32], length=32, iterations=t, lanes=lanes,
+                      memory_cost=m).derive(sec.split(b"\n")[0])
+okm = HKDF(hashes.SHA256(), 64, pr[32:64],
+           b"pfs1 pencrypt stream keys" + bytes([cid])).derive(master)
+zeroed = head[:rec + 8 + 64] + bytes(32) + head[rec + 8 + 96:]
+mac = hmac.new(okm[32:], sig + zeroed, hashlib.sha256).digest()
+assert hmac.compare_digest(mac, pr[64:96]), "header MAC"
+aead = (AESGCM if cid == 1 else ChaCha20Poly1305)(okm[:32])
+nonce = lambda ctr, t, fin: struct.pack("<QBBxx", ctr, t, fin)
+if flags & 1:
+    name = aead.decrypt(nonce(0, 1, 0), pr[97:97 + pr[96] + 16], None)
+    sys.stderr.write("name: %s\n" % name.decode())
+ndig, out = 0, sys.stdout.buffer
+for t, fl, seq, raw, pay in frames[1:]:
+    ctr = ndig if t == 3 else seq
+    aad = struct.pack("<BBQQQ", t, fl, seq, raw, ctr)
+    if t == 4:
+        aad += struct.pack("<Q", ndig)
+    if t in (2, 3, 4):
+        plain = aead.decrypt(nonce(ctr, t, 1 if t == 4 else 0), pay, aad)
+    if t == 2:
+        out.write(plain)
+    ndig += t == 3
+PY
+}
+
+@test "the construction of docs/security.md, rewritten in Python, decrypts pencrypt's streams" {
+	python3 -c 'import cryptography.hazmat.primitives.kdf.argon2' 2>/dev/null ||
+		skip "python3 cryptography (with Argon2id) not installed"
+	for c in aes-256-gcm chacha20-poly1305; do
+		pencrypt --key-file key --cipher "$c" < small.pfs > e.pfs
+		pydecrypt e.pfs key key | cmp - small.bin
+	done
+	cp small.bin the-name.bin
+	pchunk -s 1K the-name.bin | phash -a sha256 | pencrypt --password-file pw "${FASTKDF[@]}" --hide-name > e.pfs
+	pydecrypt e.pfs password pw 2> name.txt | cmp - small.bin
+	assert_equal "$(cat name.txt)" "name: the-name.bin"
+	# and the Python version rejects what pencrypt rejects
+	flip_byte e.pfs 300
+	run ! pydecrypt e.pfs password pw
+}
+
+@test "skippable frames pass through (unprotected, as documented)" {
+	local off
+	off=$(frame 2 off small.enc)
+	printf '\x80\0\0\0\3\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0abc' > skip.frame
+	reseal skip.frame 0
+	{ head -c "$off" small.enc; cat skip.frame; tail -c +$((off + 1)) small.enc; } > f.pfs
+	pencrypt -d --key-file key < f.pfs > d.pfs
+	run -0 pinfo --json d.pfs
+	assert_output --partial '"skippable_frames":1'
+	pjoin d.pfs | cmp - small.bin
+}
+
+@test "--stats=json reports the frames" {
+	run -0 --separate-stderr sh -c 'pencrypt -d --key-file key --stats=json < small.enc > /dev/null'
+	[[ $stderr == *'"frames":'* ]] || { echo "$stderr"; false; }
+}
