@@ -189,16 +189,20 @@ head_sum(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	char msg[256];
 	unsigned d;
 
-	for (d = h->nstages; d-- > 0;) {
-		const struct pfs_stage *s = &h->stages[d];
-		if (s->kind == PFS_STAGE_ENCRYPT)
-			break;
-		if (s->kind == PFS_STAGE_HASH && s->params[0] == x->o->algo->id) {
+	/* only a record with nothing but HASH records below it digests the
+	 * source bytes; its END trailer is readable unless ENCRYPT is above */
+	for (d = 0; d < h->nstages && h->stages[d].kind == PFS_STAGE_HASH; d++)
+		if (h->stages[d].params[0] == x->o->algo->id) {
+			unsigned k;
+			for (k = d + 1; k < h->nstages; k++)
+				if (h->stages[k].kind == PFS_STAGE_ENCRYPT)
+					break;
+			if (k < h->nstages)
+				break;
 			x->recorded = 1;
 			x->rec_depth = d;
 			return 0;
 		}
-	}
 	if (!pfs_head_only_hashes(h)) {
 		top = pfs_head_top(h);
 		for (d = h->nstages; d-- > 0;)
@@ -291,7 +295,8 @@ print_sum(const struct opts *o, const char *name, const uint8_t *d)
 {
 	const struct pfs_digest_algo *a = o->algo;
 	char hex[2 * PFS_DIGEST_MAXLEN + 1];
-	int esc = strchr(name, '\\') || strchr(name, '\n');
+	int esc = !a->xxh_style &&
+	          (strchr(name, '\\') || strchr(name, '\n'));
 	const char *p;
 
 	pfs_hex(d, a->len, hex);
