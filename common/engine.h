@@ -17,7 +17,8 @@
  *
  * Errors are reported in stream order: a failure in chunk 7 is reported as
  * chunk 7's even if a worker found an error in chunk 9 first.  A closed
- * downstream pipe kills the process with SIGPIPE, the way cat does.
+ * downstream pipe kills the process with SIGPIPE, the way cat does (even
+ * when SIGPIPE was ignored: the writer restores it and raises it).
  *
  * Threads: ops->transform runs concurrently on different slots with the
  * worker's own thread state (from ops->thread_new); ops->ordered and

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -377,6 +379,17 @@ pfs_writer_free(struct pfs_writer *w)
 static int
 werr(struct pfs_writer *w, struct pfs_err *e)
 {
+	/* A closed downstream pipe ends a filter quietly, the way cat does,
+	 * even when SIGPIPE was ignored by whoever started us. */
+	if (errno == EPIPE) {
+		sigset_t pipe;
+
+		sigemptyset(&pipe);
+		sigaddset(&pipe, SIGPIPE);
+		signal(SIGPIPE, SIG_DFL);
+		pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);  /* engine threads block it */
+		raise(SIGPIPE);
+	}
 	if (errno == EINTR)
 		return pfs_seterr(e, "interrupted");
 	return pfs_seterr(e, "%s: write error: %s", w->name, strerror(errno));

@@ -201,7 +201,11 @@ pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n)
 	case PFS_STAGE_COMPRESS:
 		name = pfs_calgo_name(s->params[0]);
 		if (name && s->len >= 2) {
-			snprintf(out, n, "%s -%d", name, (int)(int8_t)s->params[1]);
+			int lv = (int8_t)s->params[1];
+			if (lv < 0)   /* zstd's own spelling of fast levels */
+				snprintf(out, n, "%s --fast=%d", name, -lv);
+			else
+				snprintf(out, n, "%s -%d", name, lv);
 			return;
 		}
 		break;

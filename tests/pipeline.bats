@@ -127,8 +127,8 @@ pipeline: stage 1 (pjoin) failed with exit status 1"
 	pencrypt --keygen > other
 	pipeline process --encrypt --key-file k --hash sha256 -o e.pfs in.bin
 	run -1 --separate-stderr pipeline restore --key-file other -o back.bin e.pfs
-	assert_line --partial -- "wrong key or password"
-	assert_line "pipeline: stage 2 (pencrypt -d) failed with exit status 1"
+	assert_regex "$stderr" "(^|"$'\n'")pencrypt: stdin: wrong key or password"
+	assert_regex "$stderr" "(^|"$'\n'")pipeline: stage 2 \(pencrypt -d\) failed with exit status 1($|"$'\n'")"
 	assert_file_not_exists back.bin
 }
 

@@ -127,3 +127,16 @@ setup() {
 	pjoin -T 1 s.pfs | cmp - in.bin
 	pjoin -T 8 s.pfs | cmp - in.bin
 }
+
+@test "a closed pipe ends the engine tools quietly even when SIGPIPE is ignored" {
+	gen random 20M > big.bin
+	pchunk -s 64K big.bin > big.pfs
+	for tool in "phash" "pjoin" "phash -a xxh3 -T 1"; do
+		run --separate-stderr bash -c "trap '' PIPE; $tool < big.pfs | head -c 1 | wc -c; echo \"\${PIPESTATUS[0]}\""
+		assert_output $'1\n141'
+		assert_equal "$stderr" ""
+	done
+	run --separate-stderr bash -c "trap '' PIPE; pchunk big.bin | head -c 1 > /dev/null; echo \"\${PIPESTATUS[0]}\""
+	assert_output 141
+	assert_equal "$stderr" ""
+}
