@@ -87,6 +87,20 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@PFS_BIN=$(CURDIR)/$(BUILD)/bin DEMO_SIZE=$(DEMO_SIZE) sh tests/demo.sh
 
+# make bench [QUICK=1] [SAVE=name] [BASELINE=name]: bench/run.sh (its
+# header lists the other settings: BENCH_SIZE, RUNS, BENCH_ONLY, ...)
+bench:
+	@sh tests/deps.sh build bench
+	@$(MAKE) --no-print-directory all
+	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/run.sh QUICK="$(QUICK)" SAVE="$(SAVE)" BASELINE="$(BASELINE)"
+
+# make profile|massif|heaptrack|dhat TOOL=pcompress ARGS="--zstd -l 3":
+# bench/profile.sh (PROFILE_SIZE, PROFILE_KIND, ... in its header)
+profile massif heaptrack dhat:
+	@sh tests/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/profile.sh $@ "$(TOOL)" "$(ARGS)"
+
 install: all
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)

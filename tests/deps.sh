@@ -12,9 +12,11 @@ pkgs=""
 for g in "$@"; do
 	case $g in
 	build)   pkgs="$pkgs make gcc pkg-config libzstd-dev liblz4-dev libbrotli-dev libgcrypt20-dev libxxhash-dev" ;;
-	test)    pkgs="$pkgs bats bats-support bats-assert bats-file zstd lz4 brotli xxhash coreutils openssl util-linux" ;;
-	bench)   pkgs="$pkgs hyperfine zstd lz4 brotli xxhash openssl age" ;;
-	profile) pkgs="$pkgs linux-perf valgrind heaptrack npm" ;;
+	test)    pkgs="$pkgs bats bats-support bats-assert bats-file zstd lz4 brotli xxhash coreutils openssl util-linux bsdutils python3 python3-cryptography hyperfine time age linux-perf valgrind heaptrack" ;;
+	bench)   pkgs="$pkgs hyperfine time zstd lz4 brotli xxhash openssl age" ;;
+	profile) pkgs="$pkgs linux-perf valgrind heaptrack"
+	         # nodesource's nodejs ships npm and conflicts with Debian's
+	         command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
 	fuzz)    pkgs="$pkgs clang-14 libclang-rt-14-dev libfuzzer-14-dev" ;;
 	man)     pkgs="$pkgs scdoc" ;;
 	*) echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
