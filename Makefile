@@ -80,7 +80,9 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all
-	PFS_BIN=$(CURDIR)/$(BUILD)/bin bats tests/
+	PFS_BIN=$(CURDIR)/$(BUILD)/bin \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	bats tests/
 
 DEMO_SIZE ?= 64M
 demo: deps

@@ -211,6 +211,10 @@ pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n)
 		break;
 	case PFS_STAGE_ENCRYPT:
 		name = pfs_cipher_name(s->params[0]);
+		if (name && s->len >= 2 && s->params[1] == PFS_KDF_ARGON2ID) {
+			snprintf(out, n, "%s/%s", name, pfs_kdf_name(s->params[1]));
+			return;
+		}
 		break;
 	case PFS_STAGE_HASH:
 		name = pfs_hash_name(s->params[0]);
