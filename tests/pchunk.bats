@@ -38,13 +38,16 @@ roundtrip_file() {	# SIZE CHUNK
 	assert_output --partial '"raw_bytes":10000'
 }
 
-@test "default chunk size: size/16 rounded up to a power of two within 64K..4M, 1M on stdin" {
+@test "default chunk size: size/16 rounded up to a power of two within 64K..1M, 1M on stdin" {
 	gen zeros 100 > small
-	gen zeros 20M > mid
+	gen zeros 3M > mid
+	gen zeros 20M > large
 	run bash -c 'pchunk small | pinfo --json'
 	assert_output --partial '"chunk_size":65536'
 	run bash -c 'pchunk mid | pinfo --json'
-	assert_output --partial '"chunk_size":2097152'
+	assert_output --partial '"chunk_size":262144'
+	run bash -c 'pchunk large | pinfo --json'
+	assert_output --partial '"chunk_size":1048576'
 	run bash -c 'cat small | pchunk | pinfo --json'
 	assert_output --partial '"chunk_size":1048576'
 	assert_output --partial '"size":null'

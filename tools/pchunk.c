@@ -21,7 +21,7 @@
 
 #define DEFAULT_STDIN_CHUNK  (1u << 20)
 #define AUTO_MIN             (64u << 10)
-#define AUTO_MAX             (4u << 20)
+#define AUTO_MAX             (1u << 20)
 
 struct opts {
 	uint64_t chunk;          /* 0: automatic */
@@ -39,7 +39,7 @@ usage(void)
 	       "\n"
 	       "  -s, --size SIZE   chunk size, 1K..256M (K, M, G suffixes); default:\n"
 	       "                    input size / 16 rounded up to a power of two, within\n"
-	       "                    64K..4M, or 1M when the size is not known\n"
+	       "                    64K..1M, or 1M when the size is not known\n"
 	       "  -f, --force       write the stream even to a terminal\n"
 	       "      --progress    show progress on stderr (when it is a terminal)\n"
 	       "  -q, --quiet       no warnings\n"
@@ -54,7 +54,7 @@ usage(void)
 }
 
 /* The automatic chunk size: size/16 rounded up to a power of two, clamped
- * to 64 KiB..4 MiB (docs/format.md "Chunk size"). */
+ * to 64 KiB..1 MiB (docs/format.md "Chunk size"). */
 static uint32_t
 auto_chunk(uint64_t size)
 {
