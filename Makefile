@@ -81,7 +81,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all
 	PFS_BIN=$(CURDIR)/$(BUILD)/bin \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	bats tests/
 
 DEMO_SIZE ?= 64M
