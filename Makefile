@@ -51,7 +51,7 @@ GEN     = $(BUILD)/bin/gen
 
 .SECONDARY:
 .PHONY: all check demo deps install uninstall clean bench profile massif \
-	heaptrack dhat fuzz
+	heaptrack dhat fuzz memcheck
 all: $(BINS) $(GEN)
 
 $(BUILD)/%.o: %.c
@@ -102,6 +102,12 @@ profile massif heaptrack dhat:
 	@sh tests/deps.sh build
 	@$(MAKE) --no-print-directory all
 	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/profile.sh $@ "$(TOOL)" "$(ARGS)"
+
+# valgrind memcheck of every program, both directions
+memcheck:
+	@sh tests/deps.sh build profile
+	@$(MAKE) --no-print-directory all
+	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash tests/memcheck.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR)
