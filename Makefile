@@ -83,6 +83,7 @@ check: deps
 	PFS_BIN=$(CURDIR)/$(BUILD)/bin \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	bats tests/
+	@$(MAKE) --no-print-directory fuzz-replay
 
 DEMO_SIZE ?= 64M
 demo: deps
@@ -118,5 +119,7 @@ uninstall:
 
 clean:
 	rm -rf build
+
+include tests/fuzz/fuzz.mk
 
 -include $(COMMON_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(BUILD)/testdata/gen.d

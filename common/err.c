@@ -44,6 +44,8 @@ pfs_prefix(struct pfs_err *e, const char *prefix)
 	e->msg[sizeof(e->msg) - 1] = '\0';
 }
 
+static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void
 vmsg(const char *fmt, va_list ap)
 {

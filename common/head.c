@@ -75,6 +75,7 @@ pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
                 struct pfs_err *e)
 {
 	const uint8_t *end = p + len;
+	uint32_t below;
 	unsigned i;
 
 	memset(h, 0, sizeof(*h));
@@ -132,6 +133,12 @@ pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
 		if (s->cap == 0 || s->cap > PFS_PAYLOAD_MAX)
 			return pfs_seterr(e, "stage record %u: invalid payload "
 			                  "cap %u", i, s->cap);
+		/* a HASH record leaves the payloads as they are */
+		below = i ? h->stages[i - 1].cap : h->chunk_size;
+		if (s->kind == PFS_STAGE_HASH && s->cap != below)
+			return pfs_seterr(e, "stage record %u: hash record with "
+			                  "payload cap %u, not that of the record "
+			                  "below (%u)", i, s->cap, below);
 		memcpy(s->params, p + 8, s->len);
 		p += 8 + s->len;
 	}

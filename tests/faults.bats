@@ -12,8 +12,8 @@ setup() {
 	gen text-like 40M > in.bin
 	pencrypt --keygen > k
 	run --separate-stderr bash -c '
-		pchunk -s 64K in.bin | pcompress --zstd -T 1 |
-		{ pencrypt --key-file k -T 1 & p=$!; sleep 0.3; kill -9 $p; wait $p; } |
+		pchunk -s 64K in.bin | pcompress --brotli -l 9 -T 1 |
+		{ pencrypt --key-file k -T 1 & p=$!; sleep 0.5; kill -9 $p; wait $p; } |
 		pencrypt -d --key-file k | pcompress -d | pjoin -o out.bin
 		echo "${PIPESTATUS[*]}"'
 	# pencrypt -d sees a stream without its END frame

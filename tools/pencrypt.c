@@ -898,7 +898,7 @@ head_decrypt(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	struct pfs_stage *st;
 	uint8_t mac[MAC_LEN], nonce[NONCE_LEN];
 	char msg[256];
-	size_t n, i;
+	size_t n;
 	int rc;
 
 	if (!h->nstages)
@@ -932,11 +932,10 @@ head_decrypt(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 		if (aead(x->oh, 1, nonce, NULL, 0, st->params + R_NAME,
 		         (uint8_t *)h->name, n) < 0)
 			return pfs_seterr(e, "hidden name failed authentication");
-		for (i = 0; i < n; i++)
-			if (h->name[i] == '/' || h->name[i] == '\0')
-				return pfs_seterr(e, "hidden name is not a file "
-				                  "name");
 		h->name[n] = '\0';
+		if (memchr(h->name, '/', n) || strlen(h->name) != n ||
+		    strcmp(h->name, ".") == 0 || strcmp(h->name, "..") == 0)
+			return pfs_seterr(e, "hidden name is not a file name");
 		h->namelen = (uint16_t)n;
 	}
 	pfs_head_pop(h);
