@@ -48,8 +48,12 @@ TOOL_OBJ   = $(TOOLS:%=$(BUILD)/tools/%.o)
 BINS    = $(TOOLS:%=$(BUILD)/bin/%)
 LIB     = $(BUILD)/libcommon.a
 GEN     = $(BUILD)/bin/gen
+MANS    = $(TOOLS:%=$(BUILD)/man/%.1)
+SCDOC  ?= scdoc
 
 .SECONDARY:
+
+.PHONY: man
 .PHONY: all check demo deps install uninstall clean bench profile massif \
 	heaptrack dhat fuzz memcheck
 all: $(BINS) $(GEN)
@@ -76,7 +80,7 @@ $(GEN): $(BUILD)/testdata/gen.o
 # Debian packages: installs what is missing (root or sudo), otherwise
 # prints the exact apt-get command and fails.
 deps:
-	@sh tests/deps.sh build test
+	@sh tests/deps.sh build test man
 
 check: deps
 	@$(MAKE) --no-print-directory all
@@ -110,12 +114,33 @@ memcheck:
 	@$(MAKE) --no-print-directory all
 	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash tests/memcheck.sh
 
-install: all
-	install -d $(DESTDIR)$(BINDIR)
+# man pages: docs/man/<prog>.1.scd -> $(BUILD)/man/<prog>.1 (roff) with scdoc
+man: $(MANS)
+
+$(BUILD)/man/%.1: docs/man/%.1.scd
+	@mkdir -p $(dir $@)
+	@command -v $(SCDOC) >/dev/null 2>&1 || { \
+	  echo "scdoc is missing (man pages); run 'make deps' or:"; \
+	  sh tests/deps.sh --print man; exit 1; }
+	$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
+
+# bash completion: one file, found by bash-completion's lazy loading under
+# each program's name (symlinks to pfs); zsh: one _pfs file
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 completions/pfs.bash $(DESTDIR)$(BASHCOMPDIR)/pfs
+	for t in $(TOOLS); do \
+	  ln -sf pfs $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; done
+	install -m 644 completions/_pfs $(DESTDIR)$(ZSHCOMPDIR)/_pfs
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/pfs $(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_pfs
 
 clean:
 	rm -rf build

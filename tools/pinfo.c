@@ -96,6 +96,20 @@ json_str(const char *s)
 	putchar('"');
 }
 
+/* pencrypt --hide-name moved the name into its record (flag bit 0 of
+ * params[2], docs/format.md) */
+static int
+name_hidden(const struct pfs_head *h)
+{
+	unsigned i;
+
+	for (i = 0; i < h->nstages; i++)
+		if (h->stages[i].kind == PFS_STAGE_ENCRYPT &&
+		    h->stages[i].len > 2 && (h->stages[i].params[2] & 1))
+			return 1;
+	return 0;
+}
+
 static double
 ratio(const struct info *in)
 {
@@ -144,7 +158,9 @@ print_text(const struct pfs_head *h, const struct info *in)
 	time_t t;
 	unsigned i;
 
-	printf("source:         %s\n", h->namelen ? h->name : "(standard input)");
+	printf("source:         %s\n", h->namelen ? h->name :
+	       name_hidden(h) ? "(name hidden by pencrypt --hide-name)" :
+	       "(standard input)");
 	if (h->flags & PFS_HF_SIZE) {
 		pfs_fmt_size(h->size, a, sizeof(a));
 		printf("size:           %" PRIu64 " bytes (%s)\n", h->size, a);
