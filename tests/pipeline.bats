@@ -353,3 +353,15 @@ $hint"
 	run -0 pipeline --version
 	assert_output "pipeline (pfs) 0.1.0"
 }
+
+@test "levels and thread counts out of range are usage errors before anything runs" {
+	run -2 --separate-stderr pipeline process --zstd -l 50 -o o.pfs in.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 50 is out of range for zstd (-100 to 19, not 0)"
+	run -2 --separate-stderr pipeline process --lz4 -l 0 -o o.pfs in.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 0 is out of range for lz4 (1 to 12)"
+	run -2 --separate-stderr pipeline process --brotli -l 12 -o o.pfs in.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 12 is out of range for brotli (0 to 11)"
+	run -2 --separate-stderr pipeline -T 17 process --zstd -o o.pfs in.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: -T: '17' is out of range (0 to 16)"
+	assert_file_not_exists o.pfs
+}

@@ -117,7 +117,8 @@ usage(void)
 	       "process, restore and verify:\n"
 	       "      --key-file F              key file (pencrypt --keygen makes one)\n"
 	       "      --password-file F         password file\n"
-	       "  -T, --threads N               worker threads of each stage\n"
+	       "  -T, --threads N               worker threads of each stage (0..16,\n"
+	       "                                0: the number of CPUs)\n"
 	       "      --progress                progress of pchunk (process) or pjoin\n"
 	       "process and restore:\n"
 	       "  -o, --output FILE             output file ('-': standard output)\n"
@@ -153,6 +154,28 @@ usage(void)
 	exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
+/* pcompress's level ranges (without --ultra), checked here so that a bad
+ * level is a usage error of pipeline, not a failed stage */
+static void
+check_level(const struct opts *o)
+{
+	static const struct { const char *algo; long lo, hi; } r[] = {
+		{ "--zstd", -100, 19 }, { "--lz4", 1, 12 }, { "--brotli", 0, 11 }
+	};
+	struct pfs_err e;
+	unsigned i;
+	long v;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (strcmp(o->algo, r[i].algo) == 0 &&
+		    (pfs_parse_int(o->level, r[i].lo, r[i].hi, &v, &e) < 0 ||
+		     (r[i].lo < 0 && v == 0)))
+			pfs_usage_error("-l: level %s is out of range for %s "
+			                "(%ld to %ld%s)", o->level, r[i].algo + 2,
+			                r[i].lo, r[i].hi,
+			                r[i].lo < 0 ? ", not 0" : "");
+}
+
 static void
 check_opts(struct opts *o)
 {
@@ -165,6 +188,8 @@ check_opts(struct opts *o)
 	if (o->cmd->cmd == C_PROCESS) {
 		if (o->level && !o->algo)
 			pfs_usage_error("-l needs --zstd, --lz4 or --brotli");
+		if (o->level)
+			check_level(o);
 		if (o->cipher && !o->encrypt)
 			pfs_usage_error("--cipher needs --encrypt");
 		if (o->encrypt && !o->key_opt)
@@ -215,6 +240,9 @@ parse(int argc, char **argv, struct opts *o)
 	pfs_common_init(&o->c);
 	while ((c = getopt_long(argc, argv, "l:T:o:fqhV", longopts, NULL)) != -1) {
 		if (c == 'T') {
+			/* every stage gets the same -T: pencrypt's limit */
+			if (pfs_parse_int(optarg, 0, 16, &v, &e) < 0)
+				pfs_usage_error("-T: %s", e.msg);
 			o->threads = optarg;
 			o->used |= U_THREADS;
 		}
