@@ -150,16 +150,30 @@ static int
 read_payload(struct pfs_reader *r, uint32_t len, struct pfs_buf *b,
              struct pfs_err *e)
 {
-	size_t have = r->ilen - r->ipos, take;
+	size_t have = r->ilen - r->ipos, take, got, step;
 	ssize_t n;
 
-	if (pfs_buf_reserve(b, len ? len : 1) < 0)
+	/* Grow the buffer as the bytes arrive, not by the declared length at
+	 * once, so that a short hostile stream cannot make us reserve the
+	 * whole 256 MiB cap; a buffer at its working size never grows. */
+	step = len < (1u << 20) ? len : (1u << 20);
+	if (b->cap > step)
+		step = b->cap < len ? b->cap : len;
+	if (pfs_buf_reserve(b, step ? step : 1) < 0)
 		return pfs_seterr(e, "out of memory (payload of %u bytes)", len);
-	take = have < len ? have : len;
+	take = have < step ? have : step;
 	memcpy(b->p, r->ibuf + r->ipos, take);
 	r->ipos += take;
-	if (take < len) {
-		n = pfs_read_full(r->fd, b->p + take, len - take, &r->blocked_ns);
+	for (got = take; got < len; got += (size_t)n) {
+		if (got == b->cap) {
+			b->len = got;       /* kept by pfs_buf_reserve */
+			step = got * 2 < len ? got * 2 : len;
+			if (pfs_buf_reserve(b, step) < 0)
+				return pfs_seterr(e, "out of memory (payload of "
+				                  "%u bytes)", len);
+		}
+		step = (b->cap < len ? b->cap : len) - got;
+		n = pfs_read_full(r->fd, b->p + got, step, &r->blocked_ns);
 		if (n < 0) {
 			if (errno == EINTR)
 				return pfs_seterr(e, "interrupted");
@@ -167,7 +181,7 @@ read_payload(struct pfs_reader *r, uint32_t len, struct pfs_buf *b,
 			                  strerror(errno));
 		}
 		r->bytes_in += (uint64_t)n;
-		if ((size_t)n < len - take)
+		if ((size_t)n < step)
 			return pfs_seterr(e, "%s: truncated stream (frame %"
 			                  PRIu64 ": payload cut short)", r->name,
 			                  r->ordinal - 1);

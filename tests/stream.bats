@@ -165,3 +165,16 @@ expect_fail() {
 	run -1 --separate-stderr bash -c 'echo hello | pjoin'
 	assert_equal "$stderr" "pjoin: stdin: not a frame stream (missing signature)"
 }
+
+@test "a short stream declaring a huge payload does not make the reader reserve it" {
+	ldd "$PFS_BIN/pjoin" | grep -q libasan && skip "ulimit -v does not mix with ASan"
+	local d
+	gen random 3000 > small.bin
+	pchunk -s 256M small.bin > big.pfs           # HEAD: chunk size 256 MiB
+	read -r d _ < <(frame_offsets big.pfs | sed -n 2p)
+	put_le big.pfs $((d + 4)) 4 268435456; put_le big.pfs $((d + 16)) 8 268435456
+	reseal big.pfs "$d"
+	head -c $((d + 32 + 100)) big.pfs > hostile.pfs
+	run -1 --separate-stderr bash -c 'ulimit -v 150000; pjoin hostile.pfs'
+	assert_equal "$stderr" "pjoin: hostile.pfs: truncated stream (frame 1: payload cut short)"
+}
