@@ -153,6 +153,14 @@ pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
 	}
 }
 
+const char *
+pfs_one_input(int argc, char **argv, int optind_)
+{
+	if (argc - optind_ > 1)
+		pfs_usage_error("too many arguments (one input at most)");
+	return optind_ < argc ? argv[optind_] : NULL;
+}
+
 void
 pfs_version(void)
 {

@@ -51,6 +51,10 @@ void pfs_common_init(struct pfs_common *c);
  * bad value (usage error). */
 int pfs_common_opt(struct pfs_common *c, int opt, const char *arg);
 
+/* pfs_one_input - the operand after the options (NULL: none, i.e.
+ * stdin); more than one is a usage error (exit 2). */
+const char *pfs_one_input(int argc, char **argv, int optind_);
+
 /* pfs_version - print "prog (pfs) VERSION" and exit 0. */
 _Noreturn void pfs_version(void);
 

@@ -664,9 +664,7 @@ parse(int argc, char **argv, struct opts *o)
 			pfs_usage_try();
 		}
 	}
-	if (argc - optind > 1)
-		pfs_usage_error("too many arguments (one input at most)");
-	o->input = optind < argc ? argv[optind] : NULL;
+	o->input = pfs_one_input(argc, argv, optind);
 	if (!o->c.threads)
 		o->c.threads = pfs_default_threads();
 	if (o->decompress && (o->level_set || o->ultra))

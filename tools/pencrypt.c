@@ -268,9 +268,7 @@ parse(int argc, char **argv, struct opts *o)
 			pfs_usage_try();
 		}
 	}
-	if (argc - optind > 1)
-		pfs_usage_error("too many arguments (one input at most)");
-	o->input = optind < argc ? argv[optind] : NULL;
+	o->input = pfs_one_input(argc, argv, optind);
 	if (o->keygen) {
 		if (nopt > 1 || o->input)
 			pfs_usage_error("--keygen takes no other option or file");

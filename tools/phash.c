@@ -129,9 +129,7 @@ parse(int argc, char **argv, struct opts *o)
 			pfs_usage_try();
 		}
 	}
-	if (argc - optind > 1)
-		pfs_usage_error("too many arguments (one input at most)");
-	o->input = optind < argc ? argv[optind] : NULL;
+	o->input = pfs_one_input(argc, argv, optind);
 	if (modes > 1)
 		pfs_usage_error("--check and --sum exclude each other");
 	if (o->tag && o->mode != M_SUM)

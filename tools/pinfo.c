@@ -74,9 +74,7 @@ parse(int argc, char **argv, struct opts *o)
 			pfs_usage_try();
 		}
 	}
-	if (argc - optind > 1)
-		pfs_usage_error("too many arguments (one input at most)");
-	o->input = optind < argc ? argv[optind] : NULL;
+	o->input = pfs_one_input(argc, argv, optind);
 }
 
 /* JSON string body: escape quotes, backslashes and control bytes */

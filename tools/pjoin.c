@@ -106,9 +106,7 @@ parse(int argc, char **argv, struct opts *o)
 			pfs_usage_try();
 		}
 	}
-	if (argc - optind > 1)
-		pfs_usage_error("too many arguments (one input at most)");
-	o->input = optind < argc ? argv[optind] : NULL;
+	o->input = pfs_one_input(argc, argv, optind);
 	if (o->output && strcmp(o->output, "-") == 0)
 		o->output = NULL;
 	if (!o->c.threads)
