@@ -217,6 +217,20 @@ start_output(struct engine *en, struct pfs_head *head, struct pfs_err *e)
 }
 
 int
+pfs_engine_cfg_open(struct pfs_engine_cfg *cfg, const char *path,
+                    unsigned nthreads, struct pfs_err *e)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->in_fd = pfs_open_stream(path, &cfg->in_name, e);
+	if (cfg->in_fd < 0)
+		return -1;
+	cfg->out_fd = 1;
+	cfg->out_name = "stdout";
+	cfg->nthreads = nthreads;
+	return 0;
+}
+
+int
 pfs_engine_run(const struct pfs_engine_cfg *cfg,
                const struct pfs_stage_ops *ops, void *ctx,
                struct pfs_head *out_head, struct pfs_stats *st,

@@ -97,6 +97,13 @@ int pfs_engine_run(const struct pfs_engine_cfg *cfg,
                    struct pfs_head *out_head, struct pfs_stats *st,
                    struct pfs_err *e);
 
+/* pfs_engine_cfg_open - the usual configuration: the stream read from path
+ * ("-" or NULL: stdin; pfs_open_stream), written to stdout, with nthreads
+ * workers.  The caller closes cfg->in_fd when it is not 0.  Returns 0, or -1
+ * with e set. */
+int pfs_engine_cfg_open(struct pfs_engine_cfg *cfg, const char *path,
+                        unsigned nthreads, struct pfs_err *e);
+
 /* pfs_default_threads - number of online CPUs (at least 1). */
 unsigned pfs_default_threads(void);
 

@@ -142,6 +142,19 @@ fail:
 }
 
 int
+pfs_open_stream(const char *path, const char **name, struct pfs_err *e)
+{
+	int fd = pfs_open_input(path, name, e);
+
+	if (fd >= 0 && pfs_refuse_tty_input(fd, *name, e) < 0) {
+		if (fd != 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
 pfs_refuse_same(int in_fd, int out_fd, const char *name, struct pfs_err *e)
 {
 	struct stat a, b;

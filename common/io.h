@@ -34,6 +34,10 @@ void pfs_pipe_grow(int fd);
  * Refuses directories.  *name is set to the name used in messages. */
 int pfs_open_input(const char *path, const char **name, struct pfs_err *e);
 
+/* pfs_open_stream - pfs_open_input() for a frame stream: a terminal there is
+ * refused too (pfs_refuse_tty_input), with the descriptor closed. */
+int pfs_open_stream(const char *path, const char **name, struct pfs_err *e);
+
 /* pfs_refuse_same - -1 with "NAME: input and output are the same file" when
  * in_fd and out_fd are the same regular file (`pchunk f >> f` would never
  * end). */

@@ -697,7 +697,7 @@ main(int argc, char **argv)
 	struct pfs_stats st;
 	struct pfs_engine_cfg cfg;
 	struct pfs_stage_ops ops;
-	int fd, rc;
+	int rc;
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
@@ -706,18 +706,10 @@ main(int argc, char **argv)
 	x.o = &o;
 	x.codec = o.codec ? o.codec : &codecs[0];
 	x.level = o.level;
-	fd = pfs_open_input(o.input, &x.name, &e);
-	if (fd < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	if (pfs_refuse_tty_input(fd, x.name, &e) < 0 ||
+	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0 ||
 	    pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.in_fd = fd;
-	cfg.in_name = x.name;
-	cfg.out_fd = 1;
-	cfg.out_name = "stdout";
-	cfg.nthreads = o.c.threads;
+	x.name = cfg.in_name;
 	memset(&ops, 0, sizeof(ops));
 	ops.types = 1u << PFS_DATA;
 	ops.head = on_head;
@@ -728,7 +720,7 @@ main(int argc, char **argv)
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	if (fd != 0)
-		close(fd);
+	if (cfg.in_fd != 0)
+		close(cfg.in_fd);
 	return PFS_EXIT_OK;
 }

@@ -1047,18 +1047,12 @@ main(int argc, char **argv)
 		}
 	}
 	explicit_bzero(x.sec->pw2, sizeof(x.sec->pw2));
-	fd = pfs_open_input(o.input, &x.name, &e);
-	if (fd < 0)
+	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		goto out;
-	if (pfs_refuse_tty_input(fd, x.name, &e) < 0 ||
-	    pfs_refuse_tty(1, o.force, &e) < 0)
+	fd = cfg.in_fd;
+	x.name = cfg.in_name;
+	if (pfs_refuse_tty(1, o.force, &e) < 0)
 		goto out;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.in_fd = fd;
-	cfg.in_name = x.name;
-	cfg.out_fd = 1;
-	cfg.out_name = "stdout";
-	cfg.nthreads = o.c.threads;
 	memset(&ops, 0, sizeof(ops));
 	ops.types = 1u << PFS_DATA;
 	ops.head = on_head;

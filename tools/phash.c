@@ -327,8 +327,7 @@ main(int argc, char **argv)
 	struct pfs_stats st;
 	struct pfs_engine_cfg cfg;
 	struct pfs_stage_ops ops;
-	const char *name;
-	int fd, devnull = -1, rc;
+	int devnull = -1, rc;
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
@@ -339,17 +338,8 @@ main(int argc, char **argv)
 	x.o = &o;
 	if (o.mode != M_SUM && pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	fd = pfs_open_input(o.input, &name, &e);
-	if (fd < 0)
+	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	if (pfs_refuse_tty_input(fd, name, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.in_fd = fd;
-	cfg.in_name = name;
-	cfg.out_fd = 1;
-	cfg.out_name = "stdout";
-	cfg.nthreads = o.c.threads;
 	if (o.mode == M_SUM) {
 		/* the stream goes nowhere; only the line is printed */
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -378,7 +368,7 @@ main(int argc, char **argv)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	if (devnull >= 0)
 		close(devnull);
-	if (fd != 0)
-		close(fd);
+	if (cfg.in_fd != 0)
+		close(cfg.in_fd);
 	return PFS_EXIT_OK;
 }

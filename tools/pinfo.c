@@ -210,10 +210,8 @@ main(int argc, char **argv)
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
 	pfs_stats_start(&st);
-	fd = pfs_open_input(o.input, &name, &e);
+	fd = pfs_open_stream(o.input, &name, &e);
 	if (fd < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	if (pfs_refuse_tty_input(fd, name, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	memset(&in, 0, sizeof(in));
 	pfs_reader_init(&r, fd, name);

@@ -174,29 +174,19 @@ main(int argc, char **argv)
 	struct pfs_outfile of;
 	struct pfs_engine_cfg cfg;
 	struct pfs_stage_ops ops;
-	const char *name;
-	int fd, rc;
+	int rc;
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
 	pfs_stats_start(&st);
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
-	fd = pfs_open_input(o.input, &name, &e);
-	if (fd < 0)
+	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	if (pfs_refuse_tty_input(fd, name, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.in_fd = fd;
-	cfg.in_name = name;
-	cfg.out_fd = 1;
-	cfg.out_name = "stdout";
-	cfg.nthreads = o.c.threads;
 	cfg.raw_out = 1;
 	if (o.output) {
 		pfs_catch_signals();
-		if (pfs_outfile_open(&of, o.output, o.force, fd, &e) < 0)
+		if (pfs_outfile_open(&of, o.output, o.force, cfg.in_fd, &e) < 0)
 			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 		cfg.out_fd = of.fd;
 		cfg.out_name = o.output;
@@ -224,7 +214,7 @@ main(int argc, char **argv)
 			pfs_reraise();
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	}
-	if (fd != 0)
-		close(fd);
+	if (cfg.in_fd != 0)
+		close(cfg.in_fd);
 	return PFS_EXIT_OK;
 }
