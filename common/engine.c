@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,6 +32,11 @@ struct engine {
 	struct pfs_writer w;
 	uint64_t frames;
 	int transform;               /* some frames go to workers */
+	/* ops->hold: the DATA frame held back (its buffers swapped in from
+	 * its slot) and the DIGEST frames after it, encoded */
+	struct pfs_slot held;
+	int holding;
+	struct pfs_buf tail;
 };
 
 struct worker {
@@ -102,6 +108,95 @@ write_slot(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* hold_take - move the DATA frame of slot s into en->held without copying
+ * its payload: the two swap buffers, so the slot stays reusable. */
+static void
+hold_take(struct engine *en, struct pfs_slot *s)
+{
+	struct pfs_slot *h = &en->held;
+	struct pfs_buf in = h->in, out = h->out;
+
+	/* the payload memory moves with its buffer: opay stays valid */
+	h->opay = s->opay;
+	h->in = s->in;
+	h->out = s->out;
+	s->in = in;
+	s->out = out;
+	h->hdr = s->hdr;
+	h->ohdr = s->ohdr;
+	h->emit = s->emit;
+	h->xemit = s->xemit;
+	h->xhdr = s->xhdr;
+	if (s->xemit)
+		memcpy(h->xpay, s->xpay, s->xhdr.len);
+	en->holding = 1;
+	en->tail.len = 0;
+}
+
+/* hold_tail - a DIGEST frame after the held DATA frame: encoded and kept
+ * until the DATA frame is released. */
+static int
+hold_tail(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	size_t need = en->tail.len;
+
+	if (en->cfg->raw_out || !s->emit)
+		return 0;            /* nothing of it is written */
+	need += PFS_HDR_LEN + s->ohdr.len;
+	if (s->xemit)
+		need += PFS_HDR_LEN + s->xhdr.len;
+	if (need > PFS_HOLD_TAIL_MAX)
+		return pfs_seterr(e, "%s: chunk %" PRIu64 ": too many DIGEST "
+		                  "frames (damaged stream)", en->cfg->in_name,
+		                  en->held.hdr.seq);
+	if (pfs_buf_reserve(&en->tail, need) < 0)
+		return pfs_seterr(e, "out of memory");
+	pfs_hdr_encode(&s->ohdr, en->tail.p + en->tail.len);
+	memcpy(en->tail.p + en->tail.len + PFS_HDR_LEN, s->opay, s->ohdr.len);
+	en->tail.len += PFS_HDR_LEN + s->ohdr.len;
+	if (s->xemit) {
+		pfs_hdr_encode(&s->xhdr, en->tail.p + en->tail.len);
+		memcpy(en->tail.p + en->tail.len + PFS_HDR_LEN, s->xpay,
+		       s->xhdr.len);
+		en->tail.len += PFS_HDR_LEN + s->xhdr.len;
+	}
+	return 0;
+}
+
+/* hold_release - write the held DATA frame and the DIGEST frames after it,
+ * now that everything covering them has been checked. */
+static int
+hold_release(struct engine *en, struct pfs_err *e)
+{
+	if (!en->holding)
+		return 0;
+	en->holding = 0;
+	if (write_slot(en, &en->held, e) < 0)
+		return -1;
+	if (en->tail.len && pfs_writer_raw(&en->w, en->tail.p, en->tail.len,
+	                                   e) < 0)
+		return -1;
+	en->tail.len = 0;
+	return 0;
+}
+
+/* emit - write slot s (ops->hold: or hold it back, see engine.h). */
+static int
+emit(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	if (!en->ops->hold)
+		return write_slot(en, s, e);
+	if (s->hdr.type == PFS_DIGEST && en->holding)
+		return hold_tail(en, s, e);
+	if (hold_release(en, e) < 0)
+		return -1;
+	if (s->hdr.type == PFS_DATA) {
+		hold_take(en, s);
+		return 0;
+	}
+	return write_slot(en, s, e);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -133,7 +228,7 @@ writer_main(void *arg)
 		}
 		if (en->ops->ordered && en->ops->ordered(en->ctx, s, &e) < 0)
 			goto fail;
-		if (write_slot(en, s, &e) < 0)
+		if (emit(en, s, &e) < 0)
 			goto fail;
 		pthread_mutex_lock(&en->mu);
 		en->frames++;
@@ -368,6 +463,9 @@ out_nothreads:
 		}
 	free(en.slots);
 	free(wk);
+	pfs_buf_free(&en.held.in);
+	pfs_buf_free(&en.held.out);
+	pfs_buf_free(&en.tail);
 	pfs_reader_free(&en.r);
 	pfs_writer_free(&en.w);
 	pthread_cond_destroy(&en.cv_done);

@@ -15,14 +15,18 @@
  *    each slot's buffers are reused for the next frame, so memory is
  *    O(threads x chunk size) and steady state allocates nothing.
  *
+ * With ops->hold, a DATA frame is written only once the checks that follow
+ * it in the stream (its DIGEST frames) have passed, so whatever reaches the
+ * output before an error is a prefix of the true output.
+ *
  * Errors are reported in stream order: a failure in chunk 7 is reported as
  * chunk 7's even if a worker found an error in chunk 9 first.  A closed
  * downstream pipe kills the process with SIGPIPE, the way cat does (even
  * when SIGPIPE was ignored: the writer restores it and raises it).
  *
  * Threads: ops->transform runs concurrently on different slots with the
- * worker's own thread state (from ops->thread_new); ops->ordered and
- * ops->end run one at a time, in order.  ctx is shared and read-only for
+ * worker's own thread state (from ops->thread_new); ops->ordered runs
+ * on the writer thread, one frame at a time, in stream order.  ctx is shared and read-only for
  * transform.
  */
 #ifndef PFS_ENGINE_H
@@ -77,7 +81,18 @@ struct pfs_stage_ops {
 	                 struct pfs_err *e);
 	/* Writer: every frame, in order, after transform. */
 	int (*ordered)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
+	/* 1: nothing unverified leaves the stage.  A DATA frame (and what
+	 * ordered added after it) is held back until ordered has accepted
+	 * the next frame that is not a DIGEST frame, so the DIGEST frames
+	 * that follow it have been checked; those DIGEST frames are held too
+	 * and written after it.  One chunk is held, never more: the engine
+	 * swaps the slot's buffers with its own, so this costs one chunk of
+	 * memory and no copy.  A chunk followed by more than
+	 * PFS_HOLD_TAIL_MAX bytes of DIGEST frames is an error. */
+	int hold;
 };
+
+#define PFS_HOLD_TAIL_MAX (PFS_STAGES_MAX * (PFS_HDR_LEN + PFS_DIGEST_MAX))
 
 struct pfs_engine_cfg {
 	int in_fd;

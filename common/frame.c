@@ -363,6 +363,7 @@ pfs_reader_next(struct pfs_reader *r, struct pfs_hdr *h,
 			return pfs_seterr(e, "%s: frame %" PRIu64 ": skippable "
 			                  "frame too long (%u bytes)", r->name,
 			                  ord, h->len);
+		r->last_data = 0;     /* DIGEST frames follow DATA directly */
 		break;
 	}
 	if (read_payload(r, h->len, payload, e) < 0)

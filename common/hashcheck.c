@@ -181,7 +181,9 @@ pfs_hashset_check(struct pfs_hashset *hs, struct pfs_slot *s,
 			s->ohdr.len = (uint32_t)len;
 		return 0;
 	default:
-		return 0;
+		/* a chunk's DIGEST frames follow it directly: a frame between
+		 * them cannot delay the check (engine.h, ops->hold) */
+		return close_chunk(hs, e);
 	}
 }
 

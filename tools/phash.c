@@ -355,6 +355,7 @@ main(int argc, char **argv)
 		ops.types = 1u << PFS_DATA;
 		ops.transform = transform;
 	}
+	ops.hold = o.mode == M_CHECK;   /* a chunk waits for its DIGESTs */
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_hashset_free(&x.hs);
 	if (rc == 0 && o.mode == M_SUM) {

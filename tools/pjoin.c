@@ -197,6 +197,7 @@ main(int argc, char **argv)
 	if (o.verify && !o.payload) {
 		ops.types = 1u << PFS_DATA;
 		ops.transform = transform;
+		ops.hold = 1;           /* a chunk waits for its DIGESTs */
 	}
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_progress_end(&x.pr, x.done);
