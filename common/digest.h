@@ -18,6 +18,22 @@
 
 #define PFS_DIGEST_MAXLEN 64u
 
+struct pfs_digest_algo;
+
+/* One implementation: the table's rows point at one of these (sbase's
+ * crypt_ops).  make returns a fresh state or NULL (out of memory); final
+ * writes algo->len bytes; buffer digests one buffer without a state, so
+ * worker threads may call it concurrently. */
+struct pfs_digest_ops {
+	void *(*make)(const struct pfs_digest_algo *a);
+	void (*reset)(void *st);
+	void (*update)(void *st, const void *p, size_t n);
+	void (*final)(const struct pfs_digest_algo *a, void *st, uint8_t *out);
+	void (*release)(void *st);
+	void (*buffer)(const struct pfs_digest_algo *a, const void *p,
+	               size_t n, uint8_t *out);
+};
+
 struct pfs_digest_algo {
 	unsigned id;              /* enum pfs_halgo */
 	const char *name;         /* "sha256" */
@@ -26,6 +42,7 @@ struct pfs_digest_algo {
 	const char *tag_name;     /* BSD tag: "SHA256", "XXH3", ... */
 	int xxh_style;            /* 1: xxhsum line/tag format */
 	int gcry_algo;            /* libgcrypt id, 0 for xxhash */
+	const struct pfs_digest_ops *ops;
 };
 
 struct pfs_digest {
