@@ -325,6 +325,115 @@ pfs_engine_cfg_open(struct pfs_engine_cfg *cfg, const char *path,
 	return 0;
 }
 
+/* start_threads - the workers and the writer, with every signal blocked
+ * in them (only the reader, this thread, takes SIGINT/SIGTERM/SIGHUP).
+ * Returns 0, or -1 with e set after stopping what did start. */
+static int
+start_threads(struct engine *en, struct worker *wk, unsigned nt,
+              pthread_t *wtid, int *wstarted, struct pfs_err *e)
+{
+	sigset_t all, old;
+	unsigned i;
+	int err = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < nt && !err; i++) {
+		err = pthread_create(&wk[i].tid, NULL, worker_main, &wk[i]);
+		wk[i].started = !err;
+	}
+	if (!err) {
+		err = pthread_create(wtid, NULL, writer_main, en);
+		*wstarted = !err;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err)
+		return 0;
+	pfs_seterr(e, "cannot start threads: %s", strerror(err));
+	pthread_mutex_lock(&en->mu);
+	en->abort = 1;
+	pthread_cond_broadcast(&en->cv_work);
+	pthread_cond_broadcast(&en->cv_done);
+	pthread_mutex_unlock(&en->mu);
+	return -1;
+}
+
+/* stop_threads - the reader is done: let the writer drain what was read,
+ * then stop the workers; joins every thread that started. */
+static void
+stop_threads(struct engine *en, struct worker *wk, unsigned nt,
+             pthread_t wtid, int wstarted)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&en->mu);
+	en->reader_done = 1;
+	pthread_cond_broadcast(&en->cv_work);
+	pthread_cond_broadcast(&en->cv_done);
+	pthread_mutex_unlock(&en->mu);
+	if (wstarted)
+		pthread_join(wtid, NULL);
+	pthread_mutex_lock(&en->mu);
+	en->abort = 1;
+	pthread_cond_broadcast(&en->cv_work);
+	pthread_mutex_unlock(&en->mu);
+	for (i = 0; i < nt; i++)
+		if (wk[i].started)
+			pthread_join(wk[i].tid, NULL);
+}
+
+/* setup - everything up to the running threads: the HEAD read, edited by
+ * ops->head and written, the slots and the worker states.  *nt is the
+ * number of workers. */
+static int
+setup(struct engine *en, struct worker **wkp, unsigned *nt,
+      struct pfs_head *out_head, struct pfs_err *e)
+{
+	const struct pfs_engine_cfg *cfg = en->cfg;
+	const struct pfs_stage_ops *ops = en->ops;
+	struct pfs_head head;
+	struct worker *wk;
+	unsigned i, n;
+	int hrc;
+
+	if (pfs_refuse_same(cfg->in_fd, cfg->out_fd, cfg->in_name, e) < 0)
+		return -1;
+	if (pfs_writer_init(&en->w, cfg->out_fd, cfg->out_name) < 0)
+		return pfs_seterr(e, "out of memory");
+	pfs_pipe_grow(cfg->in_fd);
+	pfs_pipe_grow(cfg->out_fd);
+	if (pfs_reader_start(&en->r, &head, e) < 0)
+		return -1;
+	hrc = ops->head ? ops->head(en->ctx, &head, e) : 0;
+	if (hrc < 0)
+		return -1;
+	en->transform = ops->types && ops->transform && hrc != PFS_PASSTHROUGH;
+	n = en->transform ? cfg->nthreads : 0;
+	if (en->transform && n == 0)
+		n = 1;
+	if (n > MAX_THREADS)
+		n = MAX_THREADS;
+	en->ns = 2 * n + 2;
+	if (out_head)
+		*out_head = head;
+	if (start_output(en, &head, e) < 0)
+		return -1;
+	en->slots = calloc(en->ns, sizeof(*en->slots));
+	*wkp = wk = calloc(n ? n : 1, sizeof(*wk));
+	if (!en->slots || !wk)
+		return pfs_seterr(e, "out of memory");
+	*nt = n;
+	for (i = 0; i < n; i++) {
+		wk[i].en = en;
+		if (ops->thread_new) {
+			wk[i].tstate = ops->thread_new(en->ctx, e);
+			if (!wk[i].tstate)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int
 pfs_engine_run(const struct pfs_engine_cfg *cfg,
                const struct pfs_stage_ops *ops, void *ctx,
@@ -333,11 +442,9 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 {
 	struct engine en;
 	struct worker *wk = NULL;
-	struct pfs_head head;
 	pthread_t wtid;
-	sigset_t all, old;
 	unsigned i, nt = 0;
-	int wstarted = 0, rc = -1, rrc, hrc;
+	int wstarted = 0, rc = -1, rrc;
 	struct pfs_err rerr;
 
 	memset(&en, 0, sizeof(en));
@@ -349,102 +456,24 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 	pthread_cond_init(&en.cv_work, NULL);
 	pthread_cond_init(&en.cv_done, NULL);
 	pfs_reader_init(&en.r, cfg->in_fd, cfg->in_name);
-	if (pfs_refuse_same(cfg->in_fd, cfg->out_fd, cfg->in_name, e) < 0)
-		goto out_nothreads;
-	if (pfs_writer_init(&en.w, cfg->out_fd, cfg->out_name) < 0) {
-		pfs_seterr(e, "out of memory");
-		goto out_nothreads;
+
+	if (setup(&en, &wk, &nt, out_head, e) < 0)
+		goto out;
+	if (start_threads(&en, wk, nt, &wtid, &wstarted, e) < 0) {
+		stop_threads(&en, wk, nt, wtid, wstarted);
+		goto out;
 	}
-	pfs_pipe_grow(cfg->in_fd);
-	pfs_pipe_grow(cfg->out_fd);
-
-	if (pfs_reader_start(&en.r, &head, e) < 0)
-		goto out_nothreads;
-	hrc = ops->head ? ops->head(ctx, &head, e) : 0;
-	if (hrc < 0)
-		goto out_nothreads;
-	en.transform = ops->types && ops->transform && hrc != PFS_PASSTHROUGH;
-	nt = en.transform ? cfg->nthreads : 0;
-	if (en.transform && nt == 0)
-		nt = 1;
-	if (nt > MAX_THREADS)
-		nt = MAX_THREADS;
-	en.ns = 2 * nt + 2;
-	if (out_head)
-		*out_head = head;
-	if (start_output(&en, &head, e) < 0)
-		goto out_nothreads;
-
-	en.slots = calloc(en.ns, sizeof(*en.slots));
-	wk = calloc(nt ? nt : 1, sizeof(*wk));
-	if (!en.slots || !wk) {
-		pfs_seterr(e, "out of memory");
-		goto out_nothreads;
-	}
-	for (i = 0; i < nt; i++) {
-		wk[i].en = &en;
-		if (ops->thread_new) {
-			wk[i].tstate = ops->thread_new(ctx, e);
-			if (!wk[i].tstate)
-				goto out_nothreads;
-		}
-	}
-
-	/* only the reader (this thread) takes SIGINT/SIGTERM/SIGHUP */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < nt; i++)
-		if (pthread_create(&wk[i].tid, NULL, worker_main, &wk[i]) == 0)
-			wk[i].started = 1;
-	if (pthread_create(&wtid, NULL, writer_main, &en) == 0)
-		wstarted = 1;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (i = 0; i < nt; i++)
-		if (!wk[i].started)
-			break;
-	if (!wstarted || i < nt) {
-		pfs_seterr(e, "cannot start threads: %s", strerror(errno));
-		pthread_mutex_lock(&en.mu);
-		en.abort = 1;
-		pthread_cond_broadcast(&en.cv_work);
-		pthread_cond_broadcast(&en.cv_done);
-		pthread_mutex_unlock(&en.mu);
-		rrc = -2;
-	} else {
-		rrc = read_loop(&en, &rerr);
-	}
-
-	pthread_mutex_lock(&en.mu);
-	en.reader_done = 1;
-	pthread_cond_broadcast(&en.cv_work);
-	pthread_cond_broadcast(&en.cv_done);
-	pthread_mutex_unlock(&en.mu);
-	if (wstarted)
-		pthread_join(wtid, NULL);
-	pthread_mutex_lock(&en.mu);
-	en.abort = 1;
-	pthread_cond_broadcast(&en.cv_work);
-	pthread_mutex_unlock(&en.mu);
-	for (i = 0; i < nt; i++)
-		if (wk[i].started)
-			pthread_join(wk[i].tid, NULL);
-
-	if (rrc == -2)
-		goto out_threads;
-	if (en.wfailed) {
+	rrc = read_loop(&en, &rerr);
+	stop_threads(&en, wk, nt, wtid, wstarted);
+	/* errors in stream order: the writer's came first if it had one */
+	if (en.wfailed)
 		*e = en.werr;
-		goto out_threads;
-	}
-	if (rrc < 0) {
+	else if (rrc < 0)
 		*e = rerr;
-		goto out_threads;
-	}
-	if (pfs_writer_flush(&en.w, e) < 0)
-		goto out_threads;
-	rc = 0;
+	else if (pfs_writer_flush(&en.w, e) == 0)
+		rc = 0;
 
-out_threads:
-out_nothreads:
+out:
 	if (wk)
 		for (i = 0; i < nt; i++)
 			if (wk[i].tstate && ops->thread_free)
