@@ -109,7 +109,7 @@ usage(void)
 	       "  restore FILE    the inverse pipeline, built from the stage stack in\n"
 	       "                  FILE's HEAD: phash --check, pencrypt -d, pcompress -d,\n"
 	       "                  then pjoin; the output defaults to FILE without .pfs\n"
-	       "                  (next to FILE; another name is an error: use -o)\n"
+	       "                  (next to FILE); another FILE needs -o or -N\n"
 	       "  verify FILE     the restore pipeline ending in 'pjoin -o /dev/null'\n"
 	       "  info FILE       pinfo FILE\n"
 	       "\n"
