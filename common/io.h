@@ -56,10 +56,12 @@ int pfs_refuse_tty_input(int fd, const char *name, struct pfs_err *e);
  * Output files.  pfs_outfile_open() creates a temporary file next to path
  * (same directory, O_EXCL, mode 0600) unless path is an existing non-regular
  * file such as /dev/null, which is opened directly.  pfs_outfile_commit()
- * closes it (checking the close), applies mode/mtime and renames it onto
+ * applies mode/mtime, closes it (checking the close) and renames it onto
  * path; pfs_outfile_abort() removes it.  Exactly one of the two must be
  * called.  An existing regular file is replaced only with force; the input
- * file (same device and inode as in_fd) is never written.
+ * file (same device and inode as in_fd) is never written.  The replaced
+ * file's mode is not kept: the new file has the mode given to commit.
+ * A file written directly (a device) keeps its mode and mtime.
  */
 struct pfs_outfile {
 	char *path;        /* final name (owned copy) */
@@ -69,7 +71,11 @@ struct pfs_outfile {
 
 int  pfs_outfile_open(struct pfs_outfile *o, const char *path, int force,
                       int in_fd, struct pfs_err *e);
-/* mode: permission bits to apply, or -1; mtime_sec < 0: leave mtime. */
+/* mode: the permission bits (07777 at most) the file gets exactly as given,
+ * setuid, setgid and sticky included; the umask is not applied here (common/
+ * never reads it): the caller decides, e.g. pjoin masks a recorded mode with
+ * 0777 & ~umask unless -p.  -1: the file keeps mode 0600.
+ * mtime_sec < 0: leave mtime. */
 int  pfs_outfile_commit(struct pfs_outfile *o, int mode, int64_t mtime_sec,
                         uint32_t mtime_nsec, struct pfs_err *e);
 void pfs_outfile_abort(struct pfs_outfile *o);

@@ -148,8 +148,8 @@ _pfs_pjoin() {
 	-o|--output) _pfs_files; return 0 ;;
 	-T|--threads) COMPREPLY=(); return 0 ;;
 	esac
-	_pfs_complete "-o --output -f --force --payload --no-verify --progress
-		-T --threads $_pfs_common"
+	_pfs_complete "-o --output -f --force -p --keep-mode --payload --no-verify
+		--progress -T --threads $_pfs_common"
 }
 
 _pfs_pinfo() {
@@ -165,6 +165,7 @@ _pfs_pipeline() {
 	local o_process='--zstd --lz4 --brotli -l --level --encrypt --cipher --hash'
 	local o_key='--key-file --password-file -T --threads --progress'
 	local o_out='-o --output -f --force'
+	local o_restore='-N --name -p --keep-mode'
 	local o_all="--dry-run --perf $_pfs_common"
 	_pfs_init
 	case $prev in
@@ -176,7 +177,7 @@ _pfs_pipeline() {
 	esac
 	# the subcommand: the first word that is neither an option nor the
 	# value of one
-	local optval='^(-[fqhV]*[lTo]|--(level|threads|output|key-file|password-file|cipher|hash|perf))$'
+	local optval='^(-[fpNqhV]*[lTo]|--(level|threads|output|key-file|password-file|cipher|hash|perf))$'
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w =~ $optval ]]; then
@@ -197,10 +198,10 @@ _pfs_pipeline() {
 	done
 	case $cmd in
 	process) opts="$o_process $o_key $o_out $o_all" ;;
-	restore) opts="$o_key $o_out $o_all" ;;
+	restore) opts="$o_key $o_out $o_restore $o_all" ;;
 	verify)  opts="$o_key $o_all" ;;
 	info)    opts="$o_all" ;;
-	*)       opts="$o_process $o_key $o_out $o_all" ;;
+	*)       opts="$o_process $o_key $o_out $o_restore $o_all" ;;
 	esac
 	if [ -z "$cmd" ] && [ "$eq" = 0 ] && [[ $cur != -* ]]; then
 		_pfs_words 'process restore verify info'

@@ -203,10 +203,12 @@ agree() {
 	assert_output "info"
 	run -0 comp pipeline -qo out.pfs r      # -o in a cluster of flags
 	assert_output "restore"
+	run -0 comp pipeline -Npo out.bin r     # restore's flags too
+	assert_output "restore"
 	run -0 comp pipeline -- p
 	assert_output "process"
 	run -0 comp pipeline restore --
-	assert_output "--key-file --password-file --threads --progress --output --force --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --password-file --threads --progress --output --force --name --keep-mode --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline --stats verify --
 	assert_output "--key-file --password-file --threads --progress --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline info -
@@ -320,7 +322,7 @@ agree() {
 	run -0 help_long pcompress
 	assert_line -- "--zstd"
 	run -0 help_short pjoin
-	assert_output "$(printf '%s\n' -T -V -f -h -o -q)"
+	assert_output "$(printf '%s\n' -T -V -f -h -o -p -q)"
 }
 
 @test "man pages: every section, the exit status and PFS_STATS" {
@@ -404,7 +406,7 @@ zcomp() {
 	run -0 zcomp 'pipeline --hash '
 	assert_output "blake2b sha256 sha3-256 sha512 xxh128 xxh3 xxh64"
 	run -0 zcomp 'pjoin --'
-	assert_output "--force --help --no-verify --output --payload --progress --quiet --stats --threads --version"
+	assert_output "--force --help --keep-mode --no-verify --output --payload --progress --quiet --stats --threads --version"
 	run -0 zcomp 'pinfo --stats='
 	assert_output "json"
 }

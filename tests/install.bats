@@ -92,6 +92,7 @@ setup() {
 	mk install DESTDIR="$stage" PREFIX=/usr
 	gen text-like 300000 > in.bin
 	chmod 640 in.bin
+	umask 022    # pjoin -o applies it to the recorded mode
 	# only the staging dir: no build tree on PATH
 	export PATH="$stage/usr/bin:/usr/bin:/bin"
 	run -0 command -v pchunk

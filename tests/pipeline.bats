@@ -22,6 +22,7 @@ need() {
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
+	umask 022    # restored modes are masked with it
 	data 300000 > in.bin
 	chmod 640 in.bin
 	touch -d '2021-02-03 04:05:06.123456789' in.bin
@@ -47,9 +48,9 @@ fake_dir() {
 	assert_file_exists in.bin.pfs
 	assert_equal "$(pinfo --json in.bin.pfs | grep -o '"kind":"[a-z]*"' | tr '\n' ' ')" '"kind":"hash" '
 	mkdir out
-	cd out
-	run -0 pipeline restore ../in.bin.pfs
-	same_file ../in.bin in.bin
+	mv in.bin.pfs out/
+	run -0 pipeline restore out/in.bin.pfs
+	same_file in.bin out/in.bin
 }
 
 @test "process --zstd --hash, restore -o" {
@@ -71,18 +72,116 @@ fake_dir() {
 	run -0 pipeline verify --key-file k e.pfs
 }
 
-@test "restore: output named after the HEAD, else FILE without .pfs" {
+@test "restore: the output is FILE without .pfs, next to FILE, never the stored name" {
+	# a stream whose HEAD names .bashrc
+	cp in.bin .bashrc
+	pchunk .bashrc > x.pfs
+	rm .bashrc
+	mkdir d w
+	mv x.pfs d/
+	cd w
+	run -0 pipeline restore ../d/x.pfs
+	cmp ../in.bin ../d/x
+	assert_file_not_exists .bashrc
+	assert_file_not_exists ../.bashrc
+	assert_file_not_exists ../d/.bashrc
+	# in the current directory too
+	cd ../d
+	rm x
+	run -0 pipeline --dry-run restore x.pfs
+	assert_output "pjoin -o x x.pfs"
+	run -0 pipeline restore x.pfs
+	cmp ../in.bin x
+	assert_file_not_exists .bashrc
+}
+
+@test "restore: FILE without the .pfs suffix is refused, naming -o and -N" {
 	pipeline process -o s.pfs in.bin
+	cp s.pfs s.stream
+	cp s.pfs .pfs
+	run -1 --separate-stderr pipeline restore s.stream
+	assert_equal "$stderr" "pipeline: s.stream: unknown suffix (expected NAME.pfs): use -o OUT, or -N for the name stored in the stream"
+	run -1 --separate-stderr pipeline restore .pfs
+	assert_equal "$stderr" "pipeline: .pfs: unknown suffix (expected NAME.pfs): use -o OUT, or -N for the name stored in the stream"
+	run -0 pipeline restore -o back.bin s.stream
+	same_file in.bin back.bin
 	mkdir d
-	(cd d && pipeline restore ../s.pfs)
+	mv s.stream d/
+	run -0 pipeline restore -N d/s.stream
 	same_file in.bin d/in.bin
-	# a stream of stdin names no source: FILE without .pfs
-	pipeline process -o t.pfs - < in.bin
-	cp t.pfs t.stream
-	run -0 pipeline restore t.pfs
+}
+
+@test "restore -N: the stored name, next to FILE" {
+	mkdir d
+	pipeline process -o d/s.pfs in.bin
+	run -0 pipeline --dry-run restore -N d/s.pfs
+	assert_output "pjoin -o d/in.bin d/s.pfs"
+	run -0 pipeline restore --name d/s.pfs
+	same_file in.bin d/in.bin
+	# -o still decides
+	run -0 pipeline restore -N -o back.bin d/s.pfs
+	same_file in.bin back.bin
+}
+
+@test "restore -N: a stream that stores no name falls back to FILE without .pfs" {
+	cat in.bin | pipeline process -o t.pfs -
+	run -0 pipeline restore -N t.pfs
 	cmp in.bin t
-	run -1 --separate-stderr pipeline restore t.stream
-	assert_equal "$stderr" "pipeline: t.stream: the stream names no source and FILE does not end in .pfs: use -o"
+	cp t.pfs t.stream
+	run -1 --separate-stderr pipeline restore -N t.stream
+	assert_equal "$stderr" "pipeline: t.stream: unknown suffix (expected NAME.pfs) and the stream stores no name: use -o OUT"
+}
+
+@test "restore -N refuses a stored name starting with '.' or holding control characters" {
+	cp in.bin .bashrc
+	pchunk .bashrc > x.pfs
+	run -1 --separate-stderr pipeline restore -N x.pfs
+	assert_equal "$stderr" "pipeline: x.pfs: the stored name '.bashrc' starts with '.' (-N makes no hidden files): use -o OUT"
+	cp in.bin $'a\nb'
+	pchunk $'a\nb' > nl.pfs
+	run -1 --separate-stderr pipeline restore -N nl.pfs
+	assert_equal "$stderr" "pipeline: nl.pfs: the stored name holds control characters: use -o OUT"
+	rm .bashrc $'a\nb'
+	assert_equal "$(ls -A | grep -v '^separate-stderr-')" "$(printf '%s\n' in.bin nl.pfs x.pfs)"
+}
+
+@test "restore -N: a stored name with '/' or '..' is refused as an invalid HEAD" {
+	# forge the name bytes (HEAD payload offset 34 = stream offset 74)
+	echo hi > a_b
+	pchunk a_b > slash.pfs
+	printf '/' | dd of=slash.pfs bs=1 seek=75 conv=notrunc status=none
+	echo hi > ab
+	pchunk ab > dots.pfs
+	printf '..' | dd of=dots.pfs bs=1 seek=74 conv=notrunc status=none
+	rm a_b ab
+	run -1 --separate-stderr pipeline restore -N slash.pfs
+	assert_equal "$stderr" "pipeline: slash.pfs: HEAD: invalid source name"
+	run -1 --separate-stderr pipeline restore -N dots.pfs
+	assert_equal "$stderr" "pipeline: dots.pfs: HEAD: invalid source name"
+	assert_equal "$(ls -A | grep -v '^separate-stderr-')" "$(printf '%s\n' dots.pfs in.bin slash.pfs)"
+}
+
+@test "restore: an output name starting with '-' is given './'" {
+	pipeline process -o ./-.pfs in.bin
+	run -0 pipeline --dry-run restore -- -.pfs
+	assert_output "pjoin -o ./- -- -.pfs"
+	run -0 --separate-stderr pipeline restore -- -.pfs
+	assert_output ""
+	cmp in.bin ./-
+}
+
+@test "restore: setuid, setgid and sticky only with -p; the umask applies" {
+	chmod 6777 in.bin
+	pipeline process -o m.pfs in.bin
+	run -0 pipeline restore -o a.bin m.pfs
+	assert_equal "$(stat -c %a a.bin)" 755
+	run -0 bash -c 'umask 077 && pipeline restore -o b.bin m.pfs'
+	assert_equal "$(stat -c %a b.bin)" 700
+	run -0 pipeline --dry-run restore -p m.pfs
+	assert_output "pjoin -o m -p m.pfs"
+	run -0 pipeline restore --keep-mode m.pfs
+	same_file in.bin m
+	assert_equal "$(stat -c %a m)" 6777
 }
 
 @test "an existing output needs -f; the input is never overwritten" {
@@ -207,7 +306,7 @@ Try 'pipeline --help' for more information."
 	# restore and verify read the stage stack from the HEAD
 	pipeline process --hash sha256 --hash xxh64 -o h.pfs in.bin
 	run -0 pipeline --dry-run restore -T 1 h.pfs
-	assert_output "phash --check -T 1 h.pfs | pjoin -o in.bin -T 1"
+	assert_output "phash --check -T 1 h.pfs | pjoin -o h -T 1"
 	run -0 pipeline --dry-run verify h.pfs
 	assert_output "phash --check h.pfs | pjoin -o /dev/null"
 	pipeline process -o s.pfs in.bin
@@ -333,6 +432,18 @@ $hint"
 	run -2 --separate-stderr pipeline restore - < in.bin
 	assert_equal "$stderr" "pipeline: restore needs a file: its HEAD is read first
 $hint"
+	run -2 --separate-stderr pipeline process -p in.bin
+	assert_equal "$stderr" "pipeline: -p does not apply to 'process'
+$hint"
+	run -2 --separate-stderr pipeline verify --keep-mode in.bin.pfs
+	assert_equal "$stderr" "pipeline: -p does not apply to 'verify'
+$hint"
+	run -2 --separate-stderr pipeline verify -N in.bin.pfs
+	assert_equal "$stderr" "pipeline: -N does not apply to 'verify'
+$hint"
+	run -2 --separate-stderr pipeline info --name in.bin.pfs
+	assert_equal "$stderr" "pipeline: -N does not apply to 'info'
+$hint"
 	run -2 --separate-stderr pipeline -T x verify in.bin.pfs
 	assert_equal "$stderr" "pipeline: -T: invalid number 'x'
 $hint"
@@ -346,7 +457,8 @@ $hint"
 	run -0 pipeline --help
 	for w in process restore verify info --zstd --lz4 --brotli --level \
 	         --encrypt --key-file --password-file --cipher --hash --threads \
-	         --output --force --dry-run --perf --progress --stats --quiet \
+	         --output --force --name --keep-mode --dry-run --perf --progress \
+	         --stats --quiet \
 	         --help --version bottleneck; do
 		assert_output --partial -- "$w"
 	done

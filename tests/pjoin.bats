@@ -19,6 +19,68 @@ setup() {
 	cmp in.bin out.bin
 }
 
+# suid_stream: m.pfs, the stream of a file recorded with mode 6777
+# (setuid, setgid, sticky, rwx for all)
+suid_stream() {
+	head -c 5000 in.bin > m.bin
+	chmod 6777 m.bin
+	pchunk m.bin > m.pfs
+	[ "$(pinfo --json m.pfs | grep -o '"mode":"[0-7]*"')" = '"mode":"06777"' ]
+}
+
+@test "-o: a recorded 6777 becomes 0755 under umask 022: no setuid, setgid or sticky" {
+	suid_stream
+	umask 022
+	pjoin -o out.bin m.pfs
+	cmp m.bin out.bin
+	assert_equal "$(stat -c %a out.bin)" 755
+}
+
+@test "-o: a recorded 6777 becomes 0700 under umask 077" {
+	suid_stream
+	umask 077
+	pjoin -o out.bin m.pfs
+	assert_equal "$(stat -c %a out.bin)" 700
+}
+
+@test "-p and --keep-mode restore a recorded 6777 exactly, whatever the umask" {
+	suid_stream
+	umask 077
+	pjoin -p -o out.bin m.pfs
+	assert_equal "$(stat -c %a out.bin)" 6777
+	pjoin --keep-mode -o out2.bin m.pfs
+	assert_equal "$(stat -c %a out2.bin)" 6777
+}
+
+@test "-f: the replaced file gets the same mode as a new one" {
+	suid_stream
+	umask 022
+	echo old > out.bin
+	chmod 6777 out.bin
+	pjoin -f -o out.bin m.pfs
+	cmp m.bin out.bin
+	assert_equal "$(stat -c %a out.bin)" 755
+	echo old > out.bin
+	chmod 600 out.bin
+	pjoin -f -p -o out.bin m.pfs
+	assert_equal "$(stat -c %a out.bin)" 6777
+}
+
+@test "-o: a stream with no recorded mode gives 0666 & ~umask" {
+	cat in.bin | pchunk > nomode.pfs
+	umask 022
+	pjoin -o out.bin nomode.pfs
+	assert_equal "$(stat -c %a out.bin)" 644
+	umask 027
+	pjoin -p -o out2.bin nomode.pfs
+	assert_equal "$(stat -c %a out2.bin)" 640
+}
+
+@test "-p without -o: the bytes go to stdout as usual" {
+	suid_stream
+	pjoin -p m.pfs | cmp - m.bin
+}
+
 @test "-o never writes over the input" {
 	cp s.pfs same.pfs
 	run -1 --separate-stderr pjoin -f -o same.pfs same.pfs

@@ -33,12 +33,14 @@
 enum {
 	U_ALGO = 1 << 0, U_LEVEL = 1 << 1, U_ENCRYPT = 1 << 2,
 	U_CIPHER = 1 << 3, U_HASH = 1 << 4, U_KEY = 1 << 5, U_OUTPUT = 1 << 6,
-	U_FORCE = 1 << 7, U_THREADS = 1 << 8, U_PROGRESS = 1 << 9
+	U_FORCE = 1 << 7, U_THREADS = 1 << 8, U_PROGRESS = 1 << 9,
+	U_KEEPMODE = 1 << 10, U_NAME = 1 << 11
 };
 
 static const char *const used_names[] = {
 	"--zstd/--lz4/--brotli", "-l", "--encrypt", "--cipher", "--hash",
-	"--key-file/--password-file", "-o", "-f", "-T", "--progress"
+	"--key-file/--password-file", "-o", "-f", "-T", "--progress", "-p",
+	"-N"
 };
 
 enum cmd { C_PROCESS, C_RESTORE, C_VERIFY, C_INFO };
@@ -48,8 +50,9 @@ static const struct command {
 	enum cmd cmd;
 	unsigned allowed;
 } commands[] = {
-	{ "process", C_PROCESS, ~0u },
-	{ "restore", C_RESTORE, U_KEY | U_OUTPUT | U_FORCE | U_THREADS | U_PROGRESS },
+	{ "process", C_PROCESS, ~(unsigned)(U_KEEPMODE | U_NAME) },
+	{ "restore", C_RESTORE, U_KEY | U_OUTPUT | U_FORCE | U_THREADS |
+	  U_PROGRESS | U_KEEPMODE | U_NAME },
 	{ "verify", C_VERIFY, U_KEY | U_THREADS | U_PROGRESS },
 	{ "info", C_INFO, 0 },
 	{ NULL, C_INFO, 0 }
@@ -63,6 +66,8 @@ struct opts {
 	const char *key_opt;         /* "--key-file" or "--password-file" */
 	const char *key_file;
 	int encrypt, force, dry_run, progress;
+	int keep_mode;               /* -p: pjoin -p */
+	int use_name;                /* -N: output named after the HEAD */
 	unsigned used;               /* U_* given */
 	struct pfs_common c;
 };
@@ -103,8 +108,8 @@ usage(void)
 	       "                  to a temporary file renamed when every stage succeeded\n"
 	       "  restore FILE    the inverse pipeline, built from the stage stack in\n"
 	       "                  FILE's HEAD: phash --check, pencrypt -d, pcompress -d,\n"
-	       "                  then pjoin; the output defaults to the source name in\n"
-	       "                  the HEAD (current directory) or FILE without .pfs\n"
+	       "                  then pjoin; the output defaults to FILE without .pfs\n"
+	       "                  (next to FILE); another FILE needs -o or -N\n"
 	       "  verify FILE     the restore pipeline ending in 'pjoin -o /dev/null'\n"
 	       "  info FILE       pinfo FILE\n"
 	       "\n"
@@ -123,6 +128,15 @@ usage(void)
 	       "process and restore:\n"
 	       "  -o, --output FILE             output file ('-': standard output)\n"
 	       "  -f, --force                   overwrite an existing output file\n"
+	       "restore:\n"
+	       "  -N, --name                    name the output after the source name\n"
+	       "                                stored in the stream (if any), next to\n"
+	       "                                FILE; a name starting with '.' or\n"
+	       "                                holding control characters is refused\n"
+	       "  -p, --keep-mode               restore the recorded permission bits\n"
+	       "                                exactly, setuid/setgid/sticky included\n"
+	       "                                (pjoin -p); without it they are masked\n"
+	       "                                with 0777 and the umask\n"
 	       "all:\n"
 	       "      --dry-run                 print the equivalent shell pipeline and\n"
 	       "                                exit without running anything\n"
@@ -227,6 +241,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "perf", required_argument, NULL, OPT_PERF },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "keep-mode", no_argument, NULL, 'p' },
+		{ "name", no_argument, NULL, 'N' },
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -238,7 +254,7 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	pfs_common_init(&o->c);
-	while ((c = getopt_long(argc, argv, "l:T:o:fqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:T:o:fpNqhV", longopts, NULL)) != -1) {
 		if (c == 'T') {
 			/* every stage gets the same -T: pencrypt's limit */
 			if (pfs_parse_int(optarg, 0, 16, &v, &e) < 0)
@@ -300,6 +316,14 @@ parse(int argc, char **argv, struct opts *o)
 		case 'f':
 			o->force = 1;
 			o->used |= U_FORCE;
+			break;
+		case 'p':
+			o->keep_mode = 1;
+			o->used |= U_KEEPMODE;
+			break;
+		case 'N':
+			o->use_name = 1;
+			o->used |= U_NAME;
 			break;
 		case OPT_DRY:
 			o->dry_run = 1;
@@ -406,23 +430,60 @@ build_process(const struct opts *o, struct pipeline *p)
 	}
 }
 
-/* restore output name: the HEAD's source name, else FILE without .pfs */
+/* stored_name_ok - -N: a name stored in a stream anyone may have written
+ * becomes a file name only if it is a plain, visible one.  HEAD decoding
+ * already refused "", ".", ".." and names with '/'. */
+static int
+stored_name_ok(const struct opts *o, const char *name, struct pfs_err *e)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)name; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return pfs_seterr(e, "%s: the stored name holds control "
+			                  "characters: use -o OUT", o->input);
+	if (name[0] == '.')
+		return pfs_seterr(e, "%s: the stored name '%s' starts with '.' "
+		                  "(-N makes no hidden files): use -o OUT",
+		                  o->input, name);
+	return 0;
+}
+
+/* restore_name - the output when -o is not given: as gzip -d, FILE without
+ * .pfs; with -N (gzip -N) the source name stored in HEAD, if there is one,
+ * in FILE's directory.  Never a name in the current directory that FILE did
+ * not ask for, and never one a stream chose on its own.  A name starting
+ * with '-' gets "./" so that pjoin (and a shell, for --dry-run) takes it for
+ * a file, not an option or stdout.  n must exceed strlen(FILE) +
+ * PFS_NAME_MAX + 2: FILE was opened, so it is shorter than PATH_MAX. */
 static int
 restore_name(const struct opts *o, const struct pfs_head *h, char *out,
              size_t n, struct pfs_err *e)
 {
-	size_t len = strlen(o->input);
+	const char *slash = strrchr(o->input, '/');
+	const char *base = slash ? slash + 1 : o->input;
+	size_t dlen = (size_t)(base - o->input), blen = strlen(base);
+	const char *dot = dlen ? "" : "./";
 
-	if (h->namelen) {
-		snprintf(out, n, "%s", h->name);
+	if (o->use_name && h->namelen) {
+		if (stored_name_ok(o, h->name, e) < 0)
+			return -1;
+		snprintf(out, n, "%s%.*s%s", h->name[0] == '-' ? dot : "",
+		         (int)dlen, o->input, h->name);
 		return 0;
 	}
-	if (len > 4 && strcmp(o->input + len - 4, ".pfs") == 0 && len - 4 < n) {
-		snprintf(out, n, "%.*s", (int)(len - 4), o->input);
+	if (blen > 4 && strcmp(base + blen - 4, ".pfs") == 0) {
+		snprintf(out, n, "%s%.*s", base[0] == '-' ? dot : "",
+		         (int)(dlen + blen - 4), o->input);
 		return 0;
 	}
-	return pfs_seterr(e, "%s: the stream names no source and FILE does "
-	                  "not end in .pfs: use -o", o->input);
+	if (o->use_name)
+		return pfs_seterr(e, "%s: unknown suffix (expected NAME.pfs) "
+		                  "and the stream stores no name: use -o OUT",
+		                  o->input);
+	return pfs_seterr(e, "%s: unknown suffix (expected NAME.pfs): use -o "
+	                  "OUT, or -N for the name stored in the stream",
+	                  o->input);
 }
 
 /* build the inverse pipeline from the stage stack in the input's HEAD;
@@ -501,6 +562,8 @@ build_restore(const struct opts *o, struct pipeline *p, char *outbuf,
 		add(s, "-o", out);
 	if (o->force)
 		add(s, "-f", NULL);
+	if (o->keep_mode)
+		add(s, "-p", NULL);
 	add_common(o, s, 1);
 	if (p->n == 1)
 		add_file(s, o->input);
@@ -1000,7 +1063,7 @@ main(int argc, char **argv)
 	struct pfs_outfile of;
 	struct pfs_err e;
 	struct stage *s;
-	char outbuf[PATH_MAX];
+	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	const char *out;
 	unsigned i;
 	int rc = PFS_EXIT_ERR, have_of = 0, mode = -1, failed = 0;

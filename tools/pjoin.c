@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -24,6 +25,8 @@ struct opts {
 	int payload;
 	int verify;
 	int progress;
+	int keep_mode;               /* -p: the recorded bits as they are */
+	mode_t umask;                /* read once at startup */
 	struct pfs_common c;
 };
 
@@ -45,6 +48,9 @@ usage(void)
 	       "                     is renamed to FILE only after the whole stream has been\n"
 	       "                     verified; on any error nothing is left behind\n"
 	       "  -f, --force        overwrite an existing FILE\n"
+	       "  -p, --keep-mode    give FILE exactly the recorded permission bits,\n"
+	       "                     setuid, setgid and sticky included; without -p\n"
+	       "                     they are masked with 0777 and the umask\n"
 	       "      --payload      write the DATA payloads as they are, whatever the stage\n"
 	       "                     stack (e.g. a .zst file after 'pcompress --zstd')\n"
 	       "      --no-verify    do not check phash digests found in the stream\n"
@@ -69,6 +75,7 @@ parse(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "keep-mode", no_argument, NULL, 'p' },
 		{ "payload", no_argument, NULL, OPT_PAYLOAD },
 		{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -81,7 +88,7 @@ parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->verify = 1;
 	pfs_common_init(&o->c);
-	while ((c = getopt_long(argc, argv, "o:fT:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:fpT:qhV", longopts, NULL)) != -1) {
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;
 		switch (c) {
@@ -90,6 +97,9 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->force = 1;
+			break;
+		case 'p':
+			o->keep_mode = 1;
 			break;
 		case OPT_PAYLOAD:
 			o->payload = 1;
@@ -111,6 +121,24 @@ parse(int argc, char **argv, struct opts *o)
 		o->output = NULL;
 	if (!o->c.threads)
 		o->c.threads = pfs_default_threads();
+	/* umask() can only be read by setting it: do it once, before any
+	 * thread starts */
+	o->umask = umask(077);
+	(void)umask(o->umask);
+}
+
+/* out_mode - the permission bits of the -o file: as tar without -p and cp,
+ * the recorded bits & 0777 & ~umask, so that a stream anyone could have
+ * written never makes a setuid file; with -p the recorded bits exactly.
+ * No recorded mode: a new file's default, 0666 & ~umask. */
+static int
+out_mode(const struct opts *o, const struct pfs_head *h)
+{
+	if (!(h->flags & PFS_HF_META))
+		return (int)(0666 & ~o->umask);
+	if (o->keep_mode)
+		return (int)(h->mode & 07777);
+	return (int)(h->mode & 0777 & ~o->umask);
 }
 
 static int
@@ -202,8 +230,7 @@ main(int argc, char **argv)
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_progress_end(&x.pr, x.done);
 	if (rc == 0 && o.output)
-		rc = pfs_outfile_commit(&of,
-		        (x.head.flags & PFS_HF_META) ? (int)x.head.mode : -1,
+		rc = pfs_outfile_commit(&of, out_mode(&o, &x.head),
 		        (x.head.flags & PFS_HF_META) ? x.head.mtime_sec : -1,
 		        x.head.mtime_nsec, &e);
 	else if (o.output)
