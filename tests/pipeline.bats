@@ -184,6 +184,13 @@ fake_dir() {
 	assert_equal "$(stat -c %a m)" 6777
 }
 
+@test "restore: -p with standard output is an error" {
+	pipeline process -o m.pfs in.bin
+	run -1 --separate-stderr pipeline restore -p -o - m.pfs
+	assert_output ""
+	assert_equal "$stderr" "pipeline: -p sets the mode of the output file: standard output has none"
+}
+
 @test "an existing output needs -f; the input is never overwritten" {
 	pipeline process in.bin
 	run -1 --separate-stderr pipeline process in.bin

@@ -76,9 +76,11 @@ suid_stream() {
 	assert_equal "$(stat -c %a out2.bin)" 640
 }
 
-@test "-p without -o: the bytes go to stdout as usual" {
+@test "-p without -o is a usage error: standard output has no mode" {
 	suid_stream
-	pjoin -p m.pfs | cmp - m.bin
+	run -2 --separate-stderr pjoin -p m.pfs
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "pjoin: -p sets the mode of the -o FILE: standard output has none"
 }
 
 @test "-o never writes over the input" {

@@ -562,6 +562,11 @@ build_restore(const struct opts *o, struct pipeline *p, char *outbuf,
 		add(s, "-o", out);
 	if (o->force)
 		add(s, "-f", NULL);
+	if (o->keep_mode && out && strcmp(out, "-") == 0) {
+		rc = pfs_seterr(e, "-p sets the mode of the output file: "
+		                "standard output has none");
+		goto out;
+	}
 	if (o->keep_mode)
 		add(s, "-p", NULL);
 	add_common(o, s, 1);

@@ -119,6 +119,9 @@ parse(int argc, char **argv, struct opts *o)
 	o->input = pfs_one_input(argc, argv, optind);
 	if (o->output && strcmp(o->output, "-") == 0)
 		o->output = NULL;
+	if (o->keep_mode && !o->output)
+		pfs_usage_error("-p sets the mode of the -o FILE: standard "
+		                "output has none");
 	if (!o->c.threads)
 		o->c.threads = pfs_default_threads();
 	/* umask() can only be read by setting it: do it once, before any
