@@ -11,9 +11,11 @@
  *    of nthreads worker threads;
  *  - calls ops->ordered for every frame, strictly in stream order, on the
  *    writer thread, then writes the frame (and an optional extra frame);
- *  - owns the memory: at most nslots = 2*nthreads+2 frames are in flight,
- *    each slot's buffers are reused for the next frame, so memory is
- *    O(threads x chunk size) and steady state allocates nothing.
+ *  - owns the memory: at most 2*nthreads+2 frames are in flight (fewer
+ *    for large chunks: as many as PFS_INFLIGHT_BYTES of payloads allow,
+ *    but at least nthreads+2), each slot's buffers are reused for the next
+ *    frame, so memory is O(threads x chunk size) and steady state
+ *    allocates nothing.
  *
  * With ops->hold, a DATA frame is written only once the checks that follow
  * it in the stream (its DIGEST frames) have passed, so whatever reaches the
@@ -65,6 +67,9 @@ struct pfs_slot {
 };
 
 #define PFS_PASSTHROUGH 1
+
+/* payload bytes the engine aims to keep in flight at most (see above) */
+#define PFS_INFLIGHT_BYTES (24u << 20)
 
 struct pfs_stage_ops {
 	/* 1u << type for every frame type transform wants (0: none). */
