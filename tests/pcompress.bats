@@ -228,7 +228,7 @@ stderr_matches() {
 	pchunk -s 64K text.bin > s.pfs
 	pcompress --lz4 -l 9 < s.pfs > l.pfs
 	run -1 --separate-stderr pjoin l.pfs
-	assert_equal "$stderr" "pjoin: stream is still compressed (lz4 -9): run 'pcompress -d' first"
+	assert_equal "$stderr" "pjoin: l.pfs: stream is still compressed (lz4 -9): run 'pcompress -d' first"
 }
 
 @test "raw bytes instead of a stream" {

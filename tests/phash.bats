@@ -312,7 +312,7 @@ g.bin: OK"
 	run -0 bash -o pipefail -c 'phash -a xxh3 --check sx.pfs | phash -a sha256 --check | cmp - p.pfs'
 	# the top record is xxh3: checking it as sha256 is refused
 	run -1 --separate-stderr phash -a sha256 --check sx.pfs
-	assert_equal "$stderr" "phash: stream digests are xxh3, not sha256 (drop -a or use -a xxh3)"
+	assert_equal "$stderr" "phash: sx.pfs: stream digests are xxh3, not sha256 (drop -a or use -a xxh3)"
 	pjoin sx.pfs | cmp - f.txt
 	run -0 phash -a sha256 --sum sx.pfs
 	assert_output "$(sha256sum f.txt)"
@@ -327,9 +327,9 @@ g.bin: OK"
 	flip_byte sx.pfs $((off + 32 + 7))
 	run -0 bash -c 'phash --check sx.pfs > top.pfs'
 	run -1 --separate-stderr phash --check top.pfs
-	assert_equal "$stderr" "phash: chunk 2 (bytes 8192-12287): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "phash: top.pfs: chunk 2 (bytes 8192-12287): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	run -1 --separate-stderr pjoin -o out.txt sx.pfs
-	assert_equal "$stderr" "pjoin: chunk 2 (bytes 8192-12287): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "pjoin: sx.pfs: chunk 2 (bytes 8192-12287): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	assert_file_not_exists out.txt
 }
 
@@ -347,9 +347,9 @@ mkdamaged() {
 	off=$(frame_at bad.pfs 2 2)
 	flip_byte bad.pfs $((off + 32 + 100))
 	run -1 --separate-stderr phash --check bad.pfs
-	assert_equal "$stderr" "phash: chunk 2 (bytes 2048-3071): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "phash: bad.pfs: chunk 2 (bytes 2048-3071): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	run -1 --separate-stderr pjoin bad.pfs
-	assert_equal "$stderr" "pjoin: chunk 2 (bytes 2048-3071): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "pjoin: bad.pfs: chunk 2 (bytes 2048-3071): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	# -o leaves nothing behind
 	run -1 pjoin -o out.txt bad.pfs
 	assert_file_not_exists out.txt
@@ -359,7 +359,7 @@ mkdamaged() {
 	off=$(frame_at bad4.pfs 2 4)
 	flip_byte bad4.pfs $((off + 32 + 903))
 	run -1 --separate-stderr phash --check bad4.pfs
-	assert_equal "$stderr" "phash: chunk 4 (bytes 4096-4999): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "phash: bad4.pfs: chunk 4 (bytes 4096-4999): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 }
 
 @test "pjoin --no-verify skips the digests (and so passes a damaged payload on)" {
@@ -380,9 +380,9 @@ mkdamaged() {
 	off=$(frame_at bad.pfs 3 1)
 	flip_byte bad.pfs $((off + 32 + 31))
 	run -1 --separate-stderr phash --check bad.pfs
-	assert_equal "$stderr" "phash: chunk 1 (bytes 1024-2047): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "phash: bad.pfs: chunk 1 (bytes 1024-2047): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	run -1 --separate-stderr pjoin -o out.txt bad.pfs
-	assert_equal "$stderr" "pjoin: chunk 1 (bytes 1024-2047): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "pjoin: bad.pfs: chunk 1 (bytes 1024-2047): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	assert_file_not_exists out.txt
 }
 
@@ -394,18 +394,18 @@ mkdamaged() {
 	# the stream digest
 	flip_byte bad.pfs $((off + 32 + len - 34))
 	run -1 --separate-stderr phash --check bad.pfs
-	assert_equal "$stderr" "phash: END: sha256 digest of the whole stream does not match (damaged END frame or chunks)"
+	assert_equal "$stderr" "phash: bad.pfs: END: sha256 digest of the whole stream does not match (damaged END frame or chunks)"
 	run -1 --separate-stderr pjoin -o out.txt bad.pfs
-	assert_equal "$stderr" "pjoin: END: sha256 digest of the whole stream does not match (damaged END frame or chunks)"
+	assert_equal "$stderr" "pjoin: bad.pfs: END: sha256 digest of the whole stream does not match (damaged END frame or chunks)"
 	assert_file_not_exists out.txt
 	# the depth byte, the length byte
 	for k in 2 1; do
 		cp h.pfs bad.pfs
 		flip_byte bad.pfs $((off + 32 + len - k))
 		run -1 --separate-stderr phash --check bad.pfs
-		assert_equal "$stderr" "phash: END: sha256 stream digest missing or damaged"
+		assert_equal "$stderr" "phash: bad.pfs: END: sha256 stream digest missing or damaged"
 		run -1 --separate-stderr pjoin -o out.txt bad.pfs
-		assert_equal "$stderr" "pjoin: END: sha256 stream digest missing or damaged"
+		assert_equal "$stderr" "pjoin: bad.pfs: END: sha256 stream digest missing or damaged"
 		assert_file_not_exists out.txt
 	done
 }
@@ -415,20 +415,20 @@ mkdamaged() {
 	# frames: 0 HEAD, 1 DATA 0, 2 DIGEST 0, 3 DATA 1, 4 DIGEST 1, ...
 	cut_frame h.pfs 4 > cut.pfs
 	run -1 --separate-stderr phash --check cut.pfs
-	assert_equal "$stderr" "phash: chunk 1 (bytes 1024-2047): sha256 DIGEST frame missing"
+	assert_equal "$stderr" "phash: cut.pfs: chunk 1 (bytes 1024-2047): sha256 DIGEST frame missing"
 	run -1 --separate-stderr pjoin cut.pfs
-	assert_equal "$stderr" "pjoin: chunk 1 (bytes 1024-2047): sha256 DIGEST frame missing"
+	assert_equal "$stderr" "pjoin: cut.pfs: chunk 1 (bytes 1024-2047): sha256 DIGEST frame missing"
 	# the last chunk's, just before END
 	cut_frame h.pfs 10 > cutlast.pfs
 	run -1 --separate-stderr phash --check cutlast.pfs
-	assert_equal "$stderr" "phash: chunk 4 (bytes 4096-4999): sha256 DIGEST frame missing"
+	assert_equal "$stderr" "phash: cutlast.pfs: chunk 4 (bytes 4096-4999): sha256 DIGEST frame missing"
 	run -1 pjoin -o out.txt cutlast.pfs
 	assert_file_not_exists out.txt
 	dup_frame h.pfs 4 > dup.pfs
 	run -1 --separate-stderr phash --check dup.pfs
-	assert_equal "$stderr" "phash: chunk 1 (bytes 1024-2047): sha256 duplicated DIGEST frame"
+	assert_equal "$stderr" "phash: dup.pfs: chunk 1 (bytes 1024-2047): sha256 duplicated DIGEST frame"
 	run -1 --separate-stderr pjoin dup.pfs
-	assert_equal "$stderr" "pjoin: chunk 1 (bytes 1024-2047): sha256 duplicated DIGEST frame"
+	assert_equal "$stderr" "pjoin: dup.pfs: chunk 1 (bytes 1024-2047): sha256 duplicated DIGEST frame"
 }
 
 @test "digests taken before compression and checked after: the depth mismatch is named" {
@@ -437,7 +437,7 @@ mkdamaged() {
 	pchunk -s 16K f.txt > p.pfs
 	run -1 --separate-stderr bash -o pipefail -c \
 	    'phash < p.pfs | pcompress --zstd | phash --check > /dev/null'
-	assert_regex "$stderr" "^phash: digests are not at this depth: stream is still compressed \(zstd[^)]*\): run 'pcompress -d' first$"
+	assert_regex "$stderr" "^phash: stdin: digests are not at this depth: stream is still compressed \(zstd[^)]*\): run 'pcompress -d' first$"
 	# decompressed first, the check passes and restores the stream
 	run -0 bash -o pipefail -c \
 	    'phash < p.pfs | pcompress --zstd | pcompress -d | phash --check | cmp - p.pfs'
@@ -463,7 +463,7 @@ mkdamaged() {
 	# without a recorded digest of that algorithm it cannot be computed
 	run -1 --separate-stderr bash -o pipefail -c 'phash -a sha256 < p.pfs | pcompress --zstd | phash -a xxh3 --sum'
 	assert_output ""
-	assert_regex "$stderr" "^phash: stream is still compressed \(zstd[^)]*\): run 'pcompress -d' first$"
+	assert_regex "$stderr" "^phash: stdin: stream is still compressed \(zstd[^)]*\): run 'pcompress -d' first$"
 }
 
 # A HASH record above a COMPRESS record holds digests of the compressed
@@ -477,7 +477,7 @@ mkdamaged() {
 	run --separate-stderr phash -a xxh3 --sum zh.pfs
 	refute_output --partial "$zsum"
 	assert_equal "$status" 1
-	assert_regex "$stderr" "^phash: stream is still compressed \(zstd[^)]*\): run 'pcompress -d' first$"
+	assert_regex "$stderr" "^phash: zh.pfs: stream is still compressed \(zstd[^)]*\): run 'pcompress -d' first$"
 }
 
 @test "--sum does not print a digest recorded after encryption as the file's" {
@@ -490,7 +490,7 @@ mkdamaged() {
 	run --separate-stderr phash -a xxh3 --sum eh.pfs
 	refute_output --partial "$esum"
 	assert_equal "$status" 1
-	assert_regex "$stderr" "^phash: stream is still encrypted \(aes-256-gcm\): run 'pencrypt -d' first$"
+	assert_regex "$stderr" "^phash: eh.pfs: stream is still encrypted \(aes-256-gcm\): run 'pencrypt -d' first$"
 }
 
 @test "digests taken before encryption: --check and --sum name 'pencrypt -d'; after it both work" {
@@ -500,11 +500,11 @@ mkdamaged() {
 	pchunk -s 8K r.bin | phash -a sha512 > h.pfs
 	pencrypt --key-file k < h.pfs > he.pfs
 	run -1 --separate-stderr phash --check he.pfs
-	assert_equal "$stderr" "phash: digests are not at this depth: stream is still encrypted (aes-256-gcm): run 'pencrypt -d' first"
+	assert_equal "$stderr" "phash: he.pfs: digests are not at this depth: stream is still encrypted (aes-256-gcm): run 'pencrypt -d' first"
 	# the END trailer is sealed: --sum cannot read the recorded digest
 	run -1 --separate-stderr phash -a sha512 --sum he.pfs
 	assert_output ""
-	assert_equal "$stderr" "phash: stream is still encrypted (aes-256-gcm): run 'pencrypt -d' first"
+	assert_equal "$stderr" "phash: he.pfs: stream is still encrypted (aes-256-gcm): run 'pencrypt -d' first"
 	run -0 bash -o pipefail -c 'pencrypt -d --key-file k < he.pfs | phash --check | cmp - <(pchunk -s 8K r.bin)'
 	run -0 bash -o pipefail -c 'pencrypt -d --key-file k < he.pfs | phash -a sha512 --sum'
 	assert_output "$(sha512sum r.bin)"
@@ -562,11 +562,11 @@ Try 'phash --help' for more information."
 	pchunk -s 4K r.bin > p.pfs
 	run -1 --separate-stderr phash --check p.pfs
 	assert_output ""
-	assert_equal "$stderr" "phash: stream has no digests (no hash record): nothing to check"
+	assert_equal "$stderr" "phash: p.pfs: stream has no digests (no hash record): nothing to check"
 	phash -a sha512 < p.pfs > h.pfs
 	run -1 --separate-stderr phash -a blake2b --check h.pfs
 	assert_output ""
-	assert_equal "$stderr" "phash: stream digests are sha512, not blake2b (drop -a or use -a sha512)"
+	assert_equal "$stderr" "phash: h.pfs: stream digests are sha512, not blake2b (drop -a or use -a sha512)"
 	run -0 bash -c 'phash -a sha512 --check h.pfs | cmp - p.pfs'
 }
 
@@ -592,5 +592,5 @@ Try 'phash --help' for more information."
 	for i in $(seq 16); do c+=" | phash --check"; done
 	run -0 bash -o pipefail -c "$c | cmp - <(pchunk -s 1K f.txt)"
 	run -1 --separate-stderr phash -a xxh64 s16.pfs
-	assert_equal "$stderr" "phash: the stream already has 16 stage records (the limit)"
+	assert_equal "$stderr" "phash: s16.pfs: the stream already has 16 stage records (the limit)"
 }

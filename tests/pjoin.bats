@@ -115,7 +115,7 @@ suid_stream() {
 	command -v pcompress >/dev/null || skip "pcompress not built"
 	pcompress --zstd < s.pfs > z.pfs
 	run -1 --separate-stderr pjoin -o out.bin z.pfs
-	assert_equal "$stderr" "pjoin: stream is still compressed (zstd -3): run 'pcompress -d' first"
+	assert_equal "$stderr" "pjoin: z.pfs: stream is still compressed (zstd -3): run 'pcompress -d' first"
 	assert_file_not_exists out.bin
 }
 

@@ -118,7 +118,7 @@ each_damage() {
 	  tail -c +$((o + 32 + len + 1)) h.pfs; } > s.pfs
 	reseal s.pfs $((o + 32 + len))
 	run -1 --separate-stderr bash -c 'pjoin s.pfs > out'
-	assert_equal "$stderr" "pjoin: chunk 0 (bytes 0-262143): sha256 DIGEST frame missing"
+	assert_equal "$stderr" "pjoin: s.pfs: chunk 0 (bytes 0-262143): sha256 DIGEST frame missing"
 	assert_file_empty out
 	run -1 --separate-stderr bash -c 'phash --check s.pfs > out'
 	assert_equal "$stderr" "phash: chunk 0 (bytes 0-262143): sha256 DIGEST frame missing"

@@ -36,6 +36,7 @@ struct ctx {
 	struct pfs_head head;
 	struct pfs_progress pr;
 	uint64_t done;
+	const char *name;                /* the input, for messages */
 };
 
 static _Noreturn void
@@ -145,7 +146,7 @@ out_mode(const struct opts *o, const struct pfs_head *h)
 }
 
 static int
-on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
+head_(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 	const struct pfs_stage *top = pfs_head_top(h);
@@ -177,7 +178,7 @@ transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
 }
 
 static int
-ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
+ordered_(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 
@@ -191,6 +192,27 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 		return pfs_seterr(e, "HEAD says the source has %" PRIu64
 		                  " bytes but the stream holds %" PRIu64,
 		                  x->head.size, s->hdr.raw);
+	}
+	return 0;
+}
+
+/* errors name the input: "pjoin: f.pfs: chunk 3 ..." */
+static int
+on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
+{
+	int rc = head_(vctx, h, e);
+
+	if (rc < 0)
+		pfs_prefix(e, ((struct ctx *)vctx)->name);
+	return rc;
+}
+
+static int
+ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
+{
+	if (ordered_(vctx, s, e) < 0) {
+		pfs_prefix(e, ((struct ctx *)vctx)->name);
+		return -1;
 	}
 	return 0;
 }
@@ -214,6 +236,7 @@ main(int argc, char **argv)
 	x.o = &o;
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	x.name = cfg.in_name;
 	cfg.raw_out = 1;
 	if (o.output) {
 		pfs_catch_signals();
