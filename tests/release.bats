@@ -121,7 +121,7 @@ each_damage() {
 	assert_equal "$stderr" "pjoin: s.pfs: chunk 0 (bytes 0-262143): sha256 DIGEST frame missing"
 	assert_file_empty out
 	run -1 --separate-stderr bash -c 'phash --check s.pfs > out'
-	assert_equal "$stderr" "phash: chunk 0 (bytes 0-262143): sha256 DIGEST frame missing"
+	assert_equal "$stderr" "phash: s.pfs: chunk 0 (bytes 0-262143): sha256 DIGEST frame missing"
 	assert_file_empty out
 }
 
