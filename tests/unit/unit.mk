@@ -43,16 +43,25 @@ $(UNIT_BINS): $(BUILD)/unit/%: $(BUILD)/unit/%.o $(UNIT_SUPPORT) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_SUPPORT) $(LIB) $(CMOCKA_LIBS) \
 	  $(LIBS)
 
+# cmocka 1.1.5 (Debian 12) prints a skipped test as "not ok N # SKIP", which
+# TAP consumers count as a failure; the runner rewrites it to "ok N # SKIP".
+# The exit status of each program (cmocka: the number of failed tests) is
+# what decides.
+UNIT_TAP_FIX = s/^not ok \([0-9][0-9]*\) \# SKIP/ok \1 \# SKIP/
+
 # every program runs, even after one fails; the rule fails if any did
 unit: $(UNIT_BINS)
 	@fail=; for t in $(UNIT_BINS); do \
 	  echo "# $${t##*/}"; \
-	  $(UNIT_ENV) $$t || fail="$$fail $${t##*/}"; \
+	  out=$$($(UNIT_ENV) $$t 2>&1); rc=$$?; \
+	  printf '%s\n' "$$out" | sed -e '$(UNIT_TAP_FIX)'; \
+	  [ $$rc = 0 ] || fail="$$fail $${t##*/}"; \
 	done; \
 	if [ -n "$$fail" ]; then echo "unit: FAILED:$$fail"; exit 1; fi; \
 	echo "unit: $(words $(UNIT_BINS)) programs ok"
 
 $(UNIT_NAMES:%=unit-run-%): unit-run-%: $(BUILD)/unit/%
-	$(UNIT_ENV) $<
+	@out=$$($(UNIT_ENV) $< 2>&1); rc=$$?; \
+	printf '%s\n' "$$out" | sed -e '$(UNIT_TAP_FIX)'; exit $$rc
 
 -include $(UNIT_OBJ:.o=.d)
