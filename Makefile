@@ -84,6 +84,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
 	PFS_BIN=$(CURDIR)/$(BUILD)/bin \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	bats tests/
@@ -146,5 +147,6 @@ clean:
 	rm -rf build
 
 include tests/fuzz/fuzz.mk
+include tests/unit/unit.mk
 
 -include $(COMMON_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(BUILD)/testdata/gen.d

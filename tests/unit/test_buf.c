@@ -1,0 +1,225 @@
+/*
+ * test_buf - common/buf.c: growth keeps the contents, storage is 64-byte
+ * aligned and skewed per buffer modulo the page, a buffer at its working
+ * size never reallocates, and pfs_buf_allocs counts every (re)allocation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "unit.h"
+
+static void
+fill(struct pfs_buf *b, size_t n, unsigned seed)
+{
+	assert_int_equal(pfs_buf_reserve(b, n), 0);
+	for (size_t i = 0; i < n; i++)
+		b->p[i] = (uint8_t)(i * 31 + seed);
+	b->len = n;
+}
+
+static void
+check(const struct pfs_buf *b, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b->p[i] != (uint8_t)(i * 31 + seed))
+			fail_msg("byte %zu of %zu changed", i, n);
+}
+
+static void
+test_empty(void **state)
+{
+	struct pfs_buf b = PFS_BUF_INIT;
+	unsigned long before = pfs_buf_allocs;
+
+	(void)state;
+	/* reserving nothing allocates nothing: p is NULL only when cap is 0 */
+	assert_int_equal(pfs_buf_reserve(&b, 0), 0);
+	assert_null(b.p);
+	assert_int_equal(b.cap, 0);
+	assert_int_equal(pfs_buf_allocs, before);
+	pfs_buf_free(&b);
+	assert_null(b.p);
+}
+
+static void
+test_growth_keeps_contents(void **state)
+{
+	static const size_t sizes[] = { 1, 100, 4096, 4097, 65536, 1000000,
+	                                3000000 };
+	struct pfs_buf b = PFS_BUF_INIT;
+
+	(void)state;
+	fill(&b, 100, 7);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_int_equal(pfs_buf_reserve(&b, sizes[i]), 0);
+		assert_true(b.cap >= sizes[i]);
+		assert_true(b.len <= b.cap);
+		assert_int_equal(b.len, 100);
+		check(&b, 100, 7);
+	}
+	/* a full buffer too */
+	fill(&b, b.cap, 3);
+	{
+		size_t n = b.cap;
+		assert_int_equal(pfs_buf_reserve(&b, n + 1), 0);
+		check(&b, n, 3);
+	}
+	pfs_buf_free(&b);
+}
+
+static void
+test_growth_is_geometric(void **state)
+{
+	struct pfs_buf b = PFS_BUF_INIT;
+	unsigned long before;
+	size_t old;
+
+	(void)state;
+	assert_int_equal(pfs_buf_reserve(&b, 10000), 0);
+	before = pfs_buf_allocs;
+	for (int i = 0; i < 10; i++) {
+		old = b.cap;
+		assert_int_equal(pfs_buf_reserve(&b, old + 1), 0);
+		assert_true(b.cap >= old + old / 2);
+	}
+	assert_int_equal(pfs_buf_allocs - before, 10);
+	pfs_buf_free(&b);
+}
+
+static void
+test_aligned_64(void **state)
+{
+	struct pfs_buf b[40];
+
+	(void)state;
+	for (size_t i = 0; i < 40; i++) {
+		b[i] = (struct pfs_buf)PFS_BUF_INIT;
+		assert_int_equal(pfs_buf_reserve(&b[i], 1 + i * 1000), 0);
+		assert_int_equal((uintptr_t)b[i].p % 64, 0);
+		assert_int_equal(pfs_buf_reserve(&b[i], 70000 + i), 0);
+		assert_int_equal((uintptr_t)b[i].p % 64, 0);
+	}
+	for (size_t i = 0; i < 40; i++)
+		pfs_buf_free(&b[i]);
+}
+
+/* buf.h: two buffers of equal size never sit 1-63 bytes apart modulo a
+ * page, and buffers allocated one after another start at different
+ * offsets in it */
+static void
+test_skew_modulo_page(void **state)
+{
+	enum { N = 8 };
+	struct pfs_buf b[N];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		b[i] = (struct pfs_buf)PFS_BUF_INIT;
+		assert_int_equal(pfs_buf_reserve(&b[i], 1u << 20), 0);
+	}
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < N; j++) {
+			size_t d = ((uintptr_t)b[i].p - (uintptr_t)b[j].p) % 4096;
+			if (i == j)
+				continue;
+			if (d % 4096 != 0 && (d < 64 || d > 4096 - 64))
+				fail_msg("buffers %zu and %zu are %zu bytes "
+				         "apart modulo 4096", i, j, d);
+		}
+	for (size_t i = 0; i + 1 < N; i++)
+		assert_int_not_equal((uintptr_t)b[i].p % 4096,
+		                     (uintptr_t)b[i + 1].p % 4096);
+	for (size_t i = 0; i < N; i++)
+		pfs_buf_free(&b[i]);
+}
+
+static void
+test_alloc_counter(void **state)
+{
+	struct pfs_buf b = PFS_BUF_INIT;
+	unsigned long before = pfs_buf_allocs;
+	size_t cap;
+
+	(void)state;
+	assert_int_equal(pfs_buf_reserve(&b, 5000), 0);
+	assert_int_equal(pfs_buf_allocs - before, 1);
+	cap = b.cap;
+	/* at its working size, a buffer never reallocates */
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(pfs_buf_reserve(&b, cap), 0);
+		assert_int_equal(pfs_buf_reserve(&b, (size_t)i), 0);
+	}
+	assert_int_equal(pfs_buf_allocs - before, 1);
+	assert_int_equal(b.cap, cap);
+	assert_int_equal(pfs_buf_reserve(&b, cap + 1), 0);
+	assert_int_equal(pfs_buf_allocs - before, 2);
+	/* a freed buffer is reusable and allocates again */
+	pfs_buf_free(&b);
+	assert_int_equal(pfs_buf_allocs - before, 2);
+	assert_int_equal(pfs_buf_reserve(&b, 10), 0);
+	assert_int_equal(pfs_buf_allocs - before, 3);
+	pfs_buf_free(&b);
+}
+
+static void
+test_free_leaves_empty(void **state)
+{
+	struct pfs_buf b = PFS_BUF_INIT;
+
+	(void)state;
+	fill(&b, 1000, 1);
+	pfs_buf_free(&b);
+	assert_null(b.p);
+	assert_null(b.base);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
+	pfs_buf_free(&b);                /* twice is harmless */
+	fill(&b, 10, 2);
+	check(&b, 10, 2);
+	pfs_buf_free(&b);
+}
+
+static void
+test_impossible_size(void **state)
+{
+	struct pfs_buf b = PFS_BUF_INIT;
+	unsigned long before;
+	uint8_t *p;
+	size_t cap;
+
+	(void)state;
+	fill(&b, 100, 9);
+	p = b.p;
+	cap = b.cap;
+	before = pfs_buf_allocs;
+	errno = 0;
+	assert_int_equal(pfs_buf_reserve(&b, SIZE_MAX), -1);
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	assert_int_equal(pfs_buf_reserve(&b, SIZE_MAX - 4096), -1);
+	assert_int_equal(errno, ENOMEM);
+	/* unchanged */
+	assert_ptr_equal(b.p, p);
+	assert_int_equal(b.cap, cap);
+	assert_int_equal(b.len, 100);
+	check(&b, 100, 9);
+	assert_int_equal(pfs_buf_allocs, before);
+	pfs_buf_free(&b);
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_growth_keeps_contents),
+		cmocka_unit_test(test_growth_is_geometric),
+		cmocka_unit_test(test_aligned_64),
+		cmocka_unit_test(test_skew_modulo_page),
+		cmocka_unit_test(test_alloc_counter),
+		cmocka_unit_test(test_free_leaves_empty),
+		cmocka_unit_test(test_impossible_size),
+	};
+
+	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
+}
