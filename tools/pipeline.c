@@ -4,23 +4,19 @@
  * with --stats, a per-stage table with the bottleneck marked.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "frame.h"
 #include "head.h"
 #include "io.h"
+#include "proc.h"
 #include "stages.h"
 #include "stats.h"
 #include "util.h"
@@ -78,20 +74,16 @@ struct stage {
 	int nlabel;                  /* argv[0..nlabel) names it in messages */
 	char path[PATH_MAX];         /* the program found for argv[0] */
 	char perf_out[PATH_MAX];     /* --perf: its data file */
-	pid_t pid;                   /* 0: not started */
-	int reaped, status;
-	int errfd;                   /* stats: read end of its stderr, or -1 */
-	char line[4096];             /* stats: partial stderr line */
-	size_t linelen;
+	const char *av[MAXARGS + PERFARGS + 1];   /* what runs (full_argv) */
 	char json[1024];             /* stats: its JSON stats line, or "" */
 };
 
 struct pipeline {
 	struct stage s[MAXSTAGES];
+	struct pfs_proc procs[MAXSTAGES];   /* s[i] runs as procs[i] */
+	struct pfs_chain chain;
 	unsigned n;
-	int out_fd;                  /* stdout of the last stage; -1: ours */
 	int stats;                   /* enum pfs_stats_mode */
-	int killed;                  /* SIGTERM sent after an interrupt */
 	char perf[PATH_MAX];
 };
 
@@ -368,7 +360,6 @@ stage_new(struct pipeline *p, const char *name, const char *mode)
 	if (mode)
 		s->argv[s->argc++] = mode;
 	s->nlabel = s->argc;
-	s->errfd = -1;
 	return s;
 }
 
@@ -642,33 +633,6 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
-/* find - NAME next to this program (/proc/self/exe), else in $PATH */
-static int
-find(const char *self, const char *name, char *out, size_t n)
-{
-	const char *path = getenv("PATH"), *d, *end;
-	struct stat st;
-
-	if (*self) {
-		snprintf(out, n, "%s/%s", self, name);
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(out, X_OK) == 0)
-			return 0;
-	}
-	for (d = path ? path : "/usr/bin:/bin"; ; d = end + 1) {
-		end = strchr(d, ':');
-		if (!end)
-			end = d + strlen(d);
-		snprintf(out, n, "%.*s%s%s", (int)(end - d), d,
-		         end > d ? "/" : "", name);
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(out, X_OK) == 0)
-			return 0;
-		if (!*end)
-			return -1;
-	}
-}
-
 static void
 label(const struct stage *s, char *out, size_t n)
 {
@@ -679,17 +643,13 @@ label(const struct stage *s, char *out, size_t n)
 static int
 resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 {
-	char self[PATH_MAX], lab[128], *slash;
-	ssize_t n;
+	char self[PATH_MAX], lab[128];
 	unsigned i;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
+	pfs_proc_self_dir(self, sizeof(self));
 	for (i = 0; i < p->n; i++) {
-		if (find(self, p->s[i].argv[0], p->s[i].path, PATH_MAX) == 0)
+		if (pfs_proc_find(self, p->s[i].argv[0], p->s[i].path,
+		                  PATH_MAX) == 0)
 			continue;
 		label(&p->s[i], lab, sizeof(lab));
 		return pfs_seterr(e, "stage %u (%s): %s: not found next to "
@@ -697,7 +657,7 @@ resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 		                  p->s[i].argv[0]);
 	}
 	if (o->perf_dir) {
-		if (find("", "perf", p->perf, sizeof(p->perf)) < 0)
+		if (pfs_proc_find(NULL, "perf", p->perf, sizeof(p->perf)) < 0)
 			return pfs_seterr(e, "--perf: perf: not found in PATH");
 		if (mkdir(o->perf_dir, 0777) < 0 && errno != EEXIST)
 			return pfs_seterr(e, "%s: %s", o->perf_dir,
@@ -706,195 +666,49 @@ resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 	return 0;
 }
 
-static _Noreturn void
-child(const struct pipeline *p, const struct stage *s, int in, int out,
-      int err)
-{
-	const char *av[MAXARGS + PERFARGS + 1];
-	char *argv[MAXARGS + PERFARGS + 1];
-	int i;
-
-	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) ||
-	    (err >= 0 && dup2(err, 2) < 0))
-		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
-	full_argv(s, av, 1);
-	for (i = 0; av[i]; i++)
-		argv[i] = (char *)(uintptr_t)av[i];
-	argv[i] = NULL;
-	execv(p->perf[0] ? p->perf : s->path, argv);
-	fprintf(stderr, "%s: %s: cannot run: %s\n", pfs_prog,
-	        p->perf[0] ? p->perf : s->path, strerror(errno));
-	_exit(127);
-}
-
-static int
-cloexec_pipe(int fd[2])
-{
-	if (pipe(fd) < 0)
-		return -1;
-	(void)fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-	(void)fcntl(fd[1], F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
+/* prepare the chain: stage i runs as process i */
 static void
-close_fd(int *fd)
+setup_chain(struct pipeline *p, int out_fd)
 {
-	if (*fd >= 0)
-		(void)close(*fd);
-	*fd = -1;
-}
-
-/* spawn - start every stage; on failure the started ones keep running */
-static int
-spawn(struct pipeline *p, struct pfs_err *e)
-{
-	int in = -1, pp[2] = { -1, -1 }, ep[2] = { -1, -1 }, out, rc = -1;
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		struct stage *s = &p->s[i];
-
-		out = p->out_fd;
-		if (i + 1 < p->n) {
-			if (cloexec_pipe(pp) < 0)
-				goto out;
-			out = pp[1];
-		}
-		if (p->stats && cloexec_pipe(ep) < 0)
-			goto out;
-		s->pid = fork();
-		if (s->pid < 0) {
-			s->pid = 0;
-			goto out;
-		}
-		if (s->pid == 0)
-			child(p, s, in, out, ep[1]);
-		close_fd(&in);
-		close_fd(&pp[1]);
-		close_fd(&ep[1]);
-		in = pp[0];
-		pp[0] = -1;
-		s->errfd = ep[0];
-		ep[0] = -1;
+		full_argv(&p->s[i], p->s[i].av, 1);
+		p->procs[i].path = p->perf[0] ? p->perf : p->s[i].path;
+		p->procs[i].argv = p->s[i].av;
 	}
-	rc = 0;
-out:
-	if (rc < 0)
-		pfs_seterr(e, "cannot start stage %u (%s): %s", i + 1,
-		           p->s[i].argv[0], strerror(errno));
-	close_fd(&in);
-	close_fd(&pp[0]);
-	close_fd(&pp[1]);
-	close_fd(&ep[0]);
-	close_fd(&ep[1]);
-	return rc;
+	pfs_chain_init(&p->chain, p->procs, p->n);
+	p->chain.out_fd = out_fd;
+	p->chain.capture_stderr = p->stats != PFS_STATS_OFF;
 }
 
-/* after SIGINT/SIGTERM/SIGHUP (or a failed start): end the stages */
+/* on_line - a line a stage wrote to stderr (--stats): keep its stats line,
+ * send anything else to our stderr unchanged */
 static void
-terminate(struct pipeline *p)
-{
-	unsigned i;
-
-	if (p->killed)
-		return;
-	p->killed = 1;
-	for (i = 0; i < p->n; i++)
-		if (p->s[i].pid > 0 && !p->s[i].reaped)
-			(void)kill(p->s[i].pid, SIGTERM);
-}
-
-/* emit - hand on the first len bytes of s->line: keep a stats line, send
- * anything else to our stderr unchanged */
-static void
-emit(struct stage *s, size_t len)
+on_line(void *arg, unsigned i, const char *line, size_t len)
 {
 	static const char tag[] = "{\"tool\":\"";
+	struct stage *s = &((struct pipeline *)arg)->s[i];
 
 	if (len > sizeof(tag) && len < sizeof(s->json) &&
-	    memcmp(s->line, tag, sizeof(tag) - 1) == 0) {
-		memcpy(s->json, s->line, len);
-		s->json[len - (s->line[len - 1] == '\n')] = '\0';
+	    memcmp(line, tag, sizeof(tag) - 1) == 0) {
+		memcpy(s->json, line, len);
+		s->json[len - (line[len - 1] == '\n')] = '\0';
 	} else {
-		(void)fwrite(s->line, 1, len, stderr);
-	}
-	memmove(s->line, s->line + len, s->linelen - len);
-	s->linelen -= len;
-}
-
-static void
-take(struct stage *s)
-{
-	ssize_t r;
-	char *nl;
-
-	r = read(s->errfd, s->line + s->linelen, sizeof(s->line) - s->linelen);
-	if (r < 0 && errno == EINTR)
-		return;
-	if (r <= 0) {
-		if (s->linelen)
-			emit(s, s->linelen);
-		close_fd(&s->errfd);
-		return;
-	}
-	s->linelen += (size_t)r;
-	while ((nl = memchr(s->line, '\n', s->linelen)) != NULL)
-		emit(s, (size_t)(nl - s->line) + 1);
-	if (s->linelen == sizeof(s->line))
-		emit(s, s->linelen);
-}
-
-/* drain - forward the stages' stderr until every one is closed */
-static void
-drain(struct pipeline *p)
-{
-	struct pollfd pfd[MAXSTAGES];
-	unsigned idx[MAXSTAGES], i, n;
-
-	for (;;) {
-		for (i = n = 0; i < p->n; i++)
-			if (p->s[i].errfd >= 0) {
-				pfd[n].fd = p->s[i].errfd;
-				pfd[n].events = POLLIN;
-				idx[n++] = i;
-			}
-		if (n == 0)
-			return;
-		if (poll(pfd, n, -1) < 0) {
-			if (errno != EINTR)
-				return;
-			if (pfs_interrupted)
-				terminate(p);
-			continue;
-		}
-		for (i = 0; i < n; i++)
-			if (pfd[i].revents)
-				take(&p->s[idx[i]]);
+		(void)fwrite(line, 1, len, stderr);
 	}
 }
 
+/* exec_errors - the stages whose program could not be executed */
 static void
-wait_all(struct pipeline *p)
+exec_errors(const struct pipeline *p)
 {
 	unsigned i;
 
-	for (i = 0; i < p->n; i++) {
-		struct stage *s = &p->s[i];
-
-		if (s->pid <= 0)
-			continue;
-		while (waitpid(s->pid, &s->status, 0) < 0) {
-			if (errno != EINTR) {
-				s->status = 127 << 8;
-				break;
-			}
-			if (pfs_interrupted)
-				terminate(p);
-		}
-		s->reaped = 1;
-	}
+	for (i = 0; i < p->chain.started; i++)
+		if (p->procs[i].exec_errno)
+			pfs_error("%s: cannot run: %s", p->procs[i].path,
+			          strerror(p->procs[i].exec_errno));
 }
 
 struct figures {
@@ -981,16 +795,10 @@ print_stats(const struct pipeline *p)
 static void
 describe(const struct pipeline *p, unsigned i, int root)
 {
-	const struct stage *s = &p->s[i];
 	char lab[128], why[128], after[64] = "";
 
-	label(s, lab, sizeof(lab));
-	if (WIFSIGNALED(s->status))
-		snprintf(why, sizeof(why), "killed by signal %d (%s)",
-		         WTERMSIG(s->status), strsignal(WTERMSIG(s->status)));
-	else
-		snprintf(why, sizeof(why), "failed with exit status %d",
-		         WEXITSTATUS(s->status));
+	label(&p->s[i], lab, sizeof(lab));
+	pfs_proc_why(p->procs[i].status, why, sizeof(why));
 	if (root >= 0)
 		snprintf(after, sizeof(after), " (probably because stage %d "
 		         "failed)", root + 1);
@@ -998,44 +806,20 @@ describe(const struct pipeline *p, unsigned i, int root)
 }
 
 /* report - name every failed stage, first the one that most likely failed
- * on its own: the earliest that was not killed by SIGPIPE.  0 if none. */
+ * on its own (pfs_chain_root).  0 if none failed. */
 static int
 report(const struct pipeline *p)
 {
-	int first = -1, root = -1;
+	int root = pfs_chain_root(&p->chain);
 	unsigned i;
 
-	for (i = 0; i < p->n; i++) {
-		int st = p->s[i].status;
-		if (!p->s[i].reaped || st == 0)
-			continue;
-		if (first < 0)
-			first = (int)i;
-		if (root < 0 && !(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE))
-			root = (int)i;
-	}
-	if (first < 0)
-		return 0;
 	if (root < 0)
-		root = first;
+		return 0;
 	describe(p, (unsigned)root, -1);
 	for (i = 0; i < p->n; i++)
-		if (p->s[i].reaped && p->s[i].status != 0 && (int)i != root)
+		if (pfs_proc_failed(&p->procs[i]) && (int)i != root)
 			describe(p, i, root);
 	return -1;
-}
-
-/* make sure fds 0-2 are open, so that no pipe lands on them */
-static void
-std_fds(void)
-{
-	int fd;
-
-	do
-		fd = open("/dev/null", O_RDWR);
-	while (fd >= 0 && fd <= 2);
-	if (fd > 2)
-		(void)close(fd);
 }
 
 /* process: the output file (a temporary renamed later) or stdout */
@@ -1071,15 +855,14 @@ main(int argc, char **argv)
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	const char *out;
 	unsigned i;
-	int rc = PFS_EXIT_ERR, have_of = 0, mode = -1, failed = 0;
+	int rc = PFS_EXIT_ERR, have_of = 0, mode = -1, failed = 0, out_fd = -1;
 
 	pfs_setprog(argv[0]);
-	std_fds();
+	pfs_proc_std_fds();
 	parse(argc, argv, &o);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		pfs_die(PFS_EXIT_ERR, "out of memory");
-	p->out_fd = -1;
 	p->stats = o.c.stats;
 	out = o.output;
 	if (o.cmd->cmd == C_PROCESS) {
@@ -1117,16 +900,20 @@ main(int argc, char **argv)
 		if (have_of < 0)
 			goto fail;
 		if (have_of)
-			p->out_fd = of.fd;
+			out_fd = of.fd;
 	}
 	pfs_catch_signals();
-	if (spawn(p, &e) < 0) {
-		pfs_error("%s", e.msg);
-		terminate(p);
+	setup_chain(p, out_fd);
+	if (pfs_chain_spawn(&p->chain, &e) < 0) {
+		i = p->chain.started;
+		pfs_error("cannot start stage %u (%s): %s", i + 1,
+		          p->s[i].argv[0], e.msg);
+		pfs_chain_terminate(&p->chain);
 		failed = 1;
 	}
-	drain(p);
-	wait_all(p);
+	exec_errors(p);
+	pfs_chain_drain(&p->chain, on_line, p);
+	pfs_chain_wait(&p->chain);
 	if (p->stats)
 		print_stats(p);
 	if (pfs_interrupted)
