@@ -711,62 +711,22 @@ exec_errors(const struct pipeline *p)
 			          strerror(p->procs[i].exec_errno));
 }
 
-struct figures {
-	double in, out, wall, user, sys, bin, bout, mbs, rss;
-};
-
-static int
-jnum(const char *j, const char *key, double *v)
-{
-	char pat[32], *end;
-	const char *q;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	q = strstr(j, pat);
-	if (!q)
-		return -1;
-	q += strlen(pat);
-	*v = strtod(q, &end);
-	return end == q ? -1 : 0;
-}
-
-static int
-figures(const char *j, struct figures *f)
-{
-	if (!*j || jnum(j, "bytes_in", &f->in) || jnum(j, "bytes_out", &f->out) ||
-	    jnum(j, "wall_s", &f->wall) || jnum(j, "user_s", &f->user) ||
-	    jnum(j, "sys_s", &f->sys) || jnum(j, "blocked_in_s", &f->bin) ||
-	    jnum(j, "blocked_out_s", &f->bout) || jnum(j, "mb_per_s", &f->mbs) ||
-	    jnum(j, "peak_rss_kb", &f->rss))
-		return -1;
-	return 0;
-}
-
-/* print_stats - the per-stage table; the bottleneck is the stage with the
- * smallest share of its wall time blocked on either side (the larger of
- * blocked-in and blocked-out: with worker threads the two overlap) */
+/* print_stats - the per-stage table, the bottleneck marked (stats.h) */
 static void
 print_stats(const struct pipeline *p)
 {
-	struct figures f[MAXSTAGES];
-	int ok[MAXSTAGES], w = 7, bott = -1;
-	double best = 0, share;
+	struct pfs_stats_rec f[MAXSTAGES];
+	int ok[MAXSTAGES], w = 7, bott;
 	char lab[128];
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		ok[i] = figures(p->s[i].json, &f[i]) == 0;
+		ok[i] = pfs_stats_from_json(p->s[i].json, &f[i]) == 0;
 		label(&p->s[i], lab, sizeof(lab));
 		if ((int)strlen(lab) > w)
 			w = (int)strlen(lab);
-		if (!ok[i] || f[i].wall <= 0)
-			continue;
-		share = (f[i].bin > f[i].bout ? f[i].bin : f[i].bout) / f[i].wall;
-		if (bott < 0 || share < best) {
-			bott = (int)i;
-			best = share;
-		}
 	}
+	bott = pfs_stats_bottleneck(f, ok, p->n);
 	if (p->stats == PFS_STATS_JSON) {
 		for (i = 0; i < p->n; i++)
 			if (ok[i])
@@ -785,9 +745,10 @@ print_stats(const struct pipeline *p)
 			continue;
 		}
 		fprintf(stderr, "%5u  %-*s  %9.1f %9.1f %7.2f %9.2f %9.2f %8.1f "
-		        "%7.1f%s\n", i + 1, w, lab, f[i].in / 1e6, f[i].out / 1e6,
-		        f[i].user + f[i].sys, f[i].bin, f[i].bout, f[i].mbs,
-		        f[i].rss * 1024 / 1e6,
+		        "%7.1f%s\n", i + 1, w, lab, (double)f[i].bytes_in / 1e6,
+		        (double)f[i].bytes_out / 1e6, f[i].user_s + f[i].sys_s,
+		        f[i].blocked_in_s, f[i].blocked_out_s, f[i].mb_per_s,
+		        (double)f[i].peak_rss_kb * 1024 / 1e6,
 		        (int)i == bott ? "  <- bottleneck" : "");
 	}
 }
