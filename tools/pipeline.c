@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "err.h"
 #include "frame.h"
 #include "head.h"
@@ -33,8 +34,9 @@ enum {
 	U_KEEPMODE = 1 << 10, U_NAME = 1 << 11
 };
 
+/* NULL: the codec flags, "--zstd/--lz4/--brotli" */
 static const char *const used_names[] = {
-	"--zstd/--lz4/--brotli", "-l", "--encrypt", "--cipher", "--hash",
+	NULL, "-l", "--encrypt", "--cipher", "--hash",
 	"--key-file/--password-file", "-o", "-f", "-T", "--progress", "-p",
 	"-N"
 };
@@ -57,7 +59,7 @@ static const struct command {
 struct opts {
 	const struct command *cmd;
 	const char *input, *output;
-	const char *algo;            /* "--zstd", "--lz4", "--brotli" or NULL */
+	const struct pfs_codec *codec;   /* --zstd etc., or NULL */
 	const char *level, *cipher, *hash, *threads, *perf_dir;
 	const char *key_opt;         /* "--key-file" or "--password-file" */
 	const char *key_file;
@@ -90,6 +92,9 @@ struct pipeline {
 static _Noreturn void
 usage(void)
 {
+	char flags[64];
+
+	pfs_codec_join(0, ", ", ", ", flags, sizeof(flags));
 	printf("Usage: %s [OPTION]... process|restore|verify|info FILE\n"
 	       "Run the pfs programs (found next to pipeline, else in PATH) as one\n"
 	       "pipeline joined by pipes, wait for all of them and report every stage\n"
@@ -105,9 +110,9 @@ usage(void)
 	       "  verify FILE     the restore pipeline ending in 'pjoin -o /dev/null'\n"
 	       "  info FILE       pinfo FILE\n"
 	       "\n"
-	       "process:\n"
-	       "      --zstd, --lz4, --brotli   compress (pcompress)\n"
-	       "  -l, --level N                 compression level\n"
+	       "process:\n", pfs_prog);
+	printf("      %-26scompress (pcompress)\n", flags);
+	printf("  -l, --level N                 compression level\n"
 	       "      --encrypt                 encrypt (pencrypt); needs a key option\n"
 	       "      --cipher C                aes-256-gcm or chacha20-poly1305\n"
 	       "      --hash ALGO               add digests (phash -a ALGO)\n"
@@ -155,45 +160,42 @@ usage(void)
 	       "\n"
 	       "Exit status: 0 success, 1 a stage failed or another error, 2 bad usage.\n"
 	       "Examples: pipeline process --zstd --hash xxh3 big.bin\n"
-	       "          pipeline --stats restore --key-file k -o copy.bin big.bin.pfs\n",
-	       pfs_prog);
+	       "          pipeline --stats restore --key-file k -o copy.bin big.bin.pfs\n");
 	exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
-/* pcompress's level ranges (without --ultra), checked here so that a bad
- * level is a usage error of pipeline, not a failed stage */
+/* pcompress's levels (without --ultra, codec.h), checked here so that a
+ * bad level is a usage error of pipeline, not a failed stage */
 static void
 check_level(const struct opts *o)
 {
-	static const struct { const char *algo; long lo, hi; } r[] = {
-		{ "--zstd", -100, 19 }, { "--lz4", 1, 12 }, { "--brotli", 0, 11 }
-	};
+	const struct pfs_codec *c = o->codec;
 	struct pfs_err e;
-	unsigned i;
 	long v;
 
-	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-		if (strcmp(o->algo, r[i].algo) == 0 &&
-		    (pfs_parse_int(o->level, r[i].lo, r[i].hi, &v, &e) < 0 ||
-		     (r[i].lo < 0 && v == 0)))
-			pfs_usage_error("-l: level %s is out of range for %s "
-			                "(%ld to %ld%s)", o->level, r[i].algo + 2,
-			                r[i].lo, r[i].hi,
-			                r[i].lo < 0 ? ", not 0" : "");
+	if (pfs_parse_int(o->level, -1000000, 1000000, &v, &e) < 0 ||
+	    !pfs_codec_level_ok(c, v, 0))
+		pfs_usage_error("-l: level %s is out of range for %s "
+		                "(%d to %d%s)", o->level, c->name, c->lmin,
+		                c->lmax, c->lmin < 0 ? ", not 0" : "");
 }
 
 static void
 check_opts(struct opts *o)
 {
 	unsigned bad = o->used & ~o->cmd->allowed, i;
+	char flags[64];
 
+	pfs_codec_join(0, "/", "/", flags, sizeof(flags));
 	for (i = 0; bad; i++)
 		if (bad & (1u << i))
 			pfs_usage_error("%s does not apply to '%s'",
-			                used_names[i], o->cmd->name);
+			                used_names[i] ? used_names[i] : flags,
+			                o->cmd->name);
 	if (o->cmd->cmd == C_PROCESS) {
-		if (o->level && !o->algo)
-			pfs_usage_error("-l needs --zstd, --lz4 or --brotli");
+		pfs_codec_join(0, ", ", " or ", flags, sizeof(flags));
+		if (o->level && !o->codec)
+			pfs_usage_error("-l needs %s", flags);
 		if (o->level)
 			check_level(o);
 		if (o->cipher && !o->encrypt)
@@ -214,13 +216,10 @@ check_opts(struct opts *o)
 static void
 parse(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_ZSTD = PFS_OPT_TOOL_BASE, OPT_LZ4, OPT_BROTLI, OPT_ENCRYPT,
-	       OPT_KEY, OPT_PASSWORD, OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF,
-	       OPT_PROGRESS };
-	static const struct option longopts[] = {
-		{ "zstd", no_argument, NULL, OPT_ZSTD },
-		{ "lz4", no_argument, NULL, OPT_LZ4 },
-		{ "brotli", no_argument, NULL, OPT_BROTLI },
+	enum { OPT_ENCRYPT = PFS_OPT_TOOL_BASE, OPT_KEY, OPT_PASSWORD,
+	       OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF, OPT_PROGRESS,
+	       OPT_CODEC /* + codec index */ };
+	static const struct option fixed[] = {
 		{ "level", required_argument, NULL, 'l' },
 		{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
 		{ "key-file", required_argument, NULL, OPT_KEY },
@@ -238,12 +237,20 @@ parse(int argc, char **argv, struct opts *o)
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *const algos[] = { "--zstd", "--lz4", "--brotli" };
+	struct option longopts[PFS_NCODECS + sizeof(fixed) / sizeof(fixed[0])];
 	struct pfs_err e;
-	const char *algo;
+	char flags[64];
+	unsigned i;
 	long v;
 	int c;
 
+	for (i = 0; i < PFS_NCODECS; i++) {
+		longopts[i].name = pfs_codecs[i].flag + 2;
+		longopts[i].has_arg = no_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = OPT_CODEC + (int)i;
+	}
+	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
 	pfs_common_init(&o->c);
 	while ((c = getopt_long(argc, argv, "l:T:o:fpNqhV", longopts, NULL)) != -1) {
@@ -256,17 +263,15 @@ parse(int argc, char **argv, struct opts *o)
 		}
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;
-		switch (c) {
-		case OPT_ZSTD:
-		case OPT_LZ4:
-		case OPT_BROTLI:
-			algo = algos[c - OPT_ZSTD];
-			if (o->algo && o->algo != algo)
-				pfs_usage_error("--zstd, --lz4 and --brotli "
-				                "exclude each other");
-			o->algo = algo;
+		if (c >= OPT_CODEC && c < OPT_CODEC + (int)PFS_NCODECS) {
+			pfs_codec_join(0, ", ", " and ", flags, sizeof(flags));
+			if (o->codec && o->codec != &pfs_codecs[c - OPT_CODEC])
+				pfs_usage_error("%s exclude each other", flags);
+			o->codec = &pfs_codecs[c - OPT_CODEC];
 			o->used |= U_ALGO;
-			break;
+			continue;
+		}
+		switch (c) {
 		case 'l':
 			if (pfs_parse_int(optarg, -1000000, 1000000, &v, &e) < 0)
 				pfs_usage_error("-l: %s", e.msg);
@@ -401,8 +406,8 @@ build_process(const struct opts *o, struct pipeline *p)
 		add(s, "--progress", NULL);
 	add_common(o, s, 0);
 	add_file(s, o->input);
-	if (o->algo) {
-		s = stage_new(p, "pcompress", o->algo);
+	if (o->codec) {
+		s = stage_new(p, "pcompress", o->codec->flag);
 		if (o->level)
 			add(s, "-l", o->level);
 		add_common(o, s, 1);
