@@ -86,7 +86,9 @@ void pfs_chain_terminate(struct pfs_chain *c);
  * all are closed, calling line(arg, i, s, len) for each complete line of
  * process i (len includes the '\n'), for a line that fills
  * PFS_PROC_LINE_MAX bytes, and for the rest at end of file.  Closes each
- * errfd.  Without capture_stderr it returns at once. */
+ * errfd.  Without capture_stderr it returns at once.  If its poll set
+ * (n entries) cannot be allocated, the pipes are closed unread: the
+ * children then get EPIPE or SIGPIPE on stderr. */
 void pfs_chain_drain(struct pfs_chain *c,
                      void (*line)(void *arg, unsigned i, const char *s,
                                   size_t len),
