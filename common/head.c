@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec.h"
 #include "frame.h"
 #include "head.h"
 #include "stages.h"
@@ -206,15 +207,11 @@ pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n)
 
 	switch (s->kind) {
 	case PFS_STAGE_COMPRESS:
-		name = pfs_calgo_name(s->params[0]);
-		if (name && s->len >= 2) {
-			int lv = (int8_t)s->params[1];
-			if (lv < 0)   /* zstd's own spelling of fast levels */
-				snprintf(out, n, "%s --fast=%d", name, -lv);
-			else
-				snprintf(out, n, "%s -%d", name, lv);
+		if (s->len >= 2 && pfs_codec_describe(s->params[0],
+		                                      (int8_t)s->params[1], out,
+		                                      n) == 0)
 			return;
-		}
+		name = pfs_calgo_name(s->params[0]);
 		break;
 	case PFS_STAGE_ENCRYPT:
 		name = pfs_cipher_name(s->params[0]);

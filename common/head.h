@@ -92,8 +92,8 @@ void pfs_head_pop(struct pfs_head *h);
  * (the payloads are then the raw bytes). */
 int pfs_head_only_hashes(const struct pfs_head *h);
 
-/* pfs_head_describe - "zstd -3", "aes-256-gcm/argon2id", "sha256": a short
- * description of a record, from stages.h's tables. */
+/* pfs_stage_describe - "zstd -3", "aes-256-gcm/argon2id", "sha256": a short
+ * description of a record, from stages.h's tables and codec.h's. */
 void pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n);
 
 /* pfs_stage_still - the message for a stream that still has a transform on

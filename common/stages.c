@@ -1,15 +1,11 @@
 #include <string.h>
 
+#include "codec.h"
 #include "stages.h"
 
 struct name_id {
 	unsigned id;
 	const char *name;
-};
-
-static const struct name_id calgos[] = {
-	{ PFS_C_ZSTD, "zstd" }, { PFS_C_LZ4, "lz4" }, { PFS_C_BROTLI, "brotli" },
-	{ 0, NULL }
 };
 
 static const struct name_id ciphers[] = {
@@ -48,10 +44,26 @@ by_name(const struct name_id *t, const char *name)
 	return 0;
 }
 
-const char *pfs_calgo_name(unsigned id) { return by_id(calgos, id); }
+/* compression algorithms: the codec table (codec.h) */
+const char *
+pfs_calgo_name(unsigned id)
+{
+	const struct pfs_codec *c = pfs_codec_by_id(id);
+
+	return c ? c->name : NULL;
+}
+
+unsigned
+pfs_calgo_id(const char *name)
+{
+	const struct pfs_codec *c = pfs_codec_by_name(name);
+
+	return c ? c->id : 0;
+}
+
+
 const char *pfs_cipher_name(unsigned id) { return by_id(ciphers, id); }
 const char *pfs_kdf_name(unsigned id) { return by_id(kdfs, id); }
 const char *pfs_hash_name(unsigned id) { return by_id(hashes, id); }
-unsigned pfs_calgo_id(const char *name) { return by_name(calgos, name); }
 unsigned pfs_cipher_id(const char *name) { return by_name(ciphers, name); }
 unsigned pfs_hash_id(const char *name) { return by_name(hashes, name); }

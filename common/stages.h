@@ -1,7 +1,8 @@
 /*
  * stages.h - algorithm ids used in stage records (params[0]) and their
  * names.  The ids are part of the format (docs/format.md); never renumber.
- * Lookups are plain static tables.
+ * Lookups are plain static tables; the compression algorithms' names come
+ * from the codec table (codec.h), the one place they are written.
  */
 #ifndef PFS_STAGES_H
 #define PFS_STAGES_H

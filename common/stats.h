@@ -12,6 +12,10 @@
  * it).  The first stage never waits for input, but it may wait for output.
  * Enabled by --stats / --stats=json, or for every program of a pipeline by
  * the environment variable PFS_STATS=1 (or PFS_STATS=json).
+ *
+ * The JSON line is one flat object, written and read here only, from one
+ * table of its fields (stats.c): pfs_stats_print() writes it,
+ * pfs_stats_from_json() reads it back into a struct pfs_stats_rec.
  */
 #ifndef PFS_STATS_H
 #define PFS_STATS_H
@@ -27,9 +31,19 @@ struct pfs_stats {
 	uint64_t start_ns;           /* monotonic, set by pfs_stats_start */
 };
 
+/* One program's figures: the fields of its JSON line, in their order. */
+struct pfs_stats_rec {
+	char tool[64];
+	uint64_t frames, bytes_in, bytes_out;
+	double wall_s, user_s, sys_s, mb_per_s, blocked_in_s, blocked_out_s;
+	long peak_rss_kb;
+	unsigned long allocs;
+};
+
 /* pfs_now_ns - CLOCK_MONOTONIC in nanoseconds. */
 uint64_t pfs_now_ns(void);
 
+/* pfs_stats_start - zero st and start its wall clock. */
 void pfs_stats_start(struct pfs_stats *st);
 
 /* pfs_stats_parse - parse the argument of --stats[=json|text]; NULL arg
@@ -39,7 +53,22 @@ int pfs_stats_parse(const char *arg);
 /* pfs_stats_env - the mode asked for by PFS_STATS, or OFF. */
 int pfs_stats_env(void);
 
-/* pfs_stats_print - print the line for st in mode to stderr. */
+/* pfs_stats_print - print the line for st in mode to stderr (nothing for
+ * PFS_STATS_OFF): the text line above, or the JSON object on one line. */
 void pfs_stats_print(const struct pfs_stats *st, int mode);
+
+/* pfs_stats_from_json - read a JSON stats line as pfs_stats_print() writes
+ * it (a trailing '\n' allowed) into r.  Every field of struct
+ * pfs_stats_rec must be there once; keys it does not know (a number, a
+ * string, true, false or null) are skipped.  Returns 0, or -1 for anything
+ * else (r is then undefined). */
+int pfs_stats_from_json(const char *line, struct pfs_stats_rec *r);
+
+/* pfs_stats_bottleneck - the index of the bottleneck among the n records r
+ * for which ok[i] is set: the smallest max(blocked_in_s, blocked_out_s) /
+ * wall_s (with worker threads the two overlap), the earliest on a tie; a
+ * record with no wall time is skipped.  -1 if there is none. */
+int pfs_stats_bottleneck(const struct pfs_stats_rec *r, const int *ok,
+                         unsigned n);
 
 #endif

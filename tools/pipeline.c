@@ -4,23 +4,20 @@
  * with --stats, a per-stage table with the bottleneck marked.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "err.h"
 #include "frame.h"
 #include "head.h"
 #include "io.h"
+#include "proc.h"
 #include "stages.h"
 #include "stats.h"
 #include "util.h"
@@ -37,8 +34,9 @@ enum {
 	U_KEEPMODE = 1 << 10, U_NAME = 1 << 11
 };
 
+/* NULL: the codec flags, "--zstd/--lz4/--brotli" */
 static const char *const used_names[] = {
-	"--zstd/--lz4/--brotli", "-l", "--encrypt", "--cipher", "--hash",
+	NULL, "-l", "--encrypt", "--cipher", "--hash",
 	"--key-file/--password-file", "-o", "-f", "-T", "--progress", "-p",
 	"-N"
 };
@@ -61,7 +59,7 @@ static const struct command {
 struct opts {
 	const struct command *cmd;
 	const char *input, *output;
-	const char *algo;            /* "--zstd", "--lz4", "--brotli" or NULL */
+	const struct pfs_codec *codec;   /* --zstd etc., or NULL */
 	const char *level, *cipher, *hash, *threads, *perf_dir;
 	const char *key_opt;         /* "--key-file" or "--password-file" */
 	const char *key_file;
@@ -78,26 +76,25 @@ struct stage {
 	int nlabel;                  /* argv[0..nlabel) names it in messages */
 	char path[PATH_MAX];         /* the program found for argv[0] */
 	char perf_out[PATH_MAX];     /* --perf: its data file */
-	pid_t pid;                   /* 0: not started */
-	int reaped, status;
-	int errfd;                   /* stats: read end of its stderr, or -1 */
-	char line[4096];             /* stats: partial stderr line */
-	size_t linelen;
+	const char *av[MAXARGS + PERFARGS + 1];   /* what runs (full_argv) */
 	char json[1024];             /* stats: its JSON stats line, or "" */
 };
 
 struct pipeline {
 	struct stage s[MAXSTAGES];
+	struct pfs_proc procs[MAXSTAGES];   /* s[i] runs as procs[i] */
+	struct pfs_chain chain;
 	unsigned n;
-	int out_fd;                  /* stdout of the last stage; -1: ours */
 	int stats;                   /* enum pfs_stats_mode */
-	int killed;                  /* SIGTERM sent after an interrupt */
 	char perf[PATH_MAX];
 };
 
 static _Noreturn void
 usage(void)
 {
+	char flags[64];
+
+	pfs_codec_join(0, ", ", ", ", flags, sizeof(flags));
 	printf("Usage: %s [OPTION]... process|restore|verify|info FILE\n"
 	       "Run the pfs programs (found next to pipeline, else in PATH) as one\n"
 	       "pipeline joined by pipes, wait for all of them and report every stage\n"
@@ -113,9 +110,9 @@ usage(void)
 	       "  verify FILE     the restore pipeline ending in 'pjoin -o /dev/null'\n"
 	       "  info FILE       pinfo FILE\n"
 	       "\n"
-	       "process:\n"
-	       "      --zstd, --lz4, --brotli   compress (pcompress)\n"
-	       "  -l, --level N                 compression level\n"
+	       "process:\n", pfs_prog);
+	printf("      %-26scompress (pcompress)\n", flags);
+	printf("  -l, --level N                 compression level\n"
 	       "      --encrypt                 encrypt (pencrypt); needs a key option\n"
 	       "      --cipher C                aes-256-gcm or chacha20-poly1305\n"
 	       "      --hash ALGO               add digests (phash -a ALGO)\n"
@@ -163,45 +160,42 @@ usage(void)
 	       "\n"
 	       "Exit status: 0 success, 1 a stage failed or another error, 2 bad usage.\n"
 	       "Examples: pipeline process --zstd --hash xxh3 big.bin\n"
-	       "          pipeline --stats restore --key-file k -o copy.bin big.bin.pfs\n",
-	       pfs_prog);
+	       "          pipeline --stats restore --key-file k -o copy.bin big.bin.pfs\n");
 	exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
-/* pcompress's level ranges (without --ultra), checked here so that a bad
- * level is a usage error of pipeline, not a failed stage */
+/* pcompress's levels (without --ultra, codec.h), checked here so that a
+ * bad level is a usage error of pipeline, not a failed stage */
 static void
 check_level(const struct opts *o)
 {
-	static const struct { const char *algo; long lo, hi; } r[] = {
-		{ "--zstd", -100, 19 }, { "--lz4", 1, 12 }, { "--brotli", 0, 11 }
-	};
+	const struct pfs_codec *c = o->codec;
 	struct pfs_err e;
-	unsigned i;
 	long v;
 
-	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-		if (strcmp(o->algo, r[i].algo) == 0 &&
-		    (pfs_parse_int(o->level, r[i].lo, r[i].hi, &v, &e) < 0 ||
-		     (r[i].lo < 0 && v == 0)))
-			pfs_usage_error("-l: level %s is out of range for %s "
-			                "(%ld to %ld%s)", o->level, r[i].algo + 2,
-			                r[i].lo, r[i].hi,
-			                r[i].lo < 0 ? ", not 0" : "");
+	if (pfs_parse_int(o->level, -1000000, 1000000, &v, &e) < 0 ||
+	    !pfs_codec_level_ok(c, v, 0))
+		pfs_usage_error("-l: level %s is out of range for %s "
+		                "(%d to %d%s)", o->level, c->name, c->lmin,
+		                c->lmax, c->lmin < 0 ? ", not 0" : "");
 }
 
 static void
 check_opts(struct opts *o)
 {
 	unsigned bad = o->used & ~o->cmd->allowed, i;
+	char flags[64];
 
+	pfs_codec_join(0, "/", "/", flags, sizeof(flags));
 	for (i = 0; bad; i++)
 		if (bad & (1u << i))
 			pfs_usage_error("%s does not apply to '%s'",
-			                used_names[i], o->cmd->name);
+			                used_names[i] ? used_names[i] : flags,
+			                o->cmd->name);
 	if (o->cmd->cmd == C_PROCESS) {
-		if (o->level && !o->algo)
-			pfs_usage_error("-l needs --zstd, --lz4 or --brotli");
+		pfs_codec_join(0, ", ", " or ", flags, sizeof(flags));
+		if (o->level && !o->codec)
+			pfs_usage_error("-l needs %s", flags);
 		if (o->level)
 			check_level(o);
 		if (o->cipher && !o->encrypt)
@@ -222,13 +216,10 @@ check_opts(struct opts *o)
 static void
 parse(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_ZSTD = PFS_OPT_TOOL_BASE, OPT_LZ4, OPT_BROTLI, OPT_ENCRYPT,
-	       OPT_KEY, OPT_PASSWORD, OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF,
-	       OPT_PROGRESS };
-	static const struct option longopts[] = {
-		{ "zstd", no_argument, NULL, OPT_ZSTD },
-		{ "lz4", no_argument, NULL, OPT_LZ4 },
-		{ "brotli", no_argument, NULL, OPT_BROTLI },
+	enum { OPT_ENCRYPT = PFS_OPT_TOOL_BASE, OPT_KEY, OPT_PASSWORD,
+	       OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF, OPT_PROGRESS,
+	       OPT_CODEC /* + codec index */ };
+	static const struct option fixed[] = {
 		{ "level", required_argument, NULL, 'l' },
 		{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
 		{ "key-file", required_argument, NULL, OPT_KEY },
@@ -246,12 +237,20 @@ parse(int argc, char **argv, struct opts *o)
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *const algos[] = { "--zstd", "--lz4", "--brotli" };
+	struct option longopts[PFS_NCODECS + sizeof(fixed) / sizeof(fixed[0])];
 	struct pfs_err e;
-	const char *algo;
+	char flags[64];
+	unsigned i;
 	long v;
 	int c;
 
+	for (i = 0; i < PFS_NCODECS; i++) {
+		longopts[i].name = pfs_codecs[i].flag + 2;
+		longopts[i].has_arg = no_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = OPT_CODEC + (int)i;
+	}
+	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
 	pfs_common_init(&o->c);
 	while ((c = getopt_long(argc, argv, "l:T:o:fpNqhV", longopts, NULL)) != -1) {
@@ -264,17 +263,15 @@ parse(int argc, char **argv, struct opts *o)
 		}
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;
-		switch (c) {
-		case OPT_ZSTD:
-		case OPT_LZ4:
-		case OPT_BROTLI:
-			algo = algos[c - OPT_ZSTD];
-			if (o->algo && o->algo != algo)
-				pfs_usage_error("--zstd, --lz4 and --brotli "
-				                "exclude each other");
-			o->algo = algo;
+		if (c >= OPT_CODEC && c < OPT_CODEC + (int)PFS_NCODECS) {
+			pfs_codec_join(0, ", ", " and ", flags, sizeof(flags));
+			if (o->codec && o->codec != &pfs_codecs[c - OPT_CODEC])
+				pfs_usage_error("%s exclude each other", flags);
+			o->codec = &pfs_codecs[c - OPT_CODEC];
 			o->used |= U_ALGO;
-			break;
+			continue;
+		}
+		switch (c) {
 		case 'l':
 			if (pfs_parse_int(optarg, -1000000, 1000000, &v, &e) < 0)
 				pfs_usage_error("-l: %s", e.msg);
@@ -368,7 +365,6 @@ stage_new(struct pipeline *p, const char *name, const char *mode)
 	if (mode)
 		s->argv[s->argc++] = mode;
 	s->nlabel = s->argc;
-	s->errfd = -1;
 	return s;
 }
 
@@ -410,8 +406,8 @@ build_process(const struct opts *o, struct pipeline *p)
 		add(s, "--progress", NULL);
 	add_common(o, s, 0);
 	add_file(s, o->input);
-	if (o->algo) {
-		s = stage_new(p, "pcompress", o->algo);
+	if (o->codec) {
+		s = stage_new(p, "pcompress", o->codec->flag);
 		if (o->level)
 			add(s, "-l", o->level);
 		add_common(o, s, 1);
@@ -642,33 +638,6 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
-/* find - NAME next to this program (/proc/self/exe), else in $PATH */
-static int
-find(const char *self, const char *name, char *out, size_t n)
-{
-	const char *path = getenv("PATH"), *d, *end;
-	struct stat st;
-
-	if (*self) {
-		snprintf(out, n, "%s/%s", self, name);
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(out, X_OK) == 0)
-			return 0;
-	}
-	for (d = path ? path : "/usr/bin:/bin"; ; d = end + 1) {
-		end = strchr(d, ':');
-		if (!end)
-			end = d + strlen(d);
-		snprintf(out, n, "%.*s%s%s", (int)(end - d), d,
-		         end > d ? "/" : "", name);
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(out, X_OK) == 0)
-			return 0;
-		if (!*end)
-			return -1;
-	}
-}
-
 static void
 label(const struct stage *s, char *out, size_t n)
 {
@@ -679,17 +648,13 @@ label(const struct stage *s, char *out, size_t n)
 static int
 resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 {
-	char self[PATH_MAX], lab[128], *slash;
-	ssize_t n;
+	char self[PATH_MAX], lab[128];
 	unsigned i;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
+	pfs_proc_self_dir(self, sizeof(self));
 	for (i = 0; i < p->n; i++) {
-		if (find(self, p->s[i].argv[0], p->s[i].path, PATH_MAX) == 0)
+		if (pfs_proc_find(self, p->s[i].argv[0], p->s[i].path,
+		                  PATH_MAX) == 0)
 			continue;
 		label(&p->s[i], lab, sizeof(lab));
 		return pfs_seterr(e, "stage %u (%s): %s: not found next to "
@@ -697,7 +662,7 @@ resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 		                  p->s[i].argv[0]);
 	}
 	if (o->perf_dir) {
-		if (find("", "perf", p->perf, sizeof(p->perf)) < 0)
+		if (pfs_proc_find(NULL, "perf", p->perf, sizeof(p->perf)) < 0)
 			return pfs_seterr(e, "--perf: perf: not found in PATH");
 		if (mkdir(o->perf_dir, 0777) < 0 && errno != EEXIST)
 			return pfs_seterr(e, "%s: %s", o->perf_dir,
@@ -706,253 +671,67 @@ resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 	return 0;
 }
 
-static _Noreturn void
-child(const struct pipeline *p, const struct stage *s, int in, int out,
-      int err)
-{
-	const char *av[MAXARGS + PERFARGS + 1];
-	char *argv[MAXARGS + PERFARGS + 1];
-	int i;
-
-	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) ||
-	    (err >= 0 && dup2(err, 2) < 0))
-		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
-	full_argv(s, av, 1);
-	for (i = 0; av[i]; i++)
-		argv[i] = (char *)(uintptr_t)av[i];
-	argv[i] = NULL;
-	execv(p->perf[0] ? p->perf : s->path, argv);
-	fprintf(stderr, "%s: %s: cannot run: %s\n", pfs_prog,
-	        p->perf[0] ? p->perf : s->path, strerror(errno));
-	_exit(127);
-}
-
-static int
-cloexec_pipe(int fd[2])
-{
-	if (pipe(fd) < 0)
-		return -1;
-	(void)fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-	(void)fcntl(fd[1], F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
+/* prepare the chain: stage i runs as process i */
 static void
-close_fd(int *fd)
+setup_chain(struct pipeline *p, int out_fd)
 {
-	if (*fd >= 0)
-		(void)close(*fd);
-	*fd = -1;
-}
-
-/* spawn - start every stage; on failure the started ones keep running */
-static int
-spawn(struct pipeline *p, struct pfs_err *e)
-{
-	int in = -1, pp[2] = { -1, -1 }, ep[2] = { -1, -1 }, out, rc = -1;
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		struct stage *s = &p->s[i];
-
-		out = p->out_fd;
-		if (i + 1 < p->n) {
-			if (cloexec_pipe(pp) < 0)
-				goto out;
-			out = pp[1];
-		}
-		if (p->stats && cloexec_pipe(ep) < 0)
-			goto out;
-		s->pid = fork();
-		if (s->pid < 0) {
-			s->pid = 0;
-			goto out;
-		}
-		if (s->pid == 0)
-			child(p, s, in, out, ep[1]);
-		close_fd(&in);
-		close_fd(&pp[1]);
-		close_fd(&ep[1]);
-		in = pp[0];
-		pp[0] = -1;
-		s->errfd = ep[0];
-		ep[0] = -1;
+		full_argv(&p->s[i], p->s[i].av, 1);
+		p->procs[i].path = p->perf[0] ? p->perf : p->s[i].path;
+		p->procs[i].argv = p->s[i].av;
 	}
-	rc = 0;
-out:
-	if (rc < 0)
-		pfs_seterr(e, "cannot start stage %u (%s): %s", i + 1,
-		           p->s[i].argv[0], strerror(errno));
-	close_fd(&in);
-	close_fd(&pp[0]);
-	close_fd(&pp[1]);
-	close_fd(&ep[0]);
-	close_fd(&ep[1]);
-	return rc;
+	pfs_chain_init(&p->chain, p->procs, p->n);
+	p->chain.out_fd = out_fd;
+	p->chain.capture_stderr = p->stats != PFS_STATS_OFF;
 }
 
-/* after SIGINT/SIGTERM/SIGHUP (or a failed start): end the stages */
+/* on_line - a line a stage wrote to stderr (--stats): keep its stats line,
+ * send anything else to our stderr unchanged */
 static void
-terminate(struct pipeline *p)
-{
-	unsigned i;
-
-	if (p->killed)
-		return;
-	p->killed = 1;
-	for (i = 0; i < p->n; i++)
-		if (p->s[i].pid > 0 && !p->s[i].reaped)
-			(void)kill(p->s[i].pid, SIGTERM);
-}
-
-/* emit - hand on the first len bytes of s->line: keep a stats line, send
- * anything else to our stderr unchanged */
-static void
-emit(struct stage *s, size_t len)
+on_line(void *arg, unsigned i, const char *line, size_t len)
 {
 	static const char tag[] = "{\"tool\":\"";
+	struct stage *s = &((struct pipeline *)arg)->s[i];
 
 	if (len > sizeof(tag) && len < sizeof(s->json) &&
-	    memcmp(s->line, tag, sizeof(tag) - 1) == 0) {
-		memcpy(s->json, s->line, len);
-		s->json[len - (s->line[len - 1] == '\n')] = '\0';
+	    memcmp(line, tag, sizeof(tag) - 1) == 0) {
+		memcpy(s->json, line, len);
+		s->json[len - (line[len - 1] == '\n')] = '\0';
 	} else {
-		(void)fwrite(s->line, 1, len, stderr);
-	}
-	memmove(s->line, s->line + len, s->linelen - len);
-	s->linelen -= len;
-}
-
-static void
-take(struct stage *s)
-{
-	ssize_t r;
-	char *nl;
-
-	r = read(s->errfd, s->line + s->linelen, sizeof(s->line) - s->linelen);
-	if (r < 0 && errno == EINTR)
-		return;
-	if (r <= 0) {
-		if (s->linelen)
-			emit(s, s->linelen);
-		close_fd(&s->errfd);
-		return;
-	}
-	s->linelen += (size_t)r;
-	while ((nl = memchr(s->line, '\n', s->linelen)) != NULL)
-		emit(s, (size_t)(nl - s->line) + 1);
-	if (s->linelen == sizeof(s->line))
-		emit(s, s->linelen);
-}
-
-/* drain - forward the stages' stderr until every one is closed */
-static void
-drain(struct pipeline *p)
-{
-	struct pollfd pfd[MAXSTAGES];
-	unsigned idx[MAXSTAGES], i, n;
-
-	for (;;) {
-		for (i = n = 0; i < p->n; i++)
-			if (p->s[i].errfd >= 0) {
-				pfd[n].fd = p->s[i].errfd;
-				pfd[n].events = POLLIN;
-				idx[n++] = i;
-			}
-		if (n == 0)
-			return;
-		if (poll(pfd, n, -1) < 0) {
-			if (errno != EINTR)
-				return;
-			if (pfs_interrupted)
-				terminate(p);
-			continue;
-		}
-		for (i = 0; i < n; i++)
-			if (pfd[i].revents)
-				take(&p->s[idx[i]]);
+		(void)fwrite(line, 1, len, stderr);
 	}
 }
 
+/* exec_errors - the stages whose program could not be executed */
 static void
-wait_all(struct pipeline *p)
+exec_errors(const struct pipeline *p)
 {
 	unsigned i;
 
-	for (i = 0; i < p->n; i++) {
-		struct stage *s = &p->s[i];
-
-		if (s->pid <= 0)
-			continue;
-		while (waitpid(s->pid, &s->status, 0) < 0) {
-			if (errno != EINTR) {
-				s->status = 127 << 8;
-				break;
-			}
-			if (pfs_interrupted)
-				terminate(p);
-		}
-		s->reaped = 1;
-	}
+	for (i = 0; i < p->chain.started; i++)
+		if (p->procs[i].exec_errno)
+			pfs_error("%s: cannot run: %s", p->procs[i].path,
+			          strerror(p->procs[i].exec_errno));
 }
 
-struct figures {
-	double in, out, wall, user, sys, bin, bout, mbs, rss;
-};
-
-static int
-jnum(const char *j, const char *key, double *v)
-{
-	char pat[32], *end;
-	const char *q;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	q = strstr(j, pat);
-	if (!q)
-		return -1;
-	q += strlen(pat);
-	*v = strtod(q, &end);
-	return end == q ? -1 : 0;
-}
-
-static int
-figures(const char *j, struct figures *f)
-{
-	if (!*j || jnum(j, "bytes_in", &f->in) || jnum(j, "bytes_out", &f->out) ||
-	    jnum(j, "wall_s", &f->wall) || jnum(j, "user_s", &f->user) ||
-	    jnum(j, "sys_s", &f->sys) || jnum(j, "blocked_in_s", &f->bin) ||
-	    jnum(j, "blocked_out_s", &f->bout) || jnum(j, "mb_per_s", &f->mbs) ||
-	    jnum(j, "peak_rss_kb", &f->rss))
-		return -1;
-	return 0;
-}
-
-/* print_stats - the per-stage table; the bottleneck is the stage with the
- * smallest share of its wall time blocked on either side (the larger of
- * blocked-in and blocked-out: with worker threads the two overlap) */
+/* print_stats - the per-stage table, the bottleneck marked (stats.h) */
 static void
 print_stats(const struct pipeline *p)
 {
-	struct figures f[MAXSTAGES];
-	int ok[MAXSTAGES], w = 7, bott = -1;
-	double best = 0, share;
+	struct pfs_stats_rec f[MAXSTAGES];
+	int ok[MAXSTAGES], w = 7, bott;
 	char lab[128];
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		ok[i] = figures(p->s[i].json, &f[i]) == 0;
+		ok[i] = pfs_stats_from_json(p->s[i].json, &f[i]) == 0;
 		label(&p->s[i], lab, sizeof(lab));
 		if ((int)strlen(lab) > w)
 			w = (int)strlen(lab);
-		if (!ok[i] || f[i].wall <= 0)
-			continue;
-		share = (f[i].bin > f[i].bout ? f[i].bin : f[i].bout) / f[i].wall;
-		if (bott < 0 || share < best) {
-			bott = (int)i;
-			best = share;
-		}
 	}
+	bott = pfs_stats_bottleneck(f, ok, p->n);
 	if (p->stats == PFS_STATS_JSON) {
 		for (i = 0; i < p->n; i++)
 			if (ok[i])
@@ -971,9 +750,10 @@ print_stats(const struct pipeline *p)
 			continue;
 		}
 		fprintf(stderr, "%5u  %-*s  %9.1f %9.1f %7.2f %9.2f %9.2f %8.1f "
-		        "%7.1f%s\n", i + 1, w, lab, f[i].in / 1e6, f[i].out / 1e6,
-		        f[i].user + f[i].sys, f[i].bin, f[i].bout, f[i].mbs,
-		        f[i].rss * 1024 / 1e6,
+		        "%7.1f%s\n", i + 1, w, lab, (double)f[i].bytes_in / 1e6,
+		        (double)f[i].bytes_out / 1e6, f[i].user_s + f[i].sys_s,
+		        f[i].blocked_in_s, f[i].blocked_out_s, f[i].mb_per_s,
+		        (double)f[i].peak_rss_kb * 1024 / 1e6,
 		        (int)i == bott ? "  <- bottleneck" : "");
 	}
 }
@@ -981,16 +761,10 @@ print_stats(const struct pipeline *p)
 static void
 describe(const struct pipeline *p, unsigned i, int root)
 {
-	const struct stage *s = &p->s[i];
 	char lab[128], why[128], after[64] = "";
 
-	label(s, lab, sizeof(lab));
-	if (WIFSIGNALED(s->status))
-		snprintf(why, sizeof(why), "killed by signal %d (%s)",
-		         WTERMSIG(s->status), strsignal(WTERMSIG(s->status)));
-	else
-		snprintf(why, sizeof(why), "failed with exit status %d",
-		         WEXITSTATUS(s->status));
+	label(&p->s[i], lab, sizeof(lab));
+	pfs_proc_why(p->procs[i].status, why, sizeof(why));
 	if (root >= 0)
 		snprintf(after, sizeof(after), " (probably because stage %d "
 		         "failed)", root + 1);
@@ -998,44 +772,20 @@ describe(const struct pipeline *p, unsigned i, int root)
 }
 
 /* report - name every failed stage, first the one that most likely failed
- * on its own: the earliest that was not killed by SIGPIPE.  0 if none. */
+ * on its own (pfs_chain_root).  0 if none failed. */
 static int
 report(const struct pipeline *p)
 {
-	int first = -1, root = -1;
+	int root = pfs_chain_root(&p->chain);
 	unsigned i;
 
-	for (i = 0; i < p->n; i++) {
-		int st = p->s[i].status;
-		if (!p->s[i].reaped || st == 0)
-			continue;
-		if (first < 0)
-			first = (int)i;
-		if (root < 0 && !(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE))
-			root = (int)i;
-	}
-	if (first < 0)
-		return 0;
 	if (root < 0)
-		root = first;
+		return 0;
 	describe(p, (unsigned)root, -1);
 	for (i = 0; i < p->n; i++)
-		if (p->s[i].reaped && p->s[i].status != 0 && (int)i != root)
+		if (pfs_proc_failed(&p->procs[i]) && (int)i != root)
 			describe(p, i, root);
 	return -1;
-}
-
-/* make sure fds 0-2 are open, so that no pipe lands on them */
-static void
-std_fds(void)
-{
-	int fd;
-
-	do
-		fd = open("/dev/null", O_RDWR);
-	while (fd >= 0 && fd <= 2);
-	if (fd > 2)
-		(void)close(fd);
 }
 
 /* process: the output file (a temporary renamed later) or stdout */
@@ -1071,15 +821,14 @@ main(int argc, char **argv)
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	const char *out;
 	unsigned i;
-	int rc = PFS_EXIT_ERR, have_of = 0, mode = -1, failed = 0;
+	int rc = PFS_EXIT_ERR, have_of = 0, mode = -1, failed = 0, out_fd = -1;
 
 	pfs_setprog(argv[0]);
-	std_fds();
+	pfs_proc_std_fds();
 	parse(argc, argv, &o);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		pfs_die(PFS_EXIT_ERR, "out of memory");
-	p->out_fd = -1;
 	p->stats = o.c.stats;
 	out = o.output;
 	if (o.cmd->cmd == C_PROCESS) {
@@ -1117,16 +866,20 @@ main(int argc, char **argv)
 		if (have_of < 0)
 			goto fail;
 		if (have_of)
-			p->out_fd = of.fd;
+			out_fd = of.fd;
 	}
 	pfs_catch_signals();
-	if (spawn(p, &e) < 0) {
-		pfs_error("%s", e.msg);
-		terminate(p);
+	setup_chain(p, out_fd);
+	if (pfs_chain_spawn(&p->chain, &e) < 0) {
+		i = p->chain.started;
+		pfs_error("cannot start stage %u (%s): %s", i + 1,
+		          p->s[i].argv[0], e.msg);
+		pfs_chain_terminate(&p->chain);
 		failed = 1;
 	}
-	drain(p);
-	wait_all(p);
+	exec_errors(p);
+	pfs_chain_drain(&p->chain, on_line, p);
+	pfs_chain_wait(&p->chain);
 	if (p->stats)
 		print_stats(p);
 	if (pfs_interrupted)

@@ -1,0 +1,539 @@
+/*
+ * codec.c - the codec table (codec.h) and the codecs behind it.
+ *
+ * zstd and LZ4 contexts are per worker thread and reused.  Brotli 1.0.9
+ * has no reset call, so an encoder or decoder instance is made per chunk,
+ * with custom alloc functions over a per-thread block cache (bc_alloc):
+ * the blocks an instance still holds when it is destroyed (hash tables,
+ * ring buffer: several MiB) are kept and handed to the next instance that
+ * asks for the same size; blocks freed while it works are really freed, or
+ * the cache would grow to every size it ever saw.  16 chunks of 4 MiB cost
+ * 72 mmap calls, one chunk 67.  The one-shot BrotliEncoderCompress/
+ * BrotliDecoderDecompress would malloc and fault in those tables again for
+ * every chunk, and could not take a size hint.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <brotli/decode.h>
+#include <brotli/encode.h>
+#include <lz4frame.h>
+#include <zstd.h>
+
+#include "codec.h"
+#include "stages.h"
+
+#define BC_MAX 64u
+
+struct bcache {                     /* Brotli's per-thread block cache */
+	struct { void *p; size_t n; int used; unsigned gen; } e[BC_MAX];
+	unsigned n, gen;
+	int keep;                   /* 1 while the instance is destroyed */
+};
+
+struct pfs_codec_ctx {
+	const struct pfs_codec *codec;
+	struct pfs_codec_cfg cfg;
+	ZSTD_CCtx *zc;
+	ZSTD_DCtx *zd;
+	LZ4F_cctx *lc;
+	LZ4F_dctx *ld;
+	struct bcache bc;
+};
+
+static int why(struct pfs_codec_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+why(struct pfs_codec_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->why, sizeof(j->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The declared size must fit the bound before anything is allocated. */
+static int
+check_size(struct pfs_codec_job *j, const char *codec, uint64_t n)
+{
+	if (j->lo == j->hi && n != j->lo)
+		return why(j, "%s frame declares %" PRIu64 " bytes but the chunk "
+		           "has %" PRIu64, codec, n, j->lo);
+	if (n < j->lo || n > j->hi)
+		return why(j, "%s frame declares %" PRIu64 " bytes, more than the "
+		           "bound of %" PRIu64, codec, n, j->hi);
+	if (pfs_buf_reserve(j->out, n ? n : 1) < 0)
+		return why(j, "out of memory");
+	return 0;
+}
+
+/* zstd: one context per thread, reused for every chunk */
+static int
+zstd_init(struct pfs_codec_ctx *t, int decompress)
+{
+	if (decompress)
+		return (t->zd = ZSTD_createDCtx()) ? 0 : -1;
+	return (t->zc = ZSTD_createCCtx()) ? 0 : -1;
+}
+
+static size_t
+zstd_bound(const struct pfs_codec_cfg *cfg, size_t n)
+{
+	(void)cfg;
+	return ZSTD_compressBound(n);
+}
+
+/* zstd_compress - everything about how a chunk is compressed with zstd:
+ * its parameters (sticky in the context, so setting them again costs
+ * nothing) and the one-shot ZSTD_compress2 */
+static int
+zstd_compress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	size_t r;
+
+	if (ZSTD_isError(r = ZSTD_CCtx_setParameter(t->zc,
+	                     ZSTD_c_compressionLevel, t->cfg.level)) ||
+	    ZSTD_isError(r = ZSTD_CCtx_setParameter(t->zc,
+	                     ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(r = ZSTD_CCtx_setParameter(t->zc,
+	                     ZSTD_c_contentSizeFlag, 1)))
+		return why(j, "zstd compression failed: %s", ZSTD_getErrorName(r));
+	r = ZSTD_compress2(t->zc, j->out->p, j->cap, j->src, j->n);
+	if (ZSTD_isError(r))
+		return why(j, "zstd compression failed: %s", ZSTD_getErrorName(r));
+	j->outlen = r;
+	return 0;
+}
+
+static int
+zstd_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+	unsigned long long cs;
+	size_t fs, r;
+
+	if (j->n < 4 || memcmp(j->src, magic, 4) != 0 ||
+	    (cs = ZSTD_getFrameContentSize(j->src, j->n)) == ZSTD_CONTENTSIZE_ERROR)
+		return why(j, "not a zstd frame");
+	if (cs == ZSTD_CONTENTSIZE_UNKNOWN)
+		return why(j, "zstd frame does not declare its size");
+	fs = ZSTD_findFrameCompressedSize(j->src, j->n);
+	if (ZSTD_isError(fs))
+		return why(j, "zstd frame is corrupted: %s", ZSTD_getErrorName(fs));
+	if (fs != j->n)
+		return why(j, "%zu trailing bytes after the zstd frame", j->n - fs);
+	if (check_size(j, "zstd", cs) < 0)
+		return -1;
+	r = ZSTD_decompressDCtx(t->zd, j->out->p, cs, j->src, j->n);
+	if (ZSTD_isError(r))
+		return why(j, "zstd frame is corrupted: %s", ZSTD_getErrorName(r));
+	j->outlen = r;
+	return 0;
+}
+
+/* LZ4: the largest block size that is not above the chunk size, so that a
+ * full chunk decodes straight into the output buffer. */
+static void
+lz4_prefs(const struct pfs_codec_cfg *x, size_t n, LZ4F_preferences_t *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->frameInfo.blockSizeID = x->below >= (4u << 20) ? LZ4F_max4MB :
+	                           x->below >= (1u << 20) ? LZ4F_max1MB :
+	                           x->below >= (256u << 10) ? LZ4F_max256KB :
+	                           LZ4F_max64KB;
+	p->frameInfo.blockMode = LZ4F_blockIndependent;
+	p->frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+	p->frameInfo.contentSize = n;
+	p->compressionLevel = x->level;   /* below 3: fast LZ4, else LZ4-HC */
+	p->autoFlush = 1;
+}
+
+static int
+lz4_init(struct pfs_codec_ctx *t, int decompress)
+{
+	if (decompress)
+		return LZ4F_isError(LZ4F_createDecompressionContext(&t->ld,
+		                    LZ4F_VERSION)) ? -1 : 0;
+	return LZ4F_isError(LZ4F_createCompressionContext(&t->lc,
+	                    LZ4F_VERSION)) ? -1 : 0;
+}
+
+static size_t
+lz4_bound(const struct pfs_codec_cfg *x, size_t n)
+{
+	LZ4F_preferences_t p;
+
+	lz4_prefs(x, n, &p);
+	return LZ4F_compressFrameBound(n, &p);
+}
+
+static int
+lz4_compress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	LZ4F_preferences_t p;
+	uint8_t *d = j->out->p;
+	size_t cap = j->cap, pos, r;
+
+	lz4_prefs(&t->cfg, j->n, &p);
+	r = LZ4F_compressBegin(t->lc, d, cap, &p);
+	if (LZ4F_isError(r))
+		goto fail;
+	pos = r;
+	r = LZ4F_compressUpdate(t->lc, d + pos, cap - pos, j->src, j->n, NULL);
+	if (LZ4F_isError(r))
+		goto fail;
+	pos += r;
+	r = LZ4F_compressEnd(t->lc, d + pos, cap - pos, NULL);
+	if (LZ4F_isError(r))
+		goto fail;
+	j->outlen = pos + r;
+	return 0;
+fail:
+	return why(j, "lz4 compression failed: %s", LZ4F_getErrorName(r));
+}
+
+static int
+lz4_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	LZ4F_frameInfo_t fi;
+	const uint8_t *src = j->src;
+	size_t left = j->n, din, dout, r, done = 0;
+
+	LZ4F_resetDecompressionContext(t->ld);
+	din = left;
+	r = LZ4F_getFrameInfo(t->ld, &fi, src, &din);
+	if (LZ4F_isError(r))
+		return why(j, "not an lz4 frame: %s", LZ4F_getErrorName(r));
+	if (!fi.contentSize)
+		return why(j, "lz4 frame does not declare its size");
+	if (check_size(j, "lz4", fi.contentSize) < 0)
+		return -1;
+	src += din;
+	left -= din;
+	do {
+		din = left;
+		dout = fi.contentSize - done;
+		r = LZ4F_decompress(t->ld, j->out->p + done, &dout, src, &din,
+		                    NULL);
+		if (LZ4F_isError(r))
+			return why(j, "lz4 frame is corrupted: %s",
+			           LZ4F_getErrorName(r));
+		src += din;
+		left -= din;
+		done += dout;
+		if (r && !din && !dout)
+			return why(j, left ? "lz4 frame decodes to more than its "
+			           "declared size" : "lz4 frame is truncated");
+	} while (r);
+	if (left)
+		return why(j, "%zu trailing bytes after the lz4 frame", left);
+	j->outlen = done;
+	return 0;
+}
+
+/* Brotli's allocator: reuse a free cached block of the same size. */
+static void *
+bc_alloc(void *opaque, size_t n)
+{
+	struct bcache *c = opaque;
+	unsigned i, slot = BC_MAX;
+	void *p;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->e[i].used)
+			continue;
+		if (c->e[i].n == n) {
+			c->e[i].used = 1;
+			c->e[i].gen = c->gen;
+			return c->e[i].p;
+		}
+		slot = i;
+	}
+	if (c->n < BC_MAX)
+		slot = c->n;
+	if (!(p = malloc(n)) || slot == BC_MAX)
+		return p;                 /* cache full: a plain block */
+	if (slot == c->n)
+		c->n++;
+	else
+		free(c->e[slot].p);       /* evict a free block of another size */
+	c->e[slot].p = p;
+	c->e[slot].n = n;
+	c->e[slot].used = 1;
+	c->e[slot].gen = c->gen;
+	return p;
+}
+
+/* Before each chunk: free the blocks the previous chunk did not use, so the
+ * cache holds one chunk's working set, not every size ever asked for. */
+static void
+bc_trim(struct bcache *c)
+{
+	unsigned i;
+
+	c->gen++;
+	for (i = c->n; i-- > 0;)
+		if (!c->e[i].used && c->e[i].gen + 1 < c->gen) {
+			free(c->e[i].p);
+			c->e[i] = c->e[--c->n];
+		}
+}
+
+static void
+bc_free(void *opaque, void *p)
+{
+	struct bcache *c = opaque;
+	unsigned i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].p == p) {
+			if (c->keep) {
+				c->e[i].used = 0;
+				return;
+			}
+			c->e[i] = c->e[--c->n];
+			break;
+		}
+	free(p);
+}
+
+static int
+brotli_init(struct pfs_codec_ctx *t, int decompress)
+{
+	(void)t;
+	(void)decompress;
+	return 0;
+}
+
+static size_t
+brotli_bound(const struct pfs_codec_cfg *cfg, size_t n)
+{
+	(void)cfg;
+	return BrotliEncoderMaxCompressedSize(n);
+}
+
+static int
+brotli_compress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	const struct pfs_codec_cfg *x = &t->cfg;
+	BrotliEncoderState *st;
+	const uint8_t *in = j->src;
+	uint8_t *out = j->out->p;
+	size_t ain = j->n, aout = j->cap;
+	uint32_t lgwin = BROTLI_MIN_WINDOW_BITS;
+	int ok;
+
+	while (lgwin < BROTLI_MAX_WINDOW_BITS &&
+	       ((size_t)1 << lgwin) - 16 < x->below)
+		lgwin++;
+	bc_trim(&t->bc);
+	if (!(st = BrotliEncoderCreateInstance(bc_alloc, bc_free, &t->bc)))
+		return why(j, "out of memory");
+	ok = BrotliEncoderSetParameter(st, BROTLI_PARAM_QUALITY,
+	                               (uint32_t)x->level) &&
+	     BrotliEncoderSetParameter(st, BROTLI_PARAM_LGWIN, lgwin) &&
+	     BrotliEncoderSetParameter(st, BROTLI_PARAM_SIZE_HINT,
+	                               (uint32_t)j->n) &&
+	     BrotliEncoderCompressStream(st, BROTLI_OPERATION_FINISH, &ain, &in,
+	                                 &aout, &out, NULL) &&
+	     BrotliEncoderIsFinished(st);
+	t->bc.keep = 1;
+	BrotliEncoderDestroyInstance(st);
+	t->bc.keep = 0;
+	j->outlen = j->cap - aout;
+	if (ok)
+		return 0;
+	/* past the bound (incompressible input): the one-shot call falls
+	 * back to a stored stream that always fits */
+	j->outlen = j->cap;
+	if (BrotliEncoderCompress(x->level, (int)lgwin, BROTLI_MODE_GENERIC,
+	                          j->n, j->src, &j->outlen, j->out->p))
+		return 0;
+	return why(j, "brotli compression failed");
+}
+
+static int
+brotli_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	BrotliDecoderState *st;
+	BrotliDecoderResult r;
+	const uint8_t *in = j->src;
+	uint8_t *out;
+	size_t ain = j->n, aout;
+
+	/* no declared size: decode into a buffer of the bound, no further */
+	if (check_size(j, "brotli", j->hi) < 0)
+		return -1;
+	out = j->out->p;
+	aout = j->hi;
+	bc_trim(&t->bc);
+	if (!(st = BrotliDecoderCreateInstance(bc_alloc, bc_free, &t->bc)))
+		return why(j, "out of memory");
+	r = BrotliDecoderDecompressStream(st, &ain, &in, &aout, &out, NULL);
+	if (r == BROTLI_DECODER_RESULT_ERROR)
+		why(j, "brotli stream is corrupted: %s", BrotliDecoderErrorString(
+		    BrotliDecoderGetErrorCode(st)));
+	else if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT)
+		why(j, "brotli stream decodes to more than the bound of %" PRIu64
+		    " bytes", j->hi);
+	else if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT)
+		why(j, "brotli stream is truncated");
+	else if (ain)
+		why(j, "%zu trailing bytes after the brotli stream", ain);
+	t->bc.keep = 1;
+	BrotliDecoderDestroyInstance(st);
+	t->bc.keep = 0;
+	j->outlen = j->hi - aout;
+	if (r != BROTLI_DECODER_RESULT_SUCCESS || ain)
+		return -1;
+	if (j->outlen < j->lo)
+		return why(j, "brotli stream decodes to %zu bytes but the chunk "
+		           "has %" PRIu64, j->outlen, j->lo);
+	return 0;
+}
+
+/* In the order of the options; the first is the default.  Defined with []
+ * so that a count other than PFS_NCODECS conflicts with codec.h. */
+const struct pfs_codec pfs_codecs[] = {
+	{ PFS_C_ZSTD, "zstd", "--zstd", "zstd", "", -100, 19, 22, 3,
+	  zstd_init, zstd_bound, zstd_compress, zstd_decompress },
+	{ PFS_C_LZ4, "lz4", "--lz4", "LZ4", " (1-2 fast LZ4, 3-12 LZ4-HC)",
+	  1, 12, 12, 1, lz4_init, lz4_bound, lz4_compress, lz4_decompress },
+	{ PFS_C_BROTLI, "brotli", "--brotli", "Brotli", "", 0, 11, 11, 5,
+	  brotli_init, brotli_bound, brotli_compress, brotli_decompress },
+};
+
+const struct pfs_codec *
+pfs_codec_by_id(unsigned id)
+{
+	unsigned i;
+
+	for (i = 0; i < PFS_NCODECS; i++)
+		if (pfs_codecs[i].id == id)
+			return &pfs_codecs[i];
+	return NULL;
+}
+
+const struct pfs_codec *
+pfs_codec_by_name(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < PFS_NCODECS; i++)
+		if (strcmp(pfs_codecs[i].name, name) == 0)
+			return &pfs_codecs[i];
+	return NULL;
+}
+
+void
+pfs_codec_join(int titles, const char *sep, const char *last, char *out,
+               size_t n)
+{
+	size_t len = 0;
+	unsigned i;
+
+	out[0] = '\0';
+	for (i = 0; i < PFS_NCODECS && len < n; i++) {
+		int k = snprintf(out + len, n - len, "%s%s",
+		                 i == 0 ? "" : i + 1 < PFS_NCODECS ? sep : last,
+		                 titles ? pfs_codecs[i].title : pfs_codecs[i].flag);
+		len += k > 0 ? (size_t)k : 0;
+	}
+}
+
+int
+pfs_codec_level_ok(const struct pfs_codec *c, long level, int ultra)
+{
+	return level >= c->lmin && level <= (ultra ? c->lultra : c->lmax) &&
+	       !(c->lmin < 0 && level == 0);
+}
+
+void
+pfs_codec_levels(const struct pfs_codec *c, char *out, size_t n)
+{
+	char ultra[64] = "", fast[64] = "";
+
+	if (c->lultra > c->lmax)
+		snprintf(ultra, sizeof(ultra), ", %d-%d with --ultra",
+		         c->lmax + 1, c->lultra);
+	if (c->lmin < 0)
+		snprintf(fast, sizeof(fast), ", %d to -1 fast", c->lmin);
+	snprintf(out, n, "%d-%d%s%s", c->lmin < 0 ? 1 : c->lmin, c->lmax,
+	         ultra, fast);
+}
+
+int
+pfs_codec_describe(unsigned id, int level, char *out, size_t n)
+{
+	const struct pfs_codec *c = pfs_codec_by_id(id);
+
+	if (!c)
+		return -1;
+	if (level < 0)   /* zstd's own spelling of fast levels */
+		snprintf(out, n, "%s --fast=%d", c->name, -level);
+	else
+		snprintf(out, n, "%s -%d", c->name, level);
+	return 0;
+}
+
+size_t
+pfs_codec_bound(const struct pfs_codec *c, const struct pfs_codec_cfg *cfg,
+                size_t n)
+{
+	return c->bound(cfg, n);
+}
+
+struct pfs_codec_ctx *
+pfs_codec_ctx_new(const struct pfs_codec *c, const struct pfs_codec_cfg *cfg,
+                  int decompress, struct pfs_err *e)
+{
+	struct pfs_codec_ctx *t = calloc(1, sizeof(*t));
+
+	if (t) {
+		t->codec = c;
+		t->cfg = *cfg;
+	}
+	if (!t || c->init(t, decompress) < 0) {
+		pfs_codec_ctx_free(t);
+		pfs_seterr(e, "cannot create a %s context: out of memory",
+		           c->name);
+		return NULL;
+	}
+	return t;
+}
+
+void
+pfs_codec_ctx_free(struct pfs_codec_ctx *t)
+{
+	unsigned i;
+
+	if (!t)
+		return;
+	ZSTD_freeCCtx(t->zc);
+	ZSTD_freeDCtx(t->zd);
+	if (t->lc)
+		LZ4F_freeCompressionContext(t->lc);
+	if (t->ld)
+		LZ4F_freeDecompressionContext(t->ld);
+	for (i = 0; i < t->bc.n; i++)
+		free(t->bc.e[i].p);
+	free(t);
+}
+
+int
+pfs_codec_compress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	return t->codec->compress(t, j);
+}
+
+int
+pfs_codec_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	return t->codec->decompress(t, j);
+}

@@ -1,0 +1,127 @@
+/*
+ * codec.h - the compression algorithms: one table with, per algorithm, its
+ * id, name, command-line flag, level range and default, worst-case bound
+ * and its compress and decompress functions.  pcompress, pipeline's level
+ * checks and the stage descriptions (stages.c, head.c) all read it; no
+ * algorithm name or level range is written down anywhere else.
+ *
+ * Invariants:
+ *  - pfs_codecs[0 .. PFS_NCODECS) is in the order of the options (--zstd,
+ *    --lz4, --brotli); the first is the default algorithm.  id is the
+ *    format's algorithm id (stages.h, params[0] of a COMPRESS record).
+ *  - Levels: lmin..lmax (lultra with --ultra).  When lmin < 0 the negative
+ *    levels are fast levels (zstd's --fast=N is level -N) and 0 is not a
+ *    level.  ldef is the level when none is given.
+ *  - Every payload becomes one complete standard frame (a zstd frame with
+ *    content size and checksum, an LZ4 frame with content size and content
+ *    checksum, a Brotli stream), so the payloads concatenated are a file
+ *    the stock tools decode.
+ *  - Decompression never allocates or writes past a bound fixed before it
+ *    starts (job->hi), checked against the size the frame declares.
+ *
+ * Ownership: a struct pfs_codec_ctx is one worker thread's state (zstd and
+ * LZ4 contexts, reused from chunk to chunk; Brotli's block cache, see
+ * codec.c), made by pfs_codec_ctx_new() and freed by pfs_codec_ctx_free();
+ * it must not be used by two threads at once.  The job's output buffer
+ * belongs to the caller.
+ */
+#ifndef PFS_CODEC_H
+#define PFS_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* What a context compresses with: fixed for the whole stream. */
+struct pfs_codec_cfg {
+	int level;
+	uint32_t below;         /* payload cap of the record below COMPRESS:
+	                           LZ4 block size, Brotli window */
+};
+
+/* One payload to (de)compress; why receives the reason of a failure. */
+struct pfs_codec_job {
+	const uint8_t *src;
+	size_t n;
+	uint64_t lo, hi;        /* decompress: output length in [lo, hi] */
+	size_t cap;             /* compress: output at most this, which is
+	                           pfs_codec_bound(n); out holds cap bytes */
+	struct pfs_buf *out;
+	size_t outlen;          /* set on success */
+	char why[256];
+};
+
+struct pfs_codec_ctx;
+
+struct pfs_codec {
+	unsigned id;            /* enum pfs_calgo */
+	const char *name;       /* "zstd": messages, descriptions */
+	const char *flag;       /* "--zstd": pcompress's and pipeline's option,
+	                           "--" and the getopt long option name */
+	const char *title;      /* "zstd", "LZ4": in --help */
+	const char *note;       /* more on the levels for --help, or "" */
+	int lmin, lmax, lultra, ldef;
+	/* make the per-thread state of ctx (ctx->cfg is set) */
+	int (*init)(struct pfs_codec_ctx *ctx, int decompress);
+	/* the largest output of compressing n bytes with cfg */
+	size_t (*bound)(const struct pfs_codec_cfg *cfg, size_t n);
+	int (*compress)(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+	int (*decompress)(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+};
+
+#define PFS_NCODECS 3
+
+extern const struct pfs_codec pfs_codecs[PFS_NCODECS];
+
+/* pfs_codec_by_id - the codec with format id id, or NULL. */
+const struct pfs_codec *pfs_codec_by_id(unsigned id);
+
+/* pfs_codec_by_name - the codec named name ("zstd"), or NULL. */
+const struct pfs_codec *pfs_codec_by_name(const char *name);
+
+/* pfs_codec_join - every codec's flag (or, with titles, its title) joined
+ * into out[n]: sep between them, last before the last one:
+ * ", " and " or " give "--zstd, --lz4 or --brotli". */
+void pfs_codec_join(int titles, const char *sep, const char *last, char *out,
+                    size_t n);
+
+/* pfs_codec_level_ok - 1 if level is one of c's levels (with --ultra when
+ * ultra is set), else 0. */
+int pfs_codec_level_ok(const struct pfs_codec *c, long level, int ultra);
+
+/* pfs_codec_levels - c's levels in words into out[n]: "1-19, 20-22 with
+ * --ultra, -100 to -1 fast", "1-12". */
+void pfs_codec_levels(const struct pfs_codec *c, char *out, size_t n);
+
+/* pfs_codec_describe - "zstd -3", "zstd --fast=5" (any negative level is
+ * spelt as zstd's fast levels) for algorithm id at level into out[n].
+ * Returns 0, or -1 (out untouched) when id is unknown. */
+int pfs_codec_describe(unsigned id, int level, char *out, size_t n);
+
+/* pfs_codec_bound - c's worst-case output size for n input bytes. */
+size_t pfs_codec_bound(const struct pfs_codec *c,
+                       const struct pfs_codec_cfg *cfg, size_t n);
+
+/* pfs_codec_ctx_new - one worker thread's state to compress (or, with
+ * decompress, to decompress) with c and cfg.  NULL with e set if out of
+ * memory.  Free it with pfs_codec_ctx_free(). */
+struct pfs_codec_ctx *pfs_codec_ctx_new(const struct pfs_codec *c,
+                                        const struct pfs_codec_cfg *cfg,
+                                        int decompress, struct pfs_err *e);
+
+/* pfs_codec_ctx_free - free ctx and all it holds; NULL is a no-op. */
+void pfs_codec_ctx_free(struct pfs_codec_ctx *ctx);
+
+/* pfs_codec_compress - j->src[0..n) into j->out (reserved to j->cap bytes
+ * by the caller) as one frame.  0 with j->outlen set, or -1 with j->why. */
+int pfs_codec_compress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+
+/* pfs_codec_decompress - the one frame j->src[0..n) into j->out, which it
+ * reserves: never more than j->hi bytes, and -1 (j->why says why) unless
+ * the frame decodes to [lo, hi] bytes, is complete and has no trailing
+ * bytes.  0 with j->outlen set. */
+int pfs_codec_decompress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+
+#endif
