@@ -292,6 +292,106 @@ sys.stdout.buffer.write(base64.urlsafe_b64decode(open("key").read()[10:58])[:32]
 	[ ! -s m.pfs ]
 }
 
+# pty_prompt quit|tstp: run 'pencrypt -d < e.pfs > d.pfs' on a new pseudo
+# terminal (python3's os.openpty), wait for its prompt with echo off, then
+#   quit: type ^\ (SIGQUIT): pencrypt dies of it; print 'stty -a' of the
+#         terminal afterwards
+#   tstp: in a job-control shell, type ^Z (SIGTSTP): the shell runs
+#         'stty -a' while pencrypt is stopped (saved in stty.txt), then
+#         'fg': pencrypt asks again with echo off and gets the password
+pty_prompt() {
+	python3 - "$1" <<'PY'
+import fcntl, os, signal, subprocess, sys, termios, time
+def run(argv, stdin, stdout):
+    m, s = os.openpty()
+    def ctty():
+        os.setsid()
+        fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+    p = subprocess.Popen(argv, stdin=open(stdin, "rb"), stdout=open(stdout, "wb"),
+                         stderr=s, preexec_fn=ctty, pass_fds=(s,))
+    return p, m, s
+def expect(m, what, buf=b""):
+    end = time.time() + 20
+    while what not in buf:
+        if time.time() > end:
+            sys.exit("timeout waiting for %r; got %r" % (what, buf))
+        buf += os.read(m, 1024)
+    return buf[buf.index(what) + len(what):]
+def echo_off(s):
+    time.sleep(0.2)
+    return not termios.tcgetattr(s)[3] & termios.ECHO
+if sys.argv[1] == "quit":
+    p, m, s = run(["pencrypt", "-d"], "e.pfs", "d.pfs")
+    expect(m, b"Password: ")
+    assert echo_off(s), "echo is not off at the prompt"
+    os.write(m, b"\x1c")
+    rc = p.wait(20)
+    assert rc == -signal.SIGQUIT, "exit %r" % rc
+    sys.stdout.write(subprocess.run(["stty", "-a"], stdin=s,
+                     capture_output=True, text=True).stdout)
+else:
+    p, m, s = run(["bash", "-c", "set -m; pencrypt -d < e.pfs > d.pfs; "
+                   "stty -a < /dev/tty > stty.txt; fg"], "/dev/null", "/dev/null")
+    rest = expect(m, b"Password: ")
+    assert echo_off(s), "echo is not off at the prompt"
+    os.write(m, b"\x1a")
+    expect(m, b"Password: ", rest)
+    assert echo_off(s), "echo is not off again after fg"
+    os.write(m, b"sekrit\n")
+    assert p.wait(20) == 0
+PY
+}
+
+@test "password prompt: ^\ (SIGQUIT) leaves the terminal with echo on" {
+	python3 -c 'import pty, termios' 2>/dev/null || skip "python3 pty/termios missing"
+	printf 'sekrit\n' > s.pw
+	pencrypt --password-file s.pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	run -0 pty_prompt quit
+	assert_output --regexp '(^|[ ;])echo([ ;]|$)'
+	refute_output --regexp '(^|[ ;])-echo([ ;]|$)'
+	[ ! -s d.pfs ]
+}
+
+@test "password prompt: ^Z stops with echo on; after fg echo is off again and the prompt repeated" {
+	python3 -c 'import pty, termios' 2>/dev/null || skip "python3 pty/termios missing"
+	printf 'sekrit\n' > s.pw
+	pencrypt --password-file s.pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	run -0 pty_prompt tstp
+	run -0 cat stty.txt
+	assert_output --regexp '(^|[ ;])echo([ ;]|$)'
+	refute_output --regexp '(^|[ ;])-echo([ ;]|$)'
+	cmp d.pfs small.pfs
+}
+
+@test "secure memory that cannot be locked is warned about (not with -q)" {
+	local cmd='ulimit -l 0; pencrypt "$@" --key-file key < small.pfs > /dev/null'
+	if [ "$(id -u)" -eq 0 ]; then
+		command -v capsh >/dev/null || skip "capsh needed to drop CAP_IPC_LOCK as root"
+		run -0 --separate-stderr capsh --drop=cap_ipc_lock -- -c "$cmd" sh
+		assert_equal "$stderr" "pencrypt: warning: secure memory is not locked (mlock failed): keys and passwords may be swapped to disk; allow locking 64 KiB ('ulimit -l')"
+		run -0 --separate-stderr capsh --drop=cap_ipc_lock -- -c "$cmd" sh -q
+	else
+		run -0 --separate-stderr sh -c "$cmd" sh
+		assert_equal "$stderr" "pencrypt: warning: secure memory is not locked (mlock failed): keys and passwords may be swapped to disk; allow locking 64 KiB ('ulimit -l')"
+		run -0 --separate-stderr sh -c "$cmd" sh -q
+	fi
+	assert_equal "$stderr" ""
+}
+
+@test "no core dumps while a secret is in memory (core size limit 0)" {
+	[ -r /proc/self/limits ] || skip "no /proc"
+	mkfifo pwfifo
+	ulimit -c unlimited 2>/dev/null || ulimit -c 1000 || skip "cannot raise the core limit"
+	pencrypt -d --password-fd 3 3< pwfifo < small.enc > /dev/null 2> err.txt &
+	local pid=$!
+	exec 4> pwfifo          # pencrypt now waits for the password
+	sleep 0.3
+	run -0 grep '^Max core file size' "/proc/$pid/limits"
+	exec 4>&-
+	wait "$pid" || true
+	assert_output --regexp '^Max core file size +0 +0 '
+}
+
 @test "refuses to write a stream to a terminal unless -f" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	run -1 script -qec "pencrypt --key-file key < small.pfs" /dev/null
