@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include <string.h>
 
 #include "encrec.h"
@@ -209,6 +210,50 @@ pfs_enc_aead(gcry_cipher_hd_t hd, int open,
 	if (open)
 		return gcry_cipher_checktag(hd, in + n, PFS_ENC_TAG_LEN) ? -1 : 0;
 	return gcry_cipher_gettag(hd, out + n, PFS_ENC_TAG_LEN) ? -1 : 0;
+}
+
+int
+pfs_enc_frame(gcry_cipher_hd_t hd, int open, const struct pfs_hdr *h,
+              uint64_t ctr, const uint64_t *ndigest, const uint8_t *in,
+              uint8_t *out, size_t n)
+{
+	uint8_t nonce[PFS_ENC_NONCE_LEN], aad[PFS_ENC_AAD_MAX];
+	size_t alen;
+
+	pfs_enc_nonce(nonce, ctr, h->type, h->type == PFS_END);
+	alen = pfs_enc_aad(aad, h->type, h->flags, h->seq, h->raw, ctr,
+	                   ndigest);
+	return pfs_enc_aead(hd, open, nonce, aad, alen, in, out, n);
+}
+
+int
+pfs_enc_order_next(struct pfs_enc_order *o, const struct pfs_hdr *h,
+                   struct pfs_err *e)
+{
+	switch (h->type) {
+	case PFS_DATA:
+		if (h->seq != o->next_seq)
+			return pfs_seterr(e, "chunk %" PRIu64 " where chunk %"
+			                  PRIu64 " was expected", h->seq,
+			                  o->next_seq);
+		o->next_seq++;
+		o->raw_total += h->raw;
+		o->last_seq = h->seq;
+		o->have_data = 1;
+		return 0;
+	case PFS_DIGEST:
+		if (!o->have_data || h->seq != o->last_seq)
+			return pfs_seterr(e, "DIGEST frame of chunk %" PRIu64
+			                  " out of place", h->seq);
+		return 0;
+	case PFS_END:
+		if (h->seq != o->next_seq || h->raw != o->raw_total)
+			return pfs_seterr(e, "END does not match the chunks "
+			                  "(frames dropped or duplicated)");
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 int

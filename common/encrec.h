@@ -28,6 +28,7 @@
 #include <gcrypt.h>
 
 #include "err.h"
+#include "frame.h"
 #include "head.h"
 #include "secret.h"
 
@@ -124,6 +125,32 @@ size_t pfs_enc_aad(uint8_t aad[PFS_ENC_AAD_MAX], uint8_t type, uint8_t flags,
 int pfs_enc_aead(gcry_cipher_hd_t hd, int open,
                  const uint8_t nonce[PFS_ENC_NONCE_LEN], const uint8_t *aad,
                  size_t aadlen, const uint8_t *in, uint8_t *out, size_t n);
+
+/* pfs_enc_frame - seal (or open) the payload of the frame with header h,
+ * n bytes of plaintext (ciphertext) from in into out, with the nonce
+ * (ctr, h->type, final for END) and the AAD of docs/security.md; ndigest,
+ * the DIGEST count, only for END.  Returns 0, or -1 when the tag fails
+ * (open) or the cipher fails. */
+int pfs_enc_frame(gcry_cipher_hd_t hd, int open, const struct pfs_hdr *h,
+                  uint64_t ctr, const uint64_t *ndigest, const uint8_t *in,
+                  uint8_t *out, size_t n);
+
+/* Frame order on the writer thread (docs/security.md): DATA seqs run 0,
+ * 1, 2, ...; a DIGEST frame follows its DATA frame; END's seq and raw are
+ * the chunk count and the byte total.  ndigest, the DIGEST frames sealed
+ * or opened so far, is the next DIGEST frame's nonce counter and part of
+ * END's AAD; the caller counts it.  Zero-initialise. */
+struct pfs_enc_order {
+	uint64_t ndigest, next_seq, raw_total, last_seq;
+	int have_data;
+};
+
+/* pfs_enc_order_next - frame h comes next in stream order: 0, or -1 with
+ * e set ("chunk 3 where chunk 2 was expected", "DIGEST frame of chunk 2
+ * out of place", "END does not match the chunks ...").  Skippable frames
+ * are always in order. */
+int pfs_enc_order_next(struct pfs_enc_order *o, const struct pfs_hdr *h,
+                       struct pfs_err *e);
 
 /* pfs_enc_lock - push a new ENCRYPT record for cipher c on h: fresh
  * random salts, the master key from the password in s (Argon2id with t

@@ -55,6 +55,17 @@ pfs_keyopt_set(struct pfs_keyopt *k, int src, const char *arg,
 	return 0;
 }
 
+int
+pfs_keyopt_check(const struct pfs_keyopt *k, const char *input,
+                 struct pfs_err *e)
+{
+	if (k->src == PFS_KS_PWFD && k->fd == 0 &&
+	    (!input || strcmp(input, "-") == 0))
+		return pfs_seterr(e, "--password-fd 0 is the stream's input: "
+		                  "use another descriptor");
+	return 0;
+}
+
 struct pfs_secret *
 pfs_secret_new(struct pfs_err *e)
 {

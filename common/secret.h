@@ -72,6 +72,11 @@ void pfs_keyopt_init(struct pfs_keyopt *k);
 int pfs_keyopt_set(struct pfs_keyopt *k, int src, const char *arg,
                    struct pfs_err *e);
 
+/* pfs_keyopt_check - -1 with e set when --password-fd 0 would read the
+ * password from the stream's own input (input NULL or "-"). */
+int pfs_keyopt_check(const struct pfs_keyopt *k, const char *input,
+                     struct pfs_err *e);
+
 /* pfs_secret_new - a zeroed struct pfs_secret in secure memory, or NULL
  * with e set.  pfs_secret_free - wipe and release it (NULL is fine). */
 struct pfs_secret *pfs_secret_new(struct pfs_err *e);

@@ -57,9 +57,7 @@ struct ctx {
 	const struct pfs_enc_cipher *cipher;
 	struct pfs_secret *sec;
 	gcry_cipher_hd_t oh;          /* writer thread: DIGEST, END */
-	uint64_t ndigest;             /* DIGEST frames sealed or opened */
-	uint64_t next_seq, raw_total, last_seq;
-	int have_data;
+	struct pfs_enc_order ord;     /* frame order, DIGEST count */
 };
 
 static _Noreturn void
@@ -102,6 +100,8 @@ usage(void)
 static void
 check_opts(struct opts *o, int nopt)
 {
+	struct pfs_err e;
+
 	if (o->keygen) {
 		if (nopt > 1 + !!o->keygen_out + pfs_quiet || o->input)
 			pfs_usage_error("--keygen takes no other option or file, "
@@ -137,10 +137,8 @@ check_opts(struct opts *o, int nopt)
 		                "minimum for Argon2id)", PFS_KDF_M_MIN >> 10);
 	if (o->kdf_m % 1024)
 		pfs_usage_error("--kdf-memory: a whole number of KiB, please");
-	if (o->key.src == PFS_KS_PWFD && o->key.fd == 0 &&
-	    (!o->input || strcmp(o->input, "-") == 0))
-		pfs_usage_error("--password-fd 0 is the stream's input: use "
-		                "another descriptor");
+	if (pfs_keyopt_check(&o->key, o->input, &e) < 0)
+		pfs_usage_error("%s", e.msg);
 	if (!o->cipher)
 		o->cipher = &pfs_enc_ciphers[0];
 }
@@ -252,87 +250,62 @@ thread_free(void *vctx, void *t)
 	gcry_cipher_close(t);
 }
 
-/* transform - DATA frames, on the worker threads, in place in the slot's
- * input buffer (one cache-warm buffer instead of two).  Opening: the
- * output is set only once the tag has verified; on failure the engine
- * writes nothing of this slot. */
+/* seal - seal or open the payload of s: a DATA frame in place in the
+ * slot's input buffer (one cache-warm buffer instead of two), a DIGEST or
+ * END frame into s->out.  Opening, the output is set only once the tag has
+ * verified; on failure the engine writes nothing of this slot. */
 static int
-transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
+seal(const struct ctx *x, gcry_cipher_hd_t hd, struct pfs_slot *s,
+     uint64_t ctr, struct pfs_err *e)
 {
-	const struct ctx *x = vctx;
-	uint8_t nonce[PFS_ENC_NONCE_LEN], aad[PFS_ENC_AAD_MAX];
-	size_t n = s->hdr.len, alen;
+	const char *what = s->hdr.type == PFS_DATA ? "chunk" :
+	                   s->hdr.type == PFS_END ? "END frame of chunk" :
+	                   "DIGEST frame of chunk";
+	struct pfs_buf *out = s->hdr.type == PFS_DATA ? &s->in : &s->out;
+	size_t n = s->hdr.len, max = s->hdr.type == PFS_END ? PFS_END_MAX :
+	                             s->hdr.type == PFS_DIGEST ? PFS_DIGEST_MAX :
+	                             PFS_PAYLOAD_MAX;
 	int open = x->o->decrypt;
 
 	if (open && n < PFS_ENC_TAG_LEN)
-		return pfs_seterr(e, "%s: chunk %" PRIu64 ": payload too short "
-		                  "for a tag (damaged stream)", x->name,
+		return pfs_seterr(e, "%s: %s %" PRIu64 ": payload too short "
+		                  "for a tag (damaged stream)", x->name, what,
 		                  s->hdr.seq);
+	if (!open && n + PFS_ENC_TAG_LEN > max)
+		return pfs_seterr(e, "%s: %s %" PRIu64 ": payload of %zu bytes "
+		                  "leaves no room for the tag", x->name, what,
+		                  s->hdr.seq, n);
 	if (open)
 		n -= PFS_ENC_TAG_LEN;
-	if (pfs_buf_reserve(&s->in, n + PFS_ENC_TAG_LEN) < 0)
+	if (pfs_buf_reserve(out, n + PFS_ENC_TAG_LEN) < 0)
 		return pfs_seterr(e, "out of memory");
-	pfs_enc_nonce(nonce, s->hdr.seq, PFS_DATA, 0);
-	alen = pfs_enc_aad(aad, s->hdr.type, s->hdr.flags, s->hdr.seq,
-	                   s->hdr.raw, s->hdr.seq, NULL);
-	if (pfs_enc_aead(t, open, nonce, aad, alen, s->in.p, s->in.p, n) < 0) {
-		if (open)
-			return pfs_seterr(e, "%s: chunk %" PRIu64 " failed "
-			                  "authentication (damaged or tampered "
-			                  "stream)", x->name, s->hdr.seq);
-		return pfs_seterr(e, "%s: chunk %" PRIu64 ": %s failed",
-		                  x->name, s->hdr.seq, x->cipher->name);
+	if (pfs_enc_frame(hd, open, &s->hdr, ctr, s->hdr.type == PFS_END ?
+	                  &x->ord.ndigest : NULL, s->in.p, out->p, n) < 0) {
+		if (!open)
+			return pfs_seterr(e, "%s: %s %" PRIu64 ": %s failed",
+			                  x->name, what, s->hdr.seq,
+			                  x->cipher->name);
+		if (s->hdr.type == PFS_END)
+			return pfs_seterr(e, "%s: END frame failed authentication "
+			                  "(stream truncated, frames dropped or "
+			                  "reordered, or damaged)", x->name);
+		return pfs_seterr(e, "%s: %s %" PRIu64 " failed authentication "
+		                  "(%s)", x->name, what, s->hdr.seq,
+		                  s->hdr.type == PFS_DATA ? "damaged or tampered "
+		                  "stream" : "frames dropped, duplicated, "
+		                  "reordered or damaged");
 	}
 	/* only now, with the tag checked, is the output set */
 	s->ohdr.len = (uint32_t)(open ? n : n + PFS_ENC_TAG_LEN);
-	s->opay = s->in.p;
+	s->opay = out->p;
 	return 0;
 }
 
-/* small - seal or open a DIGEST or END payload on the writer thread. */
+/* transform - DATA frames, on the worker threads; their counter is seq */
 static int
-small(struct ctx *x, struct pfs_slot *s, uint64_t ctr, int end,
-      struct pfs_err *e)
+transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
 {
-	uint8_t nonce[PFS_ENC_NONCE_LEN], aad[PFS_ENC_AAD_MAX];
-	size_t n = s->hdr.len, alen;
-	uint32_t max = end ? PFS_END_MAX : PFS_DIGEST_MAX;
-	int open = x->o->decrypt;
-	const char *what = end ? "END frame" : "DIGEST frame";
-
-	if (open && n < PFS_ENC_TAG_LEN)
-		return pfs_seterr(e, "%s: %s of chunk %" PRIu64 ": payload too "
-		                  "short for a tag (damaged stream)", x->name,
-		                  what, s->hdr.seq);
-	if (!open && n + PFS_ENC_TAG_LEN > max)
-		return pfs_seterr(e, "%s: %s of chunk %" PRIu64 ": payload of "
-		                  "%zu bytes leaves no room for the tag", x->name,
-		                  what, s->hdr.seq, n);
-	if (open)
-		n -= PFS_ENC_TAG_LEN;
-	if (pfs_buf_reserve(&s->out, n + PFS_ENC_TAG_LEN) < 0)
-		return pfs_seterr(e, "out of memory");
-	pfs_enc_nonce(nonce, ctr, s->hdr.type, end);
-	alen = pfs_enc_aad(aad, s->hdr.type, s->hdr.flags, s->hdr.seq,
-	                   s->hdr.raw, ctr, end ? &x->ndigest : NULL);
-	if (pfs_enc_aead(x->oh, open, nonce, aad, alen, s->in.p, s->out.p,
-	                 n) < 0) {
-		if (!open)
-			return pfs_seterr(e, "%s: %s failed", x->name,
-			                  x->cipher->name);
-		if (end)
-			return pfs_seterr(e, "%s: END frame failed "
-			                  "authentication (stream truncated, "
-			                  "frames dropped or reordered, or "
-			                  "damaged)", x->name);
-		return pfs_seterr(e, "%s: DIGEST frame of chunk %" PRIu64
-		                  " failed authentication (frames dropped, "
-		                  "duplicated, reordered or damaged)", x->name,
-		                  s->hdr.seq);
-	}
-	s->ohdr.len = (uint32_t)(open ? n : n + PFS_ENC_TAG_LEN);
-	s->opay = s->out.p;
-	return 0;
+	return seal(vctx, t, s, s->hdr.seq, e);
 }
 
 /* ordered - every frame, in stream order, on the writer thread: check the
@@ -341,37 +314,25 @@ static int
 ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
-	const struct pfs_hdr *h = &s->hdr;
 
-	switch (h->type) {
-	case PFS_DATA:
-		if (h->seq != x->next_seq)
-			return pfs_seterr(e, "%s: chunk %" PRIu64 " where chunk %"
-			                  PRIu64 " was expected", x->name, h->seq,
-			                  x->next_seq);
-		x->next_seq++;
-		x->raw_total += h->raw;
-		x->last_seq = h->seq;
-		x->have_data = 1;
-		return 0;
+	if (pfs_enc_order_next(&x->ord, &s->hdr, e) < 0) {
+		pfs_prefix(e, x->name);
+		return -1;
+	}
+	switch (s->hdr.type) {
 	case PFS_DIGEST:
-		if (!x->have_data || h->seq != x->last_seq)
-			return pfs_seterr(e, "%s: DIGEST frame of chunk %" PRIu64
-			                  " out of place", x->name, h->seq);
-		if (small(x, s, x->ndigest, 0, e) < 0)
+		if (seal(x, x->oh, s, x->ord.ndigest, e) < 0)
 			return -1;
-		x->ndigest++;
+		x->ord.ndigest++;
 		return 0;
 	case PFS_END:
-		if (h->seq != x->next_seq || h->raw != x->raw_total)
-			return pfs_seterr(e, "%s: END does not match the chunks "
-			                  "(frames dropped or duplicated)", x->name);
-		return small(x, s, h->seq, 1, e);
+		return seal(x, x->oh, s, s->hdr.seq, e);
+	case PFS_DATA:
+		return 0;
 	default:
 		/* skippable: not protected by the ENCRYPT record, so dropped
 		 * by -d (docs/security.md); passed on when encrypting */
-		if (x->o->decrypt)
-			s->emit = 0;
+		s->emit = !x->o->decrypt;
 		return 0;
 	}
 }
@@ -413,30 +374,6 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 
 /* --- main --- */
 
-static int
-keygen(const struct opts *o)
-{
-	struct pfs_err e, w;
-
-	pfs_secret_nodump(NULL);
-	if (pfs_crypto_init(&e) < 0 || pfs_keygen(o->keygen_out, &w, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	if (w.msg[0])
-		pfs_warn("warning: %s", w.msg);
-	return PFS_EXIT_OK;
-}
-
-static void
-cleanup(struct ctx *x)
-{
-	if (x->oh)
-		gcry_cipher_close(x->oh);
-	x->oh = NULL;
-	pfs_secret_free(x->sec);
-	x->sec = NULL;
-	gcry_control(GCRYCTL_TERM_SECMEM);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -454,8 +391,15 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
-	if (o.keygen)
-		return keygen(&o);
+	if (o.keygen) {
+		pfs_secret_nodump(NULL);
+		if (pfs_crypto_init(&e) < 0 ||
+		    pfs_keygen(o.keygen_out, &w, &e) < 0)
+			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		if (w.msg[0])
+			pfs_warn("warning: %s", w.msg);
+		return PFS_EXIT_OK;
+	}
 	pfs_stats_start(&st);
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
@@ -487,7 +431,9 @@ main(int argc, char **argv)
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_stats_print(&st, o.c.stats);
 out:
-	cleanup(&x);
+	gcry_cipher_close(x.oh);
+	pfs_secret_free(x.sec);            /* wiped */
+	gcry_control(GCRYCTL_TERM_SECMEM);
 	if (tty >= 0)
 		close(tty);
 	if (rc < 0)

@@ -114,10 +114,8 @@ parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	o->input = pfs_one_input(argc, argv, optind);
-	if (o->key.src == PFS_KS_PWFD && o->key.fd == 0 &&
-	    (!o->input || strcmp(o->input, "-") == 0))
-		pfs_usage_error("--password-fd 0 is the stream's input: use "
-		                "another descriptor");
+	if (pfs_keyopt_check(&o->key, o->input, &e) < 0)
+		pfs_usage_error("%s", e.msg);
 }
 
 /* JSON string body: escape quotes, backslashes and control bytes */
