@@ -135,7 +135,9 @@ int pfs_secret_nodump(struct pfs_err *e);
 /* pfs_secmem_locked - after pfs_crypto_init(): 1 when libgcrypt's secure
  * memory pool is locked in RAM (mlock), 0 when it is not (secrets may be
  * swapped out), -1 when it cannot be told.  Linux: VmLck of
- * /proc/self/status. */
+ * /proc/self/status, and when that is 0, whether a pool of the same size
+ * can be locked now (under AddressSanitizer mlock() is a no-op that
+ * succeeds; then the pool counts as locked, as libgcrypt believes). */
 int pfs_secmem_locked(void);
 
 #endif
