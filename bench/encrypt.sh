@@ -36,6 +36,7 @@ cd "$DIR"
 
 "$GEN" random "$SIZE" > in.bin
 head -c 32 /dev/urandom > raw.key
+chmod 600 raw.key
 KHEX=$(od -An -v -tx1 raw.key | tr -d ' \n')
 IVHEX=$(head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
 age-keygen -o age.id 2>/dev/null
@@ -46,7 +47,7 @@ names=() cmds=() outs=()
 # writes FILE (the ciphertexts that the decrypt rows read)
 add() { names+=("$1"); outs+=("$2"); cmds+=("$3"); }
 
-P="pencrypt --key-file raw.key -T $THREADS"
+P="pencrypt --raw-key-file raw.key -T $THREADS"
 for c in $CHUNKS; do
 	pchunk $([ "$c" = auto ] || echo "-s $c") in.bin > "in-$c.pfs"
 	cs=$(pinfo --json "in-$c.pfs" | sed -n 's/.*"chunk_size":\([0-9]*\).*/\1/p')

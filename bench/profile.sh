@@ -140,8 +140,8 @@ for ((i = 0; i < nw; i++)); do
 	case $TOOL:$w in
 	*:-d|*:--decompress|*:--decrypt|phash:-c|phash:--check)
 		INVERSE=$w; RUN+=("$w"); continue ;;
-	*:--key-file|*:--password-file|*:--password-fd) HASKEY=1 ;;
-	*:--key-file=*|*:--password-file=*|*:--password-fd=*) HASKEY=1 ;;
+	*:--key-file|*:--raw-key-file|*:--password-file|*:--password-fd) HASKEY=1 ;;
+	*:--key-file=*|*:--raw-key-file=*|*:--password-file=*|*:--password-fd=*) HASKEY=1 ;;
 	pcompress:-l|pcompress:--level|pencrypt:--cipher|pencrypt:--kdf-time|pencrypt:--kdf-memory)
 		FWDONLY+=("$w")
 		if [ $((i + 1)) -lt "$nw" ]; then
@@ -162,7 +162,8 @@ if [ -n "$INVERSE" ]; then
 		echo "note: '${FWDONLY[*]}' goes to the forward run that makes the input of $TOOL $INVERSE"
 fi
 if [ "$TOOL" = pencrypt ] && [ -z "$HASKEY" ]; then
-	pencrypt --keygen > "$OUT/key" || die "pencrypt --keygen failed"
+	rm -f "$OUT/key"
+	pencrypt --keygen -o "$OUT/key" || die "pencrypt --keygen failed"
 	WORDS+=(--key-file "$OUT/key")
 	FWD+=(--key-file "$OUT/key")
 fi

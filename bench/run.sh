@@ -160,7 +160,8 @@ CHUNKOPT=${BENCH_CHUNK:+-s $BENCH_CHUNK}
 KEY=$DIR/key HEXKEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 IV=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 if [ -n "$HAVE_PENCRYPT" ]; then
-	pencrypt --keygen > "$KEY" || die "pencrypt --keygen failed"
+	rm -f "$KEY"
+	pencrypt --keygen -o "$KEY" || die "pencrypt --keygen failed"
 fi
 age-keygen -o "$DIR/age-id" 2>/dev/null || die "age-keygen failed"
 AGE_R=$(age-keygen -y "$DIR/age-id") || die "age-keygen -y failed"

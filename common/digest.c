@@ -159,11 +159,11 @@ pfs_crypto_init(struct pfs_err *e)
 	if (!gcry_check_version(GCRYPT_VERSION))
 		return pfs_seterr(e, "libgcrypt version mismatch (built with "
 		                  "%s)", GCRYPT_VERSION);
-	/* secure memory for keys and passwords; no warning when the pool is
-	 * not mlock()ed for a non-root user */
-	gcry_control(GCRYCTL_SUSPEND_SECMEM_WARN);
+	/* secure memory for keys and passwords.  libgcrypt's own "Warning:
+	 * using insecure memory!" is off: a tool holding secrets asks
+	 * pfs_secmem_locked() (secret.h) and warns in its own words */
+	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
 	gcry_control(GCRYCTL_INIT_SECMEM, 65536, 0);
-	gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	done = 1;
 	return 0;

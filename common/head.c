@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "encrec.h"
 #include "frame.h"
 #include "head.h"
 #include "stages.h"
@@ -215,8 +216,9 @@ pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n)
 		break;
 	case PFS_STAGE_ENCRYPT:
 		name = pfs_cipher_name(s->params[0]);
-		if (name && s->len >= 2 && s->params[1] == PFS_KDF_ARGON2ID) {
-			snprintf(out, n, "%s/%s", name, pfs_kdf_name(s->params[1]));
+		if (name && pfs_enc_is_password(s)) {
+			snprintf(out, n, "%s/%s", name,
+			         pfs_kdf_name(s->params[PFS_ER_KDF]));
 			return;
 		}
 		break;

@@ -120,14 +120,15 @@ _pfs_pencrypt() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	--key-file|--password-file) _pfs_files; return 0 ;;
+	--key-file|--raw-key-file|--password-file|-o|--output)
+		_pfs_files; return 0 ;;
 	--cipher) _pfs_words "$_pfs_ciphers"; return 0 ;;
 	--password-fd|--kdf-time|--kdf-memory|-T|--threads)
 		COMPREPLY=(); return 0 ;;       # a number or a size
 	esac
-	_pfs_complete "--key-file --password-file --password-fd --keygen
-		--cipher --hide-name --kdf-time --kdf-memory -d --decrypt
-		-f --force -T --threads $_pfs_common"
+	_pfs_complete "--key-file --raw-key-file --password-file --password-fd
+		--keygen -o --output --cipher --hide-name --kdf-time --kdf-memory
+		-d --decrypt -f --force -T --threads $_pfs_common"
 }
 
 _pfs_phash() {
@@ -155,7 +156,12 @@ _pfs_pjoin() {
 _pfs_pinfo() {
 	local cur prev eq
 	_pfs_init
-	_pfs_complete "--json $_pfs_common"
+	case $prev in
+	--key-file|--raw-key-file|--password-file) _pfs_files; return 0 ;;
+	--password-fd) COMPREPLY=(); return 0 ;;
+	esac
+	_pfs_complete "--json --key-file --raw-key-file --password-file
+		--password-fd $_pfs_common"
 }
 
 # pipeline: options may come before or after the subcommand; once the

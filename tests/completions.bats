@@ -171,7 +171,7 @@ agree() {
 	run -0 comp pjoin --p
 	assert_output "--payload --progress"
 	run -0 comp pinfo -
-	assert_output "--json -q --quiet --stats --stats=json -h --help -V --version"
+	assert_output "--json --key-file --raw-key-file --password-file --password-fd -q --quiet --stats --stats=json -h --help -V --version"
 	run -0 comp pchunk --st
 	assert_output "--stats --stats=json"
 	run -0 comp pchunk --nope

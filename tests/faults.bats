@@ -10,7 +10,7 @@ setup() {
 
 @test "a middle stage killed with SIGKILL: downstream reports truncation, pjoin -o leaves nothing" {
 	gen text-like 40M > in.bin
-	pencrypt --keygen > k
+	pencrypt --keygen -o k
 	run --separate-stderr bash -c '
 		pchunk -s 64K in.bin | pcompress --brotli -l 9 -T 1 |
 		{ pencrypt --key-file k -T 1 & p=$!; sleep 0.5; kill -9 $p; wait $p; } |
@@ -26,7 +26,7 @@ setup() {
 @test "a 5 GiB sparse file through every stage and back" {
 	truncate -s 5G sparse.bin
 	printf 'end' >> sparse.bin
-	pencrypt --keygen > k
+	pencrypt --keygen -o k
 	run --separate-stderr bash -o pipefail -c '
 		pchunk sparse.bin | phash -a xxh3 | pcompress --lz4 |
 		pencrypt --key-file k | phash -a xxh3 |

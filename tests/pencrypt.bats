@@ -8,13 +8,14 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-# fast Argon2id for tests (the defaults take ~0.2 s)
-FASTKDF=(--kdf-time 1 --kdf-memory 64K)
+# the cheapest Argon2id encryption accepts (the OWASP minimum; the
+# defaults take ~0.2 s)
+FASTKDF=(--kdf-time 2 --kdf-memory 19M)
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-	pencrypt --keygen > key
-	pencrypt --keygen > other.key
+	pencrypt --keygen -o key
+	pencrypt --keygen -o other.key
 	printf 'correct horse battery staple\n' > pw
 	gen random 300K > data.bin
 	head -c 5000 data.bin > small.bin
@@ -104,25 +105,158 @@ roundtrip() {
 	pencrypt -d --key-file key < e2.pfs | cmp - small.pfs
 }
 
-@test "key file: 32 raw bytes, 64 hex digits with and without newline, same key either way" {
+@test "--raw-key-file: 32 raw bytes, 64 hex digits with and without newline, same key either way" {
 	head -c 32 /dev/urandom > raw.key
 	od -An -v -tx1 raw.key | tr -d ' \n' > hex.key
 	{ cat hex.key; echo; } > hexnl.key
+	chmod 600 raw.key hex.key hexnl.key
 	[ "$(stat -c %s hex.key)" -eq 64 ]
-	pencrypt --key-file raw.key < small.pfs > e.pfs
-	pencrypt -d --key-file hex.key < e.pfs | cmp - small.pfs
-	pencrypt -d --key-file hexnl.key < e.pfs | cmp - small.pfs
+	pencrypt --raw-key-file raw.key < small.pfs > e.pfs
+	pencrypt -d --raw-key-file hex.key < e.pfs | cmp - small.pfs
+	pencrypt -d --raw-key-file hexnl.key < e.pfs | cmp - small.pfs
 	tr a-f A-F < hex.key > upper.key
-	pencrypt -d --key-file upper.key < e.pfs | cmp - small.pfs
+	pencrypt -d --raw-key-file upper.key < e.pfs 2>/dev/null | cmp - small.pfs
+	run -1 --separate-stderr pencrypt -d --raw-key-file raw.key small.enc
+	assert_equal "$stderr" "pencrypt: small.enc: wrong key or password (or a damaged HEAD)"
+	run -1 --separate-stderr pencrypt --raw-key-file key small.pfs
+	assert_equal "$stderr" "pencrypt: key: not a raw key file (expected 32 raw bytes or 64 hex digits)"
 }
 
-@test "--keygen: 64 lowercase hex digits and a newline, different every time" {
-	run -0 pencrypt --keygen
-	[[ $output =~ ^[0-9a-f]{64}$ ]]
-	[ "$(stat -c %s key)" -eq 65 ]
+# keyline KEY32: the PFS-KEY-1 line of a 32-byte key file, as docs/security.md
+# specifies it (written again in Python)
+keyline() {
+	python3 -c '
+import base64, hashlib, sys
+k = open(sys.argv[1], "rb").read()
+p = b"PFS-KEY-1-"
+sys.stdout.write((p + base64.urlsafe_b64encode(k + hashlib.sha256(p + k).digest()[:4])).decode() + "\n")' "$1"
+}
+
+@test "--keygen: one PFS-KEY-1 line of 58 characters, different every time" {
+	run -0 --separate-stderr pencrypt --keygen
+	[[ $output =~ ^PFS-KEY-1-[A-Za-z0-9_-]{48}$ ]]
+	assert_equal "$stderr" ""
+	[ "$(stat -c %s key)" -eq 59 ]
+	grep -qE '^PFS-KEY-1-[A-Za-z0-9_-]{48}$' key
 	run ! cmp -s key other.key
 	run -2 --separate-stderr pencrypt --keygen --key-file key
-	stderr_has "--keygen takes no other option or file"
+	assert_equal "$stderr" "pencrypt: --keygen takes no other option or file, only -o FILE
+Try 'pencrypt --help' for more information."
+	run -2 --separate-stderr pencrypt --keygen -o k3 small.pfs
+	stderr_has "--keygen takes no other option or file, only -o FILE"
+	run -2 --separate-stderr pencrypt -o k3 --key-file key small.pfs
+	assert_equal "$stderr" "pencrypt: -o is for --keygen: the stream goes to standard output
+Try 'pencrypt --help' for more information."
+	assert_file_not_exists k3
+}
+
+@test "the key file format of docs/security.md, written again in Python, is what pencrypt reads" {
+	head -c 32 /dev/urandom > raw.key
+	keyline raw.key > typed.key
+	chmod 600 raw.key typed.key
+	pencrypt --raw-key-file raw.key < small.pfs > e.pfs
+	pencrypt -d --key-file typed.key < e.pfs | cmp - small.pfs
+	# and a generated key, decoded by Python, is the raw key of its streams
+	python3 -c '
+import base64, sys
+sys.stdout.buffer.write(base64.urlsafe_b64decode(open("key").read()[10:58])[:32])' > k.raw
+	chmod 600 k.raw
+	pencrypt -d --raw-key-file k.raw < small.enc | cmp - small.pfs
+}
+
+@test "--keygen -o: a new file with mode 0600, never over an existing file" {
+	umask 000
+	pencrypt --keygen -o new.key
+	run -0 stat -c %a new.key
+	assert_output "600"
+	pencrypt --key-file new.key < small.pfs | pencrypt -d --key-file new.key | cmp - small.pfs
+	cp new.key before
+	run -1 --separate-stderr pencrypt --keygen -o new.key
+	assert_equal "$stderr" "pencrypt: new.key: file exists (a key file is never overwritten: remove it first or choose another name)"
+	cmp new.key before
+	ln -s nowhere link.key
+	run -1 --separate-stderr pencrypt --keygen --output link.key
+	stderr_has "link.key: file exists"
+	assert_file_not_exists nowhere
+	run -1 --separate-stderr pencrypt --keygen -o nodir/k
+	assert_equal "$stderr" "pencrypt: nodir/k: No such file or directory"
+}
+
+@test "--keygen to standard output: a write error is reported; a file others can read is warned about" {
+	run -1 --separate-stderr sh -c 'pencrypt --keygen > /dev/full'
+	assert_equal "$stderr" "pencrypt: stdout: write error: No space left on device"
+	run -0 --separate-stderr sh -c 'umask 022; pencrypt --keygen > k.out'
+	assert_equal "$stderr" "pencrypt: warning: stdout: the key went to a file that group or others may read (mode 0644): use 'pencrypt --keygen -o FILE' instead"
+	run -0 --separate-stderr sh -c 'umask 022; pencrypt -q --keygen > k2.out'
+	assert_equal "$stderr" ""
+	run -0 --separate-stderr sh -c 'umask 077; pencrypt --keygen > k3.out'
+	assert_equal "$stderr" ""
+}
+
+@test "a key file group or others can use is warned about (not with -q), and still works" {
+	chmod 644 key
+	run -0 --separate-stderr sh -c 'pencrypt --key-file key < small.pfs > e.pfs'
+	assert_equal "$stderr" "pencrypt: warning: key: key file is readable by group and others (mode 0644): run 'chmod go-rwx key'"
+	pencrypt -d -q --key-file key < e.pfs | cmp - small.pfs
+	run -0 --separate-stderr sh -c 'pencrypt -q -d --key-file key < e.pfs > /dev/null'
+	assert_equal "$stderr" ""
+	chmod 620 key
+	run -0 --separate-stderr sh -c 'pencrypt -d --key-file key < e.pfs > /dev/null'
+	assert_equal "$stderr" "pencrypt: warning: key: key file is writable by group (mode 0620): run 'chmod go-rwx key'"
+	chmod 606 key
+	run -0 --separate-stderr sh -c 'pencrypt -d --key-file key < e.pfs > /dev/null'
+	assert_equal "$stderr" "pencrypt: warning: key: key file is readable and writable by others (mode 0606): run 'chmod go-rwx key'"
+	head -c 32 /dev/urandom > raw.key
+	chmod 640 raw.key
+	run -0 --separate-stderr sh -c 'pencrypt --raw-key-file raw.key < small.pfs > /dev/null'
+	assert_equal "$stderr" "pencrypt: warning: raw.key: key file is readable by group (mode 0640): run 'chmod go-rwx raw.key'"
+}
+
+@test "typed key files: a damaged character fails the checksum; raw, hex, other and all-zero keys are refused" {
+	local line
+	line=$(cat key)
+	# change one character of the encoded key (A<->B keeps it base64url)
+	if [ "${line:20:1}" = A ]; then c=B; else c=A; fi
+	printf '%s\n' "${line:0:20}$c${line:21}" > damaged.key
+	run -1 --separate-stderr pencrypt --key-file damaged.key small.pfs
+	assert_equal "$stderr" "pencrypt: damaged.key: pfs key file fails its checksum (damaged or mistyped key)"
+	assert_equal "$output" ""
+	head -c 32 /dev/urandom > raw.key
+	od -An -v -tx1 raw.key | tr -d ' \n' > hex.key
+	printf 'correct horse battery staple 32\n' > phrase.key
+	head -c 31 phrase.key > phrase32.key
+	echo x >> phrase32.key
+	[ "$(stat -c %s phrase32.key)" -eq 33 ]
+	head -c 32 phrase.key > phrase32.key
+	for k in raw.key hex.key phrase32.key; do
+		run -1 --separate-stderr pencrypt --key-file "$k" small.pfs
+		assert_equal "$stderr" "pencrypt: $k: not a pfs key file (32 raw bytes or 64 hex digits? only --raw-key-file reads those)"
+	done
+	head -c 31 /dev/urandom > k31
+	printf '%s\n\n' "$line" > two-nl.key
+	printf '%s' "${line:0:57}" > short.key
+	printf '%s*\n' "${line:0:57}" > badchar.key
+	: > empty
+	for k in k31 two-nl.key short.key badchar.key empty; do
+		run -1 --separate-stderr pencrypt --key-file "$k" small.pfs
+		assert_equal "$stderr" "pencrypt: $k: not a pfs key file (damaged? a key from 'pencrypt --keygen' is one line: PFS-KEY-1- and 48 base64url characters)"
+	done
+	printf 'PFS-KEY-2-%s\n' "${line:10}" > v2.key
+	run -1 --separate-stderr pencrypt --key-file v2.key small.pfs
+	assert_equal "$stderr" "pencrypt: v2.key: pfs key file of an unknown version (newer pencrypt?)"
+	# a CRLF line ending is accepted
+	printf '%s\r\n' "$line" > crlf.key
+	pencrypt -d --key-file crlf.key < small.enc | cmp - small.pfs
+	# all-zero keys: raw, hex and even a well-formed typed line
+	head -c 32 /dev/zero > zero.key
+	printf '%064d\n' 0 > zerohex.key
+	keyline zero.key > zerotyped.key
+	run -1 --separate-stderr pencrypt --raw-key-file zero.key small.pfs
+	assert_equal "$stderr" "pencrypt: zero.key: all-zero key refused"
+	run -1 --separate-stderr pencrypt --raw-key-file zerohex.key small.pfs
+	assert_equal "$stderr" "pencrypt: zerohex.key: all-zero key refused"
+	run -1 --separate-stderr pencrypt --key-file zerotyped.key small.pfs
+	assert_equal "$stderr" "pencrypt: zerotyped.key: all-zero key refused"
 }
 
 @test "password file and password fd round trip; only the first line counts" {
@@ -132,6 +266,13 @@ roundtrip() {
 	printf 'correct horse battery staple' | pencrypt -d --password-fd 4 4<&0 < e.pfs | cmp - small.pfs
 	printf 'correct horse battery staple\nsecond line\n' > pw2
 	pencrypt -d --password-file pw2 < e.pfs | cmp - small.pfs
+	# a line in a file or from a descriptor is the same without a CR
+	printf 'correct horse battery staple\r\n' > crlf.pw
+	pencrypt -d --password-file crlf.pw < e.pfs | cmp - small.pfs
+	printf 'correct horse battery staple\r' | pencrypt -d --password-fd 4 4<&0 < e.pfs | cmp - small.pfs
+	printf '\r\n' > cr.pw
+	run -1 --separate-stderr pencrypt -d --password-file cr.pw small.pfs
+	assert_equal "$stderr" "pencrypt: cr.pw: empty password"
 	# default Argon2id parameters
 	pencrypt --password-fd 3 < small.pfs 3< pw > d.pfs
 	pencrypt -d --password-file pw < d.pfs | cmp - small.pfs
@@ -140,7 +281,7 @@ roundtrip() {
 @test "password prompt on the terminal: asked twice to encrypt, once to decrypt; a mismatch is an error" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	printf 'sekrit\nsekrit\n' |
-		script -qec "pencrypt --kdf-time 1 --kdf-memory 64K < small.pfs > e.pfs" /dev/null > tty.log
+		script -qec "pencrypt --kdf-time 2 --kdf-memory 19M < small.pfs > e.pfs" /dev/null > tty.log
 	grep -q "Password (again): " tty.log
 	printf 'sekrit' > s.pw
 	pencrypt -d --password-file s.pw < e.pfs | cmp - small.pfs
@@ -149,6 +290,108 @@ roundtrip() {
 	run -1 sh -c "printf 'sekrit\nsekrut\n' | script -qec 'pencrypt < small.pfs > m.pfs' /dev/null"
 	assert_output --partial "pencrypt: passwords do not match"
 	[ ! -s m.pfs ]
+}
+
+# pty_prompt quit|tstp: run 'pencrypt -d < e.pfs > d.pfs' on a new pseudo
+# terminal (python3's os.openpty), wait for its prompt with echo off, then
+#   quit: type ^\ (SIGQUIT): pencrypt dies of it; print 'stty -a' of the
+#         terminal afterwards
+#   tstp: in a job-control shell, type ^Z (SIGTSTP): the shell runs
+#         'stty -a' while pencrypt is stopped (saved in stty.txt), then
+#         'fg': pencrypt asks again with echo off and gets the password
+pty_prompt() {
+	python3 - "$1" <<'PY'
+import fcntl, os, signal, subprocess, sys, termios, time
+def run(argv, stdin, stdout):
+    m, s = os.openpty()
+    def ctty():
+        os.setsid()
+        fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+    p = subprocess.Popen(argv, stdin=open(stdin, "rb"), stdout=open(stdout, "wb"),
+                         stderr=s, preexec_fn=ctty, pass_fds=(s,))
+    return p, m, s
+def expect(m, what, buf=b""):
+    end = time.time() + 20
+    while what not in buf:
+        if time.time() > end:
+            sys.exit("timeout waiting for %r; got %r" % (what, buf))
+        buf += os.read(m, 1024)
+    return buf[buf.index(what) + len(what):]
+def echo_off(s):
+    time.sleep(0.2)
+    return not termios.tcgetattr(s)[3] & termios.ECHO
+if sys.argv[1] == "quit":
+    p, m, s = run(["pencrypt", "-d"], "e.pfs", "d.pfs")
+    expect(m, b"Password: ")
+    assert echo_off(s), "echo is not off at the prompt"
+    os.write(m, b"\x1c")
+    rc = p.wait(20)
+    assert rc == -signal.SIGQUIT, "exit %r" % rc
+    sys.stdout.write(subprocess.run(["stty", "-a"], stdin=s,
+                     capture_output=True, text=True).stdout)
+else:
+    p, m, s = run(["bash", "-c", "set -m; pencrypt -d < e.pfs > d.pfs; "
+                   "stty -a < /dev/tty > stty.txt; fg"], "/dev/null", "/dev/null")
+    rest = expect(m, b"Password: ")
+    assert echo_off(s), "echo is not off at the prompt"
+    os.write(m, b"\x1a")
+    expect(m, b"Password: ", rest)
+    assert echo_off(s), "echo is not off again after fg"
+    os.write(m, b"sekrit\n")
+    assert p.wait(20) == 0
+PY
+}
+
+@test "password prompt: ^\ (SIGQUIT) leaves the terminal with echo on" {
+	python3 -c 'import pty, termios' 2>/dev/null || skip "python3 pty/termios missing"
+	printf 'sekrit\n' > s.pw
+	pencrypt --password-file s.pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	run -0 pty_prompt quit
+	assert_output --regexp '(^|[ ;])echo([ ;]|$)'
+	refute_output --regexp '(^|[ ;])-echo([ ;]|$)'
+	[ ! -s d.pfs ]
+}
+
+@test "password prompt: ^Z stops with echo on; after fg echo is off again and the prompt repeated" {
+	python3 -c 'import pty, termios' 2>/dev/null || skip "python3 pty/termios missing"
+	printf 'sekrit\n' > s.pw
+	pencrypt --password-file s.pw "${FASTKDF[@]}" < small.pfs > e.pfs
+	run -0 pty_prompt tstp
+	run -0 cat stty.txt
+	assert_output --regexp '(^|[ ;])echo([ ;]|$)'
+	refute_output --regexp '(^|[ ;])-echo([ ;]|$)'
+	cmp d.pfs small.pfs
+}
+
+@test "secure memory that cannot be locked is warned about (not with -q)" {
+	local cmd='ulimit -l 0; pencrypt "$@" --key-file key < small.pfs > /dev/null'
+	! ldd "$(command -v pencrypt)" 2>/dev/null | grep -q libasan ||
+		skip "AddressSanitizer makes mlock a no-op that succeeds"
+	if [ "$(id -u)" -eq 0 ]; then
+		command -v capsh >/dev/null || skip "capsh needed to drop CAP_IPC_LOCK as root"
+		run -0 --separate-stderr capsh --drop=cap_ipc_lock -- -c "$cmd" sh
+		assert_equal "$stderr" "pencrypt: warning: secure memory is not locked (mlock failed): keys and passwords may be swapped to disk; allow locking 64 KiB ('ulimit -l')"
+		run -0 --separate-stderr capsh --drop=cap_ipc_lock -- -c "$cmd" sh -q
+	else
+		run -0 --separate-stderr sh -c "$cmd" sh
+		assert_equal "$stderr" "pencrypt: warning: secure memory is not locked (mlock failed): keys and passwords may be swapped to disk; allow locking 64 KiB ('ulimit -l')"
+		run -0 --separate-stderr sh -c "$cmd" sh -q
+	fi
+	assert_equal "$stderr" ""
+}
+
+@test "no core dumps while a secret is in memory (core size limit 0)" {
+	[ -r /proc/self/limits ] || skip "no /proc"
+	mkfifo pwfifo
+	ulimit -c unlimited 2>/dev/null || ulimit -c 1000 || skip "cannot raise the core limit"
+	pencrypt -d --password-fd 3 3< pwfifo < small.enc > /dev/null 2> err.txt &
+	local pid=$!
+	exec 4> pwfifo          # pencrypt now waits for the password
+	sleep 0.3
+	run -0 grep '^Max core file size' "/proc/$pid/limits"
+	exec 4>&-
+	wait "$pid" || true
+	assert_output --regexp '^Max core file size +0 +0 '
 }
 
 @test "refuses to write a stream to a terminal unless -f" {
@@ -181,16 +424,19 @@ roundtrip() {
 @test "missing and malformed key files, empty password" {
 	run -1 --separate-stderr pencrypt --key-file nokey small.pfs
 	assert_equal "$stderr" "pencrypt: nokey: No such file or directory"
+	run -1 --separate-stderr pencrypt --key-file . small.pfs
+	assert_equal "$stderr" "pencrypt: .: is a directory"
+	head -c 64 /dev/urandom | od -An -v -tx1 | tr -d ' \n' > hex.key
 	head -c 31 /dev/urandom > k31
 	head -c 33 /dev/urandom > k33
-	head -c 63 key > h63
-	{ head -c 64 key; echo x; } > h65
-	{ head -c 63 key; echo g; } > hg
-	printf '%s\n\n' "$(cat key)" > h2nl
+	head -c 63 hex.key > h63
+	{ head -c 64 hex.key; echo x; } > h65
+	{ head -c 63 hex.key; echo g; } > hg
+	printf '%s\n\n' "$(head -c 64 hex.key)" > h2nl
 	: > empty
 	for k in k31 k33 h63 h65 hg h2nl empty; do
-		run -1 --separate-stderr pencrypt --key-file "$k" small.pfs
-		assert_equal "$stderr" "pencrypt: $k: not a key file (expected 32 raw bytes or 64 hex digits)"
+		run -1 --separate-stderr pencrypt --raw-key-file "$k" small.pfs
+		assert_equal "$stderr" "pencrypt: $k: not a raw key file (expected 32 raw bytes or 64 hex digits)"
 		assert_equal "$output" ""
 	done
 	printf '\n' > nl.pw
@@ -204,12 +450,16 @@ roundtrip() {
 	run -2 --separate-stderr setsid pencrypt small.pfs
 	stderr_has "no key given and no terminal to ask for a password: use --key-file F, --password-file F or --password-fd N"
 	run -2 --separate-stderr pencrypt --key-file key --password-file pw small.pfs
-	stderr_has "give one of --key-file, --password-file and --password-fd"
+	stderr_has "give one of --key-file, --raw-key-file, --password-file and --password-fd"
+	run -2 --separate-stderr pencrypt --key-file key --raw-key-file key small.pfs
+	stderr_has "give one of --key-file, --raw-key-file, --password-file and --password-fd"
 	run -2 --separate-stderr pencrypt -d --key-file key --cipher aes-256-gcm small.enc
 	stderr_has "-d reads the cipher from the stream: drop --cipher"
 	run -2 --separate-stderr pencrypt --key-file key --cipher aes-128-cbc small.pfs
 	stderr_has "unknown cipher 'aes-128-cbc'"
 	run -2 --separate-stderr pencrypt --key-file key --kdf-time 2 small.pfs
+	stderr_has "--kdf-time and --kdf-memory are for encrypting with a password"
+	run -2 --separate-stderr pencrypt --raw-key-file key --kdf-memory 64M small.pfs
 	stderr_has "--kdf-time and --kdf-memory are for encrypting with a password"
 	run -2 --separate-stderr pencrypt --password-fd 0 < small.pfs
 	stderr_has "--password-fd 0 is the stream's input"
@@ -221,6 +471,9 @@ roundtrip() {
 	stderr_has "-d restores a hidden name by itself: drop --hide-name"
 	run -1 --separate-stderr pencrypt --password-fd 9 small.pfs
 	assert_equal "$stderr" "pencrypt: descriptor 9: Bad file descriptor"
+	run -2 --separate-stderr pencrypt --password-fd x small.pfs
+	assert_equal "$stderr" "pencrypt: --password-fd: invalid number 'x'
+Try 'pencrypt --help' for more information."
 	run -2 --separate-stderr pencrypt --key-file
 	run -0 pencrypt --help
 	assert_output --partial "--password-fd N"
@@ -412,11 +665,36 @@ roundtrip() {
 	dec_fails f.pfs "trailing data after the END frame"
 }
 
+@test "encryption refuses Argon2id parameters below the OWASP minimum (t 2, m 19 MiB)" {
+	run -2 --separate-stderr pencrypt --password-file pw --kdf-time 1 small.pfs
+	assert_equal "$stderr" "pencrypt: --kdf-time: at least 2 passes (the OWASP minimum for Argon2id)
+Try 'pencrypt --help' for more information."
+	run -2 --separate-stderr pencrypt --password-file pw --kdf-memory 8K small.pfs
+	assert_equal "$stderr" "pencrypt: --kdf-memory: at least 19 MiB (the OWASP minimum for Argon2id)
+Try 'pencrypt --help' for more information."
+	run -2 --separate-stderr pencrypt --password-file pw --kdf-memory 19455K small.pfs
+	stderr_has "--kdf-memory: at least 19 MiB"
+	run -2 --separate-stderr pencrypt --password-file pw --kdf-time 17 small.pfs
+	stderr_has "--kdf-time: '17' is out of range (1 to 16)"
+	[ ! -e e.pfs ]
+	pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M < small.pfs > e.pfs
+	pencrypt -d --password-file pw < e.pfs | cmp - small.pfs
+}
+
+@test "decryption still accepts weak Argon2id parameters within the caps (the header MAC protects them)" {
+	# testdata/weak-kdf.pfs: made by pencrypt 0.1.0 with --kdf-time 1
+	# --kdf-memory 8K, which encryption now refuses
+	local p=$((40 + 34 + 1 + 8))
+	[ "$(od -An -tu4 -j $((p + 4)) -N8 "$ROOT/testdata/weak-kdf.pfs" | tr -s ' ')" = " 1 8" ]
+	yes 'made by pencrypt 0.1.0 with --kdf-time 1 --kdf-memory 8K' | head -c 3000 > weak.txt
+	pencrypt -d --password-file pw < "$ROOT/testdata/weak-kdf.pfs" | pjoin | cmp - weak.txt
+}
+
 @test "KDF parameters over the cap are refused before deriving" {
 	local p=$((40 + 34 + 1 + 8))   # params of the record (stdin: no name)
 	pencrypt --password-file pw "${FASTKDF[@]}" < small.pfs > e.pfs
 	cp e.pfs f.pfs; put_le f.pfs $((p + 8)) 4 $((2 << 20))     # m = 2 GiB
-	dec_fails f.pfs "KDF parameters exceed the limit (t=1 m=2097152 KiB p=1" --password-file pw
+	dec_fails f.pfs "KDF parameters exceed the limit (t=2 m=2097152 KiB p=1" --password-file pw
 	stderr_has "hostile or damaged header"
 	nothing_written
 	cp e.pfs f.pfs; put_le f.pfs $((p + 4)) 4 1000000          # t
@@ -426,7 +704,7 @@ roundtrip() {
 	cp e.pfs f.pfs; put_le f.pfs $((p + 4)) 4 0                # t = 0
 	dec_fails f.pfs "KDF parameters exceed the limit" --password-file pw
 	# within the cap but changed: the MAC catches it
-	cp e.pfs f.pfs; put_le f.pfs $((p + 4)) 4 2
+	cp e.pfs f.pfs; put_le f.pfs $((p + 4)) 4 3
 	dec_fails f.pfs "wrong key or password" --password-file pw
 }
 
@@ -449,7 +727,7 @@ roundtrip() {
 # plaintexts; prints the hidden name, if any, to stderr.
 pydecrypt() {
 	python3 - "$@" <<'PY'
-import hashlib, hmac, struct, sys
+import base64, hashlib, hmac, struct, sys
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -472,7 +750,11 @@ assert kind == 2
 pr = head[rec + 8:rec + 8 + plen]
 cid, kdf, flags = pr[0], pr[1], pr[2]
 sec = open(secret, "rb").read()
-if kdf == 0:
+if kdf == 0 and sec.startswith(b"PFS-KEY-1-"):
+    kc = base64.urlsafe_b64decode(sec[10:58])
+    assert hashlib.sha256(b"PFS-KEY-1-" + kc[:32]).digest()[:4] == kc[32:]
+    master = kc[:32]
+elif kdf == 0:
     master = sec if len(sec) == 32 else bytes.fromhex(sec.decode().strip())
 else:
     t, m, lanes = struct.unpack_from("<III", pr, 4)
@@ -518,16 +800,37 @@ PY
 	run ! pydecrypt e.pfs password pw
 }
 
-@test "skippable frames pass through (unprotected, as documented)" {
+# skip_frame TYPE PAYLOAD > frame: a skippable frame with a valid header
+skip_frame() {
+	local len=${#2}
+	printf "\\x$(printf %x "$1")\\0\\0\\0\\x$(printf %02x "$len")\\0\\0\\0"'\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0'"%s" "$2" > sk.tmp
+	reseal sk.tmp 0
+	cat sk.tmp
+}
+
+@test "skippable frames injected into an encrypted stream are dropped by -d: nothing unauthenticated comes out" {
 	local off
 	off=$(frame 2 off small.enc)
-	printf '\x80\0\0\0\3\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0abc' > skip.frame
-	reseal skip.frame 0
-	{ head -c "$off" small.enc; cat skip.frame; tail -c +$((off + 1)) small.enc; } > f.pfs
+	{ head -c "$off" small.enc; skip_frame 128 abc; skip_frame 255 evil
+	  tail -c +$((off + 1)) small.enc | head -c $(( $(frame 6 off small.enc) - off ))
+	  skip_frame 200 x; tail -c +$(( $(frame 6 off small.enc) + 1 )) small.enc; } > f.pfs
+	run -0 pinfo --json f.pfs
+	assert_output --partial '"skippable_frames":3'
 	pencrypt -d --key-file key < f.pfs > d.pfs
 	run -0 pinfo --json d.pfs
-	assert_output --partial '"skippable_frames":1'
+	assert_output --partial '"skippable_frames":0'
+	cmp d.pfs small.pfs
 	pjoin d.pfs | cmp - small.bin
+}
+
+@test "skippable frames below the encryption are passed on in the clear and dropped by -d" {
+	local off
+	off=$(frame 1 off small.pfs)
+	{ head -c "$off" small.pfs; skip_frame 128 hello; tail -c +$((off + 1)) small.pfs; } > s.pfs
+	pencrypt --key-file key < s.pfs > e.pfs
+	grep -q hello e.pfs
+	pencrypt -d --key-file key < e.pfs > d.pfs
+	cmp d.pfs small.pfs
 }
 
 @test "--stats=json reports the frames" {

@@ -483,7 +483,7 @@ mkdamaged() {
 @test "--sum does not print a digest recorded after encryption as the file's" {
 	command -v pencrypt >/dev/null || skip "pencrypt not built"
 	data text-like 100K 28 > f.txt
-	pencrypt --keygen > k
+	pencrypt --keygen -o k
 	pchunk -s 16K f.txt | pencrypt --key-file k > e.pfs
 	esum=$(pjoin --payload e.pfs | xxhsum -H3 2>/dev/null | sed 's/.* = //')
 	phash -a xxh3 < e.pfs > eh.pfs
@@ -496,7 +496,7 @@ mkdamaged() {
 @test "digests taken before encryption: --check and --sum name 'pencrypt -d'; after it both work" {
 	command -v pencrypt >/dev/null || skip "pencrypt not built"
 	data random 60K 29 > r.bin
-	pencrypt --keygen > k
+	pencrypt --keygen -o k
 	pchunk -s 8K r.bin | phash -a sha512 > h.pfs
 	pencrypt --key-file k < h.pfs > he.pfs
 	run -1 --separate-stderr phash --check he.pfs

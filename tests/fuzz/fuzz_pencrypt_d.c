@@ -21,7 +21,7 @@ int pencrypt_main(int argc, char **argv);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *argv[] = { "pencrypt", "-d", "--key-file", NULL,
+	static const char *argv[] = { "pencrypt", "-d", "--raw-key-file", NULL,
 	                              "-T", "1", NULL };
 
 	if (!argv[3])

@@ -44,6 +44,7 @@ LC_ALL=C awk 'BEGIN { srand(7); for (i = 0; i < 2500; i++)
 head -c 1024 /dev/zero > "$IN/zeros1k"       # exactly one chunk
 printf 'pw for seeds\n' > "$TMP/pw"
 printf '%s\n' "$KEY_HEX" > "$TMP/key"
+chmod 600 "$TMP/key"
 
 T="-T 1"
 n=0
@@ -95,7 +96,7 @@ for f in empty one text random mixed zeros1k; do
 	fi
 	if [ -n "$HAVE_PENCRYPT" ]; then
 		for c in aes-256-gcm chacha20-poly1305; do
-			K="--key-file '$TMP/key' --cipher $c"
+			K="--raw-key-file '$TMP/key' --cipher $c"
 			run "$P/pchunk -s 1K '$src' | $P/pencrypt $T $K"
 			put "$f-$c" fuzz_pencrypt_d fuzz_pjoin
 			run "$P/pchunk -s 1K '$src' | $P/pencrypt $T $K --hide-name"
@@ -110,7 +111,7 @@ for f in empty one text random mixed zeros1k; do
 			fi
 		done
 		# password mode (cheap KDF): -d with a key file must refuse it
-		run "$P/pchunk -s 1K '$src' | $P/pencrypt $T --password-file '$TMP/pw' --kdf-time 1 --kdf-memory 8K"
+		run "$P/pchunk -s 1K '$src' | $P/pencrypt $T --password-file '$TMP/pw' --kdf-time 2 --kdf-memory 19M"
 		put "$f-password" fuzz_pencrypt_d
 	fi
 done

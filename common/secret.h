@@ -1,0 +1,143 @@
+/*
+ * secret.h - keys and passwords: key files (the typed PFS-KEY-1 format and,
+ * behind an explicit option, raw or hex keys), password files and
+ * descriptors, the terminal prompt, key generation, and the process
+ * hardening that goes with holding a secret.
+ *
+ * Invariants and ownership:
+ *  - Every secret lives in one struct pfs_secret allocated in libgcrypt
+ *    secure memory by pfs_secret_new() and released (and so wiped) by
+ *    pfs_secret_free(), which the caller calls on every path, the error
+ *    paths included, before it reports.  Temporaries on the stack are
+ *    cleared with explicit_bzero() before the functions return.
+ *  - Nothing here prints or exits.  Errors: -1 with e set ("k: not a pfs
+ *    key file (...)", the object first, no program name).  A warning for
+ *    the user (a key file others can read) is returned in a separate
+ *    struct pfs_err whose msg is empty when there is none; the tool prints
+ *    it (or not, with -q).
+ *  - The caller has run pfs_crypto_init() (digest.h) first.
+ *
+ * The key file format is specified byte by byte in docs/security.md:
+ *     "PFS-KEY-1-" base64url(key[32] || check[4]) "\n"
+ * where check is the first 4 bytes of SHA-256("PFS-KEY-1-" || key): one
+ * line of 58 characters and a newline.
+ */
+#ifndef PFS_SECRET_H
+#define PFS_SECRET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define PFS_KEY_LEN          32u
+#define PFS_PASS_MAX         1024u
+#define PFS_KEYLINE_PREFIX   "PFS-KEY-1-"
+#define PFS_KEYLINE_LEN      58u     /* prefix + 48 base64url characters */
+
+/* Everything secret, in one block of secure memory. */
+struct pfs_secret {
+	uint8_t master[PFS_KEY_LEN];   /* from the key file, or Argon2id */
+	uint8_t keys[2 * PFS_KEY_LEN]; /* per stream: payload key || MAC key */
+	uint8_t kbuf[160];             /* key file bytes as read */
+	char pw[PFS_PASS_MAX + 1], pw2[PFS_PASS_MAX + 1];
+	size_t pwlen;
+	int password;                  /* 1: pw holds the password, master
+	                                  is derived from it later */
+};
+
+/* Where the secret comes from: the key options of pencrypt and pinfo. */
+enum pfs_keysrc {
+	PFS_KS_NONE,       /* not given: ask on the terminal (pencrypt) */
+	PFS_KS_KEYFILE,    /* --key-file F: the PFS-KEY-1 format only */
+	PFS_KS_RAWKEY,     /* --raw-key-file F: 32 raw bytes or 64 hex digits */
+	PFS_KS_PWFILE,     /* --password-file F */
+	PFS_KS_PWFD        /* --password-fd N */
+};
+
+struct pfs_keyopt {
+	int src;                       /* enum pfs_keysrc */
+	const char *path;              /* key or password file */
+	int fd;                        /* --password-fd, else -1 */
+};
+
+/* pfs_keyopt_init - no key option given. */
+void pfs_keyopt_init(struct pfs_keyopt *k);
+
+/* pfs_keyopt_set - record key option src with its argument (a file name,
+ * or a descriptor number for PFS_KS_PWFD).  -1 with e set when a key
+ * option was given already or the descriptor is not a number; the caller
+ * turns that into a usage error. */
+int pfs_keyopt_set(struct pfs_keyopt *k, int src, const char *arg,
+                   struct pfs_err *e);
+
+/* pfs_keyopt_check - -1 with e set when --password-fd 0 would read the
+ * password from the stream's own input (input NULL or "-"). */
+int pfs_keyopt_check(const struct pfs_keyopt *k, const char *input,
+                     struct pfs_err *e);
+
+/* pfs_secret_new - a zeroed struct pfs_secret in secure memory, or NULL
+ * with e set.  pfs_secret_free - wipe and release it (NULL is fine). */
+struct pfs_secret *pfs_secret_new(struct pfs_err *e);
+void pfs_secret_free(struct pfs_secret *s);
+
+/* pfs_secret_load - fill s from the source k: a key file into s->master,
+ * or a password into s->pw (s->password = 1).  tty is the terminal
+ * (pfs_tty_open) for PFS_KS_NONE, else ignored; with confirm the prompt
+ * asks twice ("passwords do not match").  warn receives a warning for the
+ * user, or an empty message.  Returns 0 or -1 with e set. */
+int pfs_secret_load(struct pfs_secret *s, const struct pfs_keyopt *k,
+                    int tty, int confirm, struct pfs_err *warn,
+                    struct pfs_err *e);
+
+/* pfs_key_parse - the key in a key file's bytes (buf, n): the PFS-KEY-1
+ * line (one trailing "\n" or "\r\n" allowed), or with raw 32 raw bytes or
+ * 64 hex digits (one trailing newline allowed).  An all-zero key is
+ * refused either way.  what names the file in messages.  Returns 0 or -1
+ * with e set; a wrong checksum has its own message. */
+int pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
+                  uint8_t key[PFS_KEY_LEN], struct pfs_err *e);
+
+/* pfs_key_format - the PFS-KEY-1 line of key, NUL-terminated, without a
+ * newline, into out (PFS_KEYLINE_LEN + 1 bytes).  The caller wipes out. */
+void pfs_key_format(const uint8_t key[PFS_KEY_LEN], char *out);
+
+/* pfs_keygen - a new random key (GCRY_VERY_STRONG_RANDOM) written as one
+ * PFS-KEY-1 line.  With path: a new file, created with O_EXCL and mode
+ * 0600 (an existing file is refused), written, fsync'd and closed with
+ * every step checked, and removed again on failure.  With path NULL: to
+ * standard output, and warn is set when that is a regular file that group
+ * or others may read.  Returns 0 or -1 with e set. */
+int pfs_keygen(const char *path, struct pfs_err *warn, struct pfs_err *e);
+
+/* pfs_tty_open - the controlling terminal, /dev/tty, opened for reading
+ * and writing, or -1 when there is none. */
+int pfs_tty_open(void);
+
+/* pfs_tty_ask - write prompt to tty and read one line with echo off into
+ * buf (PFS_PASS_MAX + 1 bytes).  While it waits, a terminating signal
+ * (SIGINT, SIGTERM, SIGHUP, SIGQUIT) restores the terminal, wipes buf and
+ * kills the process with that signal; a stop signal (SIGTSTP, SIGTTIN,
+ * SIGTTOU) restores the terminal and then stops; SIGCONT turns echo off
+ * again and the prompt is repeated.  The handlers only use
+ * async-signal-safe calls, and the previous dispositions are back when it
+ * returns.  Returns the length, or -1 with e set. */
+ssize_t pfs_tty_ask(int tty, const char *prompt, char *buf,
+                    struct pfs_err *e);
+
+/* pfs_secret_nodump - no core dump of this process from now on
+ * (RLIMIT_CORE 0 and, on Linux, PR_SET_DUMPABLE 0, which also keeps other
+ * processes of the user from attaching).  Call before a secret is read.
+ * Returns 0, or -1 with e set when neither could be applied. */
+int pfs_secret_nodump(struct pfs_err *e);
+
+/* pfs_secmem_locked - after pfs_crypto_init(): 1 when libgcrypt's secure
+ * memory pool is locked in RAM (mlock), 0 when it is not (secrets may be
+ * swapped out), -1 when it cannot be told.  Linux: VmLck of
+ * /proc/self/status, and when that is 0, whether a pool of the same size
+ * can be locked now (under AddressSanitizer mlock() is a no-op that
+ * succeeds; then the pool counts as locked, as libgcrypt believes). */
+int pfs_secmem_locked(void);
+
+#endif
