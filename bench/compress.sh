@@ -3,6 +3,8 @@
 # tools, as a user would run them, side by side in the same run.
 #
 #   bash bench/compress.sh            # 256M of text-like and of random data
+#                                     # (+ the chunk sweep on a tar of
+#                                     # /usr/include: CHUNK_REAL=DIR...)
 #   PFS_BIN=build/release/bin RUNS=5 bash bench/compress.sh 64M
 #
 # Inputs are generated with testdata/gen into a tmpfs (/dev/shm), so they are
@@ -117,3 +119,33 @@ for kind in text-like random; do
 		rm -f "$DIR/$kind".*
 	fi
 done
+
+# The chunk-size sweep on real data (issue 12): generated text has none of the
+# long-range redundancy of real files, so it hides what small chunks cost.
+# CHUNK_REAL="DIR..." (default /usr/include; "none" to skip) is tarred on the
+# fly into the tmpfs; every codec against its stock tool at 1M..16M.
+CHUNK_REAL=${CHUNK_REAL:-/usr/include}
+[ "$CHUNK_REAL" = none ] && CHUNK_REAL=
+if [ "${CHUNKS:-1}" = 1 ]; then
+	for d in $CHUNK_REAL; do
+		[ -d "$d" ] || { echo "bench: $d is not a directory: skipped" >&2; continue; }
+		kind="tar${d//\//-}"   # tar-usr-include: also a file name
+		f="$DIR/real.in"
+		tar -C / -cf - "${d#/}" 2>/dev/null > "$f" || [ -s "$f" ] || continue
+		names=() cmds=()
+		for s in 1M 2M 4M 8M 16M; do
+			add "pcompress-zstd-3-T2-s$s" "pchunk -s $s \"\$F\" | pcompress --zstd -l 3 -T 2 | pjoin --payload > \"\$OUT\""
+		done
+		add zstd-3-T2 'zstd -q -3 -T2 -c "$F" > "$OUT"'
+		for s in 1M 4M 8M; do
+			add "pcompress-lz4-T2-s$s" "pchunk -s $s \"\$F\" | pcompress --lz4 -T 2 | pjoin --payload > \"\$OUT\""
+		done
+		add lz4-1 'lz4 -q -1 -c "$F" > "$OUT"'
+		for s in 1M 4M 8M 16M; do
+			add "pcompress-brotli-5-T2-s$s" "pchunk -s $s \"\$F\" | pcompress --brotli -l 5 -T 2 | pjoin --payload > \"\$OUT\""
+		done
+		add brotli-q5 'brotli -q 5 -c "$F" > "$OUT"'
+		run_group "$kind" "$f"
+		rm -f "$DIR/real".* "$DIR/$kind".*
+	done
+fi

@@ -29,6 +29,15 @@
 #   SHM=DIR           where the inputs and streams live (default /dev/shm)
 #   PFS_BIN=DIR       the built tools (default build/release/bin)
 #   BENCH_NODEPS=1    do not run tests/deps.sh bench first
+#   BENCH_RATIO=0|1   the size-and-memory section (bench/ratio.sh) after the
+#                     speed table: compressed size of every codec against
+#                     its stock tool and the peak RSS of every stage against
+#                     zstd -3 -T2, on real data (tars of system directories
+#                     made on the fly) and on the generated kinds (default 1;
+#                     0 when BENCH_ONLY is set)
+#   BENCH_REAL="DIR..."  directories tarred for it (default "/usr/include
+#                     /usr/share/doc /usr/lib/python3"; "none": generated only)
+#   BENCH_REAL_SIZE=SIZE  first SIZE bytes of each tar (default all; QUICK 16M)
 #
 # Method: the inputs are generated with testdata/gen on a tmpfs (SHM) and read
 # once; each stage's input stream is saved once (chunked, compressed,
@@ -42,7 +51,9 @@
 # ratio = our MB/s / the stock counterpart's MB/s (> 1: pfs is faster).
 #
 # Output: the table on stdout; bench/out/bench-DATE.tsv (and latest.tsv);
-# the hyperfine output in bench/out/hyperfine-DATE.log.  Exit status 1 when a
+# the hyperfine output in bench/out/hyperfine-DATE.log; the sizes and RSS of
+# the ratio section in bench/out/bench-DATE.ratio.tsv (and latest.ratio.tsv),
+# saved and compared with the baselines as NAME.ratio.tsv.  Exit status 1 when a
 # command failed (its row is left out), 2 on bad usage.
 set -euo pipefail
 
@@ -55,7 +66,8 @@ for arg in "$@"; do
 	case $arg in
 	QUICK=*|BENCH_SIZE=*|RUNS=*|BENCH_KINDS=*|BENCH_ONLY=*|BENCH_CHUNK=*|\
 	BENCH_THREADS=*|SAVE=*|BASELINE=*|BENCH_NOISE=*|BENCH_OUT=*|\
-	BENCH_BASELINE_DIR=*|SHM=*|PFS_BIN=*|BENCH_NODEPS=*)
+	BENCH_BASELINE_DIR=*|SHM=*|PFS_BIN=*|BENCH_NODEPS=*|BENCH_RATIO=*|\
+	BENCH_REAL=*|BENCH_REAL_SIZE=*)
 		[ -z "${arg#*=}" ] || export "${arg%%=*}=${arg#*=}" ;;
 	-h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench: unknown argument '$arg' (NAME=VALUE, see --help)" >&2; exit 2 ;;
@@ -67,6 +79,7 @@ QUICK=${QUICK:-0}
 if [ -n "$QUICK" ]; then
 	BENCH_SIZE=${BENCH_SIZE:-16M}
 	RUNS=${RUNS:-1}
+	BENCH_REAL_SIZE=${BENCH_REAL_SIZE:-16M}
 else
 	BENCH_SIZE=${BENCH_SIZE:-256M}
 	RUNS=${RUNS:-5}
@@ -82,6 +95,11 @@ SHM=${SHM:-/dev/shm}
 PFS_BIN=${PFS_BIN:-$ROOT/build/release/bin}
 SAVE=${SAVE:-}
 BASELINE=${BASELINE:-}
+if [ -z "${BENCH_RATIO:-}" ]; then
+	BENCH_RATIO=1
+	[ -n "$BENCH_ONLY" ] && BENCH_RATIO=0
+fi
+[[ $BENCH_RATIO =~ ^[01]$ ]] || { echo "bench: BENCH_RATIO must be 0 or 1" >&2; exit 2; }
 
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: RUNS must be a positive integer" >&2; exit 2; }
 [[ $BENCH_THREADS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_THREADS must be a positive integer" >&2; exit 2; }
@@ -446,12 +464,30 @@ END {
 	if (hasbase && bsize != "" && bsize != size)
 		printf "\nnote: the baseline was measured on %s bytes per kind, this run on %s\n", bsize, size
 }' "$RESULTS"
+
+# --- compressed size and memory against the stock tools (bench/ratio.sh) ----------
+RATIOF=
+if [ "$BENCH_RATIO" = 1 ]; then
+	RATIOF=${RESULTS%.tsv}.ratio.tsv
+	RBASE=
+	[ -n "$BASELINE" ] && RBASE=${BASEFILE%.tsv}.ratio.tsv
+	[ -n "$RBASE" ] && [ ! -r "$RBASE" ] &&
+		note "baseline '$BASELINE' has no ratio file ($RBASE): sizes not compared"
+	# the tool of the speed table above: the same inputs, chunk and threads
+	BENCH_KINDS=$BENCH_KINDS BENCH_SIZE=$NBYTES BENCH_CHUNK=$BENCH_CHUNK \
+	BENCH_THREADS=$T BENCH_REAL=${BENCH_REAL:-} BENCH_REAL_SIZE=${BENCH_REAL_SIZE:-} \
+	RATIO_OUT=$RATIOF RATIO_BASELINE=$RBASE SHM=$SHM PFS_BIN=$PFS_BIN \
+	    bash "$ROOT/bench/ratio.sh" || die "bench/ratio.sh failed"
+	cp "$RATIOF" "$BENCH_OUT/latest.ratio.tsv"
+fi
+
 echo
 echo "results: $RESULTS"
 
 if [ -n "$SAVE" ]; then
 	mkdir -p "$BENCH_BASELINE_DIR" || die "cannot create $BENCH_BASELINE_DIR"
 	cp "$RESULTS" "$BENCH_BASELINE_DIR/$SAVE.tsv"
+	[ -n "$RATIOF" ] && cp "$RATIOF" "$BENCH_BASELINE_DIR/$SAVE.ratio.tsv"
 	echo "baseline saved: $BENCH_BASELINE_DIR/$SAVE.tsv (compare with BASELINE=$SAVE)"
 fi
 if [ -s "$FAILED" ]; then
