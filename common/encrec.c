@@ -227,6 +227,39 @@ pfs_enc_frame(gcry_cipher_hd_t hd, int open, const struct pfs_hdr *h,
 }
 
 int
+pfs_enc_seal_begin(gcry_cipher_hd_t hd, const struct pfs_hdr *h, uint64_t ctr)
+{
+	uint8_t nonce[PFS_ENC_NONCE_LEN], aad[PFS_ENC_AAD_MAX];
+	size_t alen;
+
+	pfs_enc_nonce(nonce, ctr, h->type, h->type == PFS_END);
+	alen = pfs_enc_aad(aad, h->type, h->flags, h->seq, h->raw, ctr, NULL);
+	if (gcry_cipher_setiv(hd, nonce, PFS_ENC_NONCE_LEN) ||
+	    gcry_cipher_authenticate(hd, aad, alen))
+		return -1;
+	return 0;
+}
+
+int
+pfs_enc_seal_piece(gcry_cipher_hd_t hd, uint8_t *p, size_t n)
+{
+	size_t off, k;
+
+	for (off = 0; off < n; off += k) {
+		k = n - off < PIECE ? n - off : PIECE;
+		if (gcry_cipher_encrypt(hd, p + off, k, NULL, 0))
+			return -1;
+	}
+	return 0;
+}
+
+int
+pfs_enc_seal_end(gcry_cipher_hd_t hd, uint8_t tag[PFS_ENC_TAG_LEN])
+{
+	return gcry_cipher_gettag(hd, tag, PFS_ENC_TAG_LEN) ? -1 : 0;
+}
+
+int
 pfs_enc_order_next(struct pfs_enc_order *o, const struct pfs_hdr *h,
                    struct pfs_err *e)
 {

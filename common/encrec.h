@@ -135,6 +135,17 @@ int pfs_enc_frame(gcry_cipher_hd_t hd, int open, const struct pfs_hdr *h,
                   uint64_t ctr, const uint64_t *ndigest, const uint8_t *in,
                   uint8_t *out, size_t n);
 
+/* Sealing a DATA payload in pieces as it streams through (engine.h,
+ * PFS_STREAM): pfs_enc_seal_begin sets the nonce and AAD of frame h (as
+ * pfs_enc_frame with counter ctr), pfs_enc_seal_piece encrypts n bytes in
+ * place (every piece but the last a multiple of 16 bytes), pfs_enc_seal_end
+ * writes the 16-byte tag.  The bytes are those pfs_enc_frame would give.
+ * Each returns 0, or -1 when the cipher fails. */
+int pfs_enc_seal_begin(gcry_cipher_hd_t hd, const struct pfs_hdr *h,
+                       uint64_t ctr);
+int pfs_enc_seal_piece(gcry_cipher_hd_t hd, uint8_t *p, size_t n);
+int pfs_enc_seal_end(gcry_cipher_hd_t hd, uint8_t tag[PFS_ENC_TAG_LEN]);
+
 /* Frame order on the writer thread (docs/security.md): DATA seqs run 0,
  * 1, 2, ...; a DIGEST frame follows its DATA frame; END's seq and raw are
  * the chunk count and the byte total.  ndigest, the DIGEST frames sealed

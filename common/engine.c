@@ -33,6 +33,7 @@ struct engine {
 	struct pfs_writer w;
 	uint64_t frames;
 	int transform;               /* some frames go to workers */
+	int stream;                  /* ops->head returned PFS_STREAM */
 	/* ops->hold: the DATA frame held back (its buffers swapped in from
 	 * its slot) and the DIGEST frames after it, encoded */
 	struct pfs_slot held;
@@ -291,6 +292,84 @@ read_loop(struct engine *en, struct pfs_err *e)
 	}
 }
 
+/* stream_data - a DATA frame whose header was just read, streamed (see
+ * engine.h, ops->stream_*) through s->in, which holds one piece. */
+static int
+stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	const struct pfs_stage_ops *ops = en->ops;
+	uint8_t tail[PFS_STREAM_TAIL_MAX];
+	size_t left, n, tlen = 0;
+	int raw = en->cfg->raw_out;
+
+	if (ops->stream_begin && ops->stream_begin(en->ctx, s, e) < 0)
+		return -1;
+	if (ops->ordered && ops->ordered(en->ctx, s, e) < 0)
+		return -1;
+	if (s->emit && !raw) {
+		uint8_t hb[PFS_HDR_LEN];
+
+		pfs_hdr_encode(&s->ohdr, hb);
+		if (pfs_writer_raw(&en->w, hb, sizeof(hb), e) < 0)
+			return -1;
+	}
+	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
+		return pfs_seterr(e, "out of memory");
+	for (left = s->hdr.len; left; left -= n) {
+		n = left < PFS_PIECE ? left : PFS_PIECE;
+		if (pfs_reader_piece(&en->r, s->in.p, n, e) < 0)
+			return -1;
+		if (ops->stream_piece &&
+		    ops->stream_piece(en->ctx, s->in.p, n, e) < 0)
+			return -1;
+		if (s->emit && pfs_writer_raw(&en->w, s->in.p, n, e) < 0)
+			return -1;
+	}
+	if (ops->stream_end && ops->stream_end(en->ctx, s, tail, &tlen, e) < 0)
+		return -1;
+	if (s->emit && !raw && pfs_writer_raw(&en->w, tail, tlen, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* stream_loop - the whole stream on the calling thread (PFS_STREAM).
+ * Returns 0 at a validated end of stream, -1 with e set. */
+static int
+stream_loop(struct engine *en, struct pfs_err *e)
+{
+	struct pfs_slot *s = &en->slots[0];
+	int rc;
+
+	for (;;) {
+		if (pfs_interrupted)
+			return pfs_seterr(e, "interrupted");
+		rc = pfs_reader_next_hdr(&en->r, &s->hdr, e);
+		if (rc <= 0)
+			return rc;
+		s->ohdr = s->hdr;
+		s->emit = 1;
+		s->xemit = 0;
+		s->auxlen = 0;
+		s->in.len = 0;
+		if (s->hdr.type == PFS_DATA) {
+			rc = stream_data(en, s, e);
+		} else {
+			rc = pfs_buf_reserve(&s->in, s->hdr.len ? s->hdr.len : 1);
+			if (rc < 0)
+				return pfs_seterr(e, "out of memory");
+			rc = pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e);
+			s->opay = s->in.p;
+			if (rc == 0 && en->ops->ordered)
+				rc = en->ops->ordered(en->ctx, s, e);
+			if (rc == 0)
+				rc = write_slot(en, s, e);
+		}
+		if (rc < 0)
+			return -1;
+		en->frames++;
+	}
+}
+
 static int
 start_output(struct engine *en, struct pfs_head *head, struct pfs_err *e)
 {
@@ -429,7 +508,8 @@ setup(struct engine *en, struct worker **wkp, unsigned *nt,
 	hrc = ops->head ? ops->head(en->ctx, &head, e) : 0;
 	if (hrc < 0)
 		return -1;
-	en->transform = ops->types && ops->transform && hrc != PFS_PASSTHROUGH;
+	en->stream = hrc == PFS_STREAM;
+	en->transform = ops->types && ops->transform && !en->stream;
 	n = en->transform ? cfg->nthreads : 0;
 	if (en->transform && n == 0)
 		n = 1;
@@ -482,6 +562,11 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 
 	if (setup(&en, &wk, &nt, out_head, e) < 0)
 		goto out;
+	if (en.stream) {
+		if (stream_loop(&en, e) == 0 && pfs_writer_flush(&en.w, e) == 0)
+			rc = 0;
+		goto out;
+	}
 	if (start_threads(&en, wk, nt, &wtid, &wstarted, e) < 0) {
 		stop_threads(&en, wk, nt, wtid, wstarted);
 		goto out;

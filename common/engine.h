@@ -66,7 +66,12 @@ struct pfs_slot {
 	struct pfs_err err;
 };
 
-#define PFS_PASSTHROUGH 1
+/* ops->head's return value asking for streaming: see ops->stream_*. */
+#define PFS_STREAM 1
+
+/* bytes of a streamed payload handled at once: well inside the L2 cache */
+#define PFS_PIECE (256u << 10)
+#define PFS_STREAM_TAIL_MAX 64u
 
 /* payload bytes the engine aims to keep in flight at most (see above) */
 #define PFS_INFLIGHT_BYTES (24u << 20)
@@ -75,8 +80,7 @@ struct pfs_stage_ops {
 	/* 1u << type for every frame type transform wants (0: none). */
 	unsigned types;
 	/* Edit the HEAD.  Called once, before any thread starts.  Returns 0,
-	 * PFS_PASSTHROUGH when no frame of this stream needs transform (no
-	 * worker threads are started then), or -1 with e set. */
+	 * PFS_STREAM to stream the DATA payloads (below), or -1 with e set. */
 	int (*head)(void *ctx, struct pfs_head *h, struct pfs_err *e);
 	/* Per worker thread state, or NULL. */
 	void *(*thread_new)(void *ctx, struct pfs_err *e);
@@ -86,6 +90,23 @@ struct pfs_stage_ops {
 	                 struct pfs_err *e);
 	/* Writer: every frame, in order, after transform. */
 	int (*ordered)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
+	/* Streaming, when head returned PFS_STREAM: no worker or writer
+	 * thread; the calling thread reads every DATA payload PFS_PIECE bytes
+	 * at a time and writes each piece at once, so a chunk of any size
+	 * stays in cache and is never in memory whole.  For a DATA frame:
+	 * stream_begin (optional) sees the slot with the header only and sets
+	 * s->ohdr.len; then ordered runs (the payload is not there yet: s->in
+	 * is empty); the header is written; stream_piece (optional) transforms
+	 * each piece in place; stream_end (optional) gives *tlen <=
+	 * PFS_STREAM_TAIL_MAX bytes written after the last piece.  Other frames
+	 * are read whole and go through ordered as usual.  Only for stages
+	 * whose output for a chunk needs no check of the whole chunk first
+	 * (encrypting, copying): hold does not apply to a streamed stream. */
+	int (*stream_begin)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
+	int (*stream_piece)(void *ctx, uint8_t *p, size_t n,
+	                    struct pfs_err *e);
+	int (*stream_end)(void *ctx, struct pfs_slot *s, uint8_t *tail,
+	                  size_t *tlen, struct pfs_err *e);
 	/* 1: nothing unverified leaves the stage.  A DATA frame (and what
 	 * ordered added after it) is held back until ordered has accepted
 	 * the next frame that is not a DIGEST frame, so the DIGEST frames

@@ -271,6 +271,50 @@ int
 pfs_reader_next(struct pfs_reader *r, struct pfs_hdr *h,
                 struct pfs_buf *payload, struct pfs_err *e)
 {
+	int rc = pfs_reader_next_hdr(r, h, e);
+
+	if (rc <= 0)
+		return rc;
+	if (read_payload(r, h->len, payload, e) < 0)
+		return -1;
+	r->pending = 0;
+	return 1;
+}
+
+int
+pfs_reader_piece(struct pfs_reader *r, void *p, size_t n, struct pfs_err *e)
+{
+	size_t have = r->ilen - r->ipos, take = have < n ? have : n;
+	ssize_t got;
+
+	if (n > r->pending)
+		return pfs_seterr(e, "%s: internal error: piece past the payload",
+		                  r->name);
+	memcpy(p, r->ibuf + r->ipos, take);
+	r->ipos += take;
+	if (take < n) {
+		got = pfs_read_full(r->fd, (uint8_t *)p + take, n - take,
+		                    &r->blocked_ns);
+		if (got < 0) {
+			if (errno == EINTR)
+				return pfs_seterr(e, "interrupted");
+			return pfs_seterr(e, "%s: read error: %s", r->name,
+			                  strerror(errno));
+		}
+		r->bytes_in += (uint64_t)got;
+		if ((size_t)got < n - take)
+			return pfs_seterr(e, "%s: truncated stream (frame %"
+			                  PRIu64 ": payload cut short)", r->name,
+			                  r->ordinal - 1);
+	}
+	r->pending -= n;
+	return 0;
+}
+
+int
+pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
+                    struct pfs_err *e)
+{
 	uint64_t ord = r->ordinal;
 	uint32_t cap;
 	int rc;
@@ -366,8 +410,7 @@ pfs_reader_next(struct pfs_reader *r, struct pfs_hdr *h,
 		r->last_data = 0;     /* DIGEST frames follow DATA directly */
 		break;
 	}
-	if (read_payload(r, h->len, payload, e) < 0)
-		return -1;
+	r->pending = h->len;
 	return 1;
 }
 

@@ -110,6 +110,8 @@ struct pfs_reader {
 	int raw_equal;             /* stack holds only HASH records */
 	unsigned nstages;          /* HEAD's stage stack, for DIGEST checks */
 	uint8_t kinds[16];
+	uint32_t pending;          /* payload bytes of the current frame not
+	                              yet read (pfs_reader_next_hdr) */
 	uint64_t bytes_in;         /* bytes consumed, signature included */
 	uint64_t blocked_ns;       /* time spent in read(2) */
 	struct pfs_buf head_payload; /* raw HEAD payload as read */
@@ -131,6 +133,18 @@ int pfs_reader_start(struct pfs_reader *r, struct pfs_head *head,
  * checked that nothing follows END), -1 on error. */
 int pfs_reader_next(struct pfs_reader *r, struct pfs_hdr *h,
                     struct pfs_buf *payload, struct pfs_err *e);
+
+/* pfs_reader_next_hdr - pfs_reader_next() without the payload: the header
+ * is read and validated, and its h->len payload bytes are then read with
+ * pfs_reader_piece() (all of them, before the next call).  Lets a stage
+ * pass a large payload through in cache-sized pieces. */
+int pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
+                        struct pfs_err *e);
+
+/* pfs_reader_piece - the next n bytes of the current frame's payload into
+ * p (n at most what is left of it); a short read is a truncated stream. */
+int pfs_reader_piece(struct pfs_reader *r, void *p, size_t n,
+                     struct pfs_err *e);
 
 /* pfs_reader_set_cap - change the DATA payload cap (used by a stage that has
  * just popped or pushed a record and reads on). */

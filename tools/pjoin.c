@@ -162,7 +162,7 @@ head_(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	                  (h->flags & PFS_HF_SIZE) ? h->size : 0,
 	                  x->o->output ? x->o->output : "stdout");
 	if (!x->o->verify || x->o->payload || !h->nstages)
-		return PFS_PASSTHROUGH;      /* nothing to verify */
+		return PFS_STREAM;      /* nothing to verify: copy in pieces */
 	return pfs_hashset_init(&x->hs, h, 0, 0, e);
 }
 
