@@ -358,6 +358,7 @@ stream_loop(struct engine *en, struct pfs_err *e)
 			if (rc < 0)
 				return pfs_seterr(e, "out of memory");
 			rc = pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e);
+			s->in.len = s->hdr.len;
 			s->opay = s->in.p;
 			if (rc == 0 && en->ops->ordered)
 				rc = en->ops->ordered(en->ctx, s, e);
