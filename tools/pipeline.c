@@ -322,7 +322,7 @@ check_opts(struct opts *o)
 			                o->cmd->name);
 	if (o->cmd->cmd == C_PROCESS)
 		check_process(o);
-	if (o->output && many)
+	if ((o->used & U_OUTPUT) && strcmp(o->output, "-") != 0 && many)
 		pfs_usage_error("-o takes one FILE: use --output-dir-flat DIR or "
 		                "-c for several");
 	if ((o->used & U_OUTPUT) && (o->used & U_STDOUT))
@@ -750,7 +750,7 @@ in_outdir(const struct opts *o, const char *base, char *out, size_t n,
 	if (len < 0 || (size_t)len >= n)
 		return pfs_seterr(e, "%s: name too long", o->input);
 	/* mkdir -p of every directory of out */
-	for (q = out + strlen(o->outdir) + 1; (q = strchr(q, '/')) != NULL; q++) {
+	for (q = out + 1; (q = strchr(q, '/')) != NULL; q++) {
 		*q = '\0';
 		if (mkdir(out, 0777) < 0 && errno != EEXIST) {
 			pfs_seterr(e, "%s: %s", out, strerror(errno));
