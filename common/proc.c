@@ -239,7 +239,9 @@ take(const struct sink *k, unsigned i, struct pfs_proc *p)
 	p->linelen += (size_t)r;
 	while ((nl = memchr(p->line, '\n', p->linelen)) != NULL)
 		emit(k, i, p, (size_t)(nl - p->line) + 1);
-	if (p->linelen == sizeof(p->line))
+	/* a progress redraw ("\r...", no newline) is handed on at once */
+	if (p->linelen == sizeof(p->line) ||
+	    (p->linelen && p->line[0] == '\r'))
 		emit(k, i, p, p->linelen);
 }
 

@@ -84,7 +84,8 @@ void pfs_chain_terminate(struct pfs_chain *c);
 
 /* pfs_chain_drain - with capture_stderr: read every process's stderr until
  * all are closed, calling line(arg, i, s, len) for each complete line of
- * process i (len includes the '\n'), for a line that fills
+ * process i (len includes the '\n'), for what was read of a line that
+ * starts with '\r' (a progress redraw, progress.h), for a line that fills
  * PFS_PROC_LINE_MAX bytes, and for the rest at end of file.  Closes each
  * errfd.  Without capture_stderr it returns at once.  If its poll set
  * (n entries) cannot be allocated, the pipes are closed unread: the

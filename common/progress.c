@@ -1,4 +1,6 @@
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -10,7 +12,11 @@ void
 pfs_progress_init(struct pfs_progress *p, int want, uint64_t total,
                   const char *label)
 {
-	p->on = want && isatty(2);
+	const char *relay = getenv("PFS_PROGRESS");
+
+	/* PFS_PROGRESS=tty: stderr is a pipe to pipeline, which hands the
+	 * display on to its own stderr, a terminal */
+	p->on = want && (isatty(2) || (relay && strcmp(relay, "tty") == 0));
 	p->total = total;
 	p->start_ns = p->last_ns = pfs_now_ns();
 	p->label = label;

@@ -208,11 +208,11 @@ agree() {
 	run -0 comp pipeline -- p
 	assert_output "process"
 	run -0 comp pipeline restore --
-	assert_output "--key-file --password-file --threads --progress --output --force --name --keep-mode --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --raw-key-file --password-file --password-fd --threads --progress --no-progress --output --stdout --output-dir-flat --output-dir-mirror --force --keep --rm --name --keep-mode --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline --stats verify --
-	assert_output "--key-file --password-file --threads --progress --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --raw-key-file --password-file --password-fd --threads --progress --no-progress --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline info -
-	assert_output "--dry-run --perf -q --quiet --stats --stats=json -h --help -V --version"
+	assert_output "-r --recursive --dry-run --perf -q --quiet --stats --stats=json -h --help -V --version"
 	run -0 comp pipeline process --e
 	assert_output "--encrypt"
 }
@@ -234,7 +234,11 @@ agree() {
 			--level) val=3 ;;
 			--cipher) val=aes-256-gcm ;;
 			--hash) val=xxh3 ;;
-			--key-file|--password-file) val=k ;;
+			--key-file|--raw-key-file|--password-file) val=k ;;
+			--password-fd) val=0 ;;
+			--kdf-time) val=3 ;;
+			--kdf-memory) val=64M ;;
+			--output-dir-flat|--output-dir-mirror) val=outdir ;;
 			--threads) val=2 ;;
 			--output) val=out ;;
 			--perf) val=perfdir ;;

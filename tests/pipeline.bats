@@ -43,7 +43,7 @@ fake_dir() {
 }
 
 @test "process --hash, restore: same bytes, mode and mtime" {
-	run -0 pipeline process --hash sha256 in.bin
+	run -0 pipeline process --no-compress --hash sha256 in.bin
 	assert_output ""
 	assert_file_exists in.bin.pfs
 	assert_equal "$(pinfo --json in.bin.pfs | grep -o '"kind":"[a-z]*"' | tr '\n' ' ')" '"kind":"hash" '
@@ -113,7 +113,7 @@ fake_dir() {
 
 @test "restore -N: the stored name, next to FILE" {
 	mkdir d
-	pipeline process -o d/s.pfs in.bin
+	pipeline process --no-compress --no-hash -o d/s.pfs in.bin
 	run -0 pipeline --dry-run restore -N d/s.pfs
 	assert_output "pjoin -o d/in.bin d/s.pfs"
 	run -0 pipeline restore --name d/s.pfs
@@ -162,7 +162,7 @@ fake_dir() {
 }
 
 @test "restore: an output name starting with '-' is given './'" {
-	pipeline process -o ./-.pfs in.bin
+	pipeline process --no-compress --no-hash -o ./-.pfs in.bin
 	run -0 pipeline --dry-run restore -- -.pfs
 	assert_output "pjoin -o ./- -- -.pfs"
 	run -0 --separate-stderr pipeline restore -- -.pfs
@@ -172,7 +172,7 @@ fake_dir() {
 
 @test "restore: setuid, setgid and sticky only with -p; the umask applies" {
 	chmod 6777 in.bin
-	pipeline process -o m.pfs in.bin
+	pipeline process --no-compress --no-hash -o m.pfs in.bin
 	run -0 pipeline restore -o a.bin m.pfs
 	assert_equal "$(stat -c %a a.bin)" 755
 	run -0 bash -c 'umask 077 && pipeline restore -o b.bin m.pfs'
@@ -200,27 +200,22 @@ fake_dir() {
 	assert_equal "$stderr" "pipeline: in.bin: refusing to overwrite the input file"
 	run -1 --separate-stderr pipeline restore -f -o in.bin.pfs in.bin.pfs
 	assert_equal "$stderr" "pipeline: in.bin.pfs: refusing to overwrite the input file"
-	# restore: pjoin refuses, and is named as the stage that failed
+	# restore: refused before any stage starts
 	run -1 --separate-stderr pipeline restore -o in.bin in.bin.pfs
-	assert_equal "$stderr" "pjoin: in.bin: file exists (use -f to overwrite it)
-pipeline: stage 1 (pjoin) failed with exit status 1"
+	assert_equal "$stderr" "pipeline: in.bin: file exists (use -f to overwrite it)"
 	run -0 pipeline restore -f -o in.bin in.bin.pfs
 }
 
 @test "verify passes on a good stream and names the stage on a damaged one" {
-	pipeline process --hash sha256 -o h.pfs in.bin
+	pipeline process --no-compress --hash sha256 -o h.pfs in.bin
 	run -0 --separate-stderr pipeline verify h.pfs
 	assert_output ""
 	assert_equal "$stderr" ""
 	read -r off _ _ _ < <(frame_offsets h.pfs | awk '$2 == 2' | head -1)
 	flip_byte h.pfs $((off + 32 + 100))
+	# one cause, one line: not pjoin's "truncated stream" after it
 	run -1 --separate-stderr pipeline verify h.pfs
-	assert_equal "${#stderr_lines[@]}" 4
-	assert_equal "${stderr_lines[0]}" "phash: h.pfs: chunk 0 (bytes 0-65535): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
-	# how much pjoin saw before its input ended depends on timing
-	assert_regex "${stderr_lines[1]}" "^pjoin: stdin: (truncated stream|empty input)"
-	assert_equal "${stderr_lines[2]}" "pipeline: stage 1 (phash --check) failed with exit status 1"
-	assert_equal "${stderr_lines[3]}" "pipeline: stage 2 (pjoin) failed with exit status 1 (probably because stage 1 failed)"
+	assert_equal "$stderr" "phash: h.pfs: chunk 0 (bytes 0-65535): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	# restore fails the same way and leaves nothing behind
 	run -1 pipeline restore -o back.bin h.pfs
 	assert_file_not_exists back.bin
@@ -232,23 +227,23 @@ pipeline: stage 1 (pjoin) failed with exit status 1"
 	pencrypt --keygen > k
 	pencrypt --keygen > other
 	pipeline process --encrypt --key-file k --hash sha256 -o e.pfs in.bin
+	chmod 600 k other
 	run -1 --separate-stderr pipeline restore --key-file other -o back.bin e.pfs
-	assert_regex "$stderr" "(^|"$'\n'")pencrypt: stdin: wrong key or password"
-	assert_regex "$stderr" "(^|"$'\n'")pipeline: stage 2 \(pencrypt -d\) failed with exit status 1($|"$'\n'")"
+	# one line, naming the file rather than pencrypt's "stdin"
+	assert_equal "$stderr" "pencrypt: e.pfs: wrong key or password (or a damaged HEAD)"
 	assert_file_not_exists back.bin
 }
 
-@test "an encrypted stream without a key option is a usage error" {
+@test "an encrypted stream without a key option and no terminal to ask on" {
 	need pencrypt
 	pencrypt --keygen > k
 	pipeline process --encrypt --key-file k --cipher chacha20-poly1305 -o e.pfs in.bin
-	run -2 --separate-stderr pipeline verify e.pfs
-	assert_equal "$stderr" "pipeline: e.pfs: the stream is encrypted (chacha20-poly1305): give --key-file F or --password-file F
-Try 'pipeline --help' for more information."
+	run -1 --separate-stderr setsid -w pipeline verify e.pfs
+	assert_equal "$stderr" "pipeline: e.pfs: the stream is encrypted (chacha20-poly1305) and there is no terminal to ask for the password: give --key-file F, --password-file F or --password-fd N"
 }
 
 @test "a key option for a stream that is not encrypted is warned about" {
-	pipeline process -o s.pfs in.bin
+	pipeline process --no-compress --no-hash -o s.pfs in.bin
 	echo x > k
 	run -0 --separate-stderr pipeline verify --key-file k s.pfs
 	assert_equal "$stderr" "pipeline: s.pfs: the stream is not encrypted: --key-file ignored"
@@ -264,18 +259,13 @@ Try 'pipeline --help' for more information."
 	[ -z "$(ls -A | grep '^\.z')" ]
 }
 
-@test "a stage that fails: named first, the consequences after it" {
+@test "a stage that fails: its message only, not the consequences" {
 	fake_dir
 	printf '#!/bin/sh\necho "pcompress: simulated failure" >&2\nexit 3\n' > fake/pcompress
 	chmod +x fake/pcompress
-	# stdout is empty: output holds the messages
+	# stdout is empty: output holds the messages; only the cause's
 	run -1 env PATH=/nonexistent fake/pipeline process --zstd --hash sha256 -o z.pfs in.bin
-	assert_line -n 0 "pcompress: simulated failure"
-	assert_line "phash: stdin: empty input (not a frame stream)"
-	assert_line "pipeline: stage 2 (pcompress --zstd) failed with exit status 3"
-	assert_line "pipeline: stage 3 (phash) failed with exit status 1 (probably because stage 2 failed)"
-	# the root cause comes first among pipeline's own lines
-	assert_equal "$(grep '^pipeline:' <<< "$output" | head -1)" "pipeline: stage 2 (pcompress --zstd) failed with exit status 3"
+	assert_output "pcompress: simulated failure"
 	assert_file_not_exists z.pfs
 	[ -z "$(ls -A | grep '^\.z')" ]
 }
@@ -301,22 +291,22 @@ Try 'pipeline --help' for more information."
 @test "--dry-run prints the shell pipeline and runs nothing" {
 	run -0 pipeline --dry-run process --zstd -l 5 --hash xxh3 -o out.pfs in.bin
 	assert_output "pchunk in.bin | pcompress --zstd -l 5 | phash -a xxh3 > out.pfs"
-	run -0 pipeline process --dry-run --lz4 --encrypt --password-file 'my pw' --cipher chacha20-poly1305 -T 2 -q --progress "it's.bin"
+	run -0 pipeline process --dry-run --lz4 --encrypt --password-file 'my pw' --cipher chacha20-poly1305 -T 2 -q --progress --no-hash "it's.bin"
 	assert_output "pchunk --progress -q 'it'\\''s.bin' | pcompress --lz4 -T 2 -q | pencrypt --password-file 'my pw' --cipher chacha20-poly1305 -T 2 -q > 'it'\\''s.bin.pfs'"
-	run -0 pipeline --dry-run process -o - -- -in.bin
+	run -0 pipeline --dry-run process --no-compress --no-hash -o - -- -in.bin
 	assert_output "pchunk -- -in.bin"
-	run -0 pipeline --dry-run --perf p process --hash sha256 in.bin
+	run -0 pipeline --dry-run --perf p process --no-compress --hash sha256 in.bin
 	assert_output "perf record -g -o p/01-pchunk.data -- pchunk in.bin | perf record -g -o p/02-phash.data -- phash -a sha256 > in.bin.pfs"
 	assert_file_not_exists out.pfs
 	assert_file_not_exists in.bin.pfs
 	assert_dir_not_exists p
 	# restore and verify read the stage stack from the HEAD
-	pipeline process --hash sha256 --hash xxh64 -o h.pfs in.bin
+	pipeline process --no-compress --hash sha256 --hash xxh64 -o h.pfs in.bin
 	run -0 pipeline --dry-run restore -T 1 h.pfs
 	assert_output "phash --check -T 1 h.pfs | pjoin -o h -T 1"
 	run -0 pipeline --dry-run verify h.pfs
 	assert_output "phash --check h.pfs | pjoin -o /dev/null"
-	pipeline process -o s.pfs in.bin
+	pipeline process --no-compress --no-hash -o s.pfs in.bin
 	run -0 pipeline --dry-run restore -f -o - s.pfs
 	assert_output "pjoin -f s.pfs"
 	run -0 pipeline --dry-run info s.pfs
@@ -324,7 +314,7 @@ Try 'pipeline --help' for more information."
 }
 
 @test "--stats: one row per stage and one bottleneck" {
-	pipeline process --hash sha256 -o h.pfs in.bin
+	pipeline process --no-compress --hash sha256 -o h.pfs in.bin
 	run -0 --separate-stderr pipeline --stats verify h.pfs
 	assert_output ""
 	assert_equal "${#stderr_lines[@]}" 3
@@ -333,7 +323,7 @@ Try 'pipeline --help' for more information."
 	assert_regex "${stderr_lines[2]}" '^ +2  pjoin +0\.3 +0\.3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+( +<- bottleneck)?$'
 	assert_equal "$(grep -c -- '<- bottleneck$' <<< "$stderr")" 1
 	# json: one object per stage, exactly one bottleneck
-	run -0 --separate-stderr pipeline --stats=json process --hash xxh3 -f -o h.pfs in.bin
+	run -0 --separate-stderr pipeline --stats=json process --no-compress --hash xxh3 -f -o h.pfs in.bin
 	assert_equal "${#stderr_lines[@]}" 2
 	assert_regex "${stderr_lines[0]}" '^\{"stage":1,"bottleneck":(true|false),"tool":"pchunk","frames":7,"bytes_in":300000,'
 	assert_regex "${stderr_lines[1]}" '^\{"stage":2,"bottleneck":(true|false),"tool":"phash",'
@@ -344,11 +334,11 @@ Try 'pipeline --help' for more information."
 	run -1 pipeline --stats verify h.pfs
 	assert_line -n 0 --partial "phash: h.pfs: chunk 0 (bytes 0-65535): xxh3 digest mismatch"
 	assert_line --regexp '^ +1  phash --check '
-	assert_line "pipeline: stage 1 (phash --check) failed with exit status 1"
+	refute_line --partial "pipeline: stage"
 }
 
 @test "--stats with the stats of every stage in the environment" {
-	pipeline process --hash sha256 -o h.pfs in.bin
+	pipeline process --no-compress --hash sha256 -o h.pfs in.bin
 	PFS_STATS=1 run -0 --separate-stderr pipeline verify h.pfs
 	assert_equal "${#stderr_lines[@]}" 3
 	assert_equal "$(grep -c -- '<- bottleneck$' <<< "$stderr")" 1
@@ -357,7 +347,7 @@ Try 'pipeline --help' for more information."
 @test "--perf records every stage into its own file" {
 	perf record -o "$BATS_TEST_TMPDIR/probe.data" true >/dev/null 2>&1 ||
 		skip "perf record does not work here"
-	run -0 pipeline --perf p process --hash sha256 -o h.pfs in.bin
+	run -0 pipeline --perf p process --no-compress --hash sha256 -o h.pfs in.bin
 	assert_file_exists p/01-pchunk.data
 	assert_file_exists p/02-phash.data
 	pipeline restore -o back.bin h.pfs
@@ -369,8 +359,7 @@ Try 'pipeline --help' for more information."
 	run -0 pipeline info h.pfs
 	assert_output "$(pinfo h.pfs)"
 	run -1 --separate-stderr pipeline info in.bin
-	assert_equal "$stderr" "pinfo: in.bin: not a frame stream (missing signature)
-pipeline: stage 1 (pinfo) failed with exit status 1"
+	assert_equal "$stderr" "pinfo: in.bin: not a frame stream (missing signature)"
 }
 
 @test "a missing input: one message, nothing started" {
@@ -391,29 +380,26 @@ $hint"
 	run -2 --separate-stderr pipeline frobnicate x
 	assert_equal "$stderr" "pipeline: unknown subcommand 'frobnicate' (process, restore, verify or info)
 $hint"
-	run -2 --separate-stderr pipeline process
-	assert_equal "$stderr" "pipeline: process: missing FILE
-$hint"
-	run -2 --separate-stderr pipeline process a b
-	assert_equal "$stderr" "pipeline: too many arguments (one FILE)
+	run -2 --separate-stderr pipeline process -o x a b
+	assert_equal "$stderr" "pipeline: -o takes one FILE: use --output-dir-flat DIR or -c for several
 $hint"
 	run -2 --separate-stderr pipeline process --zstd --lz4 in.bin
 	assert_equal "$stderr" "pipeline: --zstd, --lz4 and --brotli exclude each other
 $hint"
-	run -2 --separate-stderr pipeline process -l 3 in.bin
-	assert_equal "$stderr" "pipeline: -l needs --zstd, --lz4 or --brotli
+	run -2 --separate-stderr pipeline process --no-compress -l 3 in.bin
+	assert_equal "$stderr" "pipeline: level: --no-compress excludes a compression option
 $hint"
 	run -2 --separate-stderr pipeline process -l x --zstd in.bin
 	assert_equal "$stderr" "pipeline: -l: invalid number 'x'
 $hint"
-	run -2 --separate-stderr pipeline process --encrypt in.bin
-	assert_equal "$stderr" "pipeline: --encrypt needs --key-file F or --password-file F
+	run -2 --separate-stderr setsid -w pipeline process --encrypt in.bin
+	assert_equal "$stderr" "pipeline: --encrypt: no key given and no terminal to ask for a password: use --key-file F, --password-file F or --password-fd N
 $hint"
 	run -2 --separate-stderr pipeline process --key-file k in.bin
 	assert_equal "$stderr" "pipeline: --key-file needs --encrypt
 $hint"
 	run -2 --separate-stderr pipeline process --encrypt --key-file k --password-file p in.bin
-	assert_equal "$stderr" "pipeline: give one --key-file or --password-file
+	assert_equal "$stderr" "pipeline: give one of --key-file, --raw-key-file, --password-file and --password-fd
 $hint"
 	run -2 --separate-stderr pipeline process --cipher aes-256-gcm in.bin
 	assert_equal "$stderr" "pipeline: --cipher needs --encrypt
@@ -424,9 +410,6 @@ $hint"
 	run -2 --separate-stderr pipeline process --hash md5 in.bin
 	assert_equal "$stderr" "pipeline: unknown hash algorithm 'md5' (see 'phash -a list')
 $hint"
-	run -2 --separate-stderr pipeline process - < in.bin
-	assert_equal "$stderr" "pipeline: reading standard input needs -o
-$hint"
 	run -2 --separate-stderr pipeline verify -o x in.bin.pfs
 	assert_equal "$stderr" "pipeline: -o does not apply to 'verify'
 $hint"
@@ -435,9 +418,6 @@ $hint"
 $hint"
 	run -2 --separate-stderr pipeline info --progress in.bin.pfs
 	assert_equal "$stderr" "pipeline: --progress does not apply to 'info'
-$hint"
-	run -2 --separate-stderr pipeline restore - < in.bin
-	assert_equal "$stderr" "pipeline: restore needs a file: its HEAD is read first
 $hint"
 	run -2 --separate-stderr pipeline process -p in.bin
 	assert_equal "$stderr" "pipeline: -p does not apply to 'process'

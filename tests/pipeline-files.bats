@@ -1,0 +1,350 @@
+#!/usr/bin/env bats
+# pipeline, the front door: several FILEs and -r, standard input and
+# output, the default stages, the stage options, one line per failure,
+# SIGPIPE, progress; --dry-run of every form runs as printed.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	umask 022
+	head -c 200000 /dev/urandom > a.bin
+	seq 1 60000 > b.txt
+	mkdir -p d/sub
+	cp a.bin d/x
+	cp b.txt d/sub/y
+}
+
+# as_printed CMD...: run pipeline --dry-run CMD..., then the printed line
+# with bash (stdin passed on), and show what it wrote on stdout
+as_printed() {
+	local line
+	line=$(pipeline --dry-run "$@" < /dev/null)
+	bash -o pipefail -c "$line"
+}
+
+@test "several FILEs: each to its own .pfs; restore each" {
+	run -0 --separate-stderr pipeline process a.bin b.txt
+	assert_equal "$stderr" ""
+	assert_file_exists a.bin.pfs
+	assert_file_exists b.txt.pfs
+	mkdir out
+	mv a.bin.pfs b.txt.pfs out/
+	run -0 pipeline restore out/a.bin.pfs out/b.txt.pfs
+	cmp a.bin out/a.bin
+	cmp b.txt out/b.txt
+}
+
+@test "-r: every regular file under DIR, .pfs skipped with a warning" {
+	run -0 --separate-stderr pipeline process -r d
+	assert_equal "$stderr" ""
+	assert_file_exists d/x.pfs
+	assert_file_exists d/sub/y.pfs
+	run -0 --separate-stderr pipeline process -f -r d
+	assert_equal "$stderr" "pipeline: d/sub/y.pfs: already has the .pfs suffix -- skipped
+pipeline: d/x.pfs: already has the .pfs suffix -- skipped"
+	run -0 --separate-stderr pipeline -q process -f -r d
+	assert_equal "$stderr" ""
+	rm d/x d/sub/y
+	run -0 pipeline restore -r d
+	cmp a.bin d/x
+	cmp b.txt d/sub/y
+	run -0 pipeline verify -r d
+}
+
+@test "a directory without -r is one failure; the other FILEs go on" {
+	run -1 --separate-stderr pipeline process d a.bin
+	assert_equal "$stderr" "pipeline: d: is a directory (use -r)"
+	assert_file_exists a.bin.pfs
+}
+
+@test "process on a .pfs FILE warns and skips it" {
+	pipeline process a.bin
+	run -0 --separate-stderr pipeline process a.bin.pfs
+	assert_equal "$stderr" "pipeline: a.bin.pfs: already has the .pfs suffix -- skipped"
+	assert_file_not_exists a.bin.pfs.pfs
+}
+
+@test "one failing FILE does not stop the others: one line each, exit 1" {
+	pipeline process a.bin b.txt
+	printf 'garbage' > bad.pfs
+	cp b.txt.pfs cut.pfs
+	truncate -s 100 cut.pfs
+	mkdir out
+	run -1 --separate-stderr pipeline restore --output-dir-flat out bad.pfs a.bin.pfs nothere.pfs cut.pfs b.txt.pfs
+	assert_equal "${#stderr_lines[@]}" 3
+	assert_equal "${stderr_lines[0]}" "pipeline: bad.pfs: not a frame stream (missing signature)"
+	assert_equal "${stderr_lines[1]}" "pipeline: nothere.pfs: No such file or directory"
+	assert_regex "${stderr_lines[2]}" "^[a-z]+: cut.pfs: "
+	cmp a.bin out/a.bin
+	cmp b.txt out/b.txt
+	assert_file_not_exists out/cut
+}
+
+@test "--output-dir-flat and --output-dir-mirror" {
+	mkdir flat mirror
+	run -0 pipeline process --output-dir-flat flat -r d
+	assert_file_exists flat/x.pfs
+	assert_file_exists flat/y.pfs
+	run -0 pipeline process --output-dir-mirror mirror -r d
+	assert_file_exists mirror/d/x.pfs
+	assert_file_exists mirror/d/sub/y.pfs
+	run -0 pipeline restore --output-dir-mirror back -r mirror
+	cmp a.bin back/mirror/d/x
+	run -1 --separate-stderr pipeline process --output-dir-mirror mirror ../"${PWD##*/}"/a.bin
+	assert_regex "$stderr" "a path with '\.\.' would leave mirror$"
+}
+
+@test "--rm removes the source after success only; -k keeps it" {
+	run -0 pipeline process --rm a.bin
+	assert_file_not_exists a.bin
+	run -0 pipeline restore -k a.bin.pfs
+	assert_file_exists a.bin.pfs
+	rm a.bin
+	run -0 pipeline restore --rm a.bin.pfs
+	assert_file_not_exists a.bin.pfs
+	cmp a.bin d/x
+	# a failure keeps the source
+	printf 'garbage' > bad.pfs
+	run -1 pipeline restore --rm -o out bad.pfs
+	assert_file_exists bad.pfs
+	run -0 pipeline --dry-run process --rm b.txt
+	assert_output "pchunk b.txt | pcompress --zstd | phash -a xxh3 > b.txt.pfs && rm b.txt"
+	run -0 as_printed process --rm b.txt
+	assert_file_not_exists b.txt
+	assert_file_exists b.txt.pfs
+}
+
+@test "usage errors of the file options" {
+	local hint="Try 'pipeline --help' for more information."
+	run -2 --separate-stderr pipeline process -r -o x d
+	assert_equal "$stderr" "pipeline: -o takes one FILE: use --output-dir-flat DIR or -c for several
+$hint"
+	run -2 --separate-stderr pipeline process -c a.bin b.txt
+	assert_equal "$stderr" "pipeline: -c with several FILEs: the streams would be concatenated, which no stage reads back
+$hint"
+	run -2 --separate-stderr pipeline restore -c --rm a.bin.pfs
+	assert_equal "$stderr" "pipeline: --rm: the output is standard output: the source is kept
+$hint"
+	run -2 --separate-stderr pipeline restore -k --rm a.bin.pfs
+	assert_equal "$stderr" "pipeline: -k and --rm exclude each other
+$hint"
+	run -2 --separate-stderr pipeline restore -o x -c a.bin.pfs
+	assert_equal "$stderr" "pipeline: -o and -c exclude each other
+$hint"
+	run -2 --separate-stderr pipeline verify --rm a.bin.pfs
+	assert_equal "$stderr" "pipeline: --rm does not apply to 'verify'
+$hint"
+	run -2 --separate-stderr pipeline process --password-fd 0 --encrypt a.bin b.txt
+	assert_equal "$stderr" "pipeline: --password-fd is read once: give one FILE, or --password-file F
+$hint"
+}
+
+@test "stdin to stdout: process < f > f.pfs, restore and verify from a pipe" {
+	pipeline process < a.bin > s.pfs
+	pipeline process - < b.txt > t.pfs
+	run -0 bash -o pipefail -c 'cat s.pfs | pipeline restore -o out'
+	cmp a.bin out
+	run -0 bash -o pipefail -c 'cat t.pfs | pipeline restore | cmp - b.txt'
+	run -0 bash -o pipefail -c 'pipeline restore -c t.pfs | cmp - b.txt'
+	run -0 bash -o pipefail -c 'cat s.pfs | pipeline verify -'
+	run -0 pipeline verify < s.pfs
+	# a regular file on stdin is read where it stands
+	run -0 bash -c '{ pipeline restore -o out2; } < s.pfs'
+	cmp a.bin out2
+	# tar through it
+	tar cf - d | pipeline process > d.tar.pfs
+	mkdir x && cd x
+	run -0 bash -o pipefail -c 'pipeline restore -c ../d.tar.pfs | tar xf -'
+	cmp ../a.bin d/x
+}
+
+@test "stdin: a damaged stream from a pipe is one line" {
+	pipeline process < a.bin > s.pfs
+	run -1 --separate-stderr bash -c 'printf garbage | pipeline verify'
+	assert_equal "$stderr" "pipeline: stdin: not a frame stream (missing signature)"
+	run -1 --separate-stderr bash -c 'head -c 3000 s.pfs | pipeline restore -o out'
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_regex "$stderr" "^[a-z]+: stdin: "
+	assert_file_not_exists out
+}
+
+@test "stdout: a terminal is refused, -f forces" {
+	[ -e /dev/tty ] && : > /dev/tty 2>/dev/null || skip "no terminal"
+	pipeline process -o s.pfs a.bin
+	run -1 --separate-stderr bash -c 'pipeline restore -c s.pfs > /dev/tty'
+	assert_regex "$stderr" "terminal"
+}
+
+@test "--dry-run of stdin and stdout forms runs as printed" {
+	pipeline process < a.bin > s.pfs
+	run -0 pipeline --dry-run process
+	assert_output "pchunk | pcompress --zstd | phash -a xxh3"
+	run -0 bash -o pipefail -c "{ $(pipeline --dry-run process); } < b.txt > t.pfs"
+	run -0 bash -o pipefail -c 'pipeline restore -c t.pfs | cmp - b.txt'
+	run -0 bash -c 'pipeline --dry-run restore -o out < s.pfs'
+	assert_output "phash --check | pcompress -d | pjoin -o out"
+	run -0 bash -o pipefail -c "{ $output; } < s.pfs"
+	cmp a.bin out
+	run -0 bash -c 'cat s.pfs | pipeline --dry-run verify -'
+	assert_output "phash --check | pcompress -d | pjoin -o /dev/null"
+	run -0 pipeline --dry-run restore -c s.pfs
+	assert_output "phash --check s.pfs | pcompress -d | pjoin"
+	run -0 bash -o pipefail -c "$output | cmp - a.bin"
+	run -0 pipeline --dry-run process a.bin b.txt
+	assert_output "pchunk a.bin | pcompress --zstd | phash -a xxh3 > a.bin.pfs
+pchunk b.txt | pcompress --zstd | phash -a xxh3 > b.txt.pfs"
+	mkdir flat
+	run -0 pipeline --dry-run process --output-dir-flat flat -r d
+	assert_output "pchunk d/sub/y | pcompress --zstd | phash -a xxh3 > flat/y.pfs
+pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
+	bash -o pipefail -c "$output"
+	run -0 pipeline restore -c flat/x.pfs
+	cmp <(pipeline restore -c flat/x.pfs) a.bin
+}
+
+@test "process compresses (zstd -3) and hashes (xxh3) by default" {
+	seq 1 200000 > big.txt
+	run -0 pipeline process big.txt
+	run -0 pinfo big.txt.pfs
+	assert_line --regexp '^stages: +1\. compress zstd -3, 2\. hash xxh3$'
+	[ "$(stat -c %s big.txt.pfs)" -lt "$(stat -c %s big.txt)" ]
+	run -0 pipeline --dry-run process --no-compress big.txt
+	assert_output "pchunk big.txt | phash -a xxh3 > big.txt.pfs"
+	run -0 pipeline --dry-run process --no-hash big.txt
+	assert_output "pchunk big.txt | pcompress --zstd > big.txt.pfs"
+	run -0 pipeline --dry-run process --no-compress --no-hash big.txt
+	assert_output "pchunk big.txt > big.txt.pfs"
+	run -2 --separate-stderr pipeline process --hash sha256 --no-hash big.txt
+	assert_equal "${stderr_lines[0]}" "pipeline: --hash and --no-hash exclude each other"
+	run -2 --separate-stderr pipeline process --lz4 --no-compress big.txt
+	assert_equal "${stderr_lines[0]}" "pipeline: --lz4: --no-compress excludes a compression option"
+}
+
+@test "levels as zstd spells them: -#, --fast[=N], --ultra -22; -l N stays" {
+	run -0 pipeline --dry-run process -19 a.bin
+	assert_output "pchunk a.bin | pcompress --zstd -l 19 | phash -a xxh3 > a.bin.pfs"
+	run -0 pipeline --dry-run process --fast=5 a.bin
+	assert_output "pchunk a.bin | pcompress --zstd -l -5 | phash -a xxh3 > a.bin.pfs"
+	run -0 pipeline --dry-run process --fast a.bin
+	assert_output "pchunk a.bin | pcompress --zstd -l -1 | phash -a xxh3 > a.bin.pfs"
+	run -0 pipeline --dry-run process --ultra -22 a.bin
+	assert_output "pchunk a.bin | pcompress --zstd --ultra -l 22 | phash -a xxh3 > a.bin.pfs"
+	run -0 pipeline --dry-run process --lz4 -9 a.bin
+	assert_output "pchunk a.bin | pcompress --lz4 -l 9 | phash -a xxh3 > a.bin.pfs"
+	run -0 pipeline --dry-run process -l -3 -o -3 a.bin
+	assert_output "pchunk a.bin | pcompress --zstd -l -3 | phash -a xxh3 > -3"
+	run -2 --separate-stderr pipeline process -22 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: level 22 of zstd needs --ultra"
+	run -2 --separate-stderr pipeline process --ultra -23 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 23 is out of range for zstd (-100 to 22, not 0)"
+	run -0 as_printed process --fast=3 -o f.pfs a.bin
+	run -0 as_printed process -19 -o n.pfs a.bin
+	pinfo n.pfs | grep -q 'compress zstd -19'
+	run -0 pipeline restore -c n.pfs
+	cmp <(pipeline restore -c f.pfs) a.bin
+}
+
+@test "stage options: key kinds, --password-fd, KDF, --hide-name, --cipher" {
+	pencrypt --keygen -o k
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > raw
+	printf 'correct horse\n' > pw
+	run -0 pipeline --dry-run process --encrypt --raw-key-file raw --cipher chacha20-poly1305 --hide-name a.bin
+	assert_output "pchunk a.bin | pcompress --zstd | pencrypt --raw-key-file raw --cipher chacha20-poly1305 --hide-name | phash -a xxh3 > a.bin.pfs"
+	run -0 as_printed process --encrypt --raw-key-file raw --cipher chacha20-poly1305 --hide-name a.bin
+	run -0 pipeline restore --raw-key-file raw -o back a.bin.pfs
+	cmp a.bin back
+	run -0 pipeline --dry-run process --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M -o p.pfs a.bin
+	assert_output "pchunk a.bin | pcompress --zstd | pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M | phash -a xxh3 > p.pfs"
+	run -0 as_printed process --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M -o p.pfs a.bin
+	run -0 bash -c 'pipeline restore --password-fd 3 -o back2 p.pfs 3< pw'
+	cmp a.bin back2
+	run -2 --separate-stderr pipeline process --encrypt --key-file k --kdf-time 2 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: --kdf-time/--kdf-memory need a password, not --key-file"
+	run -2 --separate-stderr pipeline process --hide-name a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: --hide-name needs --encrypt"
+	run -0 pipeline --dry-run process -T 2 --no-hash a.bin
+	assert_output "pchunk a.bin | pcompress --zstd -T 2 > a.bin.pfs"
+}
+
+@test "no key option: pencrypt asks on the terminal (dry-run prints it so)" {
+	pencrypt --keygen -o k
+	run -0 pipeline --dry-run process --encrypt --no-hash a.bin
+	assert_output "pchunk a.bin | pcompress --zstd | pencrypt > a.bin.pfs"
+	pipeline process --encrypt --key-file k -o e.pfs a.bin
+	run -0 pipeline --dry-run restore -o out e.pfs
+	assert_output "phash --check e.pfs | pencrypt -d | pcompress -d | pjoin -o out"
+}
+
+@test "wrong password: one line naming the file, nothing written" {
+	printf 'right\n' > pw
+	printf 'wrong\n' > bad
+	pipeline process --encrypt --password-file pw --kdf-memory 19M --kdf-time 2 -o e.pfs a.bin
+	run -1 --separate-stderr pipeline restore --password-file bad -o out e.pfs
+	assert_equal "$stderr" "pencrypt: e.pfs: wrong key or password (or a damaged HEAD)"
+	assert_file_not_exists out
+	run -1 --separate-stderr bash -c 'cat e.pfs | pipeline verify --password-file bad'
+	assert_equal "$stderr" "pencrypt: stdin: wrong key or password (or a damaged HEAD)"
+}
+
+@test "an existing output is refused before any stage starts" {
+	pipeline process a.bin
+	cp a.bin.pfs keep.pfs
+	run -1 --separate-stderr pipeline process a.bin
+	assert_equal "$stderr" "pipeline: a.bin.pfs: file exists (use -f to overwrite it)"
+	cmp a.bin.pfs keep.pfs
+	run -1 --separate-stderr pipeline restore a.bin.pfs -o d/x
+	assert_equal "$stderr" "pipeline: d/x: file exists (use -f to overwrite it)"
+}
+
+@test "a closed downstream pipe is silent and dies of SIGPIPE, as zstd -dc | head" {
+	seq 1 2000000 > big.txt
+	pipeline process big.txt
+	run -0 --separate-stderr bash -c 'pipeline restore -c big.txt.pfs | head -c 10; echo "${PIPESTATUS[0]}" >&2'
+	assert_output "$(head -c 10 big.txt)"
+	assert_equal "$stderr" "141"
+	if command -v zstd >/dev/null; then
+		zstd -q big.txt -o big.txt.zst
+		run -0 --separate-stderr bash -c 'zstd -dc big.txt.zst | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}" >&2'
+		assert_equal "$stderr" "141"
+	fi
+	run -0 --separate-stderr bash -c 'cat big.txt.pfs | pipeline restore | head -c 10 >/dev/null'
+	assert_equal "$stderr" ""
+}
+
+@test "progress: never when stderr is not a terminal; --progress forces the flag" {
+	run -0 pipeline --dry-run process a.bin
+	refute_output --partial -- --progress
+	run -0 pipeline --dry-run --progress process a.bin
+	assert_output --partial "pchunk --progress a.bin"
+	run -0 --separate-stderr pipeline --progress process a.bin
+	assert_equal "$stderr" ""
+}
+
+@test "progress: on by default on a terminal, off with -q" {
+	command -v script >/dev/null || skip "script(1) is missing"
+	seq 1 3000000 > big.txt
+	run -0 script -qec "pipeline process big.txt" /dev/null
+	assert_output --partial "pchunk: big.txt"
+	run -0 script -qec "pipeline -q process -f big.txt" /dev/null
+	refute_output --partial "pchunk: big.txt"
+	run -0 script -qec "pipeline --no-progress process -f big.txt" /dev/null
+	refute_output --partial "pchunk: big.txt"
+	run -0 script -qec "pipeline restore -f big.txt.pfs" /dev/null
+	assert_output --partial "pjoin: "
+}
+
+@test "pipeline(1): every command of EXAMPLES runs verbatim" {
+	head -c 300000 /dev/urandom > big.bin
+	mkdir photos
+	seq 1 1000 > photos/one.txt
+	head -c 5000 /dev/urandom > photos/two.jpg
+	sed -n '/^# EXAMPLES/,/^# SEE ALSO/p' "$ROOT/docs/man/pipeline.1.scd" |
+		awk '/^```/ { f = !f; next } f || /^\t/' | sed 's/^\t//' > examples.sh
+	[ "$(wc -l < examples.sh)" -ge 10 ]
+	run -0 bash -e examples.sh
+	cmp big.bin copy.bin
+	cmp big.bin restored/big.bin 2>/dev/null || true
+	cmp photos/one.txt restored/one.txt
+	cmp <(head -c 100 big.bin) start.bin
+}
