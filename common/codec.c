@@ -28,6 +28,14 @@
 
 #define BC_MAX 64u
 
+/* zstd.h's, behind ZSTD_STATIC_LINKING_ONLY (values of zstd 1.5) */
+#ifndef ZSTD_WINDOWLOG_MIN
+#define ZSTD_WINDOWLOG_MIN 10
+#endif
+#ifndef ZSTD_WINDOWLOG_LIMIT_DEFAULT
+#define ZSTD_WINDOWLOG_LIMIT_DEFAULT 27
+#endif
+
 struct bcache {                     /* Brotli's per-thread block cache */
 	struct { void *p; size_t n; int used; unsigned gen; } e[BC_MAX];
 	unsigned n, gen;
@@ -89,9 +97,30 @@ zstd_bound(const struct pfs_codec_cfg *cfg, size_t n)
 	return ZSTD_compressBound(n);
 }
 
+/* zstd_wlog - the window of an n-byte chunk: the smallest windowLog whose
+ * window holds the whole chunk, so that a match may reach back to its
+ * start (at 8 MiB chunks this alone takes level 3 from 2 MiB to 8 MiB of
+ * history: docs/ratio-study.md).  It is never below what the level itself
+ * would use for n bytes, which is its table's windowLog cut down to cover
+ * n, so at most this same value; and it is capped at
+ * ZSTD_WINDOWLOG_LIMIT_DEFAULT (27, 128 MiB), the largest window a stock
+ * decoder (`zstd -d`) accepts without --long or --memory, which is also
+ * the largest any level uses.  The value depends on n and nothing else:
+ * the frames do not depend on the thread count. */
+static int
+zstd_wlog(size_t n)
+{
+	int w = ZSTD_WINDOWLOG_MIN;
+
+	while (w < ZSTD_WINDOWLOG_LIMIT_DEFAULT && ((size_t)1 << w) < n)
+		w++;
+	return w;
+}
+
 /* zstd_compress - everything about how a chunk is compressed with zstd:
  * its parameters (sticky in the context, so setting them again costs
- * nothing) and the one-shot ZSTD_compress2 */
+ * nothing; the window is set for every chunk, as it follows the chunk's
+ * length) and the one-shot ZSTD_compress2 */
 static int
 zstd_compress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 {
@@ -99,6 +128,8 @@ zstd_compress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 
 	if (ZSTD_isError(r = ZSTD_CCtx_setParameter(t->zc,
 	                     ZSTD_c_compressionLevel, t->cfg.level)) ||
+	    ZSTD_isError(r = ZSTD_CCtx_setParameter(t->zc,
+	                     ZSTD_c_windowLog, zstd_wlog(j->n))) ||
 	    ZSTD_isError(r = ZSTD_CCtx_setParameter(t->zc,
 	                     ZSTD_c_checksumFlag, 1)) ||
 	    ZSTD_isError(r = ZSTD_CCtx_setParameter(t->zc,

@@ -38,19 +38,34 @@ roundtrip_file() {	# SIZE CHUNK
 	assert_output --partial '"raw_bytes":10000'
 }
 
-@test "default chunk size: size/16 rounded up to a power of two within 64K..1M, 1M on stdin" {
+@test "default chunk size: 8M, a smaller file one chunk of its size (at least 1K), 8M on stdin" {
 	gen zeros 100 > small
-	gen zeros 3M > mid
+	gen zeros 3000001 > mid
+	gen zeros 8M > eight
 	gen zeros 20M > large
+	: > empty
+	run bash -c 'pchunk empty | pinfo --json'
+	assert_output --partial '"chunk_size":1024'
+	assert_output --partial '"chunks":0'
 	run bash -c 'pchunk small | pinfo --json'
-	assert_output --partial '"chunk_size":65536'
+	assert_output --partial '"chunk_size":1024'
+	assert_output --partial '"chunks":1'
 	run bash -c 'pchunk mid | pinfo --json'
-	assert_output --partial '"chunk_size":262144'
+	assert_output --partial '"chunk_size":3000001'
+	assert_output --partial '"chunks":1'
+	run bash -c 'pchunk eight | pinfo --json'
+	assert_output --partial '"chunk_size":8388608'
+	assert_output --partial '"chunks":1'
 	run bash -c 'pchunk large | pinfo --json'
-	assert_output --partial '"chunk_size":1048576'
+	assert_output --partial '"chunk_size":8388608'
+	assert_output --partial '"chunks":3'
 	run bash -c 'cat small | pchunk | pinfo --json'
-	assert_output --partial '"chunk_size":1048576'
+	assert_output --partial '"chunk_size":8388608'
 	assert_output --partial '"size":null'
+	run bash -c 'cat large | pchunk | pinfo --json'
+	assert_output --partial '"chunks":3'
+	pchunk mid | pjoin > out
+	cmp mid out
 }
 
 @test "HEAD records the name without directories, size, mode and mtime" {
@@ -164,9 +179,9 @@ roundtrip_file() {	# SIZE CHUNK
 	gen random 100K > in.bin
 	run --separate-stderr pchunk --stats in.bin
 	assert_success
-	assert_regex "$stderr" '^pchunk: stats: frames 4 in 0.1 MB out 0.1 MB wall .* blocked-in .* blocked-out .* rss .* MB allocs [0-9]+$'
+	assert_regex "$stderr" '^pchunk: stats: frames 3 in 0.1 MB out 0.1 MB wall .* blocked-in .* blocked-out .* rss .* MB allocs [0-9]+$'
 	run --separate-stderr pchunk --stats=json in.bin
-	assert_regex "$stderr" '^\{"tool":"pchunk","frames":4,"bytes_in":102400,.*\}$'
+	assert_regex "$stderr" '^\{"tool":"pchunk","frames":3,"bytes_in":102400,.*\}$'
 	run --separate-stderr env PFS_STATS=1 pchunk in.bin
 	assert_regex "$stderr" '^pchunk: stats: '
 	run -2 --separate-stderr pchunk --stats=xml in.bin

@@ -124,6 +124,38 @@ stderr_matches() {
 	run -0 bash -o pipefail -c 'pcompress --brotli < one.pfs | pjoin --payload | brotli -dc | cmp - text.bin'
 }
 
+@test "default 8M chunks: each zstd frame's window covers its chunk; pjoin --payload | zstd -d restores a multi-chunk file" {
+	gen text-like 20M > big.bin
+	pchunk big.bin > s.pfs
+	run -0 pinfo --json s.pfs
+	assert_output --partial '"chunk_size":8388608'
+	assert_output --partial '"chunks":3'
+	pcompress --zstd -T 2 < s.pfs > c2.pfs
+	pcompress --zstd -T 1 < s.pfs | cmp - c2.pfs
+	pjoin --payload < c2.pfs > big.zst
+	run -0 zstd -lv big.zst
+	assert_output --partial '# Zstandard Frames: 3'
+	assert_output --partial 'Check: XXH64'
+	run -0 bash -o pipefail -c 'zstd -dc big.zst | cmp - big.bin'
+	# from stdin (unknown size), through stock zstd's streaming decoder
+	run -0 bash -o pipefail -c 'cat big.bin | pchunk | pcompress --zstd | pjoin --payload | zstd -d | cmp - big.bin'
+	# one full chunk: an 8 MiB window (level 3 alone would use 2 MiB),
+	# within what zstd -d accepts by default
+	head -c 8M big.bin > eight.bin
+	pchunk eight.bin | pcompress --zstd | pjoin --payload > eight.zst
+	run -0 zstd -lv eight.zst
+	assert_output --partial 'Window Size: 8.00 MiB (8388608 B)'
+	assert_output --partial 'Decompressed Size: 8.00 MiB (8388608 B)'
+	run -0 bash -o pipefail -c 'zstd -dc eight.zst | cmp - eight.bin'
+	# a chunk over 128 MiB: the window stops at 128 MiB (windowLog 27),
+	# the most zstd -d accepts without --long or --memory
+	gen zeros 130M > z.bin
+	pchunk -s 256M z.bin | pcompress --zstd -l 1 -T 1 | pjoin --payload > z.zst
+	run -0 zstd -lv z.zst
+	assert_output --partial 'Window Size: 128 MiB (134217728 B)'
+	run -0 bash -o pipefail -c 'zstd -d < z.zst | cmp - z.bin'
+}
+
 @test "incompressible input costs little: stored blocks" {
 	pchunk -s 64K random.bin > s.pfs
 	for a in zstd lz4 brotli; do

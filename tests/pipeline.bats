@@ -215,7 +215,7 @@ fake_dir() {
 	flip_byte h.pfs $((off + 32 + 100))
 	# one cause, one line: not pjoin's "truncated stream" after it
 	run -1 --separate-stderr pipeline verify h.pfs
-	assert_equal "$stderr" "phash: h.pfs: chunk 0 (bytes 0-65535): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	assert_equal "$stderr" "phash: h.pfs: chunk 0 (bytes 0-299999): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
 	# restore fails the same way and leaves nothing behind
 	run -1 pipeline restore -o back.bin h.pfs
 	assert_file_not_exists back.bin
@@ -325,14 +325,14 @@ fake_dir() {
 	# json: one object per stage, exactly one bottleneck
 	run -0 --separate-stderr pipeline --stats=json process --no-compress --hash xxh3 -f -o h.pfs in.bin
 	assert_equal "${#stderr_lines[@]}" 2
-	assert_regex "${stderr_lines[0]}" '^\{"stage":1,"bottleneck":(true|false),"tool":"pchunk","frames":7,"bytes_in":300000,'
+	assert_regex "${stderr_lines[0]}" '^\{"stage":1,"bottleneck":(true|false),"tool":"pchunk","frames":3,"bytes_in":300000,'
 	assert_regex "${stderr_lines[1]}" '^\{"stage":2,"bottleneck":(true|false),"tool":"phash",'
 	assert_equal "$(grep -c '"bottleneck":true' <<< "$stderr")" 1
 	# and the table does not hide the stages' messages
 	read -r off _ _ _ < <(frame_offsets h.pfs | awk '$2 == 2' | head -1)
 	flip_byte h.pfs $((off + 40))
 	run -1 pipeline --stats verify h.pfs
-	assert_line -n 0 --partial "phash: h.pfs: chunk 0 (bytes 0-65535): xxh3 digest mismatch"
+	assert_line -n 0 --partial "phash: h.pfs: chunk 0 (bytes 0-299999): xxh3 digest mismatch"
 	assert_line --regexp '^ +1  phash --check '
 	refute_line --partial "pipeline: stage"
 }

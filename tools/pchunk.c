@@ -22,9 +22,7 @@
 #include "stats.h"
 #include "util.h"
 
-#define DEFAULT_STDIN_CHUNK  (1u << 20)
-#define AUTO_MIN             (64u << 10)
-#define AUTO_MAX             (1u << 20)
+#define DEFAULT_CHUNK        (8u << 20)      /* docs/format.md "Chunk size" */
 
 struct opts {
 	uint64_t chunk;          /* 0: automatic */
@@ -40,9 +38,8 @@ usage(void)
 	printf("Usage: %s [OPTION]... [FILE|-]\n"
 	       "Cut FILE (or standard input) into chunks and write a frame stream.\n"
 	       "\n"
-	       "  -s, --size SIZE   chunk size, 1K..256M (K, M, G suffixes); default:\n"
-	       "                    input size / 16 rounded up to a power of two, within\n"
-	       "                    64K..1M, or 1M when the size is not known\n"
+	       "  -s, --size SIZE   chunk size, 1K..256M (K, M, G suffixes); default 8M,\n"
+	       "                    or the size of a smaller file (at least 1K): one chunk\n"
 	       "  -f, --force       write the stream even to a terminal\n"
 	       "      --progress    show progress on stderr (when it is a terminal)\n"
 	       "  -q, --quiet       no warnings\n"
@@ -56,16 +53,16 @@ usage(void)
 	exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
-/* The automatic chunk size: size/16 rounded up to a power of two, clamped
- * to 64 KiB..1 MiB (docs/format.md "Chunk size"). */
+/* The automatic chunk size of a file of known size: 8 MiB, or for a smaller
+ * file its exact size (at least the 1 KiB minimum), so that it is one chunk
+ * and no stage reserves buffers or a window larger than the file
+ * (docs/format.md "Chunk size"). */
 static uint32_t
 auto_chunk(uint64_t size)
 {
-	uint64_t want = size / 16, cs = AUTO_MIN;
-
-	while (cs < want && cs < AUTO_MAX)
-		cs <<= 1;
-	return (uint32_t)cs;
+	if (size >= DEFAULT_CHUNK)
+		return DEFAULT_CHUNK;
+	return size < PFS_CHUNK_MIN ? PFS_CHUNK_MIN : (uint32_t)size;
 }
 
 /* Move n bytes from the file to the pipe on stdout with splice(2): the
@@ -207,7 +204,7 @@ main(int argc, char **argv)
 		pfs_die(PFS_EXIT_ERR, "%s: %s", name, strerror(errno));
 	known = S_ISREG(sb.st_mode);
 	cs = o.chunk ? (uint32_t)o.chunk :
-	     known ? auto_chunk((uint64_t)sb.st_size) : DEFAULT_STDIN_CHUNK;
+	     known ? auto_chunk((uint64_t)sb.st_size) : DEFAULT_CHUNK;
 
 	pfs_progress_init(&pr, o.progress, known ? (uint64_t)sb.st_size : 0,
 	                  name);
