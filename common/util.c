@@ -86,7 +86,7 @@ pfs_parse_int(const char *s, long min, long max, long *out, struct pfs_err *e)
 	v = strtol(s, &end, 10);
 	if (*end)
 		return pfs_seterr(e, "invalid number '%s'", s);
-	if (errno == ERANGE || v < min || v > max)
+	if (errno == ERANGE || v < min || v > max || (*s == '-' && min >= 0))
 		return pfs_seterr(e, "'%s' is out of range (%ld to %ld)",
 		                  s, min, max);
 	*out = v;

@@ -20,7 +20,11 @@ int pfs_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 int pfs_parse_int(const char *s, long min, long max, long *out,
                   struct pfs_err *e);
 
-/* pfs_fmt_size - "1.5 MiB" style. */
+/* pfs_fmt_size - n for people, into out[len]: in the largest binary unit
+ * that divides it exactly when there is one ("0 B", "1023 B", "4 KiB",
+ * "1536 KiB", "256 MiB": a chunk size or a limit stays exact), otherwise
+ * with one decimal in the largest unit not above it ("1.5 KiB" for 1536,
+ * "9.8 KiB" for 10000). */
 void pfs_fmt_size(uint64_t n, char *out, size_t len);
 
 /* Options shared by every program.  Tools add PFS_COMMON_LONGOPTS to their
