@@ -27,9 +27,9 @@
  * when SIGPIPE was ignored: the writer restores it and raises it).
  *
  * Threads: ops->transform runs concurrently on different slots with the
- * worker's own thread state (from ops->thread_new); ops->ordered runs
- * on the writer thread, one frame at a time, in stream order.  ctx is shared and read-only for
- * transform.
+ * worker's own thread state (from ops->thread_new); ops->ordered runs on
+ * the writer thread, one frame at a time, in stream order.  ctx is shared
+ * and read-only for transform.
  */
 #ifndef PFS_ENGINE_H
 #define PFS_ENGINE_H

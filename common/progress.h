@@ -2,7 +2,7 @@
  * progress.h - a one-line progress display on stderr (--progress).
  *
  * Shown only when stderr is a terminal, redrawn at most 4 times a second:
- *   pchunk: big.bin  412.0 MiB / 1.0 GiB  40%  812.3 MB/s  ETA 0:01
+ *   pchunk: big.bin  412.0 MiB / 1 GiB  40%  812.3 MB/s  ETA 0:01
  * Without a known total it shows bytes and rate only.
  */
 #ifndef PFS_PROGRESS_H
