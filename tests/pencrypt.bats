@@ -466,7 +466,7 @@ PY
 	run -2 --separate-stderr pencrypt --password-file pw --kdf-memory 2G small.pfs
 	stderr_has "--kdf-memory"
 	run -2 --separate-stderr pencrypt --key-file key -T 17 small.pfs
-	stderr_has "-T: at most 16 threads"
+	stderr_has "-T: '17' is out of range (0 to 16)"
 	run -2 --separate-stderr pencrypt -d --key-file key --hide-name small.enc
 	stderr_has "-d restores a hidden name by itself: drop --hide-name"
 	run -1 --separate-stderr pencrypt --password-fd 9 small.pfs

@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "codec.h"
 #include "err.h"
 #include "frame.h"
 #include "head.h"
 #include "io.h"
 #include "proc.h"
+#include "secret.h"
 #include "stages.h"
 #include "stats.h"
 #include "util.h"
@@ -120,7 +122,7 @@ usage(void)
 	       "      --key-file F              key file (pencrypt --keygen makes one)\n"
 	       "      --password-file F         password file\n"
 	       "  -T, --threads N               worker threads of each stage (0..16,\n"
-	       "                                0: the number of CPUs)\n"
+	       "                                0: the number of CPUs, at most 16)\n"
 	       "      --progress                progress of pchunk (process) or pjoin\n"
 	       "process and restore:\n"
 	       "  -o, --output FILE             output file ('-': standard output)\n"
@@ -252,12 +254,9 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, PFS_SECRET_THREADS_MAX);
 	while ((c = getopt_long(argc, argv, "l:T:o:fpNqhV", longopts, NULL)) != -1) {
-		if (c == 'T') {
-			/* every stage gets the same -T: pencrypt's limit */
-			if (pfs_parse_int(optarg, 0, 16, &v, &e) < 0)
-				pfs_usage_error("-T: %s", e.msg);
+		if (c == 'T') {     /* checked by pfs_common_opt, passed on */
 			o->threads = optarg;
 			o->used |= U_THREADS;
 		}
