@@ -50,17 +50,6 @@ assert_hex(const uint8_t *p, size_t n, const char *want)
 	assert_string_equal(hex, want);
 }
 
-static int
-setup(void **state)
-{
-	struct pfs_err e;
-
-	(void)state;
-	if (pfs_crypto_init(&e) < 0)
-		fail_msg("%s", e.msg);
-	return 0;
-}
-
 /* --- HKDF-SHA-256, RFC 5869 appendix A.1-A.3 --- */
 
 struct hkdf_case {
@@ -250,5 +239,5 @@ main(void)
 		cmocka_unit_test(test_kdf_check),
 	};
 
-	return cmocka_run_group_tests_name("kdf", tests, setup, NULL);
+	return cmocka_run_group_tests_name("kdf", tests, ub_crypto_setup, NULL);
 }

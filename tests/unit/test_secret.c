@@ -19,17 +19,6 @@
 /* key = e0 e1 .. ff: both base64url-only characters, '-' and '_' */
 #define LINE_HIGH "PFS-KEY-1-4OHi4-Tl5ufo6err7O3u7_Dx8vP09fb3-Pn6-_z9_v_xXORd"
 
-static int
-setup(void **state)
-{
-	struct pfs_err e;
-
-	(void)state;
-	if (pfs_crypto_init(&e) < 0)
-		fail_msg("%s", e.msg);
-	return 0;
-}
-
 /* parse s (as bytes, without its NUL) as a --key-file (raw 0) or
  * --raw-key-file (raw 1) */
 static int
@@ -193,5 +182,5 @@ main(void)
 		cmocka_unit_test(test_parse_zero_key),
 	};
 
-	return cmocka_run_group_tests_name("secret", tests, setup, NULL);
+	return cmocka_run_group_tests_name("secret", tests, ub_crypto_setup, NULL);
 }
