@@ -115,7 +115,8 @@ struct pfs_codec_ctx *pfs_codec_ctx_new(const struct pfs_codec *c,
 void pfs_codec_ctx_free(struct pfs_codec_ctx *ctx);
 
 /* pfs_codec_compress - j->src[0..n) into j->out (reserved to j->cap bytes
- * by the caller) as one frame.  0 with j->outlen set, or -1 with j->why. */
+ * by the caller) as one frame; n >= 1 (a chunk is never empty, and an LZ4
+ * frame cannot declare a content size of 0).  0 with j->outlen set, or -1 with j->why. */
 int pfs_codec_compress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 
 /* pfs_codec_decompress - the one frame j->src[0..n) into j->out, which it

@@ -12,7 +12,7 @@
 
 enum { S_FREE = 0, S_FILLED, S_BUSY, S_DONE };
 
-#define MAX_THREADS 256u
+#define MAX_THREADS PFS_THREADS_MAX
 
 struct engine {
 	const struct pfs_engine_cfg *cfg;

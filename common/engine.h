@@ -27,9 +27,9 @@
  * when SIGPIPE was ignored: the writer restores it and raises it).
  *
  * Threads: ops->transform runs concurrently on different slots with the
- * worker's own thread state (from ops->thread_new); ops->ordered runs
- * on the writer thread, one frame at a time, in stream order.  ctx is shared and read-only for
- * transform.
+ * worker's own thread state (from ops->thread_new); ops->ordered runs on
+ * the writer thread, one frame at a time, in stream order.  ctx is shared
+ * and read-only for transform.
  */
 #ifndef PFS_ENGINE_H
 #define PFS_ENGINE_H
@@ -145,7 +145,12 @@ int pfs_engine_run(const struct pfs_engine_cfg *cfg,
 int pfs_engine_cfg_open(struct pfs_engine_cfg *cfg, const char *path,
                         unsigned nthreads, struct pfs_err *e);
 
-/* pfs_default_threads - number of online CPUs (at least 1). */
+/* The most worker threads the engine runs; a tool's -T may be lower
+ * (pfs_common_init, cli.h). */
+#define PFS_THREADS_MAX 256u
+
+/* pfs_default_threads - number of online CPUs (at least 1, at most
+ * PFS_THREADS_MAX). */
 unsigned pfs_default_threads(void);
 
 #endif

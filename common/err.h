@@ -1,10 +1,11 @@
 /*
  * err.h - error messages and reporting.
  *
- * common/ never prints and never exits: a function that fails fills a
- * struct pfs_err with a one-line message (lowercase, no final period, the
- * object first where there is one) and returns -1.  The tool decides what
- * to do (remove partial output, then report with pfs_die()).
+ * common/ never prints and never exits (cli.c, the command-line side, is
+ * the one exception; see cli.h): a function that fails fills a struct
+ * pfs_err with a one-line message (lowercase, no final period, the object
+ * first where there is one) and returns -1.  The tool decides what to do
+ * (remove partial output, then report with pfs_die(), cli.h).
  *
  * Exit statuses, for every program: 0 success, 1 error, 2 bad usage.
  */
@@ -34,38 +35,11 @@ void pfs_prefix(struct pfs_err *e, const char *prefix);
 extern const char *pfs_prog;
 void pfs_setprog(const char *argv0);
 
-/* Quiet mode (-q): pfs_warn() prints nothing; errors are still printed. */
+/* Quiet mode (-q): pfs_warn() (cli.h) prints nothing. */
 extern int pfs_quiet;
-
-/* pfs_warn - "prog: message" on stderr unless quiet. */
-void pfs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* pfs_error - "prog: message" on stderr, always. */
-void pfs_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* pfs_die - pfs_error() then exit(status). */
-_Noreturn void pfs_die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* pfs_usage_error - "prog: message" and "Try 'prog --help'", exit 2. */
-_Noreturn void pfs_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-/* pfs_usage_try - "Try 'prog --help'" and exit 2; for after getopt has
- * printed its own message about an unknown option. */
-_Noreturn void pfs_usage_try(void);
 
 /* Set by pfs_catch_signals()'s handler on SIGINT/SIGTERM/SIGHUP; the I/O
  * helpers turn an EINTR into an error once it is set. */
 extern volatile sig_atomic_t pfs_interrupted;
-
-/* pfs_catch_signals - install a flag-only handler for SIGINT, SIGTERM and
- * SIGHUP, without SA_RESTART so that a blocked read(2) returns.  Used by
- * tools that have output to clean up. */
-void pfs_catch_signals(void);
-
-/* pfs_reraise - after cleanup, die of the caught signal (exit status
- * 128+signo as the shell expects). */
-_Noreturn void pfs_reraise(void);
 
 #endif

@@ -65,15 +65,17 @@ struct pfs_hdr {
 void pfs_sig_write(uint8_t out[PFS_SIG_LEN]);
 
 /* pfs_sig_check - 0 if sig is a version-PFS_VERSION signature, else -1 with
- * "not a frame stream (missing signature)" or "unsupported format version N". */
+ * "not a frame stream (missing signature)" or "unsupported frame stream
+ * version N (this program reads version 1)". */
 int pfs_sig_check(const uint8_t sig[PFS_SIG_LEN], struct pfs_err *e);
 
 /* pfs_hdr_encode - serialise h (with its checksum) into out. */
 void pfs_hdr_encode(const struct pfs_hdr *h, uint8_t out[PFS_HDR_LEN]);
 
-/* pfs_hdr_decode - parse and checksum-verify a header.  Returns -1 with
- * "frame N: header checksum mismatch" (N = ordinal of the frame in the
- * stream, counted by the caller) or "reserved bits set". */
+/* pfs_hdr_decode - parse and checksum-verify a header.  Returns 0, or -1
+ * with "frame N: header checksum mismatch (damaged stream)" (N = ordinal
+ * of the frame in the stream, counted by the caller) or "frame N: reserved
+ * header bits set (newer format or damaged stream)". */
 int pfs_hdr_decode(const uint8_t in[PFS_HDR_LEN], struct pfs_hdr *h,
                    uint64_t ordinal, struct pfs_err *e);
 

@@ -56,7 +56,7 @@ void pfs_hashset_chunk(const struct pfs_hashset *hs, struct pfs_slot *s);
  * END trailers against the whole-stream digests.  With strip, checked
  * DIGEST frames are dropped and the END trailers removed.  Errors name the
  * chunk and its byte range: "chunk 3 (bytes 3072-4095): sha256 digest
- * mismatch". */
+ * mismatch (the chunk or its DIGEST frame is damaged)". */
 int pfs_hashset_check(struct pfs_hashset *hs, struct pfs_slot *s,
                       struct pfs_err *e);
 

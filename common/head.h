@@ -96,10 +96,10 @@ int pfs_head_only_hashes(const struct pfs_head *h);
  * description of a record, from stages.h's tables and codec.h's. */
 void pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n);
 
-/* pfs_stage_still - the message for a stream that still has a transform on
- * top where the caller wanted something else:
+/* pfs_stage_still - the message, into out[n], for a stream whose top
+ * record s is a transform the caller cannot read through:
  *   "stream is still compressed (zstd -3): run 'pcompress -d' first"
- * want names what the caller needed, e.g. "before pjoin". */
+ * The caller puts the object in front ("pjoin: f.pfs: ..."). */
 void pfs_stage_still(const struct pfs_stage *s, char *out, size_t n);
 
 #endif

@@ -45,11 +45,12 @@ int pfs_refuse_same(int in_fd, int out_fd, const char *name,
                     struct pfs_err *e);
 
 /* pfs_refuse_tty - -1 with "refusing to write a binary stream to a
- * terminal (use -f to force)" when fd is a tty and !force. */
+ * terminal (redirect the output or use -f)" when fd is a tty and !force. */
 int pfs_refuse_tty(int fd, int force, struct pfs_err *e);
 
-/* pfs_refuse_tty_input - -1 with "stdin is a terminal..." when reading a
- * stream from a tty. */
+/* pfs_refuse_tty_input - -1 with "NAME: is a terminal; expected a frame
+ * stream (pipe one in or name a file)" when fd, to be read as a stream,
+ * is a tty. */
 int pfs_refuse_tty_input(int fd, const char *name, struct pfs_err *e);
 
 /*

@@ -2,8 +2,9 @@
  * progress.h - a one-line progress display on stderr (--progress).
  *
  * Shown only when stderr is a terminal (or PFS_PROGRESS=tty: pipeline
- * reads stderr and hands the display on to its terminal), redrawn at most 4 times a second:
- *   pchunk: big.bin  412.0 MiB / 1.0 GiB  40%  812.3 MB/s  ETA 0:01
+ * reads stderr and hands the display on to its terminal), redrawn at most
+ * 4 times a second:
+ *   pchunk: big.bin  412.0 MiB / 1 GiB  40%  812.3 MB/s  ETA 0:01
  * Without a known total it shows bytes and rate only.
  */
 #ifndef PFS_PROGRESS_H

@@ -36,6 +36,11 @@
 #define PFS_KEYLINE_PREFIX   "PFS-KEY-1-"
 #define PFS_KEYLINE_LEN      58u     /* prefix + 48 base64url characters */
 
+/* Worker threads of a tool that holds keys (pencrypt; pipeline's -T, which
+ * every stage gets): each keeps a key schedule in the 64 KiB of libgcrypt
+ * secure memory (pfs_crypto_init; ~2 KiB for GCM). */
+#define PFS_SECRET_THREADS_MAX 16u
+
 /* Everything secret, in one block of secure memory. */
 struct pfs_secret {
 	uint8_t master[PFS_KEY_LEN];   /* from the key file, or Argon2id */

@@ -1,9 +1,9 @@
 /*
  * stats.h - --stats: one line per program on stderr at exit.
  *
- *   pcompress: stats: frames 130 in 134.2 MB out 41.0 MB wall 0.52 s
- *     user 0.98 s sys 0.05 s 258.1 MB/s blocked-in 0.01 s blocked-out 0.30 s
- *     rss 9.1 MB allocs 12
+ *   pcompress: stats: frames 130 in 134.2 MB out 41.0 MB wall 0.520 s
+ *     user 0.980 s sys 0.050 s 258.1 MB/s blocked-in 0.010 s
+ *     blocked-out 0.300 s rss 9.1 MB allocs 12
  *
  * MB/s is input bytes over wall time.  blocked-in is the time spent inside
  * read(2) on the input, blocked-out inside write(2) on the output.  The

@@ -1,12 +1,10 @@
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
-#include "stats.h"
 #include "util.h"
 
 struct suffix {
@@ -86,7 +84,7 @@ pfs_parse_int(const char *s, long min, long max, long *out, struct pfs_err *e)
 	v = strtol(s, &end, 10);
 	if (*end)
 		return pfs_seterr(e, "invalid number '%s'", s);
-	if (errno == ERANGE || v < min || v > max)
+	if (errno == ERANGE || v < min || v > max || (*s == '-' && min >= 0))
 		return pfs_seterr(e, "'%s' is out of range (%ld to %ld)",
 		                  s, min, max);
 	*out = v;
@@ -116,54 +114,16 @@ pfs_fmt_size(uint64_t n, char *out, size_t len)
 	snprintf(out, len, "%" PRIu64 " %s", v, units[u]);
 }
 
-void
-pfs_common_init(struct pfs_common *c)
-{
-	c->stats = pfs_stats_env();
-	c->threads = 0;
-}
-
 int
-pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
+pfs_parse_threads(const char *s, unsigned max, unsigned *out,
+                  struct pfs_err *e)
 {
-	struct pfs_err e;
+	unsigned cpus;
 	long v;
-	int m;
 
-	switch (opt) {
-	case PFS_OPT_STATS:
-		m = pfs_stats_parse(arg);
-		if (m < 0)
-			pfs_usage_error("--stats: unknown format '%s' "
-			                "(use --stats or --stats=json)", arg);
-		c->stats = m;
-		return 1;
-	case 'q':
-		pfs_quiet = 1;
-		return 1;
-	case 'V':
-		pfs_version();
-	case 'T':
-		if (pfs_parse_int(arg, 0, 256, &v, &e) < 0)
-			pfs_usage_error("-T: %s", e.msg);
-		c->threads = v ? (unsigned)v : pfs_default_threads();
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-const char *
-pfs_one_input(int argc, char **argv, int optind_)
-{
-	if (argc - optind_ > 1)
-		pfs_usage_error("too many arguments (one input at most)");
-	return optind_ < argc ? argv[optind_] : NULL;
-}
-
-void
-pfs_version(void)
-{
-	printf("%s (pfs) %s\n", pfs_prog, PFS_VERSION_STRING);
-	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+	if (pfs_parse_int(s, 0, (long)max, &v, e) < 0)
+		return -1;
+	cpus = pfs_default_threads();
+	*out = v ? (unsigned)v : cpus < max ? cpus : max;
+	return 0;
 }

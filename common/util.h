@@ -1,5 +1,8 @@
 /*
- * util.h - number parsing and the options every program shares.
+ * util.h - numbers from users and for people: bounded parsers that reject
+ * junk and overflow with a message naming the range (-1 with e set; they
+ * never print or exit), and sizes in words.  The options every program
+ * shares are in cli.h.
  */
 #ifndef PFS_UTIL_H
 #define PFS_UTIL_H
@@ -20,44 +23,20 @@ int pfs_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 int pfs_parse_int(const char *s, long min, long max, long *out,
                   struct pfs_err *e);
 
-/* pfs_fmt_size - "1.5 MiB" style. */
+/* pfs_fmt_size - n for people, into out[len]: in the largest binary unit
+ * that divides it exactly when there is one ("0 B", "1023 B", "4 KiB",
+ * "1536 KiB", "256 MiB": a chunk size or a limit stays exact), otherwise
+ * with one decimal in the largest unit not above it ("1.5 KiB" for 1536,
+ * "9.8 KiB" for 10000). */
 void pfs_fmt_size(uint64_t n, char *out, size_t len);
 
-/* Options shared by every program.  Tools add PFS_COMMON_LONGOPTS to their
- * getopt_long table and pass unknown codes to pfs_common_opt(). */
-enum {
-	PFS_OPT_STATS = 0x1000,
-	PFS_OPT_HELP,
-	PFS_OPT_VERSION,
-	PFS_OPT_TOOL_BASE = 0x1100   /* first code free for a tool */
-};
-
-#define PFS_COMMON_LONGOPTS \
-	{ "stats",   optional_argument, NULL, PFS_OPT_STATS }, \
-	{ "help",    no_argument,       NULL, 'h' }, \
-	{ "version", no_argument,       NULL, 'V' }, \
-	{ "quiet",   no_argument,       NULL, 'q' }
-
-struct pfs_common {
-	int stats;           /* enum pfs_stats_mode */
-	unsigned threads;    /* -T, 0 = default */
-};
-
-/* pfs_common_init - defaults, and PFS_STATS from the environment. */
-void pfs_common_init(struct pfs_common *c);
-
-/* pfs_common_opt - handle --stats, -q, -V/--version, -T N.  Returns 1 if c
- * was handled, 0 if not a common option.  Exits for --version and for a
- * bad value (usage error). */
-int pfs_common_opt(struct pfs_common *c, int opt, const char *arg);
-
-/* pfs_one_input - the operand after the options (NULL: none, i.e.
- * stdin); more than one is a usage error (exit 2). */
-const char *pfs_one_input(int argc, char **argv, int optind_);
-
-/* pfs_version - print "prog (pfs) VERSION" and exit 0. */
-_Noreturn void pfs_version(void);
-
-#define PFS_VERSION_STRING "0.1.0"
+/* pfs_parse_threads - the value of -T, decided here for every tool: N
+ * worker threads for a tool that runs at most max.  "0" means one per
+ * online CPU, but at most max (so "-T 0" works on any machine); an N
+ * above max is an error that names the range, "'17' is out of range (0 to
+ * 16)", like any other number (pfs_parse_int).  Returns 0 with *out >= 1
+ * (when max >= 1), or -1 with e set. */
+int pfs_parse_threads(const char *s, unsigned max, unsigned *out,
+                      struct pfs_err *e);
 
 #endif

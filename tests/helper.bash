@@ -41,24 +41,46 @@ frame_offsets() {
 	done
 }
 
+# frame FILE WHICH [FIELD]: the frame locator.  One frame of FILE as
+# frame_offsets lists it ("OFFSET TYPE SEQ LEN"), or one FIELD of it: off,
+# type, seq or len.  WHICH is N, the N-th frame (0 = HEAD, -1 = the last),
+# or TYPE:SEQ[:K], the K-th (default the first) frame of that type (1 HEAD,
+# 2 DATA, 3 DIGEST, 4 END) and seq.  Fails when there is no such frame.
+frame() {
+	local f=$1 which=$2 field=${3:-} line t s k off type seq len
+	case $which in
+	*:*)	IFS=: read -r t s k <<< "$which"
+		line=$(frame_offsets "$f" | awk -v t="$t" -v s="$s" -v k="${k:-1}" \
+		       '$2 == t && $3 == s && ++n == k { print; exit }') ;;
+	-1)	line=$(frame_offsets "$f" | tail -n 1) ;;
+	*)	line=$(frame_offsets "$f" | sed -n "$((which + 1))p") ;;
+	esac
+	[ -n "$line" ] || { echo "$f: no frame $which"; return 1; }
+	read -r off type seq len <<< "$line"
+	case $field in
+	"")	echo "$line" ;;
+	off|type|seq|len) echo "${!field}" ;;
+	*)	echo "frame: unknown field '$field'"; return 1 ;;
+	esac
+}
+
 # cut_frame FILE N > out: FILE without its N-th frame (0 = HEAD)
 # dup_frame FILE N > out: FILE with its N-th frame written twice
 # swap_frames FILE N M > out: frames N and M (N < M) exchanged
-_frame_range() { frame_offsets "$1" | sed -n "$(( $2 + 1 ))p"; }
 cut_frame() {
 	local f=$1 n=$2 off len
-	read -r off _ _ len < <(_frame_range "$f" "$n")
+	read -r off _ _ len < <(frame "$f" "$n")
 	{ head -c "$off" "$f"; tail -c +$((off + 32 + len + 1)) "$f"; }
 }
 dup_frame() {
 	local f=$1 n=$2 off len
-	read -r off _ _ len < <(_frame_range "$f" "$n")
+	read -r off _ _ len < <(frame "$f" "$n")
 	{ head -c $((off + 32 + len)) "$f"; tail -c +$((off + 1)) "$f"; }
 }
 swap_frames() {
 	local f=$1 n=$2 m=$3 o1 l1 o2 l2
-	read -r o1 _ _ l1 < <(_frame_range "$f" "$n")
-	read -r o2 _ _ l2 < <(_frame_range "$f" "$m")
+	read -r o1 _ _ l1 < <(frame "$f" "$n")
+	read -r o2 _ _ l2 < <(frame "$f" "$m")
 	{ head -c "$o1" "$f"
 	  tail -c +$((o2 + 1)) "$f" | head -c $((32 + l2))
 	  tail -c +$((o1 + 32 + l1 + 1)) "$f" | head -c $((o2 - o1 - 32 - l1))
@@ -82,4 +104,42 @@ reseal() {
 	local f=$1 off=$2 h
 	h=$(tail -c +$((off + 1)) "$f" | head -c 28 | xxhsum -H0 | cut -c1-8)
 	put_le "$f" $((off + 28)) 4 $((16#$h))
+}
+
+# round_trip FILE CHUNK [STAGE INVERSE]: the round-trip helper.  pchunk -s
+# CHUNK FILE > s.pfs; with a STAGE (a command line: "pcompress --zstd -l
+# 3"), s.pfs through it into t.pfs, which must differ from s.pfs, and
+# t.pfs through INVERSE ("pcompress -d") into d.pfs, which must be s.pfs
+# byte for byte; then pjoin must give back FILE exactly.
+round_trip() {
+	local f=$1 chunk=$2 fwd inv
+	read -ra fwd <<< "${3:-}"
+	read -ra inv <<< "${4:-}"
+	pchunk -s "$chunk" "$f" > s.pfs
+	if [ ${#fwd[@]} -eq 0 ]; then
+		pjoin < s.pfs > out.bin
+		cmp "$f" out.bin
+		return
+	fi
+	"${fwd[@]}" < s.pfs > t.pfs
+	if cmp -s s.pfs t.pfs; then echo "$3: the stream came out unchanged"; return 1; fi
+	"${inv[@]}" < t.pfs > d.pfs
+	cmp s.pfs d.pfs
+	pjoin d.pfs | cmp - "$f"
+}
+
+# stderr_has [-r] TEXT: the stderr matcher.  The stderr of the last `run
+# --separate-stderr` holds TEXT (with -r: matches the extended regular
+# expression TEXT).  For the whole message use assert_equal "$stderr".
+stderr_has() {
+	local re=
+	[ "$1" = -r ] && { re=1; shift; }
+	if [ -n "$re" ]; then
+		[[ $stderr =~ $1 ]] && return 0
+	else
+		[[ $stderr == *"$1"* ]] && return 0
+	fi
+	echo "stderr: $stderr"
+	echo "expected${re:+ (regex)}: $1"
+	return 1
 }

@@ -15,20 +15,16 @@ setup() {
 }
 
 # roundtrip ALGO LEVEL FILE CHUNK: compress, check the stage inverse byte
-# for byte, and that pjoin restores the file
+# for byte, and that pjoin restores the file (helper.bash)
 roundtrip() {
-	pchunk -s "$4" "$3" > s.pfs
-	pcompress "--$1" -l "$2" < s.pfs > c.pfs
-	pcompress -d < c.pfs > d.pfs
-	cmp s.pfs d.pfs
-	pjoin d.pfs | cmp - "$3"
+	round_trip "$3" "$4" "pcompress --$1 -l $2" "pcompress -d"
 }
 
 # replace_payload FILE N PAYLOAD > out: FILE with the payload of its N-th
 # frame replaced by the bytes of PAYLOAD (header length fixed and resealed)
 replace_payload() {
 	local f=$1 n=$2 p=$3 off len
-	read -r off _ _ len < <(frame_offsets "$f" | sed -n "$((n + 1))p")
+	read -r off _ _ len < <(frame "$f" "$n")
 	head -c $((off + 32)) "$f" > rp.tmp
 	put_le rp.tmp $((off + 4)) 4 "$(stat -c %s "$p")"
 	reseal rp.tmp "$off"
@@ -36,20 +32,43 @@ replace_payload() {
 	tail -c +$((off + 32 + len + 1)) "$f"
 }
 
-# stderr_matches REGEX: the stderr of the last `run --separate-stderr`
-stderr_matches() {
-	[[ $stderr =~ $1 ]] || { echo "stderr: $stderr"; echo "expected: $1"; return 1; }
-}
-
-@test "zstd round trips: levels -5, 1, 3; random, text, zeros, empty; 1K, 64K, 1M chunks" {
-	for l in -5 1 3; do
-		for f in random text zeros empty; do
-			for s in 1K 64K 1M; do
-				roundtrip zstd "$l" "$f.bin" "$s"
-			done
-		done
-	done
-}
+# zstd round trips: levels -5, 1, 3; random, text, zeros, empty; 1K, 64K, 1M chunks
+@test "zstd round trip: level -5, random, 1K chunks" { roundtrip zstd -5 random.bin 1K; }
+@test "zstd round trip: level -5, random, 64K chunks" { roundtrip zstd -5 random.bin 64K; }
+@test "zstd round trip: level -5, random, 1M chunks" { roundtrip zstd -5 random.bin 1M; }
+@test "zstd round trip: level -5, text, 1K chunks" { roundtrip zstd -5 text.bin 1K; }
+@test "zstd round trip: level -5, text, 64K chunks" { roundtrip zstd -5 text.bin 64K; }
+@test "zstd round trip: level -5, text, 1M chunks" { roundtrip zstd -5 text.bin 1M; }
+@test "zstd round trip: level -5, zeros, 1K chunks" { roundtrip zstd -5 zeros.bin 1K; }
+@test "zstd round trip: level -5, zeros, 64K chunks" { roundtrip zstd -5 zeros.bin 64K; }
+@test "zstd round trip: level -5, zeros, 1M chunks" { roundtrip zstd -5 zeros.bin 1M; }
+@test "zstd round trip: level -5, empty, 1K chunks" { roundtrip zstd -5 empty.bin 1K; }
+@test "zstd round trip: level -5, empty, 64K chunks" { roundtrip zstd -5 empty.bin 64K; }
+@test "zstd round trip: level -5, empty, 1M chunks" { roundtrip zstd -5 empty.bin 1M; }
+@test "zstd round trip: level 1, random, 1K chunks" { roundtrip zstd 1 random.bin 1K; }
+@test "zstd round trip: level 1, random, 64K chunks" { roundtrip zstd 1 random.bin 64K; }
+@test "zstd round trip: level 1, random, 1M chunks" { roundtrip zstd 1 random.bin 1M; }
+@test "zstd round trip: level 1, text, 1K chunks" { roundtrip zstd 1 text.bin 1K; }
+@test "zstd round trip: level 1, text, 64K chunks" { roundtrip zstd 1 text.bin 64K; }
+@test "zstd round trip: level 1, text, 1M chunks" { roundtrip zstd 1 text.bin 1M; }
+@test "zstd round trip: level 1, zeros, 1K chunks" { roundtrip zstd 1 zeros.bin 1K; }
+@test "zstd round trip: level 1, zeros, 64K chunks" { roundtrip zstd 1 zeros.bin 64K; }
+@test "zstd round trip: level 1, zeros, 1M chunks" { roundtrip zstd 1 zeros.bin 1M; }
+@test "zstd round trip: level 1, empty, 1K chunks" { roundtrip zstd 1 empty.bin 1K; }
+@test "zstd round trip: level 1, empty, 64K chunks" { roundtrip zstd 1 empty.bin 64K; }
+@test "zstd round trip: level 1, empty, 1M chunks" { roundtrip zstd 1 empty.bin 1M; }
+@test "zstd round trip: level 3, random, 1K chunks" { roundtrip zstd 3 random.bin 1K; }
+@test "zstd round trip: level 3, random, 64K chunks" { roundtrip zstd 3 random.bin 64K; }
+@test "zstd round trip: level 3, random, 1M chunks" { roundtrip zstd 3 random.bin 1M; }
+@test "zstd round trip: level 3, text, 1K chunks" { roundtrip zstd 3 text.bin 1K; }
+@test "zstd round trip: level 3, text, 64K chunks" { roundtrip zstd 3 text.bin 64K; }
+@test "zstd round trip: level 3, text, 1M chunks" { roundtrip zstd 3 text.bin 1M; }
+@test "zstd round trip: level 3, zeros, 1K chunks" { roundtrip zstd 3 zeros.bin 1K; }
+@test "zstd round trip: level 3, zeros, 64K chunks" { roundtrip zstd 3 zeros.bin 64K; }
+@test "zstd round trip: level 3, zeros, 1M chunks" { roundtrip zstd 3 zeros.bin 1M; }
+@test "zstd round trip: level 3, empty, 1K chunks" { roundtrip zstd 3 empty.bin 1K; }
+@test "zstd round trip: level 3, empty, 64K chunks" { roundtrip zstd 3 empty.bin 64K; }
+@test "zstd round trip: level 3, empty, 1M chunks" { roundtrip zstd 3 empty.bin 1M; }
 
 @test "zstd high levels on small input: 19, and 22 with --ultra" {
 	head -c 100000 text.bin > small.bin
@@ -58,28 +77,71 @@ stderr_matches() {
 	pcompress --ultra -l 22 < s.pfs | pcompress -d | cmp - s.pfs
 }
 
-@test "lz4 round trips: levels 1, 9, 12; random, text, zeros, empty; 1K, 64K, 1M chunks" {
-	for l in 1 9 12; do
-		for f in random text zeros empty; do
-			for s in 1K 64K 1M; do
-				[ "$l" = 12 ] && [ "$f" = text ] && [ "$s" != 64K ] && continue
-				roundtrip lz4 "$l" "$f.bin" "$s"
-			done
-		done
-	done
-}
+# lz4 round trips: levels 1, 9, 12; random, text, zeros, empty; 1K, 64K, 1M
+# chunks (level 12 on text only in 64K chunks: it is slow)
+@test "lz4 round trip: level 1, random, 1K chunks" { roundtrip lz4 1 random.bin 1K; }
+@test "lz4 round trip: level 1, random, 64K chunks" { roundtrip lz4 1 random.bin 64K; }
+@test "lz4 round trip: level 1, random, 1M chunks" { roundtrip lz4 1 random.bin 1M; }
+@test "lz4 round trip: level 1, text, 1K chunks" { roundtrip lz4 1 text.bin 1K; }
+@test "lz4 round trip: level 1, text, 64K chunks" { roundtrip lz4 1 text.bin 64K; }
+@test "lz4 round trip: level 1, text, 1M chunks" { roundtrip lz4 1 text.bin 1M; }
+@test "lz4 round trip: level 1, zeros, 1K chunks" { roundtrip lz4 1 zeros.bin 1K; }
+@test "lz4 round trip: level 1, zeros, 64K chunks" { roundtrip lz4 1 zeros.bin 64K; }
+@test "lz4 round trip: level 1, zeros, 1M chunks" { roundtrip lz4 1 zeros.bin 1M; }
+@test "lz4 round trip: level 1, empty, 1K chunks" { roundtrip lz4 1 empty.bin 1K; }
+@test "lz4 round trip: level 1, empty, 64K chunks" { roundtrip lz4 1 empty.bin 64K; }
+@test "lz4 round trip: level 1, empty, 1M chunks" { roundtrip lz4 1 empty.bin 1M; }
+@test "lz4 round trip: level 9, random, 1K chunks" { roundtrip lz4 9 random.bin 1K; }
+@test "lz4 round trip: level 9, random, 64K chunks" { roundtrip lz4 9 random.bin 64K; }
+@test "lz4 round trip: level 9, random, 1M chunks" { roundtrip lz4 9 random.bin 1M; }
+@test "lz4 round trip: level 9, text, 1K chunks" { roundtrip lz4 9 text.bin 1K; }
+@test "lz4 round trip: level 9, text, 64K chunks" { roundtrip lz4 9 text.bin 64K; }
+@test "lz4 round trip: level 9, text, 1M chunks" { roundtrip lz4 9 text.bin 1M; }
+@test "lz4 round trip: level 9, zeros, 1K chunks" { roundtrip lz4 9 zeros.bin 1K; }
+@test "lz4 round trip: level 9, zeros, 64K chunks" { roundtrip lz4 9 zeros.bin 64K; }
+@test "lz4 round trip: level 9, zeros, 1M chunks" { roundtrip lz4 9 zeros.bin 1M; }
+@test "lz4 round trip: level 9, empty, 1K chunks" { roundtrip lz4 9 empty.bin 1K; }
+@test "lz4 round trip: level 9, empty, 64K chunks" { roundtrip lz4 9 empty.bin 64K; }
+@test "lz4 round trip: level 9, empty, 1M chunks" { roundtrip lz4 9 empty.bin 1M; }
+@test "lz4 round trip: level 12, random, 1K chunks" { roundtrip lz4 12 random.bin 1K; }
+@test "lz4 round trip: level 12, random, 64K chunks" { roundtrip lz4 12 random.bin 64K; }
+@test "lz4 round trip: level 12, random, 1M chunks" { roundtrip lz4 12 random.bin 1M; }
+@test "lz4 round trip: level 12, text, 64K chunks" { roundtrip lz4 12 text.bin 64K; }
+@test "lz4 round trip: level 12, zeros, 1K chunks" { roundtrip lz4 12 zeros.bin 1K; }
+@test "lz4 round trip: level 12, zeros, 64K chunks" { roundtrip lz4 12 zeros.bin 64K; }
+@test "lz4 round trip: level 12, zeros, 1M chunks" { roundtrip lz4 12 zeros.bin 1M; }
+@test "lz4 round trip: level 12, empty, 1K chunks" { roundtrip lz4 12 empty.bin 1K; }
+@test "lz4 round trip: level 12, empty, 64K chunks" { roundtrip lz4 12 empty.bin 64K; }
+@test "lz4 round trip: level 12, empty, 1M chunks" { roundtrip lz4 12 empty.bin 1M; }
 
-@test "brotli round trips: levels 0, 5, 11 (small); random, text, zeros, empty; 1K, 64K, 1M chunks" {
-	head -c 100000 text.bin > small.bin
-	for f in random text zeros empty; do
-		for s in 1K 64K 1M; do
-			roundtrip brotli 0 "$f.bin" "$s"
-			roundtrip brotli 5 "$f.bin" "$s"
-		done
-	done
-	roundtrip brotli 11 small.bin 64K
-	roundtrip brotli 11 empty.bin 1K
-}
+# brotli round trips: levels 0 and 5 on random, text, zeros, empty in 1K,
+# 64K, 1M chunks; level 11 on small input
+@test "brotli round trip: level 0, random, 1K chunks" { roundtrip brotli 0 random.bin 1K; }
+@test "brotli round trip: level 5, random, 1K chunks" { roundtrip brotli 5 random.bin 1K; }
+@test "brotli round trip: level 0, random, 64K chunks" { roundtrip brotli 0 random.bin 64K; }
+@test "brotli round trip: level 5, random, 64K chunks" { roundtrip brotli 5 random.bin 64K; }
+@test "brotli round trip: level 0, random, 1M chunks" { roundtrip brotli 0 random.bin 1M; }
+@test "brotli round trip: level 5, random, 1M chunks" { roundtrip brotli 5 random.bin 1M; }
+@test "brotli round trip: level 0, text, 1K chunks" { roundtrip brotli 0 text.bin 1K; }
+@test "brotli round trip: level 5, text, 1K chunks" { roundtrip brotli 5 text.bin 1K; }
+@test "brotli round trip: level 0, text, 64K chunks" { roundtrip brotli 0 text.bin 64K; }
+@test "brotli round trip: level 5, text, 64K chunks" { roundtrip brotli 5 text.bin 64K; }
+@test "brotli round trip: level 0, text, 1M chunks" { roundtrip brotli 0 text.bin 1M; }
+@test "brotli round trip: level 5, text, 1M chunks" { roundtrip brotli 5 text.bin 1M; }
+@test "brotli round trip: level 0, zeros, 1K chunks" { roundtrip brotli 0 zeros.bin 1K; }
+@test "brotli round trip: level 5, zeros, 1K chunks" { roundtrip brotli 5 zeros.bin 1K; }
+@test "brotli round trip: level 0, zeros, 64K chunks" { roundtrip brotli 0 zeros.bin 64K; }
+@test "brotli round trip: level 5, zeros, 64K chunks" { roundtrip brotli 5 zeros.bin 64K; }
+@test "brotli round trip: level 0, zeros, 1M chunks" { roundtrip brotli 0 zeros.bin 1M; }
+@test "brotli round trip: level 5, zeros, 1M chunks" { roundtrip brotli 5 zeros.bin 1M; }
+@test "brotli round trip: level 0, empty, 1K chunks" { roundtrip brotli 0 empty.bin 1K; }
+@test "brotli round trip: level 5, empty, 1K chunks" { roundtrip brotli 5 empty.bin 1K; }
+@test "brotli round trip: level 0, empty, 64K chunks" { roundtrip brotli 0 empty.bin 64K; }
+@test "brotli round trip: level 5, empty, 64K chunks" { roundtrip brotli 5 empty.bin 64K; }
+@test "brotli round trip: level 0, empty, 1M chunks" { roundtrip brotli 0 empty.bin 1M; }
+@test "brotli round trip: level 5, empty, 1M chunks" { roundtrip brotli 5 empty.bin 1M; }
+@test "brotli round trip: level 11, 100K of text, 64K chunks" { head -c 100000 text.bin > small.bin; roundtrip brotli 11 small.bin 64K; }
+@test "brotli round trip: level 11, empty, 1K chunks" { roundtrip brotli 11 empty.bin 1K; }
 
 @test "default is zstd -3; the record is [algorithm, level as int8] and the cap the codec's bound" {
 	pchunk -s 64K text.bin > s.pfs
@@ -168,19 +230,19 @@ stderr_matches() {
 	pchunk -s 64K text.bin > s.pfs
 	pcompress --zstd < s.pfs > z.pfs
 	# the last 4 bytes of a zstd frame are its checksum
-	read -r off _ _ len < <(frame_offsets z.pfs | sed -n 4p)     # chunk 2
+	read -r off _ _ len < <(frame z.pfs 3)     # chunk 2
 	cp z.pfs bad.pfs; flip_byte bad.pfs $((off + 32 + len - 1))
 	run -1 --separate-stderr pcompress -d bad.pfs
 	assert_equal "$stderr" "pcompress: bad.pfs: chunk 2: zstd frame is corrupted: Restored data doesn't match checksum"
 	cp z.pfs bad2.pfs; flip_byte bad2.pfs $((off + 32 + len / 2))
 	run -1 --separate-stderr bash -c 'pcompress -d < bad2.pfs > /dev/null'
-	stderr_matches "^pcompress: stdin: chunk 2: zstd frame is corrupted: "
+	stderr_has -r "^pcompress: stdin: chunk 2: zstd frame is corrupted: "
 	run -1 bash -c 'pcompress -d < bad2.pfs | pjoin -o out.bin'
 	assert_file_not_exists out.bin
 	run bash -c 'ls -A | grep -c "^\.out\.bin\." || true'
 	assert_output 0
 	pcompress --lz4 < s.pfs > l.pfs
-	read -r off _ _ len < <(frame_offsets l.pfs | sed -n 5p)     # chunk 3
+	read -r off _ _ len < <(frame l.pfs 4)     # chunk 3
 	flip_byte l.pfs $((off + 32 + len - 1))
 	run -1 --separate-stderr pcompress -d l.pfs
 	assert_equal "$stderr" "pcompress: l.pfs: chunk 3: lz4 frame is corrupted: ERROR_contentChecksum_invalid"
@@ -239,7 +301,7 @@ stderr_matches() {
 	nl=$(od -An -tu2 -j $((40 + 32)) -N2 st.pfs | tr -d ' ')
 	put_le st.pfs $((40 + 34 + nl + 1 + 4)) 4 100
 	run -1 --separate-stderr pcompress -d st.pfs
-	stderr_matches "^pcompress: st.pfs: chunk 0: lz4 frame declares [0-9]+ bytes, more than the bound of 100$"
+	stderr_has -r "^pcompress: st.pfs: chunk 0: lz4 frame declares [0-9]+ bytes, more than the bound of 100$"
 }
 
 @test "-d on a stream whose top record is not COMPRESS, or with no record" {
@@ -269,16 +331,16 @@ stderr_matches() {
 	run -1 --separate-stderr bash -c 'pcompress -d < random.bin'
 	assert_equal "$stderr" "pcompress: stdin: not a frame stream (missing signature)"
 	run -1 --separate-stderr pcompress nosuch.pfs
-	stderr_matches "nosuch.pfs: No such file or directory"
+	stderr_has -r "nosuch.pfs: No such file or directory"
 }
 
 @test "bad levels and option combinations: exit 2, the range is named" {
 	run -2 --separate-stderr pcompress -l 20
 	assert_equal "${stderr_lines[0]}" "pcompress: zstd level 20 is out of range (1-19, 20-22 with --ultra, -100 to -1 fast)"
 	run -2 --separate-stderr pcompress --zstd -l 0
-	stderr_matches "zstd level 0 is out of range"
+	stderr_has -r "zstd level 0 is out of range"
 	run -2 --separate-stderr pcompress --ultra -l 23
-	stderr_matches "zstd level 23 is out of range"
+	stderr_has -r "zstd level 23 is out of range"
 	run -2 --separate-stderr pcompress --lz4 -l 13
 	assert_equal "${stderr_lines[0]}" "pcompress: lz4 level 13 is out of range (1-12)"
 	run -2 --separate-stderr pcompress --lz4 -l 0
@@ -321,9 +383,9 @@ stderr_matches() {
 @test "--stats, --help, --version" {
 	pchunk -s 64K text.bin > s.pfs
 	run -0 --separate-stderr pcompress --stats s.pfs
-	stderr_matches "^pcompress: stats: frames 18 "
+	stderr_has -r "^pcompress: stats: frames 18 "
 	run -0 --separate-stderr pcompress --stats=json s.pfs
-	stderr_matches '^\{.*"frames": ?18'
+	stderr_has -r '^\{.*"frames": ?18'
 	run -0 pcompress --help
 	assert_output --partial "--brotli"
 	run -0 pcompress -V

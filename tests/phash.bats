@@ -76,14 +76,6 @@ hex() {
 	od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'
 }
 
-# frame_at FILE TYPE SEQ [K]: offset of the K-th frame (default the first)
-# with that type and seq (types: 1 HEAD, 2 DATA, 3 DIGEST, 4 END)
-frame_at() {
-	frame_offsets "$1" |
-		awk -v t="$2" -v s="$3" -v k="${4:-1}" \
-		    '$2 == t && $3 == s && ++n == k { print $1; exit }'
-}
-
 # digest_at FILE SEQ DEPTH: offset of the DIGEST frame of chunk SEQ for the
 # HASH record at stack index DEPTH (its header's raw field)
 digest_at() {
@@ -246,25 +238,22 @@ g.bin: OK"
 	for i in 0 1 2 3 4; do
 		dd if=f.txt of=c.bin bs=1024 skip=$i count=1 status=none
 		# sha256: DIGEST seq i, raw 0 (stack index), 32 bytes
-		off=$(frame_at s.pfs 3 "$i")
+		read -r off _ _ len < <(frame s.pfs 3:"$i")
 		[ -n "$off" ]
-		read -r _ _ _ len < <(frame_offsets s.pfs | grep "^$off ")
 		assert_equal "$len" 32
 		assert_equal "$(od -An -tu8 -j $((off + 16)) -N8 s.pfs | tr -d ' ')" 0
 		dig=$(sha256sum < c.bin | cut -d' ' -f1)
 		assert_equal "$(hex s.pfs $((off + 32)) 32)" "$dig"
 		# xxh3: 8 bytes, big-endian like xxhsum prints it
-		off=$(frame_at x.pfs 3 "$i")
+		off=$(frame x.pfs 3:"$i" off)
 		dig=$(xxhsum -H3 < c.bin 2>/dev/null | sed 's/.* = //')
 		assert_equal "$(hex x.pfs $((off + 32)) 8)" "$dig"
 	done
 	# END: the pchunk END payload, then digest || d || L
-	off=$(frame_at s.pfs 4 5)
-	read -r _ _ _ len < <(frame_offsets s.pfs | grep "^$off ")
+	read -r off _ _ len < <(frame s.pfs 4:5)
 	assert_equal "$(hex s.pfs $((off + 32 + len - 34)) 34)" \
 		"$(sha256sum < f.txt | cut -d' ' -f1)0020"
-	off=$(frame_at x.pfs 4 5)
-	read -r _ _ _ len < <(frame_offsets x.pfs | grep "^$off ")
+	read -r off _ _ len < <(frame x.pfs 4:5)
 	assert_equal "$(hex x.pfs $((off + 32 + len - 10)) 10)" \
 		"$(xxhsum -H3 < f.txt 2>/dev/null | sed 's/.* = //')0008"
 }
@@ -344,7 +333,7 @@ mkdamaged() {
 @test "--check and pjoin find a flipped bit in a DATA payload, naming the chunk and its byte range" {
 	local off
 	mkdamaged
-	off=$(frame_at bad.pfs 2 2)
+	off=$(frame bad.pfs 2:2 off)
 	flip_byte bad.pfs $((off + 32 + 100))
 	run -1 --separate-stderr phash --check bad.pfs
 	assert_equal "$stderr" "phash: bad.pfs: chunk 2 (bytes 2048-3071): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
@@ -356,7 +345,7 @@ mkdamaged() {
 	[ -z "$(ls -A | grep '^\.out')" ]
 	# the last chunk (904 bytes)
 	cp h.pfs bad4.pfs
-	off=$(frame_at bad4.pfs 2 4)
+	off=$(frame bad4.pfs 2:4 off)
 	flip_byte bad4.pfs $((off + 32 + 903))
 	run -1 --separate-stderr phash --check bad4.pfs
 	assert_equal "$stderr" "phash: bad4.pfs: chunk 4 (bytes 4096-4999): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
@@ -365,7 +354,7 @@ mkdamaged() {
 @test "pjoin --no-verify skips the digests (and so passes a damaged payload on)" {
 	local off
 	mkdamaged
-	off=$(frame_at bad.pfs 2 2)
+	off=$(frame bad.pfs 2:2 off)
 	flip_byte bad.pfs $((off + 32 + 100))
 	run -0 pjoin --no-verify -o out.txt bad.pfs
 	# exactly the one flipped byte differs, at 2048 + 100 (cmp counts from 1)
@@ -377,7 +366,7 @@ mkdamaged() {
 @test "--check and pjoin find a flipped bit in a DIGEST frame's payload" {
 	local off
 	mkdamaged
-	off=$(frame_at bad.pfs 3 1)
+	off=$(frame bad.pfs 3:1 off)
 	flip_byte bad.pfs $((off + 32 + 31))
 	run -1 --separate-stderr phash --check bad.pfs
 	assert_equal "$stderr" "phash: bad.pfs: chunk 1 (bytes 1024-2047): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
@@ -389,8 +378,7 @@ mkdamaged() {
 @test "--check and pjoin find a flipped bit in END's trailer (digest, depth and length bytes)" {
 	local off len
 	mkdamaged
-	off=$(frame_at h.pfs 4 5)
-	read -r _ _ _ len < <(frame_offsets h.pfs | grep "^$off ")
+	read -r off _ _ len < <(frame h.pfs 4:5)
 	# the stream digest
 	flip_byte bad.pfs $((off + 32 + len - 34))
 	run -1 --separate-stderr phash --check bad.pfs

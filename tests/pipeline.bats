@@ -211,7 +211,7 @@ fake_dir() {
 	run -0 --separate-stderr pipeline verify h.pfs
 	assert_output ""
 	assert_equal "$stderr" ""
-	read -r off _ _ _ < <(frame_offsets h.pfs | awk '$2 == 2' | head -1)
+	read -r off _ _ _ < <(frame h.pfs 2:0)
 	flip_byte h.pfs $((off + 32 + 100))
 	# one cause, one line: not pjoin's "truncated stream" after it
 	run -1 --separate-stderr pipeline verify h.pfs
@@ -329,7 +329,7 @@ fake_dir() {
 	assert_regex "${stderr_lines[1]}" '^\{"stage":2,"bottleneck":(true|false),"tool":"phash",'
 	assert_equal "$(grep -c '"bottleneck":true' <<< "$stderr")" 1
 	# and the table does not hide the stages' messages
-	read -r off _ _ _ < <(frame_offsets h.pfs | awk '$2 == 2' | head -1)
+	read -r off _ _ _ < <(frame h.pfs 2:0)
 	flip_byte h.pfs $((off + 40))
 	run -1 pipeline --stats verify h.pfs
 	assert_line -n 0 --partial "phash: h.pfs: chunk 0 (bytes 0-299999): xxh3 digest mismatch"
@@ -372,71 +372,44 @@ fake_dir() {
 	assert_equal "$stderr" "pipeline: in.bin: not a frame stream (missing signature)"
 }
 
-@test "bad usage exits 2 with a message and the --help hint" {
-	local hint="Try 'pipeline --help' for more information."
-	run -2 --separate-stderr pipeline
-	assert_equal "$stderr" "pipeline: missing subcommand (process, restore, verify or info)
-$hint"
-	run -2 --separate-stderr pipeline frobnicate x
-	assert_equal "$stderr" "pipeline: unknown subcommand 'frobnicate' (process, restore, verify or info)
-$hint"
-	run -2 --separate-stderr pipeline process -o x a b
-	assert_equal "$stderr" "pipeline: -o takes one FILE: use --output-dir-flat DIR or -c for several
-$hint"
-	run -2 --separate-stderr pipeline process --zstd --lz4 in.bin
-	assert_equal "$stderr" "pipeline: --zstd, --lz4 and --brotli exclude each other
-$hint"
-	run -2 --separate-stderr pipeline process --no-compress -l 3 in.bin
-	assert_equal "$stderr" "pipeline: level: --no-compress excludes a compression option
-$hint"
-	run -2 --separate-stderr pipeline process -l x --zstd in.bin
-	assert_equal "$stderr" "pipeline: -l: invalid number 'x'
-$hint"
+# usage_fails MESSAGE ARG...: 'pipeline ARG...' (stdin: in.bin) exits 2 with
+# "pipeline: MESSAGE" and the --help hint, and writes neither in.bin.pfs nor
+# o.pfs
+usage_fails() {
+	local msg=$1
+	shift
+	run -2 --separate-stderr pipeline "$@" < in.bin
+	assert_equal "$stderr" "pipeline: $msg
+Try 'pipeline --help' for more information."
+	assert_file_not_exists in.bin.pfs
+	assert_file_not_exists o.pfs
+}
+
+# bad usage: exit 2, a message and the --help hint, one test per mistake
+@test "usage: pipeline (no arguments)" { usage_fails "missing subcommand (process, restore, verify or info)"; }
+@test "usage: pipeline frobnicate x" { usage_fails "unknown subcommand 'frobnicate' (process, restore, verify or info)" frobnicate x; }
+@test "usage: pipeline process -o x a b" { usage_fails "-o takes one FILE: use --output-dir-flat DIR or -c for several" process -o x a b; }
+@test "usage: pipeline process --zstd --lz4 in.bin" { usage_fails "--zstd, --lz4 and --brotli exclude each other" process --zstd --lz4 in.bin; }
+@test "usage: pipeline process --no-compress -l 3 in.bin" { usage_fails "level: --no-compress excludes a compression option" process --no-compress -l 3 in.bin; }
+@test "usage: pipeline process -l x --zstd in.bin" { usage_fails "-l: invalid number 'x'" process -l x --zstd in.bin; }
+@test "usage: pipeline process --key-file k in.bin" { usage_fails "--key-file needs --encrypt" process --key-file k in.bin; }
+@test "usage: pipeline process --encrypt --key-file k --password-file p in.bin" { usage_fails "give one of --key-file, --raw-key-file, --password-file and --password-fd" process --encrypt --key-file k --password-file p in.bin; }
+@test "usage: pipeline process --cipher aes-256-gcm in.bin" { usage_fails "--cipher needs --encrypt" process --cipher aes-256-gcm in.bin; }
+@test "usage: pipeline process --encrypt --key-file k --cipher rot13 in.bin" { usage_fails "unknown cipher 'rot13' (aes-256-gcm or chacha20-poly1305)" process --encrypt --key-file k --cipher rot13 in.bin; }
+@test "usage: pipeline process --hash md5 in.bin" { usage_fails "unknown hash algorithm 'md5' (see 'phash -a list')" process --hash md5 in.bin; }
+@test "usage: pipeline verify -o x in.bin.pfs" { usage_fails "-o does not apply to 'verify'" verify -o x in.bin.pfs; }
+@test "usage: pipeline restore --zstd in.bin.pfs" { usage_fails "--zstd/--lz4/--brotli does not apply to 'restore'" restore --zstd in.bin.pfs; }
+@test "usage: pipeline info --progress in.bin.pfs" { usage_fails "--progress does not apply to 'info'" info --progress in.bin.pfs; }
+@test "usage: pipeline process -p in.bin" { usage_fails "-p does not apply to 'process'" process -p in.bin; }
+@test "usage: pipeline verify --keep-mode in.bin.pfs" { usage_fails "-p does not apply to 'verify'" verify --keep-mode in.bin.pfs; }
+@test "usage: pipeline verify -N in.bin.pfs" { usage_fails "-N does not apply to 'verify'" verify -N in.bin.pfs; }
+@test "usage: pipeline info --name in.bin.pfs" { usage_fails "-N does not apply to 'info'" info --name in.bin.pfs; }
+@test "usage: pipeline -T x verify in.bin.pfs" { usage_fails "-T: invalid number 'x'" -T x verify in.bin.pfs; }
+@test "usage: pipeline --bogus verify in.bin.pfs" { usage_fails "unrecognized option '--bogus'" --bogus verify in.bin.pfs; }
+@test "usage: pipeline process --encrypt in.bin (no key, no terminal)" {
 	run -2 --separate-stderr setsid -w pipeline process --encrypt in.bin
 	assert_equal "$stderr" "pipeline: --encrypt: no key given and no terminal to ask for a password: use --key-file F, --password-file F or --password-fd N
-$hint"
-	run -2 --separate-stderr pipeline process --key-file k in.bin
-	assert_equal "$stderr" "pipeline: --key-file needs --encrypt
-$hint"
-	run -2 --separate-stderr pipeline process --encrypt --key-file k --password-file p in.bin
-	assert_equal "$stderr" "pipeline: give one of --key-file, --raw-key-file, --password-file and --password-fd
-$hint"
-	run -2 --separate-stderr pipeline process --cipher aes-256-gcm in.bin
-	assert_equal "$stderr" "pipeline: --cipher needs --encrypt
-$hint"
-	run -2 --separate-stderr pipeline process --encrypt --key-file k --cipher rot13 in.bin
-	assert_equal "$stderr" "pipeline: unknown cipher 'rot13' (aes-256-gcm or chacha20-poly1305)
-$hint"
-	run -2 --separate-stderr pipeline process --hash md5 in.bin
-	assert_equal "$stderr" "pipeline: unknown hash algorithm 'md5' (see 'phash -a list')
-$hint"
-	run -2 --separate-stderr pipeline verify -o x in.bin.pfs
-	assert_equal "$stderr" "pipeline: -o does not apply to 'verify'
-$hint"
-	run -2 --separate-stderr pipeline restore --zstd in.bin.pfs
-	assert_equal "$stderr" "pipeline: --zstd/--lz4/--brotli does not apply to 'restore'
-$hint"
-	run -2 --separate-stderr pipeline info --progress in.bin.pfs
-	assert_equal "$stderr" "pipeline: --progress does not apply to 'info'
-$hint"
-	run -2 --separate-stderr pipeline process -p in.bin
-	assert_equal "$stderr" "pipeline: -p does not apply to 'process'
-$hint"
-	run -2 --separate-stderr pipeline verify --keep-mode in.bin.pfs
-	assert_equal "$stderr" "pipeline: -p does not apply to 'verify'
-$hint"
-	run -2 --separate-stderr pipeline verify -N in.bin.pfs
-	assert_equal "$stderr" "pipeline: -N does not apply to 'verify'
-$hint"
-	run -2 --separate-stderr pipeline info --name in.bin.pfs
-	assert_equal "$stderr" "pipeline: -N does not apply to 'info'
-$hint"
-	run -2 --separate-stderr pipeline -T x verify in.bin.pfs
-	assert_equal "$stderr" "pipeline: -T: invalid number 'x'
-$hint"
-	run -2 --separate-stderr pipeline --bogus verify in.bin.pfs
-	assert_equal "$stderr" "pipeline: unrecognized option '--bogus'
-$hint"
+Try 'pipeline --help' for more information."
 	assert_file_not_exists in.bin.pfs
 }
 
@@ -453,14 +426,8 @@ $hint"
 	assert_output "pipeline (pfs) 0.1.0"
 }
 
-@test "levels and thread counts out of range are usage errors before anything runs" {
-	run -2 --separate-stderr pipeline process --zstd -l 50 -o o.pfs in.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 50 is out of range for zstd (-100 to 19, not 0)"
-	run -2 --separate-stderr pipeline process --lz4 -l 0 -o o.pfs in.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 0 is out of range for lz4 (1 to 12)"
-	run -2 --separate-stderr pipeline process --brotli -l 12 -o o.pfs in.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 12 is out of range for brotli (0 to 11)"
-	run -2 --separate-stderr pipeline -T 17 process --zstd -o o.pfs in.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: -T: '17' is out of range (0 to 16)"
-	assert_file_not_exists o.pfs
-}
+# levels and thread counts out of range are usage errors before anything runs
+@test "usage: pipeline process --zstd -l 50 -o o.pfs in.bin" { usage_fails "-l: level 50 is out of range for zstd (-100 to 19, not 0)" process --zstd -l 50 -o o.pfs in.bin; }
+@test "usage: pipeline process --lz4 -l 0 -o o.pfs in.bin" { usage_fails "-l: level 0 is out of range for lz4 (1 to 12)" process --lz4 -l 0 -o o.pfs in.bin; }
+@test "usage: pipeline process --brotli -l 12 -o o.pfs in.bin" { usage_fails "-l: level 12 is out of range for brotli (0 to 11)" process --brotli -l 12 -o o.pfs in.bin; }
+@test "usage: pipeline -T 17 process --zstd -o o.pfs in.bin" { usage_fails "-T: '17' is out of range (0 to 16)" -T 17 process --zstd -o o.pfs in.bin; }

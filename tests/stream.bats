@@ -63,7 +63,7 @@ expect_fail() {
 
 @test "truncation mid-header and mid-payload" {
 	local o
-	read -r o _ < <(frame_offsets s.pfs | sed -n 3p)
+	read -r o _ < <(frame s.pfs 2)
 	head -c $((o + 10)) s.pfs > t1.pfs
 	expect_fail t1.pfs "t1.pfs: truncated stream (frame 2: header cut short)"
 	head -c $((o + 32 + 100)) s.pfs > t2.pfs
@@ -72,7 +72,7 @@ expect_fail() {
 
 @test "damaged header bytes: every byte of a DATA header is covered by the checksum" {
 	local o i
-	read -r o _ < <(frame_offsets s.pfs | sed -n 2p)
+	read -r o _ < <(frame s.pfs 1)
 	for i in 0 1 2 4 5 8 12 16 20 24 28 31; do
 		cp s.pfs d.pfs
 		flip_byte d.pfs $((o + i))
@@ -122,8 +122,8 @@ expect_fail() {
 
 @test "forged headers with valid checksums: END totals, lengths, types, flags" {
 	local e d
-	read -r e _ < <(frame_offsets s.pfs | sed -n 7p)
-	read -r d _ < <(frame_offsets s.pfs | sed -n 2p)
+	read -r e _ < <(frame s.pfs 6)
+	read -r d _ < <(frame s.pfs 1)
 	cp s.pfs f1.pfs; put_le f1.pfs $((e + 16)) 8 4999; reseal f1.pfs "$e"
 	expect_fail f1.pfs "f1.pfs: END says 4999 bytes but the chunks add up to 5000"
 	cp s.pfs f2.pfs; put_le f2.pfs $((d + 4)) 4 4000000000; reseal f2.pfs "$d"
@@ -149,7 +149,7 @@ expect_fail() {
 
 @test "skippable frames pass through pjoin and pinfo counts them" {
 	local d
-	read -r d _ < <(frame_offsets s.pfs | sed -n 2p)
+	read -r d _ < <(frame s.pfs 1)
 	# a skippable frame (type 0x80, 3 bytes) inserted before the first DATA
 	{ head -c "$d" s.pfs
 	  printf '\200\000\000\000\003\000\000\000'; head -c 24 /dev/zero
@@ -171,7 +171,7 @@ expect_fail() {
 	local d
 	gen random 3000 > small.bin
 	pchunk -s 256M small.bin > big.pfs           # HEAD: chunk size 256 MiB
-	read -r d _ < <(frame_offsets big.pfs | sed -n 2p)
+	read -r d _ < <(frame big.pfs 1)
 	put_le big.pfs $((d + 4)) 4 268435456; put_le big.pfs $((d + 16)) 8 268435456
 	reseal big.pfs "$d"
 	head -c $((d + 32 + 100)) big.pfs > hostile.pfs

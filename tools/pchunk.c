@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "err.h"
 #include "frame.h"
 #include "head.h"
@@ -146,7 +147,7 @@ parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, 0);
 	while ((c = getopt_long(argc, argv, "s:fqhV", longopts, NULL)) != -1) {
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;

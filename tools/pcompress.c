@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "codec.h"
 #include "engine.h"
 #include "err.h"
@@ -231,7 +232,7 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, PFS_THREADS_MAX);
 	while ((ch = getopt_long(argc, argv, "l:dfT:qhV", longopts,
 	                         NULL)) != -1) {
 		if (pfs_common_opt(&o->c, ch, optarg))
@@ -267,8 +268,6 @@ parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	o->input = pfs_one_input(argc, argv, optind);
-	if (!o->c.threads)
-		o->c.threads = pfs_default_threads();
 	if (o->decompress && (o->level_set || o->ultra))
 		pfs_usage_error("-d reads the level from the stream: drop %s",
 		                o->level_set ? "-l" : "--ultra");

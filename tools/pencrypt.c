@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "digest.h"
 #include "encrec.h"
 #include "engine.h"
@@ -36,9 +37,6 @@
 #include "secret.h"
 #include "stats.h"
 #include "util.h"
-
-#define THREADS_MAX   16u           /* each holds a key schedule in the 64 KiB
-                                       of secure memory (~2 KiB for GCM) */
 
 struct opts {
 	const struct pfs_enc_cipher *cipher;  /* NULL: not given */
@@ -82,8 +80,8 @@ usage(void)
 	       "      --kdf-memory SIZE  Argon2id memory, %uM-1G (default %u MiB)\n"
 	       "  -d, --decrypt          undo the top ENCRYPT record of the stream\n"
 	       "  -f, --force            write the stream even to a terminal\n"
-	       "  -T, --threads N        worker threads, at most %u (default: number of\n"
-	       "                         CPUs)\n"
+	       "  -T, --threads N        worker threads, 0 to %u (default, and 0: the\n"
+	       "                         number of CPUs, at most that)\n"
 	       "  -q, --quiet            no warnings\n"
 	       "      --stats[=json]     print statistics to stderr at exit (also PFS_STATS=1)\n"
 	       "  -h, --help             show this help\n"
@@ -93,7 +91,7 @@ usage(void)
 	       "Exit status: 0 success, 1 error (also a wrong key or password), 2 bad usage.\n"
 	       "Example: pencrypt --keygen -o k; pchunk f | pencrypt --key-file k > f.pfs\n",
 	       pfs_prog, pfs_prog, PFS_KDF_T_MIN, PFS_KDF_T_MAX, PFS_KDF_T_DEF,
-	       PFS_KDF_M_MIN >> 10, PFS_KDF_M_DEF >> 10, THREADS_MAX);
+	       PFS_KDF_M_MIN >> 10, PFS_KDF_M_DEF >> 10, PFS_SECRET_THREADS_MAX);
 	exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
@@ -111,13 +109,6 @@ check_opts(struct opts *o, int nopt)
 	if (o->keygen_out)
 		pfs_usage_error("-o is for --keygen: the stream goes to "
 		                "standard output");
-	if (o->c.threads > THREADS_MAX)
-		pfs_usage_error("-T: at most %u threads (every thread keeps "
-		                "its key schedule in secure memory)", THREADS_MAX);
-	if (!o->c.threads)
-		o->c.threads = pfs_default_threads();
-	if (o->c.threads > THREADS_MAX)
-		o->c.threads = THREADS_MAX;
 	if (o->decrypt && o->cipher)
 		pfs_usage_error("-d reads the cipher from the stream: drop "
 		                "--cipher");
@@ -174,7 +165,7 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	pfs_keyopt_init(&o->key);
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, PFS_SECRET_THREADS_MAX);
 	while ((ch = getopt_long(argc, argv, "do:fT:qhV", longopts,
 	                         NULL)) != -1) {
 		nopt++;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "digest.h"
 #include "engine.h"
 #include "err.h"
@@ -97,7 +98,7 @@ parse(int argc, char **argv, struct opts *o)
 	int c, modes = 0;
 
 	memset(o, 0, sizeof(*o));
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, PFS_THREADS_MAX);
 	while ((c = getopt_long(argc, argv, "a:cT:fqhV", longopts, NULL)) != -1) {
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;
@@ -139,8 +140,6 @@ parse(int argc, char **argv, struct opts *o)
 		o->algo = pfs_digest_by_name("sha256");
 	if (o->mode == M_SUM && !o->algo)
 		o->algo = pfs_digest_by_name("sha256");
-	if (!o->c.threads)
-		o->c.threads = pfs_default_threads();
 }
 
 static int

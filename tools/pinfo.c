@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "digest.h"
 #include "encrec.h"
 #include "err.h"
@@ -91,7 +92,7 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	pfs_keyopt_init(&o->key);
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, 0);
 	while ((c = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;

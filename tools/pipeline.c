@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "codec.h"
 #include "err.h"
 #include "frame.h"
@@ -181,7 +182,7 @@ usage(void)
 	       "                                descriptor N (one FILE only)\n"
 	       "                                (none of these: asked on the terminal)\n"
 	       "  -T, --threads N               worker threads of each stage (0..16,\n"
-	       "                                0: the number of CPUs)\n"
+	       "                                0: the number of CPUs, at most 16)\n"
 	       "      --progress                progress of pchunk (process) or pjoin,\n"
 	       "                                the default when stderr is a terminal\n"
 	       "      --no-progress             no progress display\n"
@@ -461,14 +462,11 @@ parse(int argc, char **argv, struct opts *o)
 	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
 	o->progress = -1;
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, PFS_SECRET_THREADS_MAX);
 	take_levels(&argc, argv, longopts, o);
 	while ((c = getopt_long(argc, argv, "l:T:o:cfkrpNqhV", longopts,
 	                        NULL)) != -1) {
-		if (c == 'T') {
-			/* every stage gets the same -T: pencrypt's limit */
-			if (pfs_parse_int(optarg, 0, 16, &v, &e) < 0)
-				pfs_usage_error("-T: %s", e.msg);
+		if (c == 'T') {     /* checked by pfs_common_opt, passed on */
 			o->threads = optarg;
 			o->used |= U_THREADS;
 		}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "engine.h"
 #include "err.h"
 #include "hashcheck.h"
@@ -88,7 +89,7 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->verify = 1;
-	pfs_common_init(&o->c);
+	pfs_common_init(&o->c, PFS_THREADS_MAX);
 	while ((c = getopt_long(argc, argv, "o:fpT:qhV", longopts, NULL)) != -1) {
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;
@@ -123,8 +124,6 @@ parse(int argc, char **argv, struct opts *o)
 	if (o->keep_mode && !o->output)
 		pfs_usage_error("-p sets the mode of the -o FILE: standard "
 		                "output has none");
-	if (!o->c.threads)
-		o->c.threads = pfs_default_threads();
 	/* umask() can only be read by setting it: do it once, before any
 	 * thread starts */
 	o->umask = umask(077);

@@ -7,11 +7,15 @@
  *
  *   -Dmain=<tool>_main -Dexit=pfs_fuzz_exit
  *
- * (and every common source file with -Dexit=pfs_fuzz_exit), and run the tool's main() once
- * per input with the input on fd 0 and fd 1 captured (pfs_fuzz_run_tool).
- * Every path that would exit the process -- pfs_die(), pfs_usage_error(),
- * usage() -- reaches pfs_fuzz_exit(), which longjmp()s back into
- * pfs_fuzz_run_tool() with the exit status.  Why a macro and not a wrapper:
+ * (and common/cli.c, the one file of common/ that exits, with
+ * -Dexit=pfs_fuzz_exit; the rest of common/ returns errors and is built
+ * as it is), and run the tool's main() once per input with the input on
+ * fd 0 and fd 1 captured (pfs_fuzz_run_tool).  Every path that would exit
+ * the process -- pfs_die(), pfs_usage_error(), the tool's usage() and its
+ * own exit() calls -- reaches pfs_fuzz_exit(), which longjmp()s back into
+ * pfs_fuzz_run_tool() with the exit status.  The trap stays as long as
+ * the tools' main() exits: making common/ return errors removed it from
+ * common/ but not from the tools.  Why a macro and not a wrapper:
  * glibc declares `extern void exit(int) __THROW __attribute__((noreturn))`;
  * with -Dexit=pfs_fuzz_exit that very declaration becomes the declaration
  * of pfs_fuzz_exit (same type, same noreturn), so the tools compile

@@ -5,6 +5,7 @@
 
 #include <xxhash.h>
 
+#include "digest.h"
 #include "unit.h"
 #include "wire.h"
 
@@ -121,4 +122,15 @@ ub_read(const void *p, size_t n, struct pfs_err *e, uint64_t *frames)
 	if (frames)
 		*frames = count;
 	return rc;
+}
+
+int
+ub_crypto_setup(void **state)
+{
+	struct pfs_err e;
+
+	(void)state;
+	if (pfs_crypto_init(&e) < 0)
+		fail_msg("%s", e.msg);
+	return 0;
 }

@@ -1,12 +1,15 @@
 /*
  * test_util - common/util.c: the bounded number parsers every option goes
- * through (pfs_parse_size, pfs_parse_int) at their edges, pfs_fmt_size, and
- * the non-exiting paths of the shared options.
+ * through (pfs_parse_size, pfs_parse_int, pfs_parse_threads) at their
+ * edges, pfs_fmt_size, and the non-exiting paths of the shared options
+ * (cli.c).
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli.h"
+#include "engine.h"
 #include "stats.h"
 #include "unit.h"
 #include "util.h"
@@ -232,17 +235,13 @@ test_int_junk(void **state)
 static void
 test_int_negative_when_min_not_negative(void **state)
 {
-	struct pfs_err e;
-	long v = 12345;
-
 	(void)state;
 	int_bad("-1", 0, 16, "'-1' is out of range (0 to 16)");
-	/* util.h: "a leading '-' allowed when min < 0"; "-0" slips through
-	 * because it parses to 0, which is in range (e.g. `-T -0`) */
-	if (pfs_parse_int("-0", 0, 16, &v, &e) == 0)
-		UNIT_SKIP_BUG("pfs_parse_int(\"-0\", 0, 16) accepts a leading "
-		              "'-' although min >= 0 (util.h)");
-	assert_int_equal(v, 12345);
+	/* util.h: "a leading '-' allowed when min < 0"; "-0" parses to 0,
+	 * which is in range, and must still be refused (e.g. `-T -0`) */
+	int_bad("-0", 0, 16, "'-0' is out of range (0 to 16)");
+	int_bad("-00", 0, 16, "'-00' is out of range (0 to 16)");
+	int_ok("-0", -1, 16, 0);
 }
 
 /* --- pfs_fmt_size --- */
@@ -267,6 +266,8 @@ test_fmt_size(void **state)
 	fmt_is(1025, "1.0 KiB");
 	fmt_is(1536, "1.5 KiB");
 	fmt_is(MiB, "1 MiB");
+	fmt_is(1536 * KiB, "1536 KiB");          /* exact: not "1.5 MiB" */
+	fmt_is(10000, "9.8 KiB");
 	fmt_is(256 * MiB, "256 MiB");
 	fmt_is(3 * GiB, "3 GiB");
 	fmt_is(5 * TiB, "5 TiB");
@@ -274,7 +275,51 @@ test_fmt_size(void **state)
 	fmt_is(UINT64_MAX, "16.0 EiB");
 }
 
-/* --- the options every program shares (the paths that do not exit) --- */
+/* --- -T: pfs_parse_threads --- */
+
+static void
+threads_bad(const char *s, unsigned max, const char *msg)
+{
+	struct pfs_err e;
+	unsigned v = 12345;
+
+	if (pfs_parse_threads(s, max, &v, &e) != -1)
+		fail_msg("'%s' accepted as %u", s, v);
+	assert_int_equal(v, 12345);
+	assert_string_equal(e.msg, msg);
+}
+
+static void
+test_parse_threads(void **state)
+{
+	unsigned cpus = pfs_default_threads(), v;
+	struct pfs_err e;
+
+	(void)state;
+	assert_int_equal(pfs_parse_threads("1", 16, &v, &e), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(pfs_parse_threads("16", 16, &v, &e), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(pfs_parse_threads("256", PFS_THREADS_MAX, &v, &e), 0);
+	assert_int_equal(v, 256);
+	/* 0: one per CPU, capped at the tool's limit, never an error (it was
+	 * expanded first and then refused above 16 on big machines) */
+	assert_int_equal(pfs_parse_threads("0", PFS_THREADS_MAX, &v, &e), 0);
+	assert_int_equal(v, cpus);
+	assert_int_equal(pfs_parse_threads("0", 16, &v, &e), 0);
+	assert_int_equal(v, cpus < 16 ? cpus : 16);
+	assert_int_equal(pfs_parse_threads("0", 1, &v, &e), 0);
+	assert_int_equal(v, 1);
+	threads_bad("17", 16, "'17' is out of range (0 to 16)");
+	threads_bad("257", PFS_THREADS_MAX, "'257' is out of range (0 to 256)");
+	threads_bad("-1", 16, "'-1' is out of range (0 to 16)");
+	threads_bad("-0", 16, "'-0' is out of range (0 to 16)");
+	threads_bad("x", 16, "invalid number 'x'");
+	threads_bad("", 16, "invalid number ''");
+}
+
+/* --- the options every program shares (cli.h; the paths that do not
+ * exit) --- */
 
 static void
 test_common_opt(void **state)
@@ -283,17 +328,18 @@ test_common_opt(void **state)
 
 	(void)state;
 	unsetenv("PFS_STATS");
-	pfs_common_init(&c);
+	pfs_common_init(&c, 2);
 	assert_int_equal(c.stats, PFS_STATS_OFF);
-	assert_int_equal(c.threads, 0);
+	assert_int_equal(c.threads_max, 2);
+	assert_true(c.threads >= 1 && c.threads <= 2);    /* as -T 0 */
 	assert_int_equal(pfs_common_opt(&c, PFS_OPT_STATS, NULL), 1);
 	assert_int_equal(c.stats, PFS_STATS_TEXT);
 	assert_int_equal(pfs_common_opt(&c, PFS_OPT_STATS, "json"), 1);
 	assert_int_equal(c.stats, PFS_STATS_JSON);
-	assert_int_equal(pfs_common_opt(&c, 'T', "4"), 1);
-	assert_int_equal(c.threads, 4);
+	assert_int_equal(pfs_common_opt(&c, 'T', "1"), 1);
+	assert_int_equal(c.threads, 1);
 	assert_int_equal(pfs_common_opt(&c, 'T', "0"), 1);
-	assert_true(c.threads >= 1);
+	assert_true(c.threads >= 1 && c.threads <= 2);
 	assert_int_equal(pfs_common_opt(&c, 'x', NULL), 0);
 	pfs_quiet = 0;
 	assert_int_equal(pfs_common_opt(&c, 'q', NULL), 1);
@@ -301,7 +347,7 @@ test_common_opt(void **state)
 	pfs_quiet = 0;
 
 	setenv("PFS_STATS", "json", 1);
-	pfs_common_init(&c);
+	pfs_common_init(&c, PFS_THREADS_MAX);
 	assert_int_equal(c.stats, PFS_STATS_JSON);
 	unsetenv("PFS_STATS");
 }
@@ -319,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_int_junk),
 		cmocka_unit_test(test_int_negative_when_min_not_negative),
 		cmocka_unit_test(test_fmt_size),
+		cmocka_unit_test(test_parse_threads),
 		cmocka_unit_test(test_common_opt),
 	};
 

@@ -58,6 +58,11 @@ void ub_head(struct pfs_buf *b, const struct pfs_head *h);
 /* signature + HEAD of an empty stack, chunk size cs */
 void ub_start(struct pfs_buf *b, uint32_t cs);
 
+/* --- setup --- */
+
+/* a cmocka group setup: pfs_crypto_init(), failing the group if it fails */
+int ub_crypto_setup(void **state);
+
 /* --- reading them back --- */
 
 /* a read-only descriptor positioned at the first of n bytes (an unlinked

@@ -1,0 +1,164 @@
+/*
+ * cli.c - the command-line side shared by every program (cli.h): the one
+ * file of common/ that prints to the user and exits.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "stats.h"
+#include "util.h"
+
+void
+pfs_common_init(struct pfs_common *c, unsigned threads_max)
+{
+	c->stats = pfs_stats_env();
+	c->threads_max = threads_max;
+	pfs_parse_threads("0", threads_max, &c->threads, NULL);
+}
+
+int
+pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
+{
+	struct pfs_err e;
+	int m;
+
+	switch (opt) {
+	case PFS_OPT_STATS:
+		m = pfs_stats_parse(arg);
+		if (m < 0)
+			pfs_usage_error("--stats: unknown format '%s' "
+			                "(use --stats or --stats=json)", arg);
+		c->stats = m;
+		return 1;
+	case 'q':
+		pfs_quiet = 1;
+		return 1;
+	case 'V':
+		pfs_version();
+	case 'T':
+		if (pfs_parse_threads(arg, c->threads_max, &c->threads, &e) < 0)
+			pfs_usage_error("-T: %s", e.msg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+const char *
+pfs_one_input(int argc, char **argv, int optind_)
+{
+	if (argc - optind_ > 1)
+		pfs_usage_error("too many arguments (one input at most)");
+	return optind_ < argc ? argv[optind_] : NULL;
+}
+
+void
+pfs_version(void)
+{
+	printf("%s (pfs) %s\n", pfs_prog, PFS_VERSION_STRING);
+	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+}
+
+static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static void
+vmsg(const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s: ", pfs_prog);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	strcat(line, "\n");
+	fputs(line, stderr);
+}
+
+void
+pfs_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (pfs_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void
+pfs_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void
+pfs_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+pfs_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", pfs_prog);
+	exit(PFS_EXIT_USAGE);
+}
+
+void
+pfs_usage_try(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", pfs_prog);
+	exit(PFS_EXIT_USAGE);
+}
+
+static volatile sig_atomic_t caught_signo;
+
+static void
+on_signal(int signo)
+{
+	caught_signo = signo;
+	pfs_interrupted = 1;
+}
+
+void
+pfs_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;          /* no SA_RESTART: blocked reads return */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void
+pfs_reraise(void)
+{
+	int signo = caught_signo ? caught_signo : SIGTERM;
+
+	signal(signo, SIG_DFL);
+	raise(signo);
+	_exit(128 + signo);
+}

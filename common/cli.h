@@ -1,0 +1,105 @@
+/*
+ * cli.h - what every program does the same on the command line: the
+ * options they share (--stats, -q, -V, -T), the one input operand, the
+ * messages on stderr and the exit with the documented status.
+ *
+ * cli.c is the one file of common/ that reports to the user or exits (the
+ * only other output is what the user asked for: the --stats line,
+ * stats.c, and the --progress display, progress.c).  The rest of common/
+ * returns errors (err.h) and leaves the decision to the tool, which may
+ * have output to remove first; nothing in common/ calls what is declared
+ * here, only tools/ do.  So a program linking common/
+ * without cli.c's callers (the unit tests, the fuzz targets of the frame
+ * reader and HEAD) never meets an exit, and the fuzz targets that run a
+ * tool's main() compile only the tool and cli.c with -Dexit=pfs_fuzz_exit
+ * (tests/fuzz/fuzz.h).
+ *
+ * Exit statuses, for every program: PFS_EXIT_OK 0, PFS_EXIT_ERR 1 (an
+ * error), PFS_EXIT_USAGE 2 (bad usage: the message, then "Try 'prog
+ * --help' for more information.").  Messages are "prog: message" (pfs_prog,
+ * err.h), one line each.
+ */
+#ifndef PFS_CLI_H
+#define PFS_CLI_H
+
+#include "err.h"
+
+/* --- options every program shares --- */
+
+/* Tools add PFS_COMMON_LONGOPTS to their getopt_long table and pass every
+ * option code to pfs_common_opt() first. */
+enum {
+	PFS_OPT_STATS = 0x1000,
+	PFS_OPT_HELP,
+	PFS_OPT_VERSION,
+	PFS_OPT_TOOL_BASE = 0x1100   /* first code free for a tool */
+};
+
+#define PFS_COMMON_LONGOPTS \
+	{ "stats",   optional_argument, NULL, PFS_OPT_STATS }, \
+	{ "help",    no_argument,       NULL, 'h' }, \
+	{ "version", no_argument,       NULL, 'V' }, \
+	{ "quiet",   no_argument,       NULL, 'q' }
+
+struct pfs_common {
+	int stats;             /* enum pfs_stats_mode */
+	unsigned threads;      /* worker threads: -T, resolved (see below) */
+	unsigned threads_max;  /* the tool's limit for -T; 0: no -T */
+};
+
+/* pfs_common_init - defaults: --stats from PFS_STATS in the environment,
+ * and threads as for "-T 0": one per online CPU, but at most threads_max
+ * (pfs_parse_threads, util.h), which is the most worker threads the tool
+ * runs (PFS_THREADS_MAX, engine.h, unless it has a lower limit of its
+ * own; 0 for a tool without -T). */
+void pfs_common_init(struct pfs_common *c, unsigned threads_max);
+
+/* pfs_common_opt - handle --stats, -q, -V/--version, -T N.  Returns 1 if
+ * opt was one of them, 0 if it is not a common option.  Prints the
+ * version and exits 0 for -V; a bad value is a usage error (exit 2):
+ * "-T: '17' is out of range (0 to 16)". */
+int pfs_common_opt(struct pfs_common *c, int opt, const char *arg);
+
+/* pfs_one_input - the operand after the options (NULL: none, i.e.
+ * stdin); more than one is a usage error (exit 2). */
+const char *pfs_one_input(int argc, char **argv, int optind_);
+
+/* pfs_version - print "prog (pfs) VERSION" on stdout and exit 0 (1 if
+ * stdout cannot be written). */
+_Noreturn void pfs_version(void);
+
+#define PFS_VERSION_STRING "0.1.0"
+
+/* --- messages and exits --- */
+
+/* pfs_warn - "prog: message" on stderr unless quiet (-q, pfs_quiet). */
+void pfs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* pfs_error - "prog: message" on stderr, always. */
+void pfs_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* pfs_die - pfs_error() then exit(status). */
+_Noreturn void pfs_die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* pfs_usage_error - "prog: message" and "Try 'prog --help'", exit 2. */
+_Noreturn void pfs_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* pfs_usage_try - "Try 'prog --help'" and exit 2; for after getopt has
+ * printed its own message about an unknown option. */
+_Noreturn void pfs_usage_try(void);
+
+/* --- signals --- */
+
+/* pfs_catch_signals - install a flag-only handler for SIGINT, SIGTERM and
+ * SIGHUP, without SA_RESTART so that a blocked read(2) returns; it sets
+ * pfs_interrupted (err.h), which the I/O helpers of common/ check.  Used
+ * by tools that have output to clean up. */
+void pfs_catch_signals(void);
+
+/* pfs_reraise - after cleanup, die of the caught signal (exit status
+ * 128+signo as the shell expects). */
+_Noreturn void pfs_reraise(void);
+
+#endif
