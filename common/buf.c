@@ -1,10 +1,13 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "buf.h"
 
 unsigned long pfs_buf_allocs;
+
+#define HUGE ((size_t)2 << 20)
 
 /* Per-buffer offset modulo the page: buffers allocated one after another get
  * different offsets (multiples of 64 + 256), so equal-sized buffers never sit
@@ -14,7 +17,7 @@ static unsigned next_skew;
 int
 pfs_buf_reserve(struct pfs_buf *b, size_t n)
 {
-	size_t cap, skew;
+	size_t cap, skew, align;
 	void *base;
 	uint8_t *p;
 
@@ -35,10 +38,18 @@ pfs_buf_reserve(struct pfs_buf *b, size_t n)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (posix_memalign(&base, 4096, cap + skew + 64) != 0) {
+	/* a chunk-sized buffer in 2 MiB pages where the kernel offers them
+	 * (transparent huge pages on madvise): one fault instead of 512, and
+	 * far fewer TLB misses while a chunk streams through */
+	align = cap >= HUGE ? HUGE : 4096;
+	if (posix_memalign(&base, align, cap + skew + 64) != 0) {
 		errno = ENOMEM;
 		return -1;
 	}
+#ifdef MADV_HUGEPAGE
+	if (align == HUGE)
+		(void)madvise(base, (cap + skew + 64) & ~(HUGE - 1), MADV_HUGEPAGE);
+#endif
 	p = (uint8_t *)base + skew;
 	if (b->len)
 		__builtin_memcpy(p, b->p, b->len);

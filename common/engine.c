@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -13,6 +14,8 @@
 enum { S_FREE = 0, S_FILLED, S_BUSY, S_DONE };
 
 #define MAX_THREADS PFS_THREADS_MAX
+
+struct ring;
 
 struct engine {
 	const struct pfs_engine_cfg *cfg;
@@ -34,6 +37,7 @@ struct engine {
 	uint64_t frames;
 	int transform;               /* some frames go to workers */
 	int stream;                  /* ops->head returned PFS_STREAM */
+	struct ring *ring;           /* streaming: the writer's items */
 	/* ops->hold: the DATA frame held back (its buffers swapped in from
 	 * its slot) and the DIGEST frames after it, encoded */
 	struct pfs_slot held;
@@ -292,50 +296,193 @@ read_loop(struct engine *en, struct pfs_err *e)
 	}
 }
 
+/*
+ * Streaming (PFS_STREAM): the calling thread reads, runs the callbacks and
+ * fills a ring of PFS_RING byte items (a DATA payload a piece per item, the
+ * header before its first piece, the tail after its last); a writer thread
+ * writes the items in order.  Reading and transforming overlap writing, and
+ * every piece is written while it is still in cache.
+ */
+#define PFS_RING 4u
+
+struct ring {
+	struct pfs_buf item[PFS_RING];
+	uint64_t nput, nget;         /* items published / written */
+	int open;                    /* item[nput % PFS_RING] is being filled */
+	int done;                    /* no more items: flush and stop */
+	int flush;                   /* ... and flush the writer at the end */
+	int wfailed;
+	struct pfs_err werr;
+};
+
+static void *
+ring_writer(void *arg)
+{
+	struct engine *en = arg;
+	struct ring *rg = en->ring;
+	struct pfs_buf *it;
+	struct pfs_err e;
+
+	pthread_mutex_lock(&en->mu);
+	for (;;) {
+		while (rg->nget == rg->nput && !rg->done)
+			pthread_cond_wait(&en->cv_done, &en->mu);
+		if (rg->nget == rg->nput)
+			break;
+		it = &rg->item[rg->nget % PFS_RING];
+		pthread_mutex_unlock(&en->mu);
+		if (pfs_writer_raw(&en->w, it->p, it->len, &e) < 0)
+			goto fail;
+		pthread_mutex_lock(&en->mu);
+		rg->nget++;
+		pthread_cond_signal(&en->cv_space);
+	}
+	pthread_mutex_unlock(&en->mu);
+	if (rg->flush && pfs_writer_flush(&en->w, &e) < 0)
+		goto fail;
+	return NULL;
+fail:
+	pthread_mutex_lock(&en->mu);
+	rg->wfailed = 1;
+	rg->werr = e;
+	pthread_cond_signal(&en->cv_space);
+	pthread_mutex_unlock(&en->mu);
+	return NULL;
+}
+
+/* ring_item - the item being filled, with room for n more bytes; waits for
+ * the writer to free one.  NULL with e set when the writer failed. */
+static struct pfs_buf *
+ring_item(struct engine *en, size_t n, struct pfs_err *e)
+{
+	struct ring *rg = en->ring;
+	struct pfs_buf *it;
+
+	if (!rg->open) {
+		pthread_mutex_lock(&en->mu);
+		while (rg->nput - rg->nget >= PFS_RING && !rg->wfailed)
+			pthread_cond_wait(&en->cv_space, &en->mu);
+		pthread_mutex_unlock(&en->mu);
+		if (rg->wfailed) {
+			*e = rg->werr;
+			return NULL;
+		}
+		rg->open = 1;
+		rg->item[rg->nput % PFS_RING].len = 0;
+	}
+	it = &rg->item[rg->nput % PFS_RING];
+	if (pfs_buf_reserve(it, it->len + n) < 0) {
+		pfs_seterr(e, "out of memory");
+		return NULL;
+	}
+	return it;
+}
+
+static int
+ring_put(struct engine *en, const void *p, size_t n, struct pfs_err *e)
+{
+	struct pfs_buf *it = ring_item(en, n, e);
+
+	if (!it)
+		return -1;
+	if (n)
+		memcpy(it->p + it->len, p, n);
+	it->len += n;
+	return 0;
+}
+
+/* ring_publish - hand the item being filled to the writer */
+static void
+ring_publish(struct engine *en)
+{
+	struct ring *rg = en->ring;
+
+	if (!rg->open)
+		return;
+	rg->open = 0;
+	pthread_mutex_lock(&en->mu);
+	rg->nput++;
+	pthread_cond_signal(&en->cv_done);
+	pthread_mutex_unlock(&en->mu);
+}
+
 /* stream_data - a DATA frame whose header was just read, streamed (see
- * engine.h, ops->stream_*) through s->in, which holds one piece. */
+ * engine.h, ops->stream_*) a piece at a time through the ring. */
 static int
 stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 {
 	const struct pfs_stage_ops *ops = en->ops;
-	uint8_t tail[PFS_STREAM_TAIL_MAX];
+	uint8_t tail[PFS_STREAM_TAIL_MAX], hb[PFS_HDR_LEN];
 	size_t left, n, tlen = 0;
 	int raw = en->cfg->raw_out;
+	struct pfs_buf *it;
 
 	if (ops->stream_begin && ops->stream_begin(en->ctx, s, e) < 0)
 		return -1;
 	if (ops->ordered && ops->ordered(en->ctx, s, e) < 0)
 		return -1;
 	if (s->emit && !raw) {
-		uint8_t hb[PFS_HDR_LEN];
-
 		pfs_hdr_encode(&s->ohdr, hb);
-		if (pfs_writer_raw(&en->w, hb, sizeof(hb), e) < 0)
+		if (ring_put(en, hb, sizeof(hb), e) < 0)
 			return -1;
 	}
-	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
-		return pfs_seterr(e, "out of memory");
 	for (left = s->hdr.len; left; left -= n) {
 		n = left < PFS_PIECE ? left : PFS_PIECE;
-		if (pfs_reader_piece(&en->r, s->in.p, n, e) < 0)
+		it = ring_item(en, n, e);
+		if (!it || pfs_reader_piece(&en->r, it->p + it->len, n, e) < 0)
 			return -1;
 		if (ops->stream_piece &&
-		    ops->stream_piece(en->ctx, s->in.p, n, e) < 0)
+		    ops->stream_piece(en->ctx, it->p + it->len, n, e) < 0)
 			return -1;
-		if (s->emit && pfs_writer_raw(&en->w, s->in.p, n, e) < 0)
-			return -1;
+		if (s->emit)
+			it->len += n;
+		if (left > n)
+			ring_publish(en);
 	}
 	if (ops->stream_end && ops->stream_end(en->ctx, s, tail, &tlen, e) < 0)
 		return -1;
-	if (s->emit && !raw && pfs_writer_raw(&en->w, tail, tlen, e) < 0)
+	if (s->emit && !raw && ring_put(en, tail, tlen, e) < 0)
 		return -1;
+	ring_publish(en);
 	return 0;
 }
 
-/* stream_loop - the whole stream on the calling thread (PFS_STREAM).
- * Returns 0 at a validated end of stream, -1 with e set. */
+/* stream_frame - any other frame: read whole, through ordered, into the
+ * ring as write_slot would write it. */
 static int
-stream_loop(struct engine *en, struct pfs_err *e)
+stream_frame(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	uint8_t hb[PFS_HDR_LEN];
+
+	if (pfs_buf_reserve(&s->in, s->hdr.len ? s->hdr.len : 1) < 0)
+		return pfs_seterr(e, "out of memory");
+	if (pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e) < 0)
+		return -1;
+	s->in.len = s->hdr.len;
+	s->opay = s->in.p;
+	if (en->ops->ordered && en->ops->ordered(en->ctx, s, e) < 0)
+		return -1;
+	if (en->cfg->raw_out)
+		return 0;           /* only DATA payloads are written */
+	if (s->emit) {
+		pfs_hdr_encode(&s->ohdr, hb);
+		if (ring_put(en, hb, sizeof(hb), e) < 0 ||
+		    ring_put(en, s->opay, s->ohdr.len, e) < 0)
+			return -1;
+	}
+	if (s->xemit) {
+		pfs_hdr_encode(&s->xhdr, hb);
+		if (ring_put(en, hb, sizeof(hb), e) < 0 ||
+		    ring_put(en, s->xpay, s->xhdr.len, e) < 0)
+			return -1;
+	}
+	ring_publish(en);
+	return 0;
+}
+
+/* stream_frames - read and hand on every frame; 0 at a validated end */
+static int
+stream_frames(struct engine *en, struct pfs_err *e)
 {
 	struct pfs_slot *s = &en->slots[0];
 	int rc;
@@ -351,24 +498,113 @@ stream_loop(struct engine *en, struct pfs_err *e)
 		s->xemit = 0;
 		s->auxlen = 0;
 		s->in.len = 0;
-		if (s->hdr.type == PFS_DATA) {
-			rc = stream_data(en, s, e);
-		} else {
-			rc = pfs_buf_reserve(&s->in, s->hdr.len ? s->hdr.len : 1);
-			if (rc < 0)
-				return pfs_seterr(e, "out of memory");
-			rc = pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e);
-			s->in.len = s->hdr.len;
-			s->opay = s->in.p;
-			if (rc == 0 && en->ops->ordered)
-				rc = en->ops->ordered(en->ctx, s, e);
-			if (rc == 0)
-				rc = write_slot(en, s, e);
-		}
+		rc = s->hdr.type == PFS_DATA ? stream_data(en, s, e) :
+		                               stream_frame(en, s, e);
 		if (rc < 0)
 			return -1;
 		en->frames++;
 	}
+}
+
+/* splice_frames - streaming that only copies DATA payloads out (pjoin
+ * without checks) from a pipe: the payloads are spliced, never copied
+ * through this process; where splice does not work, copied in pieces. */
+static int
+splice_frames(struct engine *en, struct pfs_err *e)
+{
+	struct pfs_slot *s = &en->slots[0];
+	int rc, splice_ok = 1;
+	size_t n;
+
+	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
+		return pfs_seterr(e, "out of memory");
+	for (;;) {
+		if (pfs_interrupted)
+			return pfs_seterr(e, "interrupted");
+		rc = pfs_reader_next_hdr(&en->r, &s->hdr, e);
+		if (rc <= 0)
+			return rc;
+		s->ohdr = s->hdr;
+		s->emit = 1;
+		s->xemit = 0;
+		s->in.len = 0;
+		if (s->hdr.type != PFS_DATA) {
+			if (pfs_buf_reserve(&s->in, s->hdr.len) < 0)
+				return pfs_seterr(e, "out of memory");
+			if (pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e) < 0)
+				return -1;
+			s->in.len = s->hdr.len;
+			s->opay = s->in.p;
+			if (en->ops->ordered && en->ops->ordered(en->ctx, s, e) < 0)
+				return -1;
+			en->frames++;
+			continue;       /* raw output: only DATA payloads */
+		}
+		if (en->ops->ordered && en->ops->ordered(en->ctx, s, e) < 0)
+			return -1;
+		rc = splice_ok ? pfs_writer_splice(&en->w, &en->r, s->hdr.len,
+		                                   e) : 1;
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			splice_ok = 0;
+		while (en->r.pending) {
+			n = en->r.pending < PFS_PIECE ? en->r.pending : PFS_PIECE;
+			if (pfs_reader_piece(&en->r, s->in.p, n, e) < 0 ||
+			    pfs_writer_raw(&en->w, s->in.p, n, e) < 0)
+				return -1;
+		}
+		en->frames++;
+	}
+}
+
+/* stream_loop - the whole stream (PFS_STREAM), with the writer thread.
+ * Returns 0 when END was read and validated and everything was written and
+ * flushed, -1 with e set. */
+static int
+stream_loop(struct engine *en, struct pfs_err *e)
+{
+	struct ring rg;
+	struct stat st;
+	sigset_t all, old;
+	pthread_t tid;
+	unsigned i;
+	int rc, err;
+
+	if (en->cfg->raw_out && !en->ops->stream_begin &&
+	    !en->ops->stream_piece && !en->ops->stream_end &&
+	    fstat(en->cfg->in_fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		rc = splice_frames(en, e);
+		if (rc == 0 && pfs_writer_flush(&en->w, e) < 0)
+			rc = -1;
+		return rc;
+	}
+	memset(&rg, 0, sizeof(rg));
+	en->ring = &rg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&tid, NULL, ring_writer, en);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		en->ring = NULL;
+		return pfs_seterr(e, "cannot start threads: %s", strerror(err));
+	}
+	rc = stream_frames(en, e);
+	ring_publish(en);            /* what was filled before an error */
+	pthread_mutex_lock(&en->mu);
+	rg.done = 1;
+	rg.flush = rc == 0;
+	pthread_cond_signal(&en->cv_done);
+	pthread_mutex_unlock(&en->mu);
+	pthread_join(tid, NULL);
+	if (rc == 0 && rg.wfailed) {
+		*e = rg.werr;
+		rc = -1;
+	}
+	for (i = 0; i < PFS_RING; i++)
+		pfs_buf_free(&rg.item[i]);
+	en->ring = NULL;
+	return rc;
 }
 
 static int
@@ -564,8 +800,7 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 	if (setup(&en, &wk, &nt, out_head, e) < 0)
 		goto out;
 	if (en.stream) {
-		if (stream_loop(&en, e) == 0 && pfs_writer_flush(&en.w, e) == 0)
-			rc = 0;
+		rc = stream_loop(&en, e);
 		goto out;
 	}
 	if (start_threads(&en, wk, nt, &wtid, &wstarted, e) < 0) {

@@ -1,4 +1,6 @@
+#define _GNU_SOURCE            /* splice(2) */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +18,10 @@
 
 #define HDR_SEED      0u            /* plain XXH32: xxhsum -H0 checks it */
 #define LOOKAHEAD     8192u         /* bytes read ahead when a header is due */
+/* first reservation for a payload: pchunk's default chunk and what a codec
+ * or a tag adds to it (an incompressible 8 MiB chunk is a little larger
+ * after pcompress), so that it is usually the only one */
+#define READ_STEP     ((8u << 20) + (64u << 10))
 #define OBUF_SIZE     (256u << 10)
 #define COPY_MAX      (32u << 10)   /* payloads up to this are coalesced */
 
@@ -156,7 +162,7 @@ read_payload(struct pfs_reader *r, uint32_t len, struct pfs_buf *b,
 	/* Grow the buffer as the bytes arrive, not by the declared length at
 	 * once, so that a short hostile stream cannot make us reserve the
 	 * whole 256 MiB cap; a buffer at its working size never grows. */
-	step = len < (1u << 20) ? len : (1u << 20);
+	step = len < READ_STEP ? len : READ_STEP;
 	if (b->cap > step)
 		step = b->cap < len ? b->cap : len;
 	if (pfs_buf_reserve(b, step ? step : 1) < 0)
@@ -516,4 +522,55 @@ pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
                struct pfs_err *e)
 {
 	return put(w, p, len, e);
+}
+
+int
+pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
+                  struct pfs_err *e)
+{
+	size_t have = r->ilen - r->ipos, take = have < n ? have : n;
+	ssize_t k;
+	uint64_t t0;
+
+	if (n > r->pending)
+		return pfs_seterr(e, "%s: internal error: splice past the "
+		                  "payload", r->name);
+	if (pfs_writer_flush(w, e) < 0)
+		return -1;
+	if (take) {
+		if (pfs_write_full(w->fd, r->ibuf + r->ipos, take,
+		                   &w->blocked_ns) < 0)
+			return werr(w, e);
+		r->ipos += take;
+		w->bytes_out += take;
+		r->pending -= (uint32_t)take;
+		n -= take;
+	}
+	while (n) {
+		t0 = pfs_now_ns();
+		k = splice(r->fd, NULL, w->fd, NULL, n, SPLICE_F_MOVE);
+		r->blocked_ns += pfs_now_ns() - t0;
+		if (k < 0 && errno == EINTR && !pfs_interrupted)
+			continue;
+		if (k < 0 && errno == EINVAL && !r->bytes_spliced)
+			return 1;         /* not spliceable: copy instead */
+		if (k < 0 && errno == EPIPE)
+			return werr(w, e);
+		if (k < 0) {
+			if (errno == EINTR)
+				return pfs_seterr(e, "interrupted");
+			return pfs_seterr(e, "%s -> %s: splice: %s", r->name,
+			                  w->name, strerror(errno));
+		}
+		if (k == 0)
+			return pfs_seterr(e, "%s: truncated stream (frame %"
+			                  PRIu64 ": payload cut short)", r->name,
+			                  r->ordinal - 1);
+		r->bytes_in += (uint64_t)k;
+		r->bytes_spliced += (uint64_t)k;
+		w->bytes_out += (uint64_t)k;
+		r->pending -= (uint32_t)k;
+		n -= (size_t)k;
+	}
+	return 0;
 }
