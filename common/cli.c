@@ -1,3 +1,4 @@
+#include <errno.h>
 /*
  * cli.c - the command-line side shared by every program (cli.h): the one
  * file of common/ that prints to the user and exits.
@@ -58,10 +59,18 @@ pfs_one_input(int argc, char **argv, int optind_)
 }
 
 void
+pfs_stdout_done(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		exit(PFS_EXIT_OK);
+	pfs_die(PFS_EXIT_ERR, "stdout: %s", strerror(errno ? errno : EIO));
+}
+
+void
 pfs_version(void)
 {
 	printf("%s (pfs) %s\n", pfs_prog, PFS_VERSION_STRING);
-	exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+	pfs_stdout_done();
 }
 
 static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

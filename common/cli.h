@@ -68,6 +68,10 @@ const char *pfs_one_input(int argc, char **argv, int optind_);
  * stdout cannot be written). */
 _Noreturn void pfs_version(void);
 
+/* pfs_stdout_done - after --help or --version: flush stdout and exit 0, or
+ * report "prog: stdout: No space left on device" (the reason) and exit 1. */
+_Noreturn void pfs_stdout_done(void);
+
 #define PFS_VERSION_STRING "0.1.0"
 
 /* --- messages and exits --- */

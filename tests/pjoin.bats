@@ -204,3 +204,38 @@ suid_stream() {
 	assert_output 141
 	assert_equal "$stderr" ""
 }
+
+@test "--payload of several Brotli chunks is refused: they are not one Brotli file" {
+	gen text-like 300000 > t.bin
+	pchunk -s 100K t.bin | pcompress --brotli > b.pfs
+	run -1 --separate-stderr bash -c 'pjoin --payload b.pfs > out.br'
+	assert_equal "$stderr" "pjoin: b.pfs: --payload: the Brotli payloads of several chunks are not one Brotli file ('brotli -d' would stop after the first): use 'pcompress -d | pjoin', or 'pchunk -s' with one chunk"
+	assert_file_empty out.br
+	# from a pipe of unknown size: refused at the second chunk
+	run -1 --separate-stderr bash -o pipefail -c 'cat t.bin | pchunk -s 100K | pcompress --brotli | pjoin --payload > out.br'
+	assert_equal "$stderr" "pjoin: stdin: --payload: the Brotli payloads of several chunks are not one Brotli file ('brotli -d' would stop after the first): use 'pcompress -d | pjoin', or 'pchunk -s' with one chunk"
+	# one chunk is one Brotli file
+	pchunk -s 1M t.bin | pcompress --brotli | pjoin --payload | brotli -d | cmp - t.bin
+}
+
+@test "--payload to a terminal is refused without -f" {
+	command -v script >/dev/null || skip "script(1) missing"
+	gen text-like 3000 > t.bin
+	pchunk t.bin | pcompress --zstd > z.pfs
+	run script -qec "$PFS_BIN/pjoin --payload z.pfs" /dev/null
+	assert_output --partial "pjoin: refusing to write a binary stream to a terminal"
+	run script -qec "$PFS_BIN/pjoin -f --payload z.pfs > /dev/null; echo rc=\$?" /dev/null
+	assert_output --partial "rc=0"
+}
+
+# help_full TOOL: TOOL --help into a full disk reports why and exits 1
+help_full() {
+	run -1 --separate-stderr bash -c "$1 --help > /dev/full"
+	assert_equal "$stderr" "$1: stdout: No space left on device"
+}
+@test "--help to a full disk: pchunk says why, exit 1" { help_full pchunk; }
+@test "--help to a full disk: pcompress says why, exit 1" { help_full pcompress; }
+@test "--help to a full disk: pencrypt says why, exit 1" { help_full pencrypt; }
+@test "--help to a full disk: phash says why, exit 1" { help_full phash; }
+@test "--help to a full disk: pinfo says why, exit 1" { help_full pinfo; }
+@test "--help to a full disk: pjoin says why, exit 1" { help_full pjoin; }

@@ -51,7 +51,7 @@ usage(void)
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
 	       "Example: pchunk big.bin | pcompress --zstd | pjoin --payload > big.zst\n",
 	       pfs_prog);
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
 
 /* The automatic chunk size of a file of known size: 8 MiB, or for a smaller

@@ -200,7 +200,7 @@ usage(void)
 	       "\n"
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
 	       "Example: pchunk big.bin | pcompress --zstd -l 3 | pjoin --payload > big.zst\n");
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
 
 static void

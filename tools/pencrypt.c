@@ -92,7 +92,7 @@ usage(void)
 	       "Example: pencrypt --keygen -o k; pchunk f | pencrypt --key-file k > f.pfs\n",
 	       pfs_prog, pfs_prog, PFS_KDF_T_MIN, PFS_KDF_T_MAX, PFS_KDF_T_DEF,
 	       PFS_KDF_M_MIN >> 10, PFS_KDF_M_DEF >> 10, PFS_SECRET_THREADS_MAX);
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
 
 static void

@@ -67,7 +67,7 @@ usage(void)
 	       "Examples: pchunk f | phash -a xxh3 > f.pfs\n"
 	       "          pchunk f | phash --sum > f.sha256 && sha256sum -c f.sha256\n",
 	       pfs_prog);
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
 
 static _Noreturn void
@@ -78,7 +78,7 @@ list_algos(void)
 	for (a = pfs_digest_algos; a->name; a++)
 		printf("%-9s %3u bits  like %s\n", a->name, a->len * 8,
 		       a->sum_tool);
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
 
 static void

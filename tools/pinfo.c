@@ -66,7 +66,7 @@ usage(void)
 	       "password), 2 bad usage.\n"
 	       "Example: pchunk big.bin | pcompress --zstd | pinfo\n",
 	       pfs_prog);
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
 
 static void

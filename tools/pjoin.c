@@ -16,6 +16,7 @@
 #include "hashcheck.h"
 #include "io.h"
 #include "progress.h"
+#include "stages.h"
 #include "stats.h"
 #include "util.h"
 
@@ -37,8 +38,14 @@ struct ctx {
 	struct pfs_head head;
 	struct pfs_progress pr;
 	uint64_t done;
+	int brotli;                      /* --payload of Brotli chunks */
 	const char *name;                /* the input, for messages */
 };
+
+static const char brotli_msg[] = "--payload: the Brotli payloads of several "
+	"chunks are not one Brotli file ('brotli -d' would stop after the "
+	"first): use 'pcompress -d | pjoin', or 'pchunk -s' with one chunk";
+
 
 static _Noreturn void
 usage(void)
@@ -49,7 +56,8 @@ usage(void)
 	       "  -o, --output FILE  write to FILE: a temporary file in the same directory\n"
 	       "                     is renamed to FILE only after the whole stream has been\n"
 	       "                     verified; on any error nothing is left behind\n"
-	       "  -f, --force        overwrite an existing FILE\n"
+	       "  -f, --force        overwrite an existing FILE; with --payload, write\n"
+	       "                     to a terminal too\n"
 	       "  -p, --keep-mode    give FILE exactly the recorded permission bits,\n"
 	       "                     setuid, setgid and sticky included; without -p\n"
 	       "                     they are masked with 0777 and the umask\n"
@@ -67,7 +75,7 @@ usage(void)
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
 	       "Example: pchunk big.bin | pjoin -o copy.bin\n",
 	       pfs_prog);
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
 
 static void
@@ -152,6 +160,12 @@ head_(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	char msg[256];
 
 	x->head = *h;
+	/* Brotli streams do not concatenate: the payloads of several chunks
+	 * are not one file 'brotli -d' reads */
+	x->brotli = x->o->payload && top && top->kind == PFS_STAGE_COMPRESS &&
+	            top->len >= 1 && top->params[0] == PFS_C_BROTLI;
+	if (x->brotli && (h->flags & PFS_HF_SIZE) && h->size > h->chunk_size)
+		return pfs_seterr(e, "%s", brotli_msg);
 	if (!x->o->payload && !pfs_head_only_hashes(h)) {
 		/* the top record's inverse must run first */
 		pfs_stage_still(top, msg, sizeof(msg));
@@ -183,6 +197,8 @@ ordered_(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 
 	if (x->hs.n && pfs_hashset_check(&x->hs, s, e) < 0)
 		return -1;
+	if (s->hdr.type == PFS_DATA && x->brotli && s->hdr.seq > 0)
+		return pfs_seterr(e, "%s", brotli_msg);
 	if (s->hdr.type == PFS_DATA) {
 		x->done += s->hdr.raw;
 		pfs_progress_update(&x->pr, x->done);
@@ -236,6 +252,8 @@ main(int argc, char **argv)
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	x.name = cfg.in_name;
+	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.raw_out = 1;
 	if (o.output) {
 		pfs_catch_signals();
