@@ -214,3 +214,16 @@ stdin_round_trip() {	# CHUNK
 	run -1 --separate-stderr pjoin s.pfs
 	assert_regex "$stderr" '^pjoin: s.pfs: truncated stream \((no END frame after [0-9]+ chunks|frame [0-9]+: payload cut short)\)$'
 }
+
+@test "procfs and sysfs files are read to the end as streams of unknown size" {
+	[ -r /proc/self/status ] || skip "no /proc"
+	run -0 bash -o pipefail -c 'pchunk /proc/self/status | pjoin | head -1'
+	assert_output "Name:	pchunk"
+	run -0 bash -o pipefail -c 'pchunk /proc/cpuinfo | pinfo --json'
+	assert_output --partial '"size":null'
+	assert_output --partial '"name":"cpuinfo"'
+	if [ -r /sys/kernel/mm/transparent_hugepage/enabled ]; then
+		run -0 bash -o pipefail -c 'pchunk /sys/kernel/mm/transparent_hugepage/enabled | pjoin'
+		assert_output "$(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+	fi
+}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -64,6 +65,32 @@ auto_chunk(uint64_t size)
 	if (size >= DEFAULT_CHUNK)
 		return DEFAULT_CHUNK;
 	return size < PFS_CHUNK_MIN ? PFS_CHUNK_MIN : (uint32_t)size;
+}
+
+/* pseudo_file - a file of procfs or sysfs (and their kin): its size is 0
+ * or a page whatever it holds, and its contents change as it is read, so
+ * it is read to the end as a stream of unknown size. */
+static int
+pseudo_file(int fd)
+{
+	static const unsigned long magic[] = {
+		0x9fa0,            /* proc */
+		0x62656572,        /* sysfs */
+		0x64626720,        /* debugfs */
+		0x74726163,        /* tracefs */
+		0x73636673,        /* securityfs */
+		0x63677270,        /* cgroup2 */
+		0x27e0eb,          /* cgroup */
+	};
+	struct statfs fs;
+	size_t i;
+
+	if (fstatfs(fd, &fs) < 0)
+		return 0;
+	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((unsigned long)fs.f_type == magic[i])
+			return 1;
+	return 0;
 }
 
 /* Move n bytes from the file to the pipe on stdout with splice(2): the
@@ -203,7 +230,7 @@ main(int argc, char **argv)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	if (fstat(fd, &sb) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s: %s", name, strerror(errno));
-	known = S_ISREG(sb.st_mode);
+	known = S_ISREG(sb.st_mode) && !pseudo_file(fd);
 	cs = o.chunk ? (uint32_t)o.chunk :
 	     known ? auto_chunk((uint64_t)sb.st_size) : DEFAULT_CHUNK;
 
