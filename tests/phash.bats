@@ -582,3 +582,10 @@ Try 'phash --help' for more information."
 	run -1 --separate-stderr phash -a xxh64 s16.pfs
 	assert_equal "$stderr" "phash: s16.pfs: the stream already has 16 stage records (the limit)"
 }
+
+@test "--sum to a full disk says why, exit 1" {
+	gen random 5000 > d.bin
+	pchunk d.bin | phash > d.pfs
+	run -1 --separate-stderr bash -c 'phash --sum d.pfs > /dev/full'
+	assert_equal "$stderr" "phash: stdout: write error: No space left on device"
+}

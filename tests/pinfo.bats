@@ -141,3 +141,12 @@ Try 'pinfo --help' for more information."
 	assert_equal "$stderr" "pinfo: give one of --key-file, --raw-key-file, --password-file and --password-fd
 Try 'pinfo --help' for more information."
 }
+
+@test "a full disk on stdout: pinfo says why, exit 1" {
+	gen random 5000 > d.bin
+	pchunk d.bin > d.pfs
+	run -1 --separate-stderr bash -c 'pinfo d.pfs > /dev/full'
+	assert_equal "$stderr" "pinfo: stdout: write error: No space left on device"
+	run -1 --separate-stderr bash -c 'pinfo --json d.pfs > /dev/full'
+	assert_equal "$stderr" "pinfo: stdout: write error: No space left on device"
+}

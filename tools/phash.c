@@ -3,6 +3,7 @@
  * them (--check), or print a checksum line (--sum).
  */
 #include <fcntl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -382,9 +383,9 @@ main(int argc, char **argv)
 	pfs_hashset_free(&x.hs);
 	if (rc == 0 && o.mode == M_SUM) {
 		print_sum(&o, x.head.namelen ? x.head.name : "-", x.sum);
-		if (fflush(stdout) != 0 || ferror(stdout)) {
-			rc = pfs_seterr(&e, "stdout: write error");
-		}
+		if (fflush(stdout) != 0 || ferror(stdout))
+			rc = pfs_seterr(&e, "stdout: write error: %s",
+			                strerror(errno ? errno : EIO));
 	}
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)

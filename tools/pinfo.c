@@ -7,6 +7,7 @@
  * of pencrypt -d, common/secret.h) the MAC is checked first and a hidden
  * name revealed.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -341,7 +342,8 @@ main(int argc, char **argv)
 	else
 		print_text(&h, &in);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		pfs_die(PFS_EXIT_ERR, "stdout: write error");
+		pfs_die(PFS_EXIT_ERR, "stdout: write error: %s",
+		        strerror(errno ? errno : EIO));
 	st.bytes_in = r.bytes_in;
 	st.blocked_in_ns = r.blocked_ns;
 	pfs_stats_print(&st, o.c.stats);
