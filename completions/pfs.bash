@@ -112,7 +112,7 @@ _pfs_pcompress() {
 	case $prev in
 	-l|--level|-T|--threads) COMPREPLY=(); return 0 ;;    # a number
 	esac
-	_pfs_complete "--zstd --lz4 --brotli -l --level --ultra -d --decompress
+	_pfs_complete "--zstd --lz4 --brotli -l --level --fast --ultra -d --decompress
 		-f --force -T --threads $_pfs_common"
 }
 

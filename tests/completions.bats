@@ -165,7 +165,7 @@ agree() {
 
 @test "codec flags and other options by prefix" {
 	run -0 comp pcompress --
-	assert_output "--zstd --lz4 --brotli --level --ultra --decompress --force --threads --quiet --stats --stats=json --help --version"
+	assert_output "--zstd --lz4 --brotli --level --fast --ultra --decompress --force --threads --quiet --stats --stats=json --help --version"
 	run -0 comp pcompress --l
 	assert_output "--lz4 --level"
 	run -0 comp pjoin --p

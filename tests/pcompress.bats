@@ -350,7 +350,7 @@ replace_payload() {
 	run -2 --separate-stderr pcompress -l fast
 	assert_equal "${stderr_lines[0]}" "pcompress: -l: invalid number 'fast'"
 	run -2 --separate-stderr pcompress -d -l 3
-	assert_equal "${stderr_lines[0]}" "pcompress: -d reads the level from the stream: drop -l"
+	assert_equal "${stderr_lines[0]}" "pcompress: -d reads the level from the stream: drop the level"
 	run -2 --separate-stderr pcompress --lz4 --ultra
 	assert_equal "${stderr_lines[0]}" "pcompress: --ultra is for zstd levels 20-22"
 	run -2 --separate-stderr pcompress --zstd --brotli
@@ -390,4 +390,31 @@ replace_payload() {
 	assert_output --partial "--brotli"
 	run -0 pcompress -V
 	assert_output --regexp "^pcompress \(pfs\) "
+}
+
+@test "levels as zstd spells them: -19 and --fast=5 are -l 19 and -l -5, and what pinfo prints runs" {
+	gen text-like 200000 > t.bin
+	pchunk t.bin > s.pfs
+	pcompress -l 19 s.pfs > a.pfs
+	pcompress -19 s.pfs > b.pfs
+	cmp a.pfs b.pfs
+	pcompress -l -5 s.pfs > a.pfs
+	pcompress --fast=5 s.pfs > b.pfs
+	cmp a.pfs b.pfs
+	run -0 pinfo b.pfs
+	assert_line "stages:         1. compress zstd --fast=5"
+	# the option pinfo names is one pcompress takes
+	pcompress --zstd --fast=5 s.pfs | cmp - b.pfs
+	pcompress --fast s.pfs | pcompress -d | cmp - s.pfs
+}
+
+@test "levels: two different ones, --fast with another codec, and -# with -d are usage errors" {
+	run -2 --separate-stderr pcompress -3 -l 4
+	assert_equal "${stderr_lines[0]}" "pcompress: -l: a level was given already (3)"
+	run -2 --separate-stderr pcompress --lz4 --fast
+	assert_equal "${stderr_lines[0]}" "pcompress: --fast is a zstd level: drop it or use --zstd"
+	run -2 --separate-stderr pcompress -d -19
+	assert_equal "${stderr_lines[0]}" "pcompress: -d reads the level from the stream: drop the level"
+	run -2 --separate-stderr pcompress -23
+	assert_equal "${stderr_lines[0]}" "pcompress: zstd level 23 is out of range (1-19, 20-22 with --ultra, -100 to -1 fast)"
 }

@@ -29,7 +29,7 @@
 
 struct opts {
 	const struct pfs_codec *codec;  /* NULL: not named on the command line */
-	int level, level_set, ultra, decompress, force;
+	int level, level_set, fast, ultra, decompress, force;
 	const char *input;
 	struct pfs_common c;
 };
@@ -174,7 +174,10 @@ usage_codecs(void)
 		else
 			col += printf(" %s", w);
 	}
-	printf("\n      --ultra        allow %s levels %d-%d (much more memory)\n",
+	printf("\n  -#                 level #, as %s spells it: -1 ... -%d\n"
+	       "      --fast[=N]     %s fast level -N (default 1), as -l -N\n",
+	       u->name, u->lmax, u->name);
+	printf("      --ultra        allow %s levels %d-%d (much more memory)\n",
 	       u->name, u->lmax + 1, u->lultra);
 }
 
@@ -203,12 +206,63 @@ usage(void)
 	pfs_stdout_done();
 }
 
+/* set_level - -l N, -#, --fast=N: one level, given once */
+static void
+set_level(struct opts *o, long v, const char *how)
+{
+	if (o->level_set && o->level != (int)v)
+		pfs_usage_error("%s: a level was given already (%d)", how,
+		                o->level);
+	o->level = (int)v;
+	o->level_set = 1;
+}
+
+/* take_levels - zstd's -# levels (-1 ... -22) taken out of argv before
+ * getopt, which would read -19 as -1 -9.  The argument of -l and -T is
+ * skipped, so '-l -5' stays a fast level. */
+static void
+take_levels(int *argc, char **argv, struct opts *o)
+{
+	int i, k = 1, skip = 0;
+	long v;
+	struct pfs_err e;
+	const char *a;
+
+	for (i = 1; i < *argc; i++) {
+		a = argv[i];
+		if (skip) {
+			skip = 0;
+		} else if (strcmp(a, "--") == 0) {
+			break;
+		} else if (strcmp(a, "-l") == 0 || strcmp(a, "-T") == 0 ||
+		           strcmp(a, "--level") == 0 ||
+		           strcmp(a, "--threads") == 0) {
+			skip = 1;
+		} else if (a[0] == '-' && a[1] >= '0' && a[1] <= '9' &&
+		           strspn(a + 1, "0123456789") == strlen(a + 1)) {
+			if (pfs_parse_int(a + 1, 1, 127, &v, &e) < 0)
+				pfs_usage_error("%s: %s", a, e.msg);
+			set_level(o, v, a);
+			continue;
+		}
+		argv[k++] = argv[i];
+	}
+	for (; i < *argc; i++)
+		argv[k++] = argv[i];
+	argv[k] = NULL;
+	*argc = k;
+}
+
 static void
 parse(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_ULTRA = PFS_OPT_TOOL_BASE, OPT_CODEC /* + codec index */ };
+	enum {
+		OPT_ULTRA = PFS_OPT_TOOL_BASE, OPT_FAST,
+		OPT_CODEC /* + codec index */
+	};
 	static const struct option fixed[] = {
 		{ "level", required_argument, NULL, 'l' },
+		{ "fast", optional_argument, NULL, OPT_FAST },
 		{ "ultra", no_argument, NULL, OPT_ULTRA },
 		{ "decompress", no_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
@@ -233,6 +287,7 @@ parse(int argc, char **argv, struct opts *o)
 	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
 	pfs_common_init(&o->c, PFS_THREADS_MAX);
+	take_levels(&argc, argv, o);
 	while ((ch = getopt_long(argc, argv, "l:dfT:qhV", longopts,
 	                         NULL)) != -1) {
 		if (pfs_common_opt(&o->c, ch, optarg))
@@ -249,8 +304,14 @@ parse(int argc, char **argv, struct opts *o)
 		case 'l':
 			if (pfs_parse_int(optarg, -128, 127, &v, &e) < 0)
 				pfs_usage_error("-l: %s", e.msg);
-			o->level = (int)v;
-			o->level_set = 1;
+			set_level(o, v, "-l");
+			break;
+		case OPT_FAST:
+			v = 1;
+			if (optarg && pfs_parse_int(optarg, 1, 128, &v, &e) < 0)
+				pfs_usage_error("--fast: %s", e.msg);
+			set_level(o, -v, "--fast");
+			o->fast = 1;
 			break;
 		case OPT_ULTRA:
 			o->ultra = 1;
@@ -270,10 +331,12 @@ parse(int argc, char **argv, struct opts *o)
 	o->input = pfs_one_input(argc, argv, optind);
 	if (o->decompress && (o->level_set || o->ultra))
 		pfs_usage_error("-d reads the level from the stream: drop %s",
-		                o->level_set ? "-l" : "--ultra");
+		                o->level_set ? "the level" : "--ultra");
 	if (o->decompress)
 		return;
 	c = o->codec ? o->codec : &pfs_codecs[0];
+	if (o->fast && c != &pfs_codecs[0])
+		pfs_usage_error("--fast is a zstd level: drop it or use --zstd");
 	if (o->ultra && c->lultra == c->lmax)
 		pfs_usage_error("--ultra is for %s levels %d-%d",
 		                ultra_codec()->name, ultra_codec()->lmax + 1,
