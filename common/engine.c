@@ -114,6 +114,18 @@ write_slot(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* ordered - ops->ordered for slot s, if the tool has one; with
+ * cfg->name_errors its message is prefixed with the input's name. */
+static int
+ordered(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	if (!en->ops->ordered || en->ops->ordered(en->ctx, s, e) == 0)
+		return 0;
+	if (en->cfg->name_errors)
+		pfs_prefix(e, en->cfg->in_name);
+	return -1;
+}
+
 /* hold_take - move the DATA frame of slot s into en->held without copying
  * its payload: the two swap buffers, so the slot stays reusable. */
 static void
@@ -232,7 +244,7 @@ writer_main(void *arg)
 			pfs_seterr(&e, "interrupted");
 			goto fail;
 		}
-		if (en->ops->ordered && en->ops->ordered(en->ctx, s, &e) < 0)
+		if (ordered(en, s, &e) < 0)
 			goto fail;
 		if (emit(en, s, &e) < 0)
 			goto fail;
@@ -419,7 +431,7 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 
 	if (ops->stream_begin && ops->stream_begin(en->ctx, s, e) < 0)
 		return -1;
-	if (ops->ordered && ops->ordered(en->ctx, s, e) < 0)
+	if (ordered(en, s, e) < 0)
 		return -1;
 	if (s->emit && !raw) {
 		pfs_hdr_encode(&s->ohdr, hb);
@@ -460,7 +472,7 @@ stream_frame(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 		return -1;
 	s->in.len = s->hdr.len;
 	s->opay = s->in.p;
-	if (en->ops->ordered && en->ops->ordered(en->ctx, s, e) < 0)
+	if (ordered(en, s, e) < 0)
 		return -1;
 	if (en->cfg->raw_out)
 		return 0;           /* only DATA payloads are written */
@@ -535,12 +547,12 @@ splice_frames(struct engine *en, struct pfs_err *e)
 				return -1;
 			s->in.len = s->hdr.len;
 			s->opay = s->in.p;
-			if (en->ops->ordered && en->ops->ordered(en->ctx, s, e) < 0)
+			if (ordered(en, s, e) < 0)
 				return -1;
 			en->frames++;
 			continue;       /* raw output: only DATA payloads */
 		}
-		if (en->ops->ordered && en->ops->ordered(en->ctx, s, e) < 0)
+		if (ordered(en, s, e) < 0)
 			return -1;
 		rc = splice_ok ? pfs_writer_splice(&en->w, &en->r, s->hdr.len,
 		                                   e) : 1;
@@ -743,8 +755,11 @@ setup(struct engine *en, struct worker **wkp, unsigned *nt,
 	if (pfs_reader_start(&en->r, &head, e) < 0)
 		return -1;
 	hrc = ops->head ? ops->head(en->ctx, &head, e) : 0;
-	if (hrc < 0)
+	if (hrc < 0) {
+		if (cfg->name_errors)
+			pfs_prefix(e, cfg->in_name);
 		return -1;
+	}
 	en->stream = hrc == PFS_STREAM;
 	en->transform = ops->types && ops->transform && !en->stream;
 	n = en->transform ? cfg->nthreads : 0;

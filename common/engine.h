@@ -127,6 +127,8 @@ struct pfs_engine_cfg {
 	const char *out_name;     /* "stdout" or the file name */
 	unsigned nthreads;        /* worker threads, >= 1 */
 	int raw_out;              /* 1: write only DATA payloads (pjoin) */
+	int name_errors;          /* 1: prefix the messages of ops->head and
+	                             ops->ordered with in_name */
 };
 
 /* pfs_engine_run - run the whole stream.  Returns 0 when END was read,

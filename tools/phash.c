@@ -40,7 +40,6 @@ struct ctx {
 	unsigned rec_depth;
 	uint8_t sum[PFS_DIGEST_MAXLEN];
 	int have_sum;
-	const char *name;                /* the input, for messages */
 };
 
 static _Noreturn void
@@ -216,7 +215,7 @@ head_sum(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 }
 
 static int
-head_(void *vctx, struct pfs_head *h, struct pfs_err *e)
+on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 
@@ -265,7 +264,7 @@ recorded_sum(struct ctx *x, const struct pfs_slot *s, struct pfs_err *e)
 }
 
 static int
-ordered_(void *vctx, struct pfs_slot *s, struct pfs_err *e)
+ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 
@@ -319,27 +318,6 @@ print_sum(const struct opts *o, const char *name, const uint8_t *d)
 	putchar('\n');
 }
 
-/* errors name the input: "pjoin: f.pfs: chunk 3 ..." */
-static int
-on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
-{
-	int rc = head_(vctx, h, e);
-
-	if (rc < 0)
-		pfs_prefix(e, ((struct ctx *)vctx)->name);
-	return rc;
-}
-
-static int
-ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
-{
-	if (ordered_(vctx, s, e) < 0) {
-		pfs_prefix(e, ((struct ctx *)vctx)->name);
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -362,7 +340,7 @@ main(int argc, char **argv)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	x.name = cfg.in_name;
+	cfg.name_errors = 1;
 	if (o.mode == M_SUM) {
 		/* the stream goes nowhere; only the line is printed */
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);

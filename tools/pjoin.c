@@ -39,7 +39,6 @@ struct ctx {
 	struct pfs_progress pr;
 	uint64_t done;
 	int brotli;                      /* --payload of Brotli chunks */
-	const char *name;                /* the input, for messages */
 };
 
 static const char brotli_msg[] = "--payload: the Brotli payloads of several "
@@ -153,7 +152,7 @@ out_mode(const struct opts *o, const struct pfs_head *h)
 }
 
 static int
-head_(void *vctx, struct pfs_head *h, struct pfs_err *e)
+on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 	const struct pfs_stage *top = pfs_head_top(h);
@@ -191,7 +190,7 @@ transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
 }
 
 static int
-ordered_(void *vctx, struct pfs_slot *s, struct pfs_err *e)
+ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 
@@ -207,27 +206,6 @@ ordered_(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 		return pfs_seterr(e, "HEAD says the source has %" PRIu64
 		                  " bytes but the stream holds %" PRIu64,
 		                  x->head.size, s->hdr.raw);
-	}
-	return 0;
-}
-
-/* errors name the input: "pjoin: f.pfs: chunk 3 ..." */
-static int
-on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
-{
-	int rc = head_(vctx, h, e);
-
-	if (rc < 0)
-		pfs_prefix(e, ((struct ctx *)vctx)->name);
-	return rc;
-}
-
-static int
-ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
-{
-	if (ordered_(vctx, s, e) < 0) {
-		pfs_prefix(e, ((struct ctx *)vctx)->name);
-		return -1;
 	}
 	return 0;
 }
@@ -251,7 +229,7 @@ main(int argc, char **argv)
 	x.o = &o;
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	x.name = cfg.in_name;
+	cfg.name_errors = 1;
 	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.raw_out = 1;
