@@ -5,7 +5,6 @@
  * number of FILEs (or directories with -r), each to its own output, as
  * zstd does; no FILE or '-' is standard input.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +21,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "err.h"
+#include "files.h"
 #include "frame.h"
 #include "head.h"
 #include "io.h"
@@ -132,6 +132,20 @@ struct pipeline {
 };
 
 static int sigpipe_seen;         /* a stage died of SIGPIPE on our stdout */
+
+struct walk_arg {
+	struct opts *o;
+	struct pipeline *p;
+};
+
+/* names - how outputs are named for o->input */
+static struct pfs_names
+names(const struct opts *o)
+{
+	struct pfs_names nm = { o->input, o->outdir, o->mirror, o->use_name };
+
+	return nm;
+}
 
 static _Noreturn void
 usage(void)
@@ -701,110 +715,6 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 	}
 }
 
-/* stored_name_ok - -N: a name stored in a stream anyone may have written
- * becomes a file name only if it is a plain, visible one.  HEAD decoding
- * already refused "", ".", ".." and names with '/'. */
-static int
-stored_name_ok(const struct opts *o, const char *name, struct pfs_err *e)
-{
-	const unsigned char *c;
-
-	for (c = (const unsigned char *)name; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return pfs_seterr(e, "%s: the stored name holds control "
-			                  "characters: use -o OUT", o->input);
-	if (name[0] == '.')
-		return pfs_seterr(e, "%s: the stored name '%s' starts with '.' "
-		                  "(-N makes no hidden files): use -o OUT",
-		                  o->input, name);
-	return 0;
-}
-
-/* in_outdir - --output-dir-flat DIR: DIR/BASE; --output-dir-mirror DIR:
- * DIR/FILE's directory/BASE, that directory made if missing (FILE's
- * leading '/' and './' dropped; a FILE with a '..' component is refused) */
-static int
-in_outdir(const struct opts *o, const char *base, char *out, size_t n,
-          struct pfs_err *e)
-{
-	const char *in = o->input, *slash = strrchr(in, '/');
-	char *q;
-	int len;
-
-	if (!o->mirror || !slash) {
-		len = snprintf(out, n, "%s/%s", o->outdir, base);
-		return len < 0 || (size_t)len >= n ?
-		       pfs_seterr(e, "%s/%s: name too long", o->outdir, base) : 0;
-	}
-	while (*in == '/' || (in[0] == '.' && in[1] == '/'))
-		in += in[0] == '/' ? 1 : 2;
-	if (strcmp(in, "..") == 0 || strncmp(in, "../", 3) == 0 ||
-	    strstr(in, "/../"))
-		return pfs_seterr(e, "%s: --output-dir-mirror: a path with '..' "
-		                  "would leave %s", o->input, o->outdir);
-	len = snprintf(out, n, "%s/%.*s/%s", o->outdir,
-	               (int)(strrchr(in, '/') ? strrchr(in, '/') - in : 0), in,
-	               base);
-	if (len < 0 || (size_t)len >= n)
-		return pfs_seterr(e, "%s: name too long", o->input);
-	/* mkdir -p of every directory of out */
-	for (q = out + 1; (q = strchr(q, '/')) != NULL; q++) {
-		*q = '\0';
-		if (mkdir(out, 0777) < 0 && errno != EEXIST) {
-			pfs_seterr(e, "%s: %s", out, strerror(errno));
-			*q = '/';
-			return -1;
-		}
-		*q = '/';
-	}
-	return 0;
-}
-
-/* restore_name - the output when -o is not given: as gzip -d, FILE without
- * .pfs; with -N (gzip -N) the source name stored in HEAD, if there is one,
- * in FILE's directory.  Never a name in the current directory that FILE did
- * not ask for, and never one a stream chose on its own.  A name starting
- * with '-' gets "./" so that pjoin (and a shell, for --dry-run) takes it for
- * a file, not an option or stdout.  With an output directory, the name's
- * base goes there instead (in_outdir).  n must exceed strlen(FILE) +
- * PFS_NAME_MAX + 2: FILE was opened, so it is shorter than PATH_MAX. */
-static int
-restore_name(const struct opts *o, const struct pfs_head *h, char *out,
-             size_t n, struct pfs_err *e)
-{
-	const char *slash = strrchr(o->input, '/');
-	const char *base = slash ? slash + 1 : o->input;
-	size_t dlen = (size_t)(base - o->input), blen = strlen(base);
-	const char *dot = dlen ? "" : "./";
-	char b[PFS_NAME_MAX + 1];
-
-	if (o->use_name && h->namelen) {
-		if (stored_name_ok(o, h->name, e) < 0)
-			return -1;
-		if (o->outdir)
-			return in_outdir(o, h->name, out, n, e);
-		snprintf(out, n, "%s%.*s%s", h->name[0] == '-' ? dot : "",
-		         (int)dlen, o->input, h->name);
-		return 0;
-	}
-	if (blen > 4 && strcmp(base + blen - 4, ".pfs") == 0) {
-		if (o->outdir) {
-			snprintf(b, sizeof(b), "%.*s", (int)(blen - 4), base);
-			return in_outdir(o, b, out, n, e);
-		}
-		snprintf(out, n, "%s%.*s", base[0] == '-' ? dot : "",
-		         (int)(dlen + blen - 4), o->input);
-		return 0;
-	}
-	if (o->use_name)
-		return pfs_seterr(e, "%s: unknown suffix (expected NAME.pfs) "
-		                  "and the stream stores no name: use -o OUT",
-		                  o->input);
-	return pfs_seterr(e, "%s: unknown suffix (expected NAME.pfs): use -o "
-	                  "OUT, or -N for the name stored in the stream",
-	                  o->input);
-}
-
 /* read_head_stdin - the HEAD of a stream on standard input.  A regular
  * file is read and then put back to where it was; from a pipe the bytes
  * read (signature, header, payload) are kept in p->pre to be fed to the
@@ -908,18 +818,6 @@ start_feeder(struct pipeline *p, struct pfs_err *e)
 	return 0;
 }
 
-/* out_free - an output file that does not exist yet (unless -f), checked
- * before any stage starts; the stage still creates it with O_EXCL */
-static int
-out_free(const struct opts *o, const char *out, struct pfs_err *e)
-{
-	struct stat st;
-
-	if (o->force || lstat(out, &st) < 0)
-		return 0;
-	return pfs_seterr(e, "%s: file exists (use -f to overwrite it)", out);
-}
-
 /* build the inverse pipeline from the stage stack in the input's HEAD;
  * -1 on an error */
 static int
@@ -929,6 +827,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	struct pfs_reader r;
 	struct pfs_head h;
 	struct stat ost, ist;
+	const struct pfs_names nm = names(o);
 	const struct pfs_stage *rec;
 	const char *name = "stdin", *out = o->output;
 	struct stage *s;
@@ -953,7 +852,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			goto out;
 	}
 	if (o->cmd->cmd == C_RESTORE && !out) {
-		if (restore_name(o, &h, p->outbuf, sizeof(p->outbuf), e) < 0)
+		if (pfs_restore_name(&nm, &h, p->outbuf, sizeof(p->outbuf),
+		                     e) < 0)
 			goto out;
 		out = p->outbuf;
 	}
@@ -974,7 +874,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	    pfs_refuse_tty(1, o->force, e) < 0)
 		goto out;
 	if (!o->dry_run && out && strcmp(out, "-") != 0 &&
-	    out_free(o, out, e) < 0)
+	    pfs_out_free(out, o->force, e) < 0)
 		goto out;
 	for (i = h.nstages; i-- > 0;) {
 		rec = &h.stages[i];
@@ -1346,32 +1246,19 @@ open_output(const struct opts *o, const char *out, struct pfs_outfile *of,
 	return rc < 0 ? -1 : 1;
 }
 
-static int
-has_suffix(const char *f)
-{
-	size_t n = strlen(f);
-
-	return n > 4 && strcmp(f + n - 4, ".pfs") == 0;
-}
-
 /* process_name - the output of process: -o/-c, stdout for standard input,
  * else FILE.pfs next to FILE or in the output directory */
 static int
 process_name(const struct opts *o, struct pipeline *p, const char **out,
              struct pfs_err *e)
 {
-	const char *slash = strrchr(o->input, '/');
-	char b[PFS_NAME_MAX + 8];
+	const struct pfs_names nm = names(o);
 
 	if (o->output || strcmp(o->input, "-") == 0) {
 		*out = o->output ? o->output : "-";
-	} else if (o->outdir) {
-		snprintf(b, sizeof(b), "%s.pfs", slash ? slash + 1 : o->input);
-		if (in_outdir(o, b, p->outbuf, sizeof(p->outbuf), e) < 0)
-			return -1;
-		*out = p->outbuf;
 	} else {
-		snprintf(p->outbuf, sizeof(p->outbuf), "%s.pfs", o->input);
+		if (pfs_process_name(&nm, p->outbuf, sizeof(p->outbuf), e) < 0)
+			return -1;
 		*out = p->outbuf;
 	}
 	p->to_stdout = strcmp(*out, "-") == 0;
@@ -1489,58 +1376,38 @@ done:
 	return sigpipe_seen ? 1 : rc;
 }
 
-/* walk - -r: every regular file under dir, in name order; symbolic links
- * and other files are left alone, as zstd -r does.  Returns the number of
- * failures. */
+/* -r: pfs_walk()'s callbacks; process takes every regular file (and
+ * skips those with .pfs), restore and verify only NAME.pfs */
 static int
-walk(struct opts *o, struct pipeline *p, const char *dir)
+walk_file(void *arg, const char *path)
 {
-	struct dirent **ents;
-	struct stat st;
-	char *path;
-	size_t len;
-	int n, i, bad = 0;
+	struct walk_arg *w = arg;
 
-	n = scandir(dir, &ents, NULL, alphasort);
-	if (n < 0) {
-		pfs_error("%s: %s", dir, strerror(errno));
-		return 1;
+	if (w->o->cmd->cmd != C_PROCESS && !pfs_has_pfs_suffix(path))
+		return 0;
+	w->o->input = path;
+	if (w->o->cmd->cmd == C_PROCESS && pfs_has_pfs_suffix(path)) {
+		pfs_warn("%s: already has the .pfs suffix -- skipped", path);
+		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		const char *d = ents[i]->d_name;
+	return run_one(w->o, w->p) < 0;
+}
 
-		if (sigpipe_seen || pfs_interrupted ||
-		    strcmp(d, ".") == 0 || strcmp(d, "..") == 0)
-			continue;
-		len = strlen(dir) + strlen(d) + 2;
-		path = malloc(len);
-		if (!path) {
-			pfs_error("out of memory");
-			bad++;
-			continue;
-		}
-		snprintf(path, len, "%s%s%s", dir, dir[0] &&
-		         dir[strlen(dir) - 1] == '/' ? "" : "/", d);
-		if (lstat(path, &st) < 0) {
-			pfs_error("%s: %s", path, strerror(errno));
-			bad++;
-		} else if (S_ISDIR(st.st_mode)) {
-			bad += walk(o, p, path);
-		} else if (S_ISREG(st.st_mode) &&
-		           (o->cmd->cmd == C_PROCESS || has_suffix(path))) {
-			o->input = path;
-			if (o->cmd->cmd == C_PROCESS && has_suffix(path))
-				pfs_warn("%s: already has the .pfs suffix -- "
-				         "skipped", path);
-			else if (run_one(o, p) < 0)
-				bad++;
-		}
-		free(path);
-	}
-	for (i = 0; i < n; i++)
-		free(ents[i]);
-	free(ents);
-	return bad;
+static void
+walk_error(void *arg, const char *name, int errnum)
+{
+	(void)arg;
+	if (name)
+		pfs_error("%s: %s", name, strerror(errnum));
+	else
+		pfs_error("out of memory");
+}
+
+static int
+walk_stop(void *arg)
+{
+	(void)arg;
+	return sigpipe_seen || pfs_interrupted;
 }
 
 /* one operand: a file, '-', or (with -r) a directory */
@@ -1551,12 +1418,18 @@ operand(struct opts *o, struct pipeline *p, const char *f)
 
 	o->input = f;
 	if (strcmp(f, "-") != 0 && stat(f, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (o->recursive)
-			return walk(o, p, f);
+		if (o->recursive) {
+			struct walk_arg wa = { o, p };
+			const struct pfs_walker w = {
+				walk_file, walk_error, walk_stop, &wa
+			};
+
+			return pfs_walk(f, &w);
+		}
 		pfs_error("%s: is a directory (use -r)", f);
 		return 1;
 	}
-	if (o->cmd->cmd == C_PROCESS && has_suffix(f)) {
+	if (o->cmd->cmd == C_PROCESS && pfs_has_pfs_suffix(f)) {
 		pfs_warn("%s: already has the .pfs suffix -- skipped", f);
 		return 0;
 	}
