@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "err.h"
+#include "feed.h"
 #include "files.h"
 #include "frame.h"
 #include "head.h"
@@ -35,7 +36,6 @@
 #define MAXARGS    24
 #define PERFARGS   6             /* perf record -g -o FILE -- */
 #define MSGMAX     8192          /* stderr kept per stage */
-#define HEADMAX    (1u << 20)    /* largest HEAD payload read from a pipe */
 
 /* options that only some subcommands take */
 enum {
@@ -122,11 +122,9 @@ struct pipeline {
 	const char *input;           /* for messages: FILE, or "-" */
 	char perf[PATH_MAX];
 	/* restore/verify from a pipe: the bytes read for the HEAD, fed to
-	 * the first stage again by a child (feeder) */
-	uint8_t *pre;
-	size_t prelen;
+	 * the first stage again by a child (feed.h) */
+	struct pfs_feed feed;
 	int in_fd;                   /* -1: our stdin */
-	pid_t feeder;
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
 };
@@ -715,107 +713,11 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 	}
 }
 
-/* read_head_stdin - the HEAD of a stream on standard input.  A regular
- * file is read and then put back to where it was; from a pipe the bytes
- * read (signature, header, payload) are kept in p->pre to be fed to the
- * first stage again, and parsed from a copy in a temporary file. */
-static int
-read_head_stdin(struct pipeline *p, struct pfs_reader *r, struct pfs_head *h,
-                struct pfs_err *e)
+/* the feeder child's read error */
+static void
+feed_fail(const struct pfs_err *e)
 {
-	struct stat st;
-	off_t pos = -1;
-	FILE *tmp;
-	uint32_t len;
-	ssize_t n;
-	int fd;
-
-	if (pfs_refuse_tty_input(0, "stdin", e) < 0)
-		return -1;
-	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode))
-		pos = lseek(0, 0, SEEK_CUR);
-	if (pos >= 0) {
-		pfs_reader_init(r, 0, "stdin");
-		if (pfs_reader_start(r, h, e) < 0)
-			return -1;
-		if (lseek(0, pos, SEEK_SET) < 0)
-			return pfs_seterr(e, "stdin: %s", strerror(errno));
-		return 0;
-	}
-	p->pre = malloc(PFS_SIG_LEN + PFS_HDR_LEN + HEADMAX);
-	if (!p->pre)
-		return pfs_seterr(e, "out of memory");
-	n = pfs_read_full(0, p->pre, PFS_SIG_LEN + PFS_HDR_LEN, NULL);
-	if (n < 0)
-		return pfs_seterr(e, "stdin: %s", strerror(errno));
-	p->prelen = (size_t)n;
-	if (p->prelen == PFS_SIG_LEN + PFS_HDR_LEN) {
-		/* the payload length: bytes 4-7 of the header, little-endian */
-		len = (uint32_t)p->pre[PFS_SIG_LEN + 4] |
-		      (uint32_t)p->pre[PFS_SIG_LEN + 5] << 8 |
-		      (uint32_t)p->pre[PFS_SIG_LEN + 6] << 16 |
-		      (uint32_t)p->pre[PFS_SIG_LEN + 7] << 24;
-		n = pfs_read_full(0, p->pre + p->prelen,
-		                  len < HEADMAX ? len : HEADMAX, NULL);
-		if (n < 0)
-			return pfs_seterr(e, "stdin: %s", strerror(errno));
-		p->prelen += (size_t)n;
-	}
-	tmp = tmpfile();
-	if (!tmp)
-		return pfs_seterr(e, "temporary file: %s", strerror(errno));
-	fd = dup(fileno(tmp));
-	(void)fclose(tmp);
-	if (fd < 0 || pfs_write_full(fd, p->pre, p->prelen, NULL) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0) {
-		pfs_seterr(e, "temporary file: %s", strerror(errno));
-		if (fd >= 0)
-			(void)close(fd);
-		return -1;
-	}
-	pfs_reader_init(r, fd, "stdin");
-	p->in_fd = fd;      /* closed by the caller, replaced by the feeder */
-	return pfs_reader_start(r, h, e);
-}
-
-/* start_feeder - a child that writes p->pre and then the rest of our
- * standard input to a pipe, the first stage's input */
-static int
-start_feeder(struct pipeline *p, struct pfs_err *e)
-{
-	static uint8_t buf[65536];
-	int fds[2];
-	ssize_t n;
-
-	if (pipe(fds) < 0)
-		return pfs_seterr(e, "pipe: %s", strerror(errno));
-	p->feeder = fork();
-	if (p->feeder < 0) {
-		(void)close(fds[0]);
-		(void)close(fds[1]);
-		return pfs_seterr(e, "fork: %s", strerror(errno));
-	}
-	if (p->feeder == 0) {
-		(void)signal(SIGPIPE, SIG_DFL);
-		(void)close(fds[0]);
-		if (pfs_write_full(fds[1], p->pre, p->prelen, NULL) < 0)
-			_exit(errno == EPIPE ? 0 : 1);
-		while ((n = read(0, buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				pfs_error("stdin: %s", strerror(errno));
-				_exit(1);
-			}
-			if (pfs_write_full(fds[1], buf, (size_t)n, NULL) < 0)
-				_exit(errno == EPIPE ? 0 : 1);
-		}
-		_exit(0);
-	}
-	(void)close(fds[1]);
-	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	p->in_fd = fds[0];
-	return 0;
+	pfs_error("%s", e->msg);
 }
 
 /* build the inverse pipeline from the stage stack in the input's HEAD;
@@ -839,7 +741,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	r.fd = -1;
 	in_stdin = strcmp(o->input, "-") == 0;
 	if (in_stdin) {
-		if (read_head_stdin(p, &r, &h, e) < 0)
+		if (pfs_feed_head(&p->feed, &r, &h, &p->in_fd, e) < 0)
 			goto out;
 		if (!out)
 			out = "-";
@@ -1287,7 +1189,7 @@ run_one(struct opts *o, struct pipeline *p)
 	struct stage *s;
 	const char *out = NULL;
 	unsigned i;
-	int rc = -1, have_of = 0, mode = -1, failed = 0, out_fd = -1, st;
+	int rc = -1, have_of = 0, mode = -1, failed = 0, out_fd = -1;
 	int progress = want_progress(o);
 
 	memset(p, 0, sizeof(*p));
@@ -1315,7 +1217,8 @@ run_one(struct opts *o, struct pipeline *p)
 	}
 	if (resolve(o, p, &e) < 0)
 		goto fail;
-	if (p->prelen && start_feeder(p, &e) < 0)
+	if (p->feed.len && pfs_feed_start(&p->feed, feed_fail, &p->in_fd,
+	                                  &e) < 0)
 		goto fail;
 	/* the last step that can fail before the stages run */
 	if (o->cmd->cmd == C_PROCESS) {
@@ -1338,10 +1241,7 @@ run_one(struct opts *o, struct pipeline *p)
 	exec_errors(p);
 	pfs_chain_drain(&p->chain, on_line, p);
 	pfs_chain_wait(&p->chain);
-	if (p->feeder > 0) {
-		while (waitpid(p->feeder, &st, 0) < 0 && errno == EINTR)
-			;
-	}
+	pfs_feed_wait(&p->feed);
 	end_progress(p);
 	if (pfs_interrupted) {
 		failed = 1;     /* we ended the stages: no report */
@@ -1371,8 +1271,7 @@ run_one(struct opts *o, struct pipeline *p)
 fail:
 	pfs_error("%s", e.msg);
 done:
-	free(p->pre);
-	p->pre = NULL;
+	pfs_feed_free(&p->feed);
 	return sigpipe_seen ? 1 : rc;
 }
 
