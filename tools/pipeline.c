@@ -731,7 +731,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	struct stat ost, ist;
 	const struct pfs_names nm = names(o);
 	const struct pfs_stage *rec;
-	const char *name = "stdin", *out = o->output;
+	const char *name = "stdin", *out = o->output, *prog, *mode;
 	struct stage *s;
 	char desc[128];
 	unsigned i;
@@ -780,37 +780,30 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		goto out;
 	for (i = h.nstages; i-- > 0;) {
 		rec = &h.stages[i];
-		switch (rec->kind) {
-		case PFS_STAGE_HASH:
-			s = stage_new(p, "phash", "--check");
-			break;
-		case PFS_STAGE_ENCRYPT:
-			if (!o->key_opt && !o->dry_run) {
-				tty = pfs_tty_open();
-				if (tty < 0) {
-					pfs_stage_describe(rec, desc, sizeof(desc));
-					pfs_seterr(e, "%s: the stream is encrypted "
-					           "(%s) and there is no terminal to "
-					           "ask for the password: give "
-					           "--key-file F, --password-file F "
-					           "or --password-fd N", o->input,
-					           desc);
-					goto out;
-				}
-				(void)close(tty);
-			}
-			s = stage_new(p, "pencrypt", "-d");
-			if (o->key_opt)
-				add(s, o->key_opt, o->key_file);
-			enc = 1;
-			break;
-		case PFS_STAGE_COMPRESS:
-			s = stage_new(p, "pcompress", "-d");
-			break;
-		default:
+		if (pfs_stage_undo(rec->kind, &prog, &mode) < 0) {
 			pfs_seterr(e, "%s: stage record %u has an unknown kind "
 			           "(%u)", o->input, i, rec->kind);
 			goto out;
+		}
+		if (rec->kind == PFS_STAGE_ENCRYPT && !o->key_opt &&
+		    !o->dry_run) {
+			tty = pfs_tty_open();
+			if (tty < 0) {
+				pfs_stage_describe(rec, desc, sizeof(desc));
+				pfs_seterr(e, "%s: the stream is encrypted (%s) "
+				           "and there is no terminal to ask for "
+				           "the password: give --key-file F, "
+				           "--password-file F or --password-fd N",
+				           o->input, desc);
+				goto out;
+			}
+			(void)close(tty);
+		}
+		s = stage_new(p, prog, mode);
+		if (rec->kind == PFS_STAGE_ENCRYPT) {
+			if (o->key_opt)
+				add(s, o->key_opt, o->key_file);
+			enc = 1;
 		}
 		add_common(o, s, 1);
 		if (p->n == 1)
