@@ -28,6 +28,7 @@
 #include "io.h"
 #include "proc.h"
 #include "secret.h"
+#include "stagelog.h"
 #include "stages.h"
 #include "stats.h"
 #include "util.h"
@@ -35,7 +36,6 @@
 #define MAXSTAGES  (PFS_STAGES_MAX + 2)
 #define MAXARGS    24
 #define PERFARGS   6             /* perf record -g -o FILE -- */
-#define MSGMAX     8192          /* stderr kept per stage */
 
 /* options that only some subcommands take */
 enum {
@@ -104,10 +104,7 @@ struct stage {
 	char path[PATH_MAX];         /* the program found for argv[0] */
 	char perf_out[PATH_MAX];     /* --perf: its data file */
 	const char *av[MAXARGS + PERFARGS + 1];   /* what runs (full_argv) */
-	char json[1024];             /* stats: its JSON stats line, or "" */
-	char msg[MSGMAX];            /* what it wrote to stderr */
-	size_t msglen;
-	int msglost;                 /* more than MSGMAX: the rest dropped */
+	struct pfs_stagelog log;     /* what it wrote to stderr */
 };
 
 struct pipeline {
@@ -974,22 +971,12 @@ end_progress(struct pipeline *p)
 static void
 on_line(void *arg, unsigned i, const char *line, size_t len)
 {
-	static const char tag[] = "{\"tool\":\"";
 	struct pipeline *p = arg;
-	struct stage *s = &p->s[i];
 
-	if (len > sizeof(tag) && len < sizeof(s->json) &&
-	    memcmp(line, tag, sizeof(tag) - 1) == 0) {
-		memcpy(s->json, line, len);
-		s->json[len - (line[len - 1] == '\n')] = '\0';
-	} else if (line[0] == '\r' || (p->drawn && len == 1 && *line == '\n')) {
+	if (pfs_stagelog_add(&p->s[i].log, line, len, p->drawn) ==
+	    PFS_LINE_PROGRESS) {
 		(void)fwrite(line, 1, len, stderr);
 		p->drawn = line[len - 1] != '\n';
-	} else if (s->msglen + len <= sizeof(s->msg)) {
-		memcpy(s->msg + s->msglen, line, len);
-		s->msglen += len;
-	} else {
-		s->msglost = 1;
 	}
 }
 
@@ -1001,27 +988,23 @@ static void
 show_msg(struct pipeline *p, unsigned i)
 {
 	struct stage *s = &p->s[i];
-	char pre[64];
-	const char *l = s->msg, *end = s->msg + s->msglen, *nl;
-	size_t plen;
+	const char *l;
+	size_t off, n, skip;
+	int named = i > 0 && strcmp(p->input, "-") != 0;
 
-	if (!s->msglen)
+	if (!s->log.msglen)
 		return;
 	end_progress(p);
-	plen = (size_t)snprintf(pre, sizeof(pre), "%s: stdin: ", s->argv[0]);
-	for (; l < end; l = nl) {
-		nl = memchr(l, '\n', (size_t)(end - l));
-		nl = nl ? nl + 1 : end;
-		if (i > 0 && strcmp(p->input, "-") != 0 &&
-		    (size_t)(nl - l) > plen && memcmp(l, pre, plen) == 0) {
+	for (off = 0; (n = pfs_stagelog_line(&s->log, off, named ?
+	     s->argv[0] : NULL, &skip)) > 0; off += n) {
+		l = s->log.msg + off;
+		if (skip)
 			fprintf(stderr, "%s: %s: ", s->argv[0], p->input);
-			l += plen;
-		}
-		(void)fwrite(l, 1, (size_t)(nl - l), stderr);
-		if (nl[-1] != '\n')
+		(void)fwrite(l + skip, 1, n - skip, stderr);
+		if (l[n - 1] != '\n')
 			(void)fputc('\n', stderr);
 	}
-	if (s->msglost)
+	if (s->log.msglost)
 		pfs_error("stage %u (%s): more messages not shown", i + 1,
 		          s->argv[0]);
 }
@@ -1050,7 +1033,7 @@ print_stats(const struct pipeline *p)
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		ok[i] = pfs_stats_from_json(p->s[i].json, &f[i]) == 0;
+		ok[i] = pfs_stats_from_json(p->s[i].log.json, &f[i]) == 0;
 		label(&p->s[i], lab, sizeof(lab));
 		if ((int)strlen(lab) > w)
 			w = (int)strlen(lab);
@@ -1061,7 +1044,7 @@ print_stats(const struct pipeline *p)
 			if (ok[i])
 				fprintf(stderr, "{\"stage\":%u,\"bottleneck\":%s,%s\n",
 				        i + 1, (int)i == bott ? "true" : "false",
-				        p->s[i].json + 1);
+				        p->s[i].log.json + 1);
 		return;
 	}
 	fprintf(stderr, "stage  %-*s  %9s %9s %7s %9s %9s %8s %7s\n", w, "program",
@@ -1110,7 +1093,7 @@ report(struct pipeline *p)
 	if (root < 0)
 		return 0;
 	show_msg(p, (unsigned)root);
-	if (!p->s[root].msglen || WIFSIGNALED(p->procs[root].status)) {
+	if (!p->s[root].log.msglen || WIFSIGNALED(p->procs[root].status)) {
 		end_progress(p);
 		label(&p->s[root], lab, sizeof(lab));
 		pfs_proc_why(p->procs[root].status, why, sizeof(why));
