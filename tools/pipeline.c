@@ -33,7 +33,7 @@
 #include "stats.h"
 #include "util.h"
 
-#define MAXSTAGES  (PFS_STAGES_MAX + 2)
+#define MAXSTAGES  (PFS_STAGES_MAX + 2)   /* <= PFS_STATS_TABLE_MAX */
 #define MAXARGS    24
 #define PERFARGS   6             /* perf record -g -o FILE -- */
 
@@ -1027,42 +1027,16 @@ exec_errors(struct pipeline *p)
 static void
 print_stats(const struct pipeline *p)
 {
-	struct pfs_stats_rec f[MAXSTAGES];
-	int ok[MAXSTAGES], w = 7, bott;
-	char lab[128];
+	char lab[MAXSTAGES][128];
+	const char *labs[MAXSTAGES], *json[MAXSTAGES];
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		ok[i] = pfs_stats_from_json(p->s[i].log.json, &f[i]) == 0;
-		label(&p->s[i], lab, sizeof(lab));
-		if ((int)strlen(lab) > w)
-			w = (int)strlen(lab);
+		label(&p->s[i], lab[i], sizeof(lab[i]));
+		labs[i] = lab[i];
+		json[i] = p->s[i].log.json;
 	}
-	bott = pfs_stats_bottleneck(f, ok, p->n);
-	if (p->stats == PFS_STATS_JSON) {
-		for (i = 0; i < p->n; i++)
-			if (ok[i])
-				fprintf(stderr, "{\"stage\":%u,\"bottleneck\":%s,%s\n",
-				        i + 1, (int)i == bott ? "true" : "false",
-				        p->s[i].log.json + 1);
-		return;
-	}
-	fprintf(stderr, "stage  %-*s  %9s %9s %7s %9s %9s %8s %7s\n", w, "program",
-	        "MB in", "MB out", "cpu s", "blk-in s", "blk-out s", "MB/s",
-	        "rss MB");
-	for (i = 0; i < p->n; i++) {
-		label(&p->s[i], lab, sizeof(lab));
-		if (!ok[i]) {
-			fprintf(stderr, "%5u  %-*s  (no stats)\n", i + 1, w, lab);
-			continue;
-		}
-		fprintf(stderr, "%5u  %-*s  %9.1f %9.1f %7.2f %9.2f %9.2f %8.1f "
-		        "%7.1f%s\n", i + 1, w, lab, (double)f[i].bytes_in / 1e6,
-		        (double)f[i].bytes_out / 1e6, f[i].user_s + f[i].sys_s,
-		        f[i].blocked_in_s, f[i].blocked_out_s, f[i].mb_per_s,
-		        (double)f[i].peak_rss_kb * 1024 / 1e6,
-		        (int)i == bott ? "  <- bottleneck" : "");
-	}
+	pfs_stats_table(labs, json, p->n, p->stats);
 }
 
 static int
