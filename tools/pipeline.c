@@ -31,11 +31,10 @@
 #include "stagelog.h"
 #include "stages.h"
 #include "stats.h"
+#include "step.h"
 #include "util.h"
 
 #define MAXSTAGES  (PFS_STAGES_MAX + 2)   /* <= PFS_STATS_TABLE_MAX */
-#define MAXARGS    24
-#define PERFARGS   6             /* perf record -g -o FILE -- */
 
 /* options that only some subcommands take */
 enum {
@@ -97,18 +96,8 @@ struct opts {
 	struct pfs_common c;
 };
 
-struct stage {
-	const char *argv[MAXARGS + 1];
-	int argc;
-	int nlabel;                  /* argv[0..nlabel) names it in messages */
-	char path[PATH_MAX];         /* the program found for argv[0] */
-	char perf_out[PATH_MAX];     /* --perf: its data file */
-	const char *av[MAXARGS + PERFARGS + 1];   /* what runs (full_argv) */
-	struct pfs_stagelog log;     /* what it wrote to stderr */
-};
-
 struct pipeline {
-	struct stage s[MAXSTAGES];
+	struct pfs_step s[MAXSTAGES];
 	struct pfs_proc procs[MAXSTAGES];   /* s[i] runs as procs[i] */
 	struct pfs_chain chain;
 	unsigned n;
@@ -628,31 +617,25 @@ parse(int argc, char **argv, struct opts *o)
 }
 
 /* stage_new - append a stage running NAME [MODE]; both name it in messages */
-static struct stage *
+static struct pfs_step *
 stage_new(struct pipeline *p, const char *name, const char *mode)
 {
-	struct stage *s = &p->s[p->n++];
+	struct pfs_step *s = &p->s[p->n++];
 
-	s->argv[s->argc++] = name;
-	if (mode)
-		s->argv[s->argc++] = mode;
-	s->nlabel = s->argc;
+	pfs_step_init(s, name, mode);
 	return s;
 }
 
 static void
-add(struct stage *s, const char *a1, const char *a2)
+add(struct pfs_step *s, const char *a1, const char *a2)
 {
-	if (s->argc + 2 > MAXARGS)
+	if (pfs_step_add(s, a1, a2) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s: too many arguments", s->argv[0]);
-	s->argv[s->argc++] = a1;
-	if (a2)
-		s->argv[s->argc++] = a2;
 }
 
 /* the options every stage of a kind takes: -T N, -q */
 static void
-add_common(const struct opts *o, struct stage *s, int threads)
+add_common(const struct opts *o, struct pfs_step *s, int threads)
 {
 	if (threads && o->threads)
 		add(s, "-T", o->threads);
@@ -662,7 +645,7 @@ add_common(const struct opts *o, struct stage *s, int threads)
 
 /* the input file of the first stage; none for standard input */
 static void
-add_file(struct stage *s, const char *file)
+add_file(struct pfs_step *s, const char *file)
 {
 	if (strcmp(file, "-") == 0)
 		return;
@@ -674,7 +657,7 @@ add_file(struct stage *s, const char *file)
 static void
 build_process(const struct opts *o, struct pipeline *p, int progress)
 {
-	struct stage *s;
+	struct pfs_step *s;
 
 	s = stage_new(p, "pchunk", NULL);
 	if (progress)
@@ -729,7 +712,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	const struct pfs_names nm = names(o);
 	const struct pfs_stage *rec;
 	const char *name = "stdin", *out = o->output, *prog, *mode;
-	struct stage *s;
+	struct pfs_step *s;
 	char desc[128];
 	unsigned i;
 	int fd = -1, enc = 0, rc = -1, tty, in_stdin;
@@ -838,25 +821,6 @@ out:
 	return rc;
 }
 
-/* full_argv - the argv to run (or print): with --perf, perf comes first */
-static void
-full_argv(const struct stage *s, const char **av, int resolved)
-{
-	int i, k = 0;
-
-	if (s->perf_out[0]) {
-		av[k++] = "perf";
-		av[k++] = "record";
-		av[k++] = "-g";
-		av[k++] = "-o";
-		av[k++] = s->perf_out;
-		av[k++] = "--";
-	}
-	for (i = 0; i < s->argc; i++, k++)
-		av[k] = i == 0 && k && resolved ? s->path : s->argv[i];
-	av[k] = NULL;
-}
-
 static void
 print_word(const char *w)
 {
@@ -879,12 +843,12 @@ print_word(const char *w)
 static int
 dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 {
-	const char *av[MAXARGS + PERFARGS + 1];
+	const char *av[PFS_STEP_AV];
 	unsigned i;
 	int k;
 
 	for (i = 0; i < p->n; i++) {
-		full_argv(&p->s[i], av, 0);
+		pfs_step_argv(&p->s[i], av, 0);
 		for (k = 0; av[k]; k++) {
 			if (k)
 				putchar(' ');
@@ -902,57 +866,6 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 	}
 	putchar('\n');
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
-}
-
-static void
-label(const struct stage *s, char *out, size_t n)
-{
-	snprintf(out, n, "%s%s%s", s->argv[0], s->nlabel > 1 ? " " : "",
-	         s->nlabel > 1 ? s->argv[1] : "");
-}
-
-static int
-resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
-{
-	char self[PATH_MAX], lab[128];
-	unsigned i;
-
-	pfs_proc_self_dir(self, sizeof(self));
-	for (i = 0; i < p->n; i++) {
-		if (pfs_proc_find(self, p->s[i].argv[0], p->s[i].path,
-		                  PATH_MAX) == 0)
-			continue;
-		label(&p->s[i], lab, sizeof(lab));
-		return pfs_seterr(e, "stage %u (%s): %s: not found next to "
-		                  "pipeline or in PATH", i + 1, lab,
-		                  p->s[i].argv[0]);
-	}
-	if (o->perf_dir) {
-		if (pfs_proc_find(NULL, "perf", p->perf, sizeof(p->perf)) < 0)
-			return pfs_seterr(e, "--perf: perf: not found in PATH");
-		if (mkdir(o->perf_dir, 0777) < 0 && errno != EEXIST)
-			return pfs_seterr(e, "%s: %s", o->perf_dir,
-			                  strerror(errno));
-	}
-	return 0;
-}
-
-/* prepare the chain: stage i runs as process i; every stderr is ours to
- * read (on_line), so that only the cause of a failure is shown */
-static void
-setup_chain(struct pipeline *p, int out_fd)
-{
-	unsigned i;
-
-	for (i = 0; i < p->n; i++) {
-		full_argv(&p->s[i], p->s[i].av, 1);
-		p->procs[i].path = p->perf[0] ? p->perf : p->s[i].path;
-		p->procs[i].argv = p->s[i].av;
-	}
-	pfs_chain_init(&p->chain, p->procs, p->n);
-	p->chain.in_fd = p->in_fd;
-	p->chain.out_fd = out_fd;
-	p->chain.capture_stderr = 1;
 }
 
 /* end_progress - a progress line left open on the terminal is ended
@@ -987,7 +900,7 @@ on_line(void *arg, unsigned i, const char *line, size_t len)
 static void
 show_msg(struct pipeline *p, unsigned i)
 {
-	struct stage *s = &p->s[i];
+	struct pfs_step *s = &p->s[i];
 	const char *l;
 	size_t off, n, skip;
 	int named = i > 0 && strcmp(p->input, "-") != 0;
@@ -1032,7 +945,7 @@ print_stats(const struct pipeline *p)
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		label(&p->s[i], lab[i], sizeof(lab[i]));
+		pfs_step_label(&p->s[i], lab[i], sizeof(lab[i]));
 		labs[i] = lab[i];
 		json[i] = p->s[i].log.json;
 	}
@@ -1069,7 +982,7 @@ report(struct pipeline *p)
 	show_msg(p, (unsigned)root);
 	if (!p->s[root].log.msglen || WIFSIGNALED(p->procs[root].status)) {
 		end_progress(p);
-		label(&p->s[root], lab, sizeof(lab));
+		pfs_step_label(&p->s[root], lab, sizeof(lab));
 		pfs_proc_why(p->procs[root].status, why, sizeof(why));
 		pfs_error("stage %d (%s) %s", root + 1, lab, why);
 	}
@@ -1136,7 +1049,7 @@ run_one(struct opts *o, struct pipeline *p)
 {
 	struct pfs_outfile of;
 	struct pfs_err e;
-	struct stage *s;
+	struct pfs_step *s;
 	const char *out = NULL;
 	unsigned i;
 	int rc = -1, have_of = 0, mode = -1, failed = 0, out_fd = -1;
@@ -1165,7 +1078,8 @@ run_one(struct opts *o, struct pipeline *p)
 		rc = dry_run(o, p, out);
 		goto done;
 	}
-	if (resolve(o, p, &e) < 0)
+	if (pfs_steps_resolve(p->s, p->n, o->perf_dir, p->perf, sizeof(p->perf),
+	                      &e) < 0)
 		goto fail;
 	if (p->feed.len && pfs_feed_start(&p->feed, feed_fail, &p->in_fd,
 	                                  &e) < 0)
@@ -1178,7 +1092,10 @@ run_one(struct opts *o, struct pipeline *p)
 		if (have_of)
 			out_fd = of.fd;
 	}
-	setup_chain(p, out_fd);
+	/* stage i runs as process i; every stderr is ours to read
+	 * (on_line), so that only the cause of a failure is shown */
+	pfs_steps_chain(p->s, p->n, p->procs, p->perf, p->in_fd, out_fd,
+	                &p->chain);
 	if (pfs_chain_spawn(&p->chain, &e) < 0) {
 		i = p->chain.started;
 		pfs_error("cannot start stage %u (%s): %s", i + 1,
