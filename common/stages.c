@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "head.h"
 #include "stages.h"
 
 struct name_id {
@@ -67,3 +68,28 @@ const char *pfs_kdf_name(unsigned id) { return by_id(kdfs, id); }
 const char *pfs_hash_name(unsigned id) { return by_id(hashes, id); }
 unsigned pfs_cipher_id(const char *name) { return by_name(ciphers, name); }
 unsigned pfs_hash_id(const char *name) { return by_name(hashes, name); }
+
+/* stage kind -> the program that undoes it */
+static const struct undo {
+	unsigned kind;
+	const char *prog, *mode;
+} undos[] = {
+	{ PFS_STAGE_COMPRESS, "pcompress", "-d" },
+	{ PFS_STAGE_ENCRYPT, "pencrypt", "-d" },
+	{ PFS_STAGE_HASH, "phash", "--check" },
+	{ 0, NULL, NULL }
+};
+
+int
+pfs_stage_undo(unsigned kind, const char **prog, const char **mode)
+{
+	const struct undo *u;
+
+	for (u = undos; u->prog; u++)
+		if (u->kind == kind) {
+			*prog = u->prog;
+			*mode = u->mode;
+			return 0;
+		}
+	return -1;
+}

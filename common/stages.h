@@ -3,6 +3,8 @@
  * names.  The ids are part of the format (docs/format.md); never renumber.
  * Lookups are plain static tables; the compression algorithms' names come
  * from the codec table (codec.h), the one place they are written.
+ * The program that undoes each stage kind (pfs_stage_undo) is written
+ * here once too, for the tools that build the inverse pipeline.
  */
 #ifndef PFS_STAGES_H
 #define PFS_STAGES_H
@@ -27,5 +29,11 @@ const char *pfs_hash_name(unsigned id);
 unsigned pfs_calgo_id(const char *name);
 unsigned pfs_cipher_id(const char *name);
 unsigned pfs_hash_id(const char *name);
+
+/* pfs_stage_undo - the program and mode (its first argument) that undo a
+ * stage record of this kind (enum pfs_stage_kind, head.h): "phash"
+ * "--check", "pencrypt" "-d", "pcompress" "-d".  The strings are static.
+ * Returns 0, or -1 for an unknown kind (*prog and *mode untouched). */
+int pfs_stage_undo(unsigned kind, const char **prog, const char **mode);
 
 #endif

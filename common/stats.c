@@ -282,3 +282,44 @@ pfs_stats_bottleneck(const struct pfs_stats_rec *r, const int *ok,
 	}
 	return bott;
 }
+
+void
+pfs_stats_table(const char *const *label, const char *const *json,
+                unsigned n, int mode)
+{
+	struct pfs_stats_rec f[PFS_STATS_TABLE_MAX];
+	int ok[PFS_STATS_TABLE_MAX], w = 7, bott;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		ok[i] = pfs_stats_from_json(json[i], &f[i]) == 0;
+		if ((int)strlen(label[i]) > w)
+			w = (int)strlen(label[i]);
+	}
+	bott = pfs_stats_bottleneck(f, ok, n);
+	if (mode == PFS_STATS_JSON) {
+		for (i = 0; i < n; i++)
+			if (ok[i])
+				fprintf(stderr, "{\"stage\":%u,\"bottleneck\":%s,%s\n",
+				        i + 1, (int)i == bott ? "true" : "false",
+				        json[i] + 1);
+		return;
+	}
+	fprintf(stderr, "stage  %-*s  %9s %9s %7s %9s %9s %8s %7s\n", w, "program",
+	        "MB in", "MB out", "cpu s", "blk-in s", "blk-out s", "MB/s",
+	        "rss MB");
+	for (i = 0; i < n; i++) {
+		if (!ok[i]) {
+			fprintf(stderr, "%5u  %-*s  (no stats)\n", i + 1, w,
+			        label[i]);
+			continue;
+		}
+		fprintf(stderr, "%5u  %-*s  %9.1f %9.1f %7.2f %9.2f %9.2f %8.1f "
+		        "%7.1f%s\n", i + 1, w, label[i],
+		        (double)f[i].bytes_in / 1e6,
+		        (double)f[i].bytes_out / 1e6, f[i].user_s + f[i].sys_s,
+		        f[i].blocked_in_s, f[i].blocked_out_s, f[i].mb_per_s,
+		        (double)f[i].peak_rss_kb * 1024 / 1e6,
+		        (int)i == bott ? "  <- bottleneck" : "");
+	}
+}

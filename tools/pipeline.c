@@ -5,7 +5,6 @@
  * number of FILEs (or directories with -r), each to its own output, as
  * zstd does; no FILE or '-' is standard input.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,20 +21,20 @@
 #include "cli.h"
 #include "codec.h"
 #include "err.h"
+#include "feed.h"
+#include "files.h"
 #include "frame.h"
 #include "head.h"
 #include "io.h"
 #include "proc.h"
 #include "secret.h"
+#include "stagelog.h"
 #include "stages.h"
 #include "stats.h"
+#include "step.h"
 #include "util.h"
 
-#define MAXSTAGES  (PFS_STAGES_MAX + 2)
-#define MAXARGS    24
-#define PERFARGS   6             /* perf record -g -o FILE -- */
-#define MSGMAX     8192          /* stderr kept per stage */
-#define HEADMAX    (1u << 20)    /* largest HEAD payload read from a pipe */
+#define MAXSTAGES  (PFS_STAGES_MAX + 2)   /* <= PFS_STATS_TABLE_MAX */
 
 /* options that only some subcommands take */
 enum {
@@ -97,21 +96,8 @@ struct opts {
 	struct pfs_common c;
 };
 
-struct stage {
-	const char *argv[MAXARGS + 1];
-	int argc;
-	int nlabel;                  /* argv[0..nlabel) names it in messages */
-	char path[PATH_MAX];         /* the program found for argv[0] */
-	char perf_out[PATH_MAX];     /* --perf: its data file */
-	const char *av[MAXARGS + PERFARGS + 1];   /* what runs (full_argv) */
-	char json[1024];             /* stats: its JSON stats line, or "" */
-	char msg[MSGMAX];            /* what it wrote to stderr */
-	size_t msglen;
-	int msglost;                 /* more than MSGMAX: the rest dropped */
-};
-
 struct pipeline {
-	struct stage s[MAXSTAGES];
+	struct pfs_step s[MAXSTAGES];
 	struct pfs_proc procs[MAXSTAGES];   /* s[i] runs as procs[i] */
 	struct pfs_chain chain;
 	unsigned n;
@@ -122,16 +108,28 @@ struct pipeline {
 	const char *input;           /* for messages: FILE, or "-" */
 	char perf[PATH_MAX];
 	/* restore/verify from a pipe: the bytes read for the HEAD, fed to
-	 * the first stage again by a child (feeder) */
-	uint8_t *pre;
-	size_t prelen;
+	 * the first stage again by a child (feed.h) */
+	struct pfs_feed feed;
 	int in_fd;                   /* -1: our stdin */
-	pid_t feeder;
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
 };
 
 static int sigpipe_seen;         /* a stage died of SIGPIPE on our stdout */
+
+struct walk_arg {
+	struct opts *o;
+	struct pipeline *p;
+};
+
+/* names - how outputs are named for o->input */
+static struct pfs_names
+names(const struct opts *o)
+{
+	struct pfs_names nm = { o->input, o->outdir, o->mirror, o->use_name };
+
+	return nm;
+}
 
 static _Noreturn void
 usage(void)
@@ -619,31 +617,25 @@ parse(int argc, char **argv, struct opts *o)
 }
 
 /* stage_new - append a stage running NAME [MODE]; both name it in messages */
-static struct stage *
+static struct pfs_step *
 stage_new(struct pipeline *p, const char *name, const char *mode)
 {
-	struct stage *s = &p->s[p->n++];
+	struct pfs_step *s = &p->s[p->n++];
 
-	s->argv[s->argc++] = name;
-	if (mode)
-		s->argv[s->argc++] = mode;
-	s->nlabel = s->argc;
+	pfs_step_init(s, name, mode);
 	return s;
 }
 
 static void
-add(struct stage *s, const char *a1, const char *a2)
+add(struct pfs_step *s, const char *a1, const char *a2)
 {
-	if (s->argc + 2 > MAXARGS)
+	if (pfs_step_add(s, a1, a2) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s: too many arguments", s->argv[0]);
-	s->argv[s->argc++] = a1;
-	if (a2)
-		s->argv[s->argc++] = a2;
 }
 
 /* the options every stage of a kind takes: -T N, -q */
 static void
-add_common(const struct opts *o, struct stage *s, int threads)
+add_common(const struct opts *o, struct pfs_step *s, int threads)
 {
 	if (threads && o->threads)
 		add(s, "-T", o->threads);
@@ -653,7 +645,7 @@ add_common(const struct opts *o, struct stage *s, int threads)
 
 /* the input file of the first stage; none for standard input */
 static void
-add_file(struct stage *s, const char *file)
+add_file(struct pfs_step *s, const char *file)
 {
 	if (strcmp(file, "-") == 0)
 		return;
@@ -665,7 +657,7 @@ add_file(struct stage *s, const char *file)
 static void
 build_process(const struct opts *o, struct pipeline *p, int progress)
 {
-	struct stage *s;
+	struct pfs_step *s;
 
 	s = stage_new(p, "pchunk", NULL);
 	if (progress)
@@ -701,223 +693,11 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 	}
 }
 
-/* stored_name_ok - -N: a name stored in a stream anyone may have written
- * becomes a file name only if it is a plain, visible one.  HEAD decoding
- * already refused "", ".", ".." and names with '/'. */
-static int
-stored_name_ok(const struct opts *o, const char *name, struct pfs_err *e)
+/* the feeder child's read error */
+static void
+feed_fail(const struct pfs_err *e)
 {
-	const unsigned char *c;
-
-	for (c = (const unsigned char *)name; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return pfs_seterr(e, "%s: the stored name holds control "
-			                  "characters: use -o OUT", o->input);
-	if (name[0] == '.')
-		return pfs_seterr(e, "%s: the stored name '%s' starts with '.' "
-		                  "(-N makes no hidden files): use -o OUT",
-		                  o->input, name);
-	return 0;
-}
-
-/* in_outdir - --output-dir-flat DIR: DIR/BASE; --output-dir-mirror DIR:
- * DIR/FILE's directory/BASE, that directory made if missing (FILE's
- * leading '/' and './' dropped; a FILE with a '..' component is refused) */
-static int
-in_outdir(const struct opts *o, const char *base, char *out, size_t n,
-          struct pfs_err *e)
-{
-	const char *in = o->input, *slash = strrchr(in, '/');
-	char *q;
-	int len;
-
-	if (!o->mirror || !slash) {
-		len = snprintf(out, n, "%s/%s", o->outdir, base);
-		return len < 0 || (size_t)len >= n ?
-		       pfs_seterr(e, "%s/%s: name too long", o->outdir, base) : 0;
-	}
-	while (*in == '/' || (in[0] == '.' && in[1] == '/'))
-		in += in[0] == '/' ? 1 : 2;
-	if (strcmp(in, "..") == 0 || strncmp(in, "../", 3) == 0 ||
-	    strstr(in, "/../"))
-		return pfs_seterr(e, "%s: --output-dir-mirror: a path with '..' "
-		                  "would leave %s", o->input, o->outdir);
-	len = snprintf(out, n, "%s/%.*s/%s", o->outdir,
-	               (int)(strrchr(in, '/') ? strrchr(in, '/') - in : 0), in,
-	               base);
-	if (len < 0 || (size_t)len >= n)
-		return pfs_seterr(e, "%s: name too long", o->input);
-	/* mkdir -p of every directory of out */
-	for (q = out + 1; (q = strchr(q, '/')) != NULL; q++) {
-		*q = '\0';
-		if (mkdir(out, 0777) < 0 && errno != EEXIST) {
-			pfs_seterr(e, "%s: %s", out, strerror(errno));
-			*q = '/';
-			return -1;
-		}
-		*q = '/';
-	}
-	return 0;
-}
-
-/* restore_name - the output when -o is not given: as gzip -d, FILE without
- * .pfs; with -N (gzip -N) the source name stored in HEAD, if there is one,
- * in FILE's directory.  Never a name in the current directory that FILE did
- * not ask for, and never one a stream chose on its own.  A name starting
- * with '-' gets "./" so that pjoin (and a shell, for --dry-run) takes it for
- * a file, not an option or stdout.  With an output directory, the name's
- * base goes there instead (in_outdir).  n must exceed strlen(FILE) +
- * PFS_NAME_MAX + 2: FILE was opened, so it is shorter than PATH_MAX. */
-static int
-restore_name(const struct opts *o, const struct pfs_head *h, char *out,
-             size_t n, struct pfs_err *e)
-{
-	const char *slash = strrchr(o->input, '/');
-	const char *base = slash ? slash + 1 : o->input;
-	size_t dlen = (size_t)(base - o->input), blen = strlen(base);
-	const char *dot = dlen ? "" : "./";
-	char b[PFS_NAME_MAX + 1];
-
-	if (o->use_name && h->namelen) {
-		if (stored_name_ok(o, h->name, e) < 0)
-			return -1;
-		if (o->outdir)
-			return in_outdir(o, h->name, out, n, e);
-		snprintf(out, n, "%s%.*s%s", h->name[0] == '-' ? dot : "",
-		         (int)dlen, o->input, h->name);
-		return 0;
-	}
-	if (blen > 4 && strcmp(base + blen - 4, ".pfs") == 0) {
-		if (o->outdir) {
-			snprintf(b, sizeof(b), "%.*s", (int)(blen - 4), base);
-			return in_outdir(o, b, out, n, e);
-		}
-		snprintf(out, n, "%s%.*s", base[0] == '-' ? dot : "",
-		         (int)(dlen + blen - 4), o->input);
-		return 0;
-	}
-	if (o->use_name)
-		return pfs_seterr(e, "%s: unknown suffix (expected NAME.pfs) "
-		                  "and the stream stores no name: use -o OUT",
-		                  o->input);
-	return pfs_seterr(e, "%s: unknown suffix (expected NAME.pfs): use -o "
-	                  "OUT, or -N for the name stored in the stream",
-	                  o->input);
-}
-
-/* read_head_stdin - the HEAD of a stream on standard input.  A regular
- * file is read and then put back to where it was; from a pipe the bytes
- * read (signature, header, payload) are kept in p->pre to be fed to the
- * first stage again, and parsed from a copy in a temporary file. */
-static int
-read_head_stdin(struct pipeline *p, struct pfs_reader *r, struct pfs_head *h,
-                struct pfs_err *e)
-{
-	struct stat st;
-	off_t pos = -1;
-	FILE *tmp;
-	uint32_t len;
-	ssize_t n;
-	int fd;
-
-	if (pfs_refuse_tty_input(0, "stdin", e) < 0)
-		return -1;
-	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode))
-		pos = lseek(0, 0, SEEK_CUR);
-	if (pos >= 0) {
-		pfs_reader_init(r, 0, "stdin");
-		if (pfs_reader_start(r, h, e) < 0)
-			return -1;
-		if (lseek(0, pos, SEEK_SET) < 0)
-			return pfs_seterr(e, "stdin: %s", strerror(errno));
-		return 0;
-	}
-	p->pre = malloc(PFS_SIG_LEN + PFS_HDR_LEN + HEADMAX);
-	if (!p->pre)
-		return pfs_seterr(e, "out of memory");
-	n = pfs_read_full(0, p->pre, PFS_SIG_LEN + PFS_HDR_LEN, NULL);
-	if (n < 0)
-		return pfs_seterr(e, "stdin: %s", strerror(errno));
-	p->prelen = (size_t)n;
-	if (p->prelen == PFS_SIG_LEN + PFS_HDR_LEN) {
-		/* the payload length: bytes 4-7 of the header, little-endian */
-		len = (uint32_t)p->pre[PFS_SIG_LEN + 4] |
-		      (uint32_t)p->pre[PFS_SIG_LEN + 5] << 8 |
-		      (uint32_t)p->pre[PFS_SIG_LEN + 6] << 16 |
-		      (uint32_t)p->pre[PFS_SIG_LEN + 7] << 24;
-		n = pfs_read_full(0, p->pre + p->prelen,
-		                  len < HEADMAX ? len : HEADMAX, NULL);
-		if (n < 0)
-			return pfs_seterr(e, "stdin: %s", strerror(errno));
-		p->prelen += (size_t)n;
-	}
-	tmp = tmpfile();
-	if (!tmp)
-		return pfs_seterr(e, "temporary file: %s", strerror(errno));
-	fd = dup(fileno(tmp));
-	(void)fclose(tmp);
-	if (fd < 0 || pfs_write_full(fd, p->pre, p->prelen, NULL) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0) {
-		pfs_seterr(e, "temporary file: %s", strerror(errno));
-		if (fd >= 0)
-			(void)close(fd);
-		return -1;
-	}
-	pfs_reader_init(r, fd, "stdin");
-	p->in_fd = fd;      /* closed by the caller, replaced by the feeder */
-	return pfs_reader_start(r, h, e);
-}
-
-/* start_feeder - a child that writes p->pre and then the rest of our
- * standard input to a pipe, the first stage's input */
-static int
-start_feeder(struct pipeline *p, struct pfs_err *e)
-{
-	static uint8_t buf[65536];
-	int fds[2];
-	ssize_t n;
-
-	if (pipe(fds) < 0)
-		return pfs_seterr(e, "pipe: %s", strerror(errno));
-	p->feeder = fork();
-	if (p->feeder < 0) {
-		(void)close(fds[0]);
-		(void)close(fds[1]);
-		return pfs_seterr(e, "fork: %s", strerror(errno));
-	}
-	if (p->feeder == 0) {
-		(void)signal(SIGPIPE, SIG_DFL);
-		(void)close(fds[0]);
-		if (pfs_write_full(fds[1], p->pre, p->prelen, NULL) < 0)
-			_exit(errno == EPIPE ? 0 : 1);
-		while ((n = read(0, buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				pfs_error("stdin: %s", strerror(errno));
-				_exit(1);
-			}
-			if (pfs_write_full(fds[1], buf, (size_t)n, NULL) < 0)
-				_exit(errno == EPIPE ? 0 : 1);
-		}
-		_exit(0);
-	}
-	(void)close(fds[1]);
-	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	p->in_fd = fds[0];
-	return 0;
-}
-
-/* out_free - an output file that does not exist yet (unless -f), checked
- * before any stage starts; the stage still creates it with O_EXCL */
-static int
-out_free(const struct opts *o, const char *out, struct pfs_err *e)
-{
-	struct stat st;
-
-	if (o->force || lstat(out, &st) < 0)
-		return 0;
-	return pfs_seterr(e, "%s: file exists (use -f to overwrite it)", out);
+	pfs_error("%s", e->msg);
 }
 
 /* build the inverse pipeline from the stage stack in the input's HEAD;
@@ -929,9 +709,10 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	struct pfs_reader r;
 	struct pfs_head h;
 	struct stat ost, ist;
+	const struct pfs_names nm = names(o);
 	const struct pfs_stage *rec;
-	const char *name = "stdin", *out = o->output;
-	struct stage *s;
+	const char *name = "stdin", *out = o->output, *prog, *mode;
+	struct pfs_step *s;
 	char desc[128];
 	unsigned i;
 	int fd = -1, enc = 0, rc = -1, tty, in_stdin;
@@ -940,7 +721,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	r.fd = -1;
 	in_stdin = strcmp(o->input, "-") == 0;
 	if (in_stdin) {
-		if (read_head_stdin(p, &r, &h, e) < 0)
+		if (pfs_feed_head(&p->feed, &r, &h, &p->in_fd, e) < 0)
 			goto out;
 		if (!out)
 			out = "-";
@@ -953,7 +734,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			goto out;
 	}
 	if (o->cmd->cmd == C_RESTORE && !out) {
-		if (restore_name(o, &h, p->outbuf, sizeof(p->outbuf), e) < 0)
+		if (pfs_restore_name(&nm, &h, p->outbuf, sizeof(p->outbuf),
+		                     e) < 0)
 			goto out;
 		out = p->outbuf;
 	}
@@ -974,41 +756,34 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	    pfs_refuse_tty(1, o->force, e) < 0)
 		goto out;
 	if (!o->dry_run && out && strcmp(out, "-") != 0 &&
-	    out_free(o, out, e) < 0)
+	    pfs_out_free(out, o->force, e) < 0)
 		goto out;
 	for (i = h.nstages; i-- > 0;) {
 		rec = &h.stages[i];
-		switch (rec->kind) {
-		case PFS_STAGE_HASH:
-			s = stage_new(p, "phash", "--check");
-			break;
-		case PFS_STAGE_ENCRYPT:
-			if (!o->key_opt && !o->dry_run) {
-				tty = pfs_tty_open();
-				if (tty < 0) {
-					pfs_stage_describe(rec, desc, sizeof(desc));
-					pfs_seterr(e, "%s: the stream is encrypted "
-					           "(%s) and there is no terminal to "
-					           "ask for the password: give "
-					           "--key-file F, --password-file F "
-					           "or --password-fd N", o->input,
-					           desc);
-					goto out;
-				}
-				(void)close(tty);
-			}
-			s = stage_new(p, "pencrypt", "-d");
-			if (o->key_opt)
-				add(s, o->key_opt, o->key_file);
-			enc = 1;
-			break;
-		case PFS_STAGE_COMPRESS:
-			s = stage_new(p, "pcompress", "-d");
-			break;
-		default:
+		if (pfs_stage_undo(rec->kind, &prog, &mode) < 0) {
 			pfs_seterr(e, "%s: stage record %u has an unknown kind "
 			           "(%u)", o->input, i, rec->kind);
 			goto out;
+		}
+		if (rec->kind == PFS_STAGE_ENCRYPT && !o->key_opt &&
+		    !o->dry_run) {
+			tty = pfs_tty_open();
+			if (tty < 0) {
+				pfs_stage_describe(rec, desc, sizeof(desc));
+				pfs_seterr(e, "%s: the stream is encrypted (%s) "
+				           "and there is no terminal to ask for "
+				           "the password: give --key-file F, "
+				           "--password-file F or --password-fd N",
+				           o->input, desc);
+				goto out;
+			}
+			(void)close(tty);
+		}
+		s = stage_new(p, prog, mode);
+		if (rec->kind == PFS_STAGE_ENCRYPT) {
+			if (o->key_opt)
+				add(s, o->key_opt, o->key_file);
+			enc = 1;
 		}
 		add_common(o, s, 1);
 		if (p->n == 1)
@@ -1046,25 +821,6 @@ out:
 	return rc;
 }
 
-/* full_argv - the argv to run (or print): with --perf, perf comes first */
-static void
-full_argv(const struct stage *s, const char **av, int resolved)
-{
-	int i, k = 0;
-
-	if (s->perf_out[0]) {
-		av[k++] = "perf";
-		av[k++] = "record";
-		av[k++] = "-g";
-		av[k++] = "-o";
-		av[k++] = s->perf_out;
-		av[k++] = "--";
-	}
-	for (i = 0; i < s->argc; i++, k++)
-		av[k] = i == 0 && k && resolved ? s->path : s->argv[i];
-	av[k] = NULL;
-}
-
 static void
 print_word(const char *w)
 {
@@ -1087,12 +843,12 @@ print_word(const char *w)
 static int
 dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 {
-	const char *av[MAXARGS + PERFARGS + 1];
+	const char *av[PFS_STEP_AV];
 	unsigned i;
 	int k;
 
 	for (i = 0; i < p->n; i++) {
-		full_argv(&p->s[i], av, 0);
+		pfs_step_argv(&p->s[i], av, 0);
 		for (k = 0; av[k]; k++) {
 			if (k)
 				putchar(' ');
@@ -1112,57 +868,6 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
-static void
-label(const struct stage *s, char *out, size_t n)
-{
-	snprintf(out, n, "%s%s%s", s->argv[0], s->nlabel > 1 ? " " : "",
-	         s->nlabel > 1 ? s->argv[1] : "");
-}
-
-static int
-resolve(const struct opts *o, struct pipeline *p, struct pfs_err *e)
-{
-	char self[PATH_MAX], lab[128];
-	unsigned i;
-
-	pfs_proc_self_dir(self, sizeof(self));
-	for (i = 0; i < p->n; i++) {
-		if (pfs_proc_find(self, p->s[i].argv[0], p->s[i].path,
-		                  PATH_MAX) == 0)
-			continue;
-		label(&p->s[i], lab, sizeof(lab));
-		return pfs_seterr(e, "stage %u (%s): %s: not found next to "
-		                  "pipeline or in PATH", i + 1, lab,
-		                  p->s[i].argv[0]);
-	}
-	if (o->perf_dir) {
-		if (pfs_proc_find(NULL, "perf", p->perf, sizeof(p->perf)) < 0)
-			return pfs_seterr(e, "--perf: perf: not found in PATH");
-		if (mkdir(o->perf_dir, 0777) < 0 && errno != EEXIST)
-			return pfs_seterr(e, "%s: %s", o->perf_dir,
-			                  strerror(errno));
-	}
-	return 0;
-}
-
-/* prepare the chain: stage i runs as process i; every stderr is ours to
- * read (on_line), so that only the cause of a failure is shown */
-static void
-setup_chain(struct pipeline *p, int out_fd)
-{
-	unsigned i;
-
-	for (i = 0; i < p->n; i++) {
-		full_argv(&p->s[i], p->s[i].av, 1);
-		p->procs[i].path = p->perf[0] ? p->perf : p->s[i].path;
-		p->procs[i].argv = p->s[i].av;
-	}
-	pfs_chain_init(&p->chain, p->procs, p->n);
-	p->chain.in_fd = p->in_fd;
-	p->chain.out_fd = out_fd;
-	p->chain.capture_stderr = 1;
-}
-
 /* end_progress - a progress line left open on the terminal is ended
  * before anything else is written to stderr */
 static void
@@ -1179,22 +884,12 @@ end_progress(struct pipeline *p)
 static void
 on_line(void *arg, unsigned i, const char *line, size_t len)
 {
-	static const char tag[] = "{\"tool\":\"";
 	struct pipeline *p = arg;
-	struct stage *s = &p->s[i];
 
-	if (len > sizeof(tag) && len < sizeof(s->json) &&
-	    memcmp(line, tag, sizeof(tag) - 1) == 0) {
-		memcpy(s->json, line, len);
-		s->json[len - (line[len - 1] == '\n')] = '\0';
-	} else if (line[0] == '\r' || (p->drawn && len == 1 && *line == '\n')) {
+	if (pfs_stagelog_add(&p->s[i].log, line, len, p->drawn) ==
+	    PFS_LINE_PROGRESS) {
 		(void)fwrite(line, 1, len, stderr);
 		p->drawn = line[len - 1] != '\n';
-	} else if (s->msglen + len <= sizeof(s->msg)) {
-		memcpy(s->msg + s->msglen, line, len);
-		s->msglen += len;
-	} else {
-		s->msglost = 1;
 	}
 }
 
@@ -1205,28 +900,24 @@ on_line(void *arg, unsigned i, const char *line, size_t len)
 static void
 show_msg(struct pipeline *p, unsigned i)
 {
-	struct stage *s = &p->s[i];
-	char pre[64];
-	const char *l = s->msg, *end = s->msg + s->msglen, *nl;
-	size_t plen;
+	struct pfs_step *s = &p->s[i];
+	const char *l;
+	size_t off, n, skip;
+	int named = i > 0 && strcmp(p->input, "-") != 0;
 
-	if (!s->msglen)
+	if (!s->log.msglen)
 		return;
 	end_progress(p);
-	plen = (size_t)snprintf(pre, sizeof(pre), "%s: stdin: ", s->argv[0]);
-	for (; l < end; l = nl) {
-		nl = memchr(l, '\n', (size_t)(end - l));
-		nl = nl ? nl + 1 : end;
-		if (i > 0 && strcmp(p->input, "-") != 0 &&
-		    (size_t)(nl - l) > plen && memcmp(l, pre, plen) == 0) {
+	for (off = 0; (n = pfs_stagelog_line(&s->log, off, named ?
+	     s->argv[0] : NULL, &skip)) > 0; off += n) {
+		l = s->log.msg + off;
+		if (skip)
 			fprintf(stderr, "%s: %s: ", s->argv[0], p->input);
-			l += plen;
-		}
-		(void)fwrite(l, 1, (size_t)(nl - l), stderr);
-		if (nl[-1] != '\n')
+		(void)fwrite(l + skip, 1, n - skip, stderr);
+		if (l[n - 1] != '\n')
 			(void)fputc('\n', stderr);
 	}
-	if (s->msglost)
+	if (s->log.msglost)
 		pfs_error("stage %u (%s): more messages not shown", i + 1,
 		          s->argv[0]);
 }
@@ -1249,42 +940,16 @@ exec_errors(struct pipeline *p)
 static void
 print_stats(const struct pipeline *p)
 {
-	struct pfs_stats_rec f[MAXSTAGES];
-	int ok[MAXSTAGES], w = 7, bott;
-	char lab[128];
+	char lab[MAXSTAGES][128];
+	const char *labs[MAXSTAGES], *json[MAXSTAGES];
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		ok[i] = pfs_stats_from_json(p->s[i].json, &f[i]) == 0;
-		label(&p->s[i], lab, sizeof(lab));
-		if ((int)strlen(lab) > w)
-			w = (int)strlen(lab);
+		pfs_step_label(&p->s[i], lab[i], sizeof(lab[i]));
+		labs[i] = lab[i];
+		json[i] = p->s[i].log.json;
 	}
-	bott = pfs_stats_bottleneck(f, ok, p->n);
-	if (p->stats == PFS_STATS_JSON) {
-		for (i = 0; i < p->n; i++)
-			if (ok[i])
-				fprintf(stderr, "{\"stage\":%u,\"bottleneck\":%s,%s\n",
-				        i + 1, (int)i == bott ? "true" : "false",
-				        p->s[i].json + 1);
-		return;
-	}
-	fprintf(stderr, "stage  %-*s  %9s %9s %7s %9s %9s %8s %7s\n", w, "program",
-	        "MB in", "MB out", "cpu s", "blk-in s", "blk-out s", "MB/s",
-	        "rss MB");
-	for (i = 0; i < p->n; i++) {
-		label(&p->s[i], lab, sizeof(lab));
-		if (!ok[i]) {
-			fprintf(stderr, "%5u  %-*s  (no stats)\n", i + 1, w, lab);
-			continue;
-		}
-		fprintf(stderr, "%5u  %-*s  %9.1f %9.1f %7.2f %9.2f %9.2f %8.1f "
-		        "%7.1f%s\n", i + 1, w, lab, (double)f[i].bytes_in / 1e6,
-		        (double)f[i].bytes_out / 1e6, f[i].user_s + f[i].sys_s,
-		        f[i].blocked_in_s, f[i].blocked_out_s, f[i].mb_per_s,
-		        (double)f[i].peak_rss_kb * 1024 / 1e6,
-		        (int)i == bott ? "  <- bottleneck" : "");
-	}
+	pfs_stats_table(labs, json, p->n, p->stats);
 }
 
 static int
@@ -1315,9 +980,9 @@ report(struct pipeline *p)
 	if (root < 0)
 		return 0;
 	show_msg(p, (unsigned)root);
-	if (!p->s[root].msglen || WIFSIGNALED(p->procs[root].status)) {
+	if (!p->s[root].log.msglen || WIFSIGNALED(p->procs[root].status)) {
 		end_progress(p);
-		label(&p->s[root], lab, sizeof(lab));
+		pfs_step_label(&p->s[root], lab, sizeof(lab));
 		pfs_proc_why(p->procs[root].status, why, sizeof(why));
 		pfs_error("stage %d (%s) %s", root + 1, lab, why);
 	}
@@ -1346,32 +1011,19 @@ open_output(const struct opts *o, const char *out, struct pfs_outfile *of,
 	return rc < 0 ? -1 : 1;
 }
 
-static int
-has_suffix(const char *f)
-{
-	size_t n = strlen(f);
-
-	return n > 4 && strcmp(f + n - 4, ".pfs") == 0;
-}
-
 /* process_name - the output of process: -o/-c, stdout for standard input,
  * else FILE.pfs next to FILE or in the output directory */
 static int
 process_name(const struct opts *o, struct pipeline *p, const char **out,
              struct pfs_err *e)
 {
-	const char *slash = strrchr(o->input, '/');
-	char b[PFS_NAME_MAX + 8];
+	const struct pfs_names nm = names(o);
 
 	if (o->output || strcmp(o->input, "-") == 0) {
 		*out = o->output ? o->output : "-";
-	} else if (o->outdir) {
-		snprintf(b, sizeof(b), "%s.pfs", slash ? slash + 1 : o->input);
-		if (in_outdir(o, b, p->outbuf, sizeof(p->outbuf), e) < 0)
-			return -1;
-		*out = p->outbuf;
 	} else {
-		snprintf(p->outbuf, sizeof(p->outbuf), "%s.pfs", o->input);
+		if (pfs_process_name(&nm, p->outbuf, sizeof(p->outbuf), e) < 0)
+			return -1;
 		*out = p->outbuf;
 	}
 	p->to_stdout = strcmp(*out, "-") == 0;
@@ -1397,10 +1049,10 @@ run_one(struct opts *o, struct pipeline *p)
 {
 	struct pfs_outfile of;
 	struct pfs_err e;
-	struct stage *s;
+	struct pfs_step *s;
 	const char *out = NULL;
 	unsigned i;
-	int rc = -1, have_of = 0, mode = -1, failed = 0, out_fd = -1, st;
+	int rc = -1, have_of = 0, mode = -1, failed = 0, out_fd = -1;
 	int progress = want_progress(o);
 
 	memset(p, 0, sizeof(*p));
@@ -1426,9 +1078,11 @@ run_one(struct opts *o, struct pipeline *p)
 		rc = dry_run(o, p, out);
 		goto done;
 	}
-	if (resolve(o, p, &e) < 0)
+	if (pfs_steps_resolve(p->s, p->n, o->perf_dir, p->perf, sizeof(p->perf),
+	                      &e) < 0)
 		goto fail;
-	if (p->prelen && start_feeder(p, &e) < 0)
+	if (p->feed.len && pfs_feed_start(&p->feed, feed_fail, &p->in_fd,
+	                                  &e) < 0)
 		goto fail;
 	/* the last step that can fail before the stages run */
 	if (o->cmd->cmd == C_PROCESS) {
@@ -1438,7 +1092,10 @@ run_one(struct opts *o, struct pipeline *p)
 		if (have_of)
 			out_fd = of.fd;
 	}
-	setup_chain(p, out_fd);
+	/* stage i runs as process i; every stderr is ours to read
+	 * (on_line), so that only the cause of a failure is shown */
+	pfs_steps_chain(p->s, p->n, p->procs, p->perf, p->in_fd, out_fd,
+	                &p->chain);
 	if (pfs_chain_spawn(&p->chain, &e) < 0) {
 		i = p->chain.started;
 		pfs_error("cannot start stage %u (%s): %s", i + 1,
@@ -1451,10 +1108,7 @@ run_one(struct opts *o, struct pipeline *p)
 	exec_errors(p);
 	pfs_chain_drain(&p->chain, on_line, p);
 	pfs_chain_wait(&p->chain);
-	if (p->feeder > 0) {
-		while (waitpid(p->feeder, &st, 0) < 0 && errno == EINTR)
-			;
-	}
+	pfs_feed_wait(&p->feed);
 	end_progress(p);
 	if (pfs_interrupted) {
 		failed = 1;     /* we ended the stages: no report */
@@ -1484,63 +1138,42 @@ run_one(struct opts *o, struct pipeline *p)
 fail:
 	pfs_error("%s", e.msg);
 done:
-	free(p->pre);
-	p->pre = NULL;
+	pfs_feed_free(&p->feed);
 	return sigpipe_seen ? 1 : rc;
 }
 
-/* walk - -r: every regular file under dir, in name order; symbolic links
- * and other files are left alone, as zstd -r does.  Returns the number of
- * failures. */
+/* -r: pfs_walk()'s callbacks; process takes every regular file (and
+ * skips those with .pfs), restore and verify only NAME.pfs */
 static int
-walk(struct opts *o, struct pipeline *p, const char *dir)
+walk_file(void *arg, const char *path)
 {
-	struct dirent **ents;
-	struct stat st;
-	char *path;
-	size_t len;
-	int n, i, bad = 0;
+	struct walk_arg *w = arg;
 
-	n = scandir(dir, &ents, NULL, alphasort);
-	if (n < 0) {
-		pfs_error("%s: %s", dir, strerror(errno));
-		return 1;
+	if (w->o->cmd->cmd != C_PROCESS && !pfs_has_pfs_suffix(path))
+		return 0;
+	w->o->input = path;
+	if (w->o->cmd->cmd == C_PROCESS && pfs_has_pfs_suffix(path)) {
+		pfs_warn("%s: already has the .pfs suffix -- skipped", path);
+		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		const char *d = ents[i]->d_name;
+	return run_one(w->o, w->p) < 0;
+}
 
-		if (sigpipe_seen || pfs_interrupted ||
-		    strcmp(d, ".") == 0 || strcmp(d, "..") == 0)
-			continue;
-		len = strlen(dir) + strlen(d) + 2;
-		path = malloc(len);
-		if (!path) {
-			pfs_error("out of memory");
-			bad++;
-			continue;
-		}
-		snprintf(path, len, "%s%s%s", dir, dir[0] &&
-		         dir[strlen(dir) - 1] == '/' ? "" : "/", d);
-		if (lstat(path, &st) < 0) {
-			pfs_error("%s: %s", path, strerror(errno));
-			bad++;
-		} else if (S_ISDIR(st.st_mode)) {
-			bad += walk(o, p, path);
-		} else if (S_ISREG(st.st_mode) &&
-		           (o->cmd->cmd == C_PROCESS || has_suffix(path))) {
-			o->input = path;
-			if (o->cmd->cmd == C_PROCESS && has_suffix(path))
-				pfs_warn("%s: already has the .pfs suffix -- "
-				         "skipped", path);
-			else if (run_one(o, p) < 0)
-				bad++;
-		}
-		free(path);
-	}
-	for (i = 0; i < n; i++)
-		free(ents[i]);
-	free(ents);
-	return bad;
+static void
+walk_error(void *arg, const char *name, int errnum)
+{
+	(void)arg;
+	if (name)
+		pfs_error("%s: %s", name, strerror(errnum));
+	else
+		pfs_error("out of memory");
+}
+
+static int
+walk_stop(void *arg)
+{
+	(void)arg;
+	return sigpipe_seen || pfs_interrupted;
 }
 
 /* one operand: a file, '-', or (with -r) a directory */
@@ -1551,12 +1184,18 @@ operand(struct opts *o, struct pipeline *p, const char *f)
 
 	o->input = f;
 	if (strcmp(f, "-") != 0 && stat(f, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (o->recursive)
-			return walk(o, p, f);
+		if (o->recursive) {
+			struct walk_arg wa = { o, p };
+			const struct pfs_walker w = {
+				walk_file, walk_error, walk_stop, &wa
+			};
+
+			return pfs_walk(f, &w);
+		}
 		pfs_error("%s: is a directory (use -r)", f);
 		return 1;
 	}
-	if (o->cmd->cmd == C_PROCESS && has_suffix(f)) {
+	if (o->cmd->cmd == C_PROCESS && pfs_has_pfs_suffix(f)) {
 		pfs_warn("%s: already has the .pfs suffix -- skipped", f);
 		return 0;
 	}
