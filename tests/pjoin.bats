@@ -205,19 +205,6 @@ suid_stream() {
 	assert_equal "$stderr" ""
 }
 
-@test "--payload of several Brotli chunks is refused: they are not one Brotli file" {
-	gen text-like 300000 > t.bin
-	pchunk -s 100K t.bin | pcompress --brotli > b.pfs
-	run -1 --separate-stderr bash -c 'pjoin --payload b.pfs > out.br'
-	assert_equal "$stderr" "pjoin: b.pfs: --payload: the Brotli payloads of several chunks are not one Brotli file ('brotli -d' would stop after the first): use 'pcompress -d | pjoin', or 'pchunk -s' with one chunk"
-	assert_file_empty out.br
-	# from a pipe of unknown size: refused at the second chunk
-	run -1 --separate-stderr bash -o pipefail -c 'cat t.bin | pchunk -s 100K | pcompress --brotli | pjoin --payload > out.br'
-	assert_equal "$stderr" "pjoin: stdin: --payload: the Brotli payloads of several chunks are not one Brotli file ('brotli -d' would stop after the first): use 'pcompress -d | pjoin', or 'pchunk -s' with one chunk"
-	# one chunk is one Brotli file
-	pchunk -s 1M t.bin | pcompress --brotli | pjoin --payload | brotli -d | cmp - t.bin
-}
-
 @test "--payload to a terminal is refused without -f" {
 	command -v script >/dev/null || skip "script(1) missing"
 	gen text-like 3000 > t.bin

@@ -16,7 +16,6 @@
 #include "hashcheck.h"
 #include "io.h"
 #include "progress.h"
-#include "stages.h"
 #include "stats.h"
 #include "util.h"
 
@@ -38,12 +37,7 @@ struct ctx {
 	struct pfs_head head;
 	struct pfs_progress pr;
 	uint64_t done;
-	int brotli;                      /* --payload of Brotli chunks */
 };
-
-static const char brotli_msg[] = "--payload: the Brotli payloads of several "
-	"chunks are not one Brotli file ('brotli -d' would stop after the "
-	"first): use 'pcompress -d | pjoin', or 'pchunk -s' with one chunk";
 
 
 static _Noreturn void
@@ -159,12 +153,6 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	char msg[256];
 
 	x->head = *h;
-	/* Brotli streams do not concatenate: the payloads of several chunks
-	 * are not one file 'brotli -d' reads */
-	x->brotli = x->o->payload && top && top->kind == PFS_STAGE_COMPRESS &&
-	            top->len >= 1 && top->params[0] == PFS_C_BROTLI;
-	if (x->brotli && (h->flags & PFS_HF_SIZE) && h->size > h->chunk_size)
-		return pfs_seterr(e, "%s", brotli_msg);
 	if (!x->o->payload && !pfs_head_only_hashes(h)) {
 		/* the top record's inverse must run first */
 		pfs_stage_still(top, msg, sizeof(msg));
@@ -196,8 +184,6 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 
 	if (x->hs.n && pfs_hashset_check(&x->hs, s, e) < 0)
 		return -1;
-	if (s->hdr.type == PFS_DATA && x->brotli && s->hdr.seq > 0)
-		return pfs_seterr(e, "%s", brotli_msg);
 	if (s->hdr.type == PFS_DATA) {
 		x->done += s->hdr.raw;
 		pfs_progress_update(&x->pr, x->done);
