@@ -291,6 +291,10 @@ pfs_stats_table(const char *const *label, const char *const *json,
 	int ok[PFS_STATS_TABLE_MAX], w = 7, bott;
 	unsigned i;
 
+	memset(f, 0, sizeof(f));
+	memset(ok, 0, sizeof(ok));
+	if (n > PFS_STATS_TABLE_MAX)
+		n = PFS_STATS_TABLE_MAX;
 	for (i = 0; i < n; i++) {
 		ok[i] = pfs_stats_from_json(json[i], &f[i]) == 0;
 		if ((int)strlen(label[i]) > w)
