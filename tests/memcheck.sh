@@ -9,7 +9,7 @@ dir=$(mktemp -d /tmp/pfs-memcheck.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 "$root/testdata/gen" mixed 3M > in.bin
-pencrypt --keygen > k
+pencrypt --keygen -o k
 printf 'secret\n' > pw
 vg() {	# vg NAME IN OUT CMD...: one program under memcheck
 	local name=$1 in=$2 out=$3; shift 3
@@ -26,7 +26,7 @@ vg pcompress-zstd h.pfs z.pfs pcompress --zstd -T 2
 vg pcompress-lz4 h.pfs l.pfs pcompress --lz4 -T 2
 vg pcompress-brotli h.pfs b.pfs pcompress --brotli -l 3 -T 2
 vg pencrypt z.pfs e.pfs pencrypt --key-file k -T 2
-vg pencrypt-password z.pfs ep.pfs pencrypt --password-file pw --kdf-memory 8M --kdf-time 1
+vg pencrypt-password z.pfs ep.pfs pencrypt --password-file pw --kdf-memory 19M --kdf-time 2
 vg pinfo e.pfs info.txt pinfo
 vg pencrypt-d e.pfs z2.pfs pencrypt -d --key-file k -T 2
 vg pencrypt-d-password ep.pfs z3.pfs pencrypt -d --password-file pw
