@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "== generating a $size mixed input: $dir/input.bin"
 "$root/testdata/gen" mixed "$size" > "$dir/input.bin"
-pencrypt --keygen > "$dir/key"
+pencrypt --keygen -o "$dir/key"
 
 echo "== process: pchunk | pcompress --zstd | pencrypt | phash > input.pfs"
 PFS_STATS=1 sh -c "pchunk '$dir/input.bin' | pcompress --zstd |
