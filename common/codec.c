@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <getopt.h>
 #include <string.h>
 
 #include <brotli/decode.h>
@@ -567,4 +568,17 @@ int
 pfs_codec_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 {
 	return t->codec->decompress(t, j);
+}
+
+void
+pfs_codec_longopts(struct option *lo, int val0)
+{
+	unsigned i;
+
+	for (i = 0; i < PFS_NCODECS; i++) {
+		lo[i].name = pfs_codecs[i].flag + 2;
+		lo[i].has_arg = no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = val0 + (int)i;
+	}
 }

@@ -125,4 +125,11 @@ int pfs_codec_compress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
  * bytes.  0 with j->outlen set. */
 int pfs_codec_decompress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 
+/* pfs_codec_longopts - one getopt_long entry per codec (its flag without
+ * the "--", no argument, val = val0 + the codec's index) into lo, which
+ * has room for PFS_NCODECS entries: pcompress's and pipeline's --zstd,
+ * --lz4, --brotli. */
+struct option;
+void pfs_codec_longopts(struct option *lo, int val0);
+
 #endif

@@ -459,6 +459,40 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* next_frame - streaming: the next frame's header into slot s, its
+ * output set to "unchanged"; 1 for a frame, 0 at a validated end, -1. */
+static int
+next_frame(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	int rc;
+
+	if (pfs_interrupted)
+		return pfs_seterr(e, "interrupted");
+	rc = pfs_reader_next_hdr(&en->r, &s->hdr, e);
+	if (rc <= 0)
+		return rc;
+	s->ohdr = s->hdr;
+	s->emit = 1;
+	s->xemit = 0;
+	s->auxlen = 0;
+	s->in.len = 0;
+	return 1;
+}
+
+/* read_whole - streaming, a frame other than DATA: its payload read whole
+ * into s->in, then ordered. */
+static int
+read_whole(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	if (pfs_buf_reserve(&s->in, s->hdr.len ? s->hdr.len : 1) < 0)
+		return pfs_seterr(e, "out of memory");
+	if (pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e) < 0)
+		return -1;
+	s->in.len = s->hdr.len;
+	s->opay = s->in.p;
+	return ordered(en, s, e);
+}
+
 /* stream_frame - any other frame: read whole, through ordered, into the
  * ring as write_slot would write it. */
 static int
@@ -466,13 +500,7 @@ stream_frame(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 {
 	uint8_t hb[PFS_HDR_LEN];
 
-	if (pfs_buf_reserve(&s->in, s->hdr.len ? s->hdr.len : 1) < 0)
-		return pfs_seterr(e, "out of memory");
-	if (pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e) < 0)
-		return -1;
-	s->in.len = s->hdr.len;
-	s->opay = s->in.p;
-	if (ordered(en, s, e) < 0)
+	if (read_whole(en, s, e) < 0)
 		return -1;
 	if (en->cfg->raw_out)
 		return 0;           /* only DATA payloads are written */
@@ -499,23 +527,14 @@ stream_frames(struct engine *en, struct pfs_err *e)
 	struct pfs_slot *s = &en->slots[0];
 	int rc;
 
-	for (;;) {
-		if (pfs_interrupted)
-			return pfs_seterr(e, "interrupted");
-		rc = pfs_reader_next_hdr(&en->r, &s->hdr, e);
-		if (rc <= 0)
-			return rc;
-		s->ohdr = s->hdr;
-		s->emit = 1;
-		s->xemit = 0;
-		s->auxlen = 0;
-		s->in.len = 0;
+	while ((rc = next_frame(en, s, e)) == 1) {
 		rc = s->hdr.type == PFS_DATA ? stream_data(en, s, e) :
 		                               stream_frame(en, s, e);
 		if (rc < 0)
 			return -1;
 		en->frames++;
 	}
+	return rc;
 }
 
 /* splice_frames - streaming that only copies DATA payloads out (pjoin
@@ -530,24 +549,9 @@ splice_frames(struct engine *en, struct pfs_err *e)
 
 	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
 		return pfs_seterr(e, "out of memory");
-	for (;;) {
-		if (pfs_interrupted)
-			return pfs_seterr(e, "interrupted");
-		rc = pfs_reader_next_hdr(&en->r, &s->hdr, e);
-		if (rc <= 0)
-			return rc;
-		s->ohdr = s->hdr;
-		s->emit = 1;
-		s->xemit = 0;
-		s->in.len = 0;
+	while ((rc = next_frame(en, s, e)) == 1) {
 		if (s->hdr.type != PFS_DATA) {
-			if (pfs_buf_reserve(&s->in, s->hdr.len) < 0)
-				return pfs_seterr(e, "out of memory");
-			if (pfs_reader_piece(&en->r, s->in.p, s->hdr.len, e) < 0)
-				return -1;
-			s->in.len = s->hdr.len;
-			s->opay = s->in.p;
-			if (ordered(en, s, e) < 0)
+			if (read_whole(en, s, e) < 0)
 				return -1;
 			en->frames++;
 			continue;       /* raw output: only DATA payloads */
@@ -568,6 +572,7 @@ splice_frames(struct engine *en, struct pfs_err *e)
 		}
 		en->frames++;
 	}
+	return rc;
 }
 
 /* stream_loop - the whole stream (PFS_STREAM), with the writer thread.

@@ -274,16 +274,10 @@ parse(int argc, char **argv, struct opts *o)
 	const struct pfs_codec *c;
 	struct pfs_err e;
 	char range[64];
-	unsigned i;
 	long v;
 	int ch;
 
-	for (i = 0; i < PFS_NCODECS; i++) {
-		longopts[i].name = pfs_codecs[i].flag + 2;
-		longopts[i].has_arg = no_argument;
-		longopts[i].flag = NULL;
-		longopts[i].val = OPT_CODEC + (int)i;
-	}
+	pfs_codec_longopts(longopts, OPT_CODEC);
 	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
 	pfs_common_init(&o->c, PFS_THREADS_MAX);

@@ -447,16 +447,10 @@ parse(int argc, char **argv, struct opts *o)
 	struct option longopts[PFS_NCODECS + sizeof(fixed) / sizeof(fixed[0])];
 	struct pfs_err e;
 	char flags[64];
-	unsigned i;
 	long v;
 	int c;
 
-	for (i = 0; i < PFS_NCODECS; i++) {
-		longopts[i].name = pfs_codecs[i].flag + 2;
-		longopts[i].has_arg = no_argument;
-		longopts[i].flag = NULL;
-		longopts[i].val = OPT_CODEC + (int)i;
-	}
+	pfs_codec_longopts(longopts, OPT_CODEC);
 	memcpy(longopts + PFS_NCODECS, fixed, sizeof(fixed));
 	memset(o, 0, sizeof(*o));
 	o->progress = -1;
