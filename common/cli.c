@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine.h"
 #include "stats.h"
 #include "util.h"
 
@@ -44,6 +45,11 @@ pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
 	case 'T':
 		if (pfs_parse_threads(arg, c->threads_max, &c->threads, &e) < 0)
 			pfs_usage_error("-T: %s", e.msg);
+		return 1;
+	case PFS_OPT_RANGE:
+		if (pfs_parse_range(arg, &c->range_off, &c->range_len, &e) < 0)
+			pfs_usage_error("--range: %s", e.msg);
+		c->range = 1;
 		return 1;
 	default:
 		return 0;
@@ -170,4 +176,13 @@ pfs_reraise(void)
 	signal(signo, SIG_DFL);
 	raise(signo);
 	_exit(128 + signo);
+}
+
+
+void
+pfs_common_cfg(const struct pfs_common *c, struct pfs_engine_cfg *cfg)
+{
+	cfg->range = c->range;
+	cfg->range_off = c->range_off;
+	cfg->range_len = c->range_len;
 }

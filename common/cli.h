@@ -22,6 +22,8 @@
 #ifndef PFS_CLI_H
 #define PFS_CLI_H
 
+#include <stdint.h>
+
 #include "err.h"
 
 /* --- options every program shares --- */
@@ -32,6 +34,7 @@ enum {
 	PFS_OPT_STATS = 0x1000,
 	PFS_OPT_HELP,
 	PFS_OPT_VERSION,
+	PFS_OPT_RANGE,
 	PFS_OPT_TOOL_BASE = 0x1100   /* first code free for a tool */
 };
 
@@ -41,11 +44,24 @@ enum {
 	{ "version", no_argument,       NULL, 'V' }, \
 	{ "quiet",   no_argument,       NULL, 'q' }
 
+/* --range OFFSET:LENGTH (util.h, pfs_parse_range), for the tools that cut
+ * a range out of a stream file (engine.h, cfg->range) and pchunk:
+ * pfs_common_opt fills c->range* (a usage error when it is not a range). */
+#define PFS_RANGE_LONGOPT \
+	{ "range", required_argument, NULL, PFS_OPT_RANGE }
+
+
 struct pfs_common {
 	int stats;             /* enum pfs_stats_mode */
 	unsigned threads;      /* worker threads: -T, resolved (see below) */
 	unsigned threads_max;  /* the tool's limit for -T; 0: no -T */
+	int range;             /* --range given (PFS_RANGE_LONGOPT) */
+	uint64_t range_off, range_len;
 };
+
+struct pfs_engine_cfg;
+/* pfs_common_cfg - hand --range on to the engine's configuration */
+void pfs_common_cfg(const struct pfs_common *c, struct pfs_engine_cfg *cfg);
 
 /* pfs_common_init - defaults: --stats from PFS_STATS in the environment,
  * and threads as for "-T 0": one per online CPU, but at most threads_max

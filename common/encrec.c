@@ -141,7 +141,15 @@ pfs_enc_head_mac(const struct pfs_secret *s, struct pfs_head *h,
 	pfs_sig_write(sig);
 	memcpy(mac, field, sizeof(mac));
 	memset(field, 0, sizeof(mac));
-	if (pfs_head_encode(h, &hb, e) < 0)
+	if (h->range_cut) {
+		/* cut out of a whole stream by this process: the MAC was
+		 * made over the whole stream's HEAD */
+		struct pfs_head whole = *h;
+		whole.flags &= ~PFS_HF_RANGE;
+		whole.rstart = whole.rfirst = whole.rlen = 0;
+		if (pfs_head_encode(&whole, &hb, e) < 0)
+			goto out;
+	} else if (pfs_head_encode(h, &hb, e) < 0)
 		goto out;
 	if (gcry_mac_open(&mh, GCRY_MAC_HMAC_SHA256, GCRY_MAC_FLAG_SECURE,
 	                  NULL) ||
@@ -280,7 +288,8 @@ pfs_enc_order_next(struct pfs_enc_order *o, const struct pfs_hdr *h,
 			                  " out of place", h->seq);
 		return 0;
 	case PFS_END:
-		if (h->seq != o->next_seq || h->raw != o->raw_total)
+		if (h->seq != o->next_seq - o->first_seq ||
+		    h->raw != o->raw_total)
 			return pfs_seterr(e, "END does not match the chunks "
 			                  "(frames dropped or duplicated)");
 		return 0;
@@ -390,6 +399,13 @@ pfs_enc_unlock(struct pfs_secret *s, struct pfs_head *h,
 	if (pfs_enc_stream_keys(s, (*c)->id, p + PFS_ER_SALT, e) < 0)
 		return -1;
 	rc = pfs_enc_head_mac(s, h, 1, e);
+	if (rc == 1 && (h->flags & PFS_HF_RANGE) && !h->range_cut) {
+		/* a range cut out of the whole stream after encryption? */
+		h->range_cut = 1;
+		rc = pfs_enc_head_mac(s, h, 1, e);
+		if (rc)
+			h->range_cut = 0;
+	}
 	if (rc < 0)
 		return -1;
 	if (rc)

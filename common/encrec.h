@@ -100,7 +100,8 @@ int pfs_enc_cipher_open(const struct pfs_enc_cipher *c,
 
 /* pfs_enc_head_mac - the header MAC of h, whose top record is ENCRYPT:
  * HMAC-SHA-256 under the header key (s->keys + 32) of the signature and
- * the HEAD encoding with the MAC field zeroed.  Without verify the MAC is
+ * the HEAD encoding with the MAC field zeroed (and without the range
+ * fields when h->range_cut).  Without verify the MAC is
  * stored in the record; with verify it is compared (constant time) with
  * the stored one.  h is unchanged otherwise.  Returns 0, 1 on a mismatch,
  * or -1 with e set. */
@@ -153,6 +154,7 @@ int pfs_enc_seal_end(gcry_cipher_hd_t hd, uint8_t tag[PFS_ENC_TAG_LEN]);
  * END's AAD; the caller counts it.  Zero-initialise. */
 struct pfs_enc_order {
 	uint64_t ndigest, next_seq, raw_total, last_seq;
+	uint64_t first_seq;          /* a range stream's first chunk */
 	int have_data;
 };
 

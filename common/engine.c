@@ -730,6 +730,56 @@ nslots(unsigned n, uint32_t cap)
 	return fit < n + 2 ? n + 2 : (unsigned)fit;
 }
 
+/* extract - cfg->range: the index of the stream file, the reader moved
+ * to the first chunk needed, the HEAD made a range stream */
+static int
+extract(struct engine *en, struct pfs_head *head, struct pfs_err *e)
+{
+	const struct pfs_engine_cfg *cfg = en->cfg;
+	struct pfs_index ix;
+	struct stat st;
+	uint64_t off = cfg->range_off, len = cfg->range_len, cs;
+	int rc;
+
+	if (fstat(cfg->in_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return pfs_seterr(e, "%s: --range needs a stream file: a pipe "
+		                  "cannot seek", cfg->in_name);
+	if (head->flags & PFS_HF_RANGE)
+		return pfs_seterr(e, "%s: already a range stream: --range "
+		                  "cuts only whole streams", cfg->in_name);
+	rc = pfs_index_load(cfg->in_fd, (uint64_t)st.st_size, cfg->in_name,
+	                    &ix, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return pfs_seterr(e, "%s: the stream has no index (cut short, "
+		                  "or written by an older version): --range "
+		                  "cannot seek in it", cfg->in_name);
+	if (off >= ix.end_raw) {
+		pfs_seterr(e, "%s: --range starts at byte %" PRIu64 ", past "
+		           "the end of the source (%" PRIu64 " bytes)",
+		           cfg->in_name, off, ix.end_raw);
+		goto fail;
+	}
+	if (len > ix.end_raw - off)
+		len = ix.end_raw - off;
+	cs = head->chunk_size;
+	if (pfs_head_set_range(head, off / cs * cs, off, len, e) < 0) {
+		pfs_prefix(e, cfg->in_name);
+		goto fail;
+	}
+	if (pfs_reader_extract(&en->r, &ix, off / cs, (off + len - 1) / cs,
+	                       e) < 0)
+		goto fail;
+	head->range_cut = 1;
+	pfs_reader_range(&en->r, head);
+	pfs_index_free(&ix);
+	return 0;
+fail:
+	pfs_index_free(&ix);
+	return -1;
+}
+
 /* setup - everything up to the running threads: the HEAD read, edited by
  * ops->head and written, the slots and the worker states.  *nt is the
  * number of workers. */
@@ -759,12 +809,15 @@ setup(struct engine *en, struct worker **wkp, unsigned *nt,
 	pfs_pipe_grow(cfg->out_fd);
 	if (pfs_reader_start(&en->r, &head, e) < 0)
 		return -1;
+	if (cfg->range && extract(en, &head, e) < 0)
+		return -1;
 	hrc = ops->head ? ops->head(en->ctx, &head, e) : 0;
 	if (hrc < 0) {
 		if (cfg->name_errors)
 			pfs_prefix(e, cfg->in_name);
 		return -1;
 	}
+
 	en->stream = hrc == PFS_STREAM;
 	en->transform = ops->types && ops->transform && !en->stream;
 	n = en->transform ? cfg->nthreads : 0;

@@ -129,6 +129,13 @@ struct pfs_engine_cfg {
 	int raw_out;              /* 1: write only DATA payloads (pjoin) */
 	int name_errors;          /* 1: prefix the messages of ops->head and
 	                             ops->ordered with in_name */
+	/* --range: read only the chunks holding range_len bytes from source
+	 * byte range_off (range_len UINT64_MAX: to the end) of a stream file,
+	 * through its index, and run them as a range stream (format.md).
+	 * ops->head sees the HEAD already made a range (range_cut set);
+	 * no ENCRYPT record may remain on it after ops->head. */
+	int range;
+	uint64_t range_off, range_len;
 };
 
 /* pfs_engine_run - run the whole stream.  Returns 0 when END was read,

@@ -72,7 +72,8 @@ pfs_hdr_decode(const uint8_t in[PFS_HDR_LEN], struct pfs_hdr *h,
 	h->seq = pfs_get64(in + 8);
 	h->raw = pfs_get64(in + 16);
 	if (in[2] || in[3] || pfs_get32(in + 24) ||
-	    (h->flags && h->type < PFS_SKIPPABLE_MIN))
+	    (h->flags && h->type < PFS_SKIPPABLE_MIN &&
+	     (h->type != PFS_END || (h->flags & ~PFS_EF_RANGE))))
 		return pfs_seterr(e, "frame %" PRIu64 ": reserved header bits "
 		                  "set (newer format or damaged stream)", ordinal);
 	return 0;
@@ -86,6 +87,7 @@ pfs_type_name(uint8_t type)
 	case PFS_DATA:   return "DATA";
 	case PFS_DIGEST: return "DIGEST";
 	case PFS_END:    return "END";
+	case PFS_INDEX:  return "INDEX";
 	default:
 		return type >= PFS_SKIPPABLE_MIN ? "skippable" : "unknown";
 	}
@@ -107,6 +109,29 @@ pfs_reader_free(struct pfs_reader *r)
 	free(r->ibuf);
 	r->ibuf = NULL;
 	pfs_buf_free(&r->head_payload);
+	if (r->ixh)
+		XXH64_freeState(r->ixh);
+	r->ixh = NULL;
+}
+
+/* stream offset of the next unread byte (not after an lseek) */
+static uint64_t
+rpos(const struct pfs_reader *r)
+{
+	return r->bytes_in - (r->ilen - r->ipos);
+}
+
+/* ix_note - hash the offset of a DATA or END frame, as the INDEX frame's
+ * check will */
+static void
+ix_note(struct pfs_reader *r, uint64_t off)
+{
+	uint8_t b[8];
+
+	if (!r->ixh || r->extract)
+		return;
+	pfs_put64(b, off);
+	XXH64_update(r->ixh, b, sizeof(b));
 }
 
 /* Make at least `need` bytes available at ibuf+ipos, reading up to `want`.
@@ -264,7 +289,75 @@ pfs_reader_start(struct pfs_reader *r, struct pfs_head *head,
 	r->nstages = head->nstages;
 	for (unsigned i = 0; i < head->nstages; i++)
 		r->kinds[i] = head->stages[i].kind;
+	r->ixh = XXH64_createState();
+	if (!r->ixh || XXH64_reset(r->ixh, 0) == XXH_ERROR)
+		return pfs_seterr(e, "out of memory");
+	pfs_reader_range(r, head);
 	return 0;
+}
+
+void
+pfs_reader_range(struct pfs_reader *r, const struct pfs_head *head)
+{
+	uint64_t cs = head->chunk_size;
+
+	if (!(head->flags & PFS_HF_RANGE))
+		return;
+	r->range = 1;
+	r->first_seq = r->next_seq = head->rstart / cs;
+	r->want_last = (head->rfirst + head->rlen - 1) / cs;
+	r->want_raw = head->rfirst + head->rlen - head->rstart;
+	r->start_cut = head->rstart % cs;
+}
+
+/* full_len - the raw length chunk seq has unless it is the last */
+static uint64_t
+full_len(const struct pfs_reader *r, uint64_t seq)
+{
+	return r->chunk_size - (seq == r->first_seq ? r->start_cut : 0);
+}
+
+/* index_frame - the INDEX frame after END: its header fits the stream and
+ * its offsets are the ones this reader saw (their XXH64). */
+static int
+index_frame(struct pfs_reader *r, const struct pfs_hdr *h, struct pfs_err *e)
+{
+	uint64_t n = r->next_seq - r->first_seq, want, seen;
+	uint8_t tail[PFS_INDEX_TAIL], b[4096];
+	uint32_t left;
+	XXH64_state_t *st;
+	size_t k;
+	int rc = -1;
+
+	want = 8 * (n + 1) + PFS_INDEX_TAIL;
+	if (h->seq != n || h->raw != r->first_seq || h->len != want)
+		return pfs_seterr(e, "%s: INDEX frame does not fit the stream "
+		                  "(damaged index)", r->name);
+	st = XXH64_createState();
+	if (!st || XXH64_reset(st, 0) == XXH_ERROR) {
+		XXH64_freeState(st);
+		return pfs_seterr(e, "out of memory");
+	}
+	r->pending = h->len;
+	for (left = h->len - PFS_INDEX_TAIL; left; left -= (uint32_t)k) {
+		k = left < sizeof(b) ? left : sizeof(b);
+		if (pfs_reader_piece(r, b, k, e) < 0)
+			goto out;
+		XXH64_update(st, b, k);
+	}
+	if (pfs_reader_piece(r, tail, sizeof(tail), e) < 0)
+		goto out;
+	seen = XXH64_digest(r->ixh);
+	if (XXH64_digest(st) != seen || pfs_get64(tail) != seen ||
+	    pfs_get32(tail + 8) != h->len || memcmp(tail + 12, "PFSI", 4)) {
+		pfs_seterr(e, "%s: INDEX frame does not match the frames "
+		           "(damaged index)", r->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	XXH64_freeState(st);
+	return rc;
 }
 
 void
@@ -321,20 +414,60 @@ int
 pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
                     struct pfs_err *e)
 {
-	uint64_t ord = r->ordinal;
+	uint64_t ord = r->ordinal, pos;
 	uint32_t cap;
 	int rc;
 
 	if (r->done) {
-		/* nothing may follow END */
-		ssize_t n = fill(r, 1, 1, e);
+		/* nothing may follow END but its INDEX frame */
+		ssize_t n;
+		if (r->extract)
+			return 0;
+		n = fill(r, 1, 1, e);
 		if (n < 0)
 			return -1;
+		if (n > 0 && !r->index_seen) {
+			rc = read_hdr(r, h, e);
+			if (rc < 0)
+				return -1;
+			if (h->type != PFS_INDEX)
+				return pfs_seterr(e, "%s: trailing data after "
+				                  "the END frame", r->name);
+			r->index_seen = 1;
+			if (index_frame(r, h, e) < 0)
+				return -1;
+			n = fill(r, 1, 1, e);
+			if (n < 0)
+				return -1;
+		}
 		if (n > 0)
-			return pfs_seterr(e, "%s: trailing data after the END "
-			                  "frame", r->name);
+			return pfs_seterr(e, "%s: trailing data after the %s "
+			                  "frame", r->name,
+			                  r->index_seen ? "INDEX" : "END");
 		return 0;
 	}
+	if (r->extract && r->next_seq > r->stop_seq) {
+		/* the range is complete once its last chunk's DIGEST frames
+		 * are: what follows them is left unread */
+		ssize_t n = fill(r, PFS_HDR_LEN, LOOKAHEAD, e);
+		struct pfs_hdr peek;
+		if (n < 0)
+			return -1;
+		if (n < (ssize_t)PFS_HDR_LEN ||
+		    pfs_hdr_decode(r->ibuf + r->ipos, &peek, r->ordinal, e) < 0 ||
+		    peek.type != PFS_DIGEST) {
+			memset(h, 0, sizeof(*h));
+			h->type = PFS_END;
+			h->flags = PFS_EF_RANGE;
+			h->seq = r->next_seq - r->first_seq;
+			h->raw = r->raw_total;
+			r->done = 1;
+			r->last_data = 0;
+			r->pending = 0;
+			return 1;
+		}
+	}
+	pos = rpos(r);
 	rc = read_hdr(r, h, e);
 	if (rc == 0)
 		return pfs_seterr(e, "%s: truncated stream (no END frame after "
@@ -353,10 +486,17 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 			                  "(frames dropped, duplicated or "
 			                  "reordered)", r->name, ord, h->seq,
 			                  r->next_seq);
-		if (h->raw > r->chunk_size || (h->raw == 0))
+		if (h->raw > full_len(r, h->seq) || (h->raw == 0))
 			return pfs_seterr(e, "%s: chunk %" PRIu64 ": raw length %"
-			                  PRIu64 " outside 1..%u (the chunk size)",
-			                  r->name, h->seq, h->raw, r->chunk_size);
+			                  PRIu64 " outside 1..%" PRIu64 " (the "
+			                  "chunk size)", r->name, h->seq, h->raw,
+			                  full_len(r, h->seq));
+		if (h->seq != r->first_seq &&
+		    r->last_raw != full_len(r, h->seq - 1))
+			return pfs_seterr(e, "%s: chunk %" PRIu64 " is short (%"
+			                  PRIu64 " bytes) but not the last "
+			                  "(damaged stream)", r->name, h->seq - 1,
+			                  r->last_raw);
 		cap = r->data_cap;
 		if (h->len > cap)
 			return pfs_seterr(e, "%s: chunk %" PRIu64 ": payload "
@@ -370,7 +510,9 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 		if (r->raw_total > UINT64_MAX - h->raw)
 			return pfs_seterr(e, "%s: total size overflows", r->name);
 		r->raw_total += h->raw;
+		r->last_raw = h->raw;
 		r->next_seq++;
+		ix_note(r, pos);
 		r->last_data = 1;
 		r->last_data_seq = h->seq;
 		break;
@@ -392,17 +534,30 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 			return pfs_seterr(e, "%s: frame %" PRIu64 ": END payload "
 			                  "too long (%u bytes)", r->name, ord,
 			                  h->len);
-		if (h->seq != r->next_seq)
+		if (h->seq != r->next_seq - r->first_seq)
 			return pfs_seterr(e, "%s: END says %" PRIu64 " chunks but "
 			                  "the stream has %" PRIu64 " (frames "
 			                  "dropped or duplicated)", r->name,
-			                  h->seq, r->next_seq);
+			                  h->seq, r->next_seq - r->first_seq);
+		if ((h->flags & PFS_EF_RANGE) != (r->range ? PFS_EF_RANGE : 0))
+			return pfs_seterr(e, "%s: END %s a range but HEAD %s "
+			                  "(damaged or relabelled stream)",
+			                  r->name, r->range ? "does not say" :
+			                  "says", r->range ? "does" : "does not");
+		if (r->range && (r->next_seq - 1 != r->want_last ||
+		                 r->raw_total < r->want_raw))
+			return pfs_seterr(e, "%s: range stream ends at chunk %"
+			                  PRIu64 ", before the end of its range "
+			                  "(chunk %" PRIu64 ")", r->name,
+			                  r->next_seq - 1, r->want_last);
 		if (h->raw != r->raw_total)
 			return pfs_seterr(e, "%s: END says %" PRIu64 " bytes but "
 			                  "the chunks add up to %" PRIu64,
 			                  r->name, h->raw, r->raw_total);
 		r->done = 1;
 		r->last_data = 0;
+		r->end_pos = pos;
+		ix_note(r, pos);
 		break;
 	default:
 		if (h->type < PFS_SKIPPABLE_MIN)
@@ -438,6 +593,114 @@ pfs_writer_free(struct pfs_writer *w)
 {
 	free(w->obuf);
 	w->obuf = NULL;
+	free(w->ix.off);
+	w->ix.off = NULL;
+}
+
+/* ix_add - one more offset for the index; past PFS_INDEX_CHUNKS_MAX
+ * chunks (or out of memory) the index is given up: none is written. */
+static void
+ix_add(struct pfs_writer *w, uint64_t off)
+{
+	uint64_t *p;
+
+	if (w->ix.n == w->ix.cap) {
+		uint64_t cap = w->ix.cap ? w->ix.cap * 2 : 256;
+		if (cap > PFS_INDEX_CHUNKS_MAX + 1u)
+			cap = PFS_INDEX_CHUNKS_MAX + 1u;
+		p = w->ix.n <= PFS_INDEX_CHUNKS_MAX ?
+		    realloc(w->ix.off, cap * sizeof(*p)) : NULL;
+		if (!p || cap == w->ix.cap) {
+			free(w->ix.off);
+			w->ix.off = NULL;
+			w->ix.on = 0;
+			return;
+		}
+		w->ix.off = p;
+		w->ix.cap = cap;
+	}
+	w->ix.off[w->ix.n++] = off;
+}
+
+/* ix_track - follow the frames in len bytes about to be written (p may be
+ * NULL when they are all payload bytes) */
+static void
+ix_track(struct pfs_writer *w, const uint8_t *p, size_t len)
+{
+	size_t k;
+
+	while (len && w->ix.on && !w->ix.end_done) {
+		if (w->ix.left) {
+			k = w->ix.left < len ? (size_t)w->ix.left : len;
+			w->ix.left -= k;
+			w->ix.pos += k;
+			if (p)
+				p += k;
+			len -= k;
+			if (!w->ix.left && w->ix.in_end)
+				w->ix.end_done = 1;
+			continue;
+		}
+		k = PFS_HDR_LEN - w->ix.hlen < len ? PFS_HDR_LEN - w->ix.hlen :
+		                                     len;
+		memcpy(w->ix.hb + w->ix.hlen, p, k);
+		w->ix.hlen += k;
+		w->ix.pos += k;
+		p += k;
+		len -= k;
+		if (w->ix.hlen < PFS_HDR_LEN)
+			continue;
+		w->ix.hlen = 0;
+		w->ix.left = pfs_get32(w->ix.hb + 4);
+		if (w->ix.hb[0] == PFS_DATA) {
+			if (w->ix.n == 0)
+				w->ix.first = pfs_get64(w->ix.hb + 8);
+			ix_add(w, w->ix.pos - PFS_HDR_LEN);
+		} else if (w->ix.hb[0] == PFS_END) {
+			w->ix.end_seq = pfs_get64(w->ix.hb + 8);
+			ix_add(w, w->ix.pos - PFS_HDR_LEN);
+			w->ix.in_end = 1;
+			w->ix.end_done = w->ix.left == 0;
+		}
+	}
+}
+
+static int put(struct pfs_writer *w, const void *p, size_t len,
+               struct pfs_err *e);
+
+/* ix_emit - the INDEX frame, once END has been written whole */
+static int
+ix_emit(struct pfs_writer *w, struct pfs_err *e)
+{
+	struct pfs_hdr h;
+	uint64_t n, i;
+	uint8_t *b;
+	size_t len;
+	int rc;
+
+	if (!w->ix.on || !w->ix.end_done)
+		return 0;
+	w->ix.on = 0;
+	n = w->ix.n - 1;           /* chunks; the last offset is END's */
+	if (n != w->ix.end_seq)
+		return 0;          /* not a stream we can map */
+	len = (size_t)(8 * (n + 1) + PFS_INDEX_TAIL);
+	b = malloc(len);
+	if (!b)
+		return 0;          /* an index is optional */
+	for (i = 0; i <= n; i++)
+		pfs_put64(b + 8 * i, w->ix.off[i]);
+	pfs_put64(b + 8 * (n + 1), XXH64(b, (size_t)(8 * (n + 1)), 0));
+	pfs_put32(b + 8 * (n + 1) + 8, (uint32_t)len);
+	memcpy(b + 8 * (n + 1) + 12, "PFSI", 4);
+	memset(&h, 0, sizeof(h));
+	h.type = PFS_INDEX;
+	h.len = (uint32_t)len;
+	h.seq = n;
+	h.raw = n ? w->ix.first : 0;
+	rc = pfs_writer_frame(w, &h, b, len, e);
+	free(b);
+	return rc;
 }
 
 static int
@@ -478,12 +741,14 @@ put(struct pfs_writer *w, const void *p, size_t len, struct pfs_err *e)
 
 	if (len == 0)
 		return 0;
+	if (w->ix.on)
+		ix_track(w, p, len);
 	if (len <= COPY_MAX) {
 		if (w->ocap - w->olen < len && pfs_writer_flush(w, e) < 0)
 			return -1;
 		memcpy(w->obuf + w->olen, p, len);
 		w->olen += len;
-		return 0;
+		return ix_emit(w, e);
 	}
 	iov[0].iov_base = w->obuf;
 	iov[0].iov_len = w->olen;
@@ -493,7 +758,7 @@ put(struct pfs_writer *w, const void *p, size_t len, struct pfs_err *e)
 		return werr(w, e);
 	w->bytes_out += w->olen + len;
 	w->olen = 0;
-	return 0;
+	return ix_emit(w, e);
 }
 
 int
@@ -502,7 +767,13 @@ pfs_writer_sig(struct pfs_writer *w, struct pfs_err *e)
 	uint8_t sig[PFS_SIG_LEN];
 
 	pfs_sig_write(sig);
-	return put(w, sig, sizeof(sig), e);
+	if (put(w, sig, sizeof(sig), e) < 0)
+		return -1;
+	free(w->ix.off);
+	memset(&w->ix, 0, sizeof(w->ix));
+	w->ix.on = 1;
+	w->ix.pos = PFS_SIG_LEN;
+	return 0;
 }
 
 int
@@ -515,6 +786,15 @@ pfs_writer_frame(struct pfs_writer *w, const struct pfs_hdr *h,
 	if (put(w, hb, sizeof(hb), e) < 0)
 		return -1;
 	return put(w, payload, len, e);
+}
+
+int
+pfs_writer_passed(struct pfs_writer *w, size_t n, struct pfs_err *e)
+{
+	if (!w->ix.on)
+		return 0;
+	ix_track(w, NULL, n);
+	return ix_emit(w, e);
 }
 
 int
@@ -538,6 +818,8 @@ pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
 	if (pfs_writer_flush(w, e) < 0)
 		return -1;
 	if (take) {
+		if (w->ix.on)
+			ix_track(w, r->ibuf + r->ipos, take);
 		if (pfs_write_full(w->fd, r->ibuf + r->ipos, take,
 		                   &w->blocked_ns) < 0)
 			return werr(w, e);
@@ -571,6 +853,113 @@ pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
 		w->bytes_out += (uint64_t)k;
 		r->pending -= (uint32_t)k;
 		n -= (size_t)k;
+		if (w->ix.on)
+			ix_track(w, NULL, (size_t)k);
 	}
+	return ix_emit(w, e);
+}
+
+/* --- the index, read from a stream file --- */
+
+void
+pfs_index_free(struct pfs_index *ix)
+{
+	free(ix->off);
+	ix->off = NULL;
+}
+
+static int
+pread_full(int fd, void *p, size_t n, uint64_t off)
+{
+	ssize_t k;
+	size_t got = 0;
+
+	while (got < n) {
+		k = pread(fd, (uint8_t *)p + got, n - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR && !pfs_interrupted)
+			continue;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+int
+pfs_index_load(int fd, uint64_t size, const char *name,
+               struct pfs_index *ix, struct pfs_err *e)
+{
+	uint8_t tail[8], hb[PFS_HDR_LEN], *b = NULL;
+	struct pfs_hdr h, eh;
+	uint64_t plen, pos, n, i;
+
+	memset(ix, 0, sizeof(*ix));
+	if (size < PFS_SIG_LEN + 3 * PFS_HDR_LEN + 8 + PFS_INDEX_TAIL)
+		return 0;
+	if (pread_full(fd, tail, sizeof(tail), size - sizeof(tail)) < 0)
+		return pfs_seterr(e, "%s: read error: %s", name,
+		                  errno ? strerror(errno) : "short read");
+	if (memcmp(tail + 4, "PFSI", 4) != 0)
+		return 0;
+	plen = pfs_get32(tail);
+	if (plen < 8 + PFS_INDEX_TAIL || (plen - PFS_INDEX_TAIL) % 8 ||
+	    plen + PFS_HDR_LEN > size - PFS_SIG_LEN - 2 * PFS_HDR_LEN)
+		goto damaged;
+	pos = size - PFS_HDR_LEN - plen;
+	if (pread_full(fd, hb, sizeof(hb), pos) < 0 ||
+	    pfs_hdr_decode(hb, &h, 0, e) < 0 || h.type != PFS_INDEX ||
+	    h.len != plen || h.seq != (plen - PFS_INDEX_TAIL) / 8 - 1)
+		goto damaged;
+	n = h.seq;
+	b = malloc((size_t)plen);
+	ix->off = malloc((size_t)(n + 1) * sizeof(*ix->off));
+	if (!b || !ix->off) {
+		free(b);
+		pfs_index_free(ix);
+		return pfs_seterr(e, "out of memory (index of %" PRIu64
+		                  " chunks)", n);
+	}
+	if (pread_full(fd, b, (size_t)plen, pos + PFS_HDR_LEN) < 0 ||
+	    XXH64(b, (size_t)(8 * (n + 1)), 0) != pfs_get64(b + 8 * (n + 1)))
+		goto damaged;
+	for (i = 0; i <= n; i++) {
+		ix->off[i] = pfs_get64(b + 8 * i);
+		if (ix->off[i] < (i ? ix->off[i - 1] + PFS_HDR_LEN :
+		                      PFS_SIG_LEN + PFS_HDR_LEN))
+			goto damaged;
+	}
+	if (ix->off[n] + PFS_HDR_LEN > pos ||
+	    pread_full(fd, hb, sizeof(hb), ix->off[n]) < 0 ||
+	    pfs_hdr_decode(hb, &eh, 0, e) < 0 || eh.type != PFS_END ||
+	    eh.seq != n)
+		goto damaged;
+	ix->first = h.raw;
+	ix->n = n;
+	ix->end_raw = eh.raw;
+	ix->end_seq = eh.seq;
+	ix->end_flags = eh.flags;
+	free(b);
+	return 1;
+damaged:
+	free(b);
+	pfs_index_free(ix);
+	return pfs_seterr(e, "%s: the index at the end of the stream is "
+	                  "damaged (the stream can still be read whole, "
+	                  "without --range)", name);
+}
+
+int
+pfs_reader_extract(struct pfs_reader *r, const struct pfs_index *ix,
+                   uint64_t from, uint64_t to, struct pfs_err *e)
+{
+	if (from < ix->first || to < from || to - ix->first >= ix->n)
+		return pfs_seterr(e, "%s: chunks %" PRIu64 "..%" PRIu64 " are "
+		                  "not in the stream", r->name, from, to);
+	if (lseek(r->fd, (off_t)ix->off[from - ix->first], SEEK_SET) < 0)
+		return pfs_seterr(e, "%s: cannot seek: %s", r->name,
+		                  strerror(errno));
+	r->ipos = r->ilen = 0;
+	r->extract = 1;
+	r->stop_seq = to;
 	return 0;
 }

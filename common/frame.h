@@ -29,7 +29,7 @@
 #include "buf.h"
 #include "err.h"
 
-#define PFS_VERSION     1u
+#define PFS_VERSION     2u
 #define PFS_SIG_LEN     8u
 #define PFS_HDR_LEN     32u
 
@@ -40,8 +40,12 @@ enum pfs_type {
 	PFS_DATA   = 0x02,
 	PFS_DIGEST = 0x03,
 	PFS_END    = 0x04,
+	PFS_INDEX  = 0x05,
 	PFS_SKIPPABLE_MIN = 0x80
 };
+
+/* END flags: bit 0, the stream is a range stream (HEAD says which). */
+#define PFS_EF_RANGE 0x1u
 
 /* Limits (see docs/format.md, "Limits"). */
 #define PFS_CHUNK_MIN        1024u                 /* 1 KiB */
@@ -51,11 +55,15 @@ enum pfs_type {
 #define PFS_DIGEST_MAX       1024u
 #define PFS_END_MAX          4096u
 #define PFS_SKIP_MAX         65536u
+/* chunks an INDEX frame may map: beyond this a writer writes none (its
+ * memory is 8 bytes per chunk, at most 128 MiB) */
+#define PFS_INDEX_CHUNKS_MAX (1u << 24)
+#define PFS_INDEX_TAIL       16u   /* XXH64, u32 length, "PFSI" */
 
 /* A decoded frame header. */
 struct pfs_hdr {
 	uint8_t  type;
-	uint8_t  flags;       /* reserved, 0 in version 1 */
+	uint8_t  flags;       /* END: PFS_EF_RANGE; otherwise 0 */
 	uint32_t len;         /* payload length */
 	uint64_t seq;         /* DATA/DIGEST: chunk index; END: chunk count */
 	uint64_t raw;         /* DATA: raw chunk length; END: total raw bytes */
@@ -102,7 +110,20 @@ struct pfs_reader {
 	uint8_t *ibuf;             /* read-ahead buffer */
 	size_t ipos, ilen, icap;
 	uint64_t ordinal;          /* frames read so far */
+	uint64_t first_seq;        /* seq of the first DATA frame (ranges) */
 	uint64_t next_seq;         /* next DATA seq expected */
+	int range;                 /* HEAD says: a range stream */
+	uint64_t last_raw;         /* raw length of the previous DATA frame */
+	uint64_t start_cut;        /* range: rstart's offset in its chunk */
+	int index_seen;            /* the INDEX frame after END was read */
+	uint64_t want_last;        /* range: seq of the last chunk it needs */
+	uint64_t want_raw;         /* range: bytes from rstart it must cover */
+	void *ixh;                 /* XXH64 state of the DATA frame offsets */
+	uint64_t end_pos;          /* offset of the END frame */
+	/* extraction (pfs_reader_extract): stop after chunk stop_seq and
+	 * return a made-up END frame instead of reading the real one */
+	int extract;
+	uint64_t stop_seq;
 	uint64_t raw_total;        /* sum of DATA raw lengths */
 	int last_data;             /* 1 if the previous frame was DATA */
 	uint64_t last_data_seq;
@@ -121,6 +142,37 @@ struct pfs_reader {
 };
 
 void pfs_reader_init(struct pfs_reader *r, int fd, const char *name);
+
+/* The index: the offsets of a stream's DATA frames in its file, read from
+ * the INDEX frame at its end (docs/format.md, "Index"). */
+struct pfs_index {
+	uint64_t first;            /* chunk index of off[0] */
+	uint64_t n;                /* chunks */
+	uint64_t *off;             /* n + 1 offsets; off[n] is the END frame */
+	uint64_t end_raw;          /* END's raw: the bytes of all chunks */
+	uint64_t end_seq;          /* END's seq */
+	uint8_t end_flags;
+};
+
+/* pfs_index_load - read the index of the stream file fd (size bytes) with
+ * pread (the file offset does not move).  Returns 1 with *ix filled (free
+ * it with pfs_index_free), 0 when the stream has no index, -1 with e set
+ * when it has one that is damaged or does not fit the file. */
+int pfs_index_load(int fd, uint64_t size, const char *name,
+                   struct pfs_index *ix, struct pfs_err *e);
+void pfs_index_free(struct pfs_index *ix);
+
+/* pfs_reader_extract - after pfs_reader_start on a stream file whose
+ * index is ix: continue at chunk `from` (an lseek) and end after chunk
+ * `to` with a made-up END frame (flags PFS_EF_RANGE, payload empty) in
+ * place of the stream's own.  The caller makes the HEAD a range stream
+ * (pfs_head_set_range) and calls pfs_reader_range with it. */
+int pfs_reader_extract(struct pfs_reader *r, const struct pfs_index *ix,
+                       uint64_t from, uint64_t to, struct pfs_err *e);
+
+/* pfs_reader_range - validate the rest of the stream as the range stream
+ * that head describes (set by pfs_reader_start for a range HEAD). */
+void pfs_reader_range(struct pfs_reader *r, const struct pfs_head *head);
 void pfs_reader_free(struct pfs_reader *r);
 
 /* pfs_reader_start - read and check the signature and the HEAD frame, parse
@@ -165,6 +217,21 @@ struct pfs_writer {
 	size_t olen, ocap;
 	uint64_t bytes_out;
 	uint64_t blocked_ns;      /* time spent in write(2) */
+	/* The index of what is written, kept by following the frames in the
+	 * bytes as they pass (whatever path wrote them) once the signature
+	 * was written, and appended after END. */
+	struct {
+		int on;
+		uint64_t pos;         /* stream offset of the next byte */
+		uint8_t hb[PFS_HDR_LEN];
+		size_t hlen;          /* header bytes gathered */
+		uint64_t left;        /* payload bytes of the current frame */
+		int in_end;           /* the current frame is END */
+		int end_done;
+		uint64_t *off;
+		uint64_t n, cap, first;
+		uint64_t end_seq, end_raw;
+	} ix;
 };
 
 int  pfs_writer_init(struct pfs_writer *w, int fd, const char *name);
@@ -189,5 +256,10 @@ int pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e);
  * downstream pipe raises SIGPIPE, as every writer error does). */
 int pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
                       struct pfs_err *e);
+
+/* pfs_writer_passed - n payload bytes went to w's descriptor by another
+ * path (pchunk's splice): keeps the index in step.  Call after the bytes
+ * were written (the index may be appended then). */
+int pfs_writer_passed(struct pfs_writer *w, size_t n, struct pfs_err *e);
 
 #endif

@@ -160,6 +160,8 @@ pfs_hashset_check(struct pfs_hashset *hs, struct pfs_slot *s,
 	case PFS_END:
 		if (close_chunk(hs, e) < 0)
 			return -1;
+		if (s->hdr.flags & PFS_EF_RANGE)
+			return 0;    /* a range stream has no trailers */
 		/* trailers: the top record's is last */
 		p = s->in.p;
 		len = s->hdr.len;
@@ -206,6 +208,8 @@ pfs_hashset_add(struct pfs_hashset *hs, struct pfs_slot *s, uint8_t *final,
 		s->xemit = 1;
 		return 0;
 	case PFS_END:
+		if (s->hdr.flags & PFS_EF_RANGE)
+			return 0;    /* a range stream has no trailers */
 		if (s->hdr.len + 2u + a->len > PFS_END_MAX)
 			return pfs_seterr(e, "END frame would exceed %u bytes "
 			                  "(too many hash stages)", PFS_END_MAX);

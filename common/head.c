@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,47 @@
 #include "wire.h"
 
 #define FIXED_LEN 34u   /* bytes before the name */
+#define RANGE_LEN 24u   /* range fields after the name, with PFS_HF_RANGE */
+
+static int
+range_check(const struct pfs_head *h, struct pfs_err *e)
+{
+	uint64_t cs = h->chunk_size;
+
+	if (h->rlen == 0 || h->rfirst > UINT64_MAX - h->rlen)
+		return pfs_seterr(e, "invalid range (%" PRIu64 " bytes at %"
+		                  PRIu64 ")", h->rlen, h->rfirst);
+	if (h->rstart > h->rfirst || h->rstart / cs != h->rfirst / cs)
+		return pfs_seterr(e, "invalid range start %" PRIu64 " for "
+		                  "byte %" PRIu64, h->rstart, h->rfirst);
+	if ((h->flags & PFS_HF_SIZE) && h->rfirst + h->rlen > h->size)
+		return pfs_seterr(e, "range %" PRIu64 "+%" PRIu64 " ends past "
+		                  "the source size %" PRIu64, h->rfirst, h->rlen,
+		                  h->size);
+	return 0;
+}
+
+int
+pfs_head_set_range(struct pfs_head *h, uint64_t start, uint64_t first,
+                   uint64_t len, struct pfs_err *e)
+{
+	struct pfs_head t = *h;
+
+	t.flags |= PFS_HF_RANGE;
+	t.rstart = start;
+	t.rfirst = first;
+	t.rlen = len;
+	if (range_check(&t, e) < 0)
+		return -1;
+	*h = t;
+	return 0;
+}
+
+uint64_t
+pfs_head_first_chunk(const struct pfs_head *h)
+{
+	return (h->flags & PFS_HF_RANGE) ? h->rstart / h->chunk_size : 0;
+}
 
 void
 pfs_head_init(struct pfs_head *h, uint32_t cs)
@@ -40,7 +82,11 @@ pfs_head_encode(const struct pfs_head *h, struct pfs_buf *b,
                 struct pfs_err *e)
 {
 	size_t n = FIXED_LEN + h->namelen + 1, i;
+	int range = (h->flags & PFS_HF_RANGE) != 0;
 	uint8_t *p;
+
+	if (range)
+		n += RANGE_LEN;
 
 	for (i = 0; i < h->nstages; i++)
 		n += 8 + h->stages[i].len;
@@ -58,6 +104,12 @@ pfs_head_encode(const struct pfs_head *h, struct pfs_buf *b,
 	pfs_put16(p + 32, h->namelen);
 	memcpy(p + FIXED_LEN, h->name, h->namelen);
 	p += FIXED_LEN + h->namelen;
+	if (range) {
+		pfs_put64(p, h->rstart);
+		pfs_put64(p + 8, h->rfirst);
+		pfs_put64(p + 16, h->rlen);
+		p += RANGE_LEN;
+	}
 	*p++ = (uint8_t)h->nstages;
 	for (i = 0; i < h->nstages; i++) {
 		const struct pfs_stage *s = &h->stages[i];
@@ -113,6 +165,16 @@ pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
 	    strcmp(h->name, ".") == 0 || strcmp(h->name, "..") == 0)
 		return pfs_seterr(e, "invalid source name");
 	p += FIXED_LEN + h->namelen;
+	if (h->flags & PFS_HF_RANGE) {
+		if ((size_t)(end - p) < RANGE_LEN + 1)
+			return pfs_seterr(e, "range fields cut short");
+		h->rstart = pfs_get64(p);
+		h->rfirst = pfs_get64(p + 8);
+		h->rlen = pfs_get64(p + 16);
+		if (range_check(h, e) < 0)
+			return -1;
+		p += RANGE_LEN;
+	}
 	h->nstages = *p++;
 	if (h->nstages > PFS_STAGES_MAX)
 		return pfs_seterr(e, "%u stage records (at most %u)",

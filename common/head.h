@@ -29,7 +29,8 @@
 /* head flags */
 #define PFS_HF_SIZE   0x1u   /* size is known */
 #define PFS_HF_META   0x2u   /* mode and mtime are known */
-#define PFS_HF_ALL    0x3u
+#define PFS_HF_RANGE  0x4u   /* a range stream: rstart, rfirst, rlen */
+#define PFS_HF_ALL    0x7u
 
 enum pfs_stage_kind {
 	PFS_STAGE_COMPRESS = 1,
@@ -53,6 +54,16 @@ struct pfs_head {
 	uint32_t mtime_nsec;
 	uint16_t namelen;            /* 0: no name */
 	char     name[PFS_NAME_MAX + 1];   /* NUL-terminated, no '/' */
+	/* PFS_HF_RANGE: the stream holds chunks rstart / chunk_size onwards;
+	 * its first DATA frame starts at source byte rstart, and the bytes it
+	 * stands for are rlen bytes from rfirst (rstart <= rfirst, both in
+	 * the same chunk).  See docs/format.md, "Range streams". */
+	uint64_t rstart, rfirst, rlen;
+	/* not encoded: 1 when the range was cut out of a whole stream after
+	 * its ENCRYPT record was made (by the engine's --range here, or
+	 * found by pfs_enc_unlock), so that record's MAC covers the HEAD
+	 * without the range fields */
+	int      range_cut;
 	unsigned nstages;
 	struct pfs_stage stages[PFS_STAGES_MAX];
 };
@@ -72,6 +83,17 @@ int pfs_head_encode(const struct pfs_head *h, struct pfs_buf *b,
 /* pfs_head_decode - parse and validate a HEAD payload. */
 int pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
                     struct pfs_err *e);
+
+/* pfs_head_set_range - make h a range stream of the source bytes
+ * [first, first + len), its chunks from start on (start <= first, in the
+ * chunk of first).  -1 with e set when the range is empty, overflows or
+ * lies past a known size. */
+int pfs_head_set_range(struct pfs_head *h, uint64_t start, uint64_t first,
+                       uint64_t len, struct pfs_err *e);
+
+/* pfs_head_first_chunk - index of the first chunk: rstart / chunk_size for
+ * a range stream, else 0. */
+uint64_t pfs_head_first_chunk(const struct pfs_head *h);
 
 /* pfs_head_cap - DATA payload cap in force: the top record's cap, or the
  * chunk size when the stack is empty. */

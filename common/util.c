@@ -73,6 +73,28 @@ pfs_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 }
 
 int
+pfs_parse_range(const char *s, uint64_t *off, uint64_t *len,
+                struct pfs_err *e)
+{
+	const char *sep = strpbrk(s, ":+");
+	char a[64];
+	size_t n;
+
+	if (!sep || (n = (size_t)(sep - s)) == 0 || n >= sizeof(a))
+		return pfs_seterr(e, "invalid range '%s' (expected OFFSET:LENGTH, "
+		                  "e.g. 3G:1M, or OFFSET: for the rest)", s);
+	memcpy(a, s, n);
+	a[n] = '\0';
+	if (pfs_parse_size(a, 0, UINT64_MAX - 1, off, e) < 0)
+		return -1;
+	if (sep[1] == '\0' && *sep == ':') {
+		*len = UINT64_MAX;
+		return 0;
+	}
+	return pfs_parse_size(sep + 1, 1, UINT64_MAX - *off, len, e);
+}
+
+int
 pfs_parse_int(const char *s, long min, long max, long *out, struct pfs_err *e)
 {
 	char *end;

@@ -18,6 +18,12 @@
 int pfs_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
                    struct pfs_err *e);
 
+/* pfs_parse_range - "OFFSET:LENGTH", "OFFSET:" (to the end) or
+ * "OFFSET+LENGTH", each a size as pfs_parse_size takes it (3G:1M).
+ * LENGTH must be at least 1; *len is UINT64_MAX for "to the end". */
+int pfs_parse_range(const char *s, uint64_t *off, uint64_t *len,
+                    struct pfs_err *e);
+
 /* pfs_parse_int - a decimal integer in [min, max] (a leading '-' allowed
  * when min < 0), no suffix. */
 int pfs_parse_int(const char *s, long min, long max, long *out,

@@ -43,6 +43,9 @@ usage(void)
 	       "  -s, --size SIZE   chunk size, 1K..256M (K, M, G suffixes); default 8M,\n"
 	       "                    or the size of a smaller file (at least 1K): one chunk\n"
 	       "  -f, --force       write the stream even to a terminal\n"
+	       "      --range OFF:LEN  only LEN bytes of FILE from byte OFF (OFF: for the\n"
+	       "                    rest), as a range stream: the chunks are those of the\n"
+	       "                    whole file, and only those bytes are read\n"
 	       "      --progress    show progress on stderr (when it is a terminal)\n"
 	       "  -q, --quiet       no warnings\n"
 	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
@@ -156,7 +159,21 @@ splice_chunk(int fd, const char *name, struct pfs_hdr *fh, size_t want,
 	}
 	if (n < 0)
 		return pfs_seterr(e, "stdout: write error: %s", strerror(errno));
+	if (pfs_writer_passed(w, (size_t)n, e) < 0)
+		return -1;
 	return n;
+}
+
+/* next_len - the length of the next chunk, total bytes into the stream of
+ * at most left bytes: up to the next multiple of the chunk size in the
+ * file, so that a range stream's chunks are the whole file's */
+static size_t
+next_len(const struct pfs_head *h, uint64_t total, uint64_t left)
+{
+	uint64_t cs = h->chunk_size, at = h->rstart + total;
+	uint64_t n = cs - at % cs;
+
+	return (size_t)(left - total < n ? left - total : n);
 }
 
 static void
@@ -167,6 +184,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		PFS_RANGE_LONGOPT,
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -199,6 +217,32 @@ parse(int argc, char **argv, struct opts *o)
 	o->input = pfs_one_input(argc, argv, optind);
 }
 
+/* set_range - --range: the HEAD of a range stream of the file, which is
+ * then read from the range's first byte on.  *left: the bytes to read. */
+static int
+set_range(const struct opts *o, int fd, const char *name, struct pfs_head *h,
+          uint64_t *left, struct pfs_err *e)
+{
+	uint64_t off = o->c.range_off, len = o->c.range_len;
+
+	if (!(h->flags & PFS_HF_SIZE))
+		return pfs_seterr(e, "%s: --range needs a file of known size, "
+		                  "not a pipe or a device", name);
+	if (off >= h->size)
+		return pfs_seterr(e, "%s: --range starts at byte %" PRIu64
+		                  ", past the end of the file (%" PRIu64
+		                  " bytes)", name, off, h->size);
+	if (len > h->size - off)
+		len = h->size - off;
+	if (pfs_head_set_range(h, off, off, len, e) < 0)
+		return -1;
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0)
+		return pfs_seterr(e, "%s: cannot seek: %s", name,
+		                  strerror(errno));
+	*left = len;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -212,7 +256,7 @@ main(int argc, char **argv)
 	struct pfs_progress pr;
 	struct stat sb;
 	const char *name;
-	uint64_t seq = 0, total = 0, blocked_in = 0;
+	uint64_t seq = 0, total = 0, blocked_in = 0, left = UINT64_MAX;
 	uint32_t cs;
 	struct stat ob;
 	int fd, known, use_splice;
@@ -246,6 +290,13 @@ main(int argc, char **argv)
 		h.mtime_sec = sb.st_mtim.tv_sec;
 		h.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
 	}
+	if (o.c.range) {
+		if (set_range(&o, fd, name, &h, &left, &e) < 0)
+			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		seq = pfs_head_first_chunk(&h);
+	} else if (known) {
+		left = h.size;
+	}
 	use_splice = known && fstat(1, &ob) == 0 && S_ISFIFO(ob.st_mode);
 	if (pfs_writer_init(&w, 1, "stdout") < 0 ||
 	    pfs_buf_reserve(&data, use_splice ? 1 : cs) < 0)
@@ -260,8 +311,8 @@ main(int argc, char **argv)
 	if (pfs_writer_sig(&w, &e) < 0 ||
 	    pfs_writer_frame(&w, &fh, hb.p, hb.len, &e) < 0)
 		goto fail;
-	while (use_splice && total < h.size) {
-		size_t want = h.size - total < cs ? (size_t)(h.size - total) : cs;
+	while (use_splice && total < left) {
+		size_t want = next_len(&h, total, left);
 		fh.type = PFS_DATA;
 		fh.len = (uint32_t)want;
 		fh.seq = seq++;
@@ -274,15 +325,16 @@ main(int argc, char **argv)
 		if ((size_t)n < want)
 			break;          /* shrank: reported below */
 	}
-	if (use_splice && total == h.size) {
+	if (known && !o.c.range && total == h.size) {
 		/* anything past the size seen at the start means it grew */
 		char probe;
 		n = pfs_read_full(fd, &probe, 1, &blocked_in);
 		if (n > 0)
 			total++;
 	}
-	for (; !use_splice;) {
-		n = pfs_read_full(fd, data.p, cs, &blocked_in);
+	for (; !use_splice && total < left;) {
+		size_t want = next_len(&h, total, left);
+		n = pfs_read_full(fd, data.p, want, &blocked_in);
 		if (n < 0) {
 			pfs_seterr(&e, "%s: read error: %s", name, strerror(errno));
 			goto fail;
@@ -297,18 +349,20 @@ main(int argc, char **argv)
 			goto fail;
 		total += (uint64_t)n;
 		pfs_progress_update(&pr, total);
-		if ((size_t)n < cs)
+		if ((size_t)n < want)
 			break;
 	}
-	if (known && total != h.size) {
+	if (known && total != (o.c.range ? left : h.size)) {
 		pfs_seterr(&e, "%s: file %s while being read (%" PRIu64
 		           " bytes expected, %" PRIu64 " read)", name,
-		           total < h.size ? "shrank" : "grew", h.size, total);
+		           total < left ? "shrank" : "grew",
+		           o.c.range ? left : h.size, total);
 		goto fail;
 	}
 	fh.type = PFS_END;
+	fh.flags = o.c.range ? PFS_EF_RANGE : 0;
 	fh.len = 0;
-	fh.seq = seq;
+	fh.seq = seq - pfs_head_first_chunk(&h);
 	fh.raw = total;
 	if (pfs_writer_frame(&w, &fh, NULL, 0, &e) < 0 ||
 	    pfs_writer_flush(&w, &e) < 0)

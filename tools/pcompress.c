@@ -197,6 +197,9 @@ usage(void)
 	       "  -f, --force        write the stream even to a terminal\n"
 	       "  -T, --threads N    worker threads (default: number of CPUs)\n"
 	       "  -q, --quiet        no warnings\n"
+	       "      --range OFF:LEN  read only the chunks holding LEN bytes from source\n"
+	       "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
+	       "                     through its index, as a range stream\n"
 	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show the version\n"
@@ -267,6 +270,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "decompress", no_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 'T' },
+		PFS_RANGE_LONGOPT,
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -366,6 +370,7 @@ main(int argc, char **argv)
 	    pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	x.name = cfg.in_name;
+	pfs_common_cfg(&o.c, &cfg);
 	memset(&ops, 0, sizeof(ops));
 	ops.types = 1u << PFS_DATA;
 	ops.head = on_head;

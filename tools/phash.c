@@ -59,6 +59,9 @@ usage(void)
 	       "  -T, --threads N       worker threads (default: number of CPUs)\n"
 	       "  -f, --force           write the stream even to a terminal\n"
 	       "  -q, --quiet           no warnings\n"
+	       "      --range OFF:LEN  read only the chunks holding LEN bytes from source\n"
+	       "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
+	       "                     through its index, as a range stream\n"
 	       "      --stats[=json]    print statistics to stderr at exit (also PFS_STATS=1)\n"
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
@@ -92,6 +95,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "tag", no_argument, NULL, OPT_TAG },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "force", no_argument, NULL, 'f' },
+		PFS_RANGE_LONGOPT,
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -248,6 +252,9 @@ recorded_sum(struct ctx *x, const struct pfs_slot *s, struct pfs_err *e)
 	const uint8_t *p = s->in.p;
 	size_t len = s->hdr.len;
 
+	if (s->hdr.flags & PFS_EF_RANGE)
+		return pfs_seterr(e, "a range stream records no digest of the "
+		                  "whole stream");
 	while (len >= 2) {
 		unsigned l = p[len - 1], d = p[len - 2];
 		if (len < 2u + l)
@@ -341,6 +348,7 @@ main(int argc, char **argv)
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.name_errors = 1;
+	pfs_common_cfg(&o.c, &cfg);
 	if (o.mode == M_SUM) {
 		/* the stream goes nowhere; only the line is printed */
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);

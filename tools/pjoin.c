@@ -37,6 +37,7 @@ struct ctx {
 	struct pfs_head head;
 	struct pfs_progress pr;
 	uint64_t done;
+	uint64_t pos;                /* source offset of the next chunk */
 };
 
 
@@ -57,6 +58,9 @@ usage(void)
 	       "      --payload      write the DATA payloads as they are, whatever the stage\n"
 	       "                     stack (e.g. a .zst file after 'pcompress --zstd')\n"
 	       "      --no-verify    do not check phash digests found in the stream\n"
+	       "      --range OFF:LEN  write only LEN bytes from source byte OFF (OFF: for\n"
+	       "                     the rest); FILE must be a stream file, whose index\n"
+	       "                     leads to the chunks needed, the only ones read"
 	       "      --progress     show progress on stderr (when it is a terminal)\n"
 	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n"
 	       "  -q, --quiet        no warnings\n"
@@ -83,6 +87,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "threads", required_argument, NULL, 'T' },
+		PFS_RANGE_LONGOPT,
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -153,6 +158,10 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	char msg[256];
 
 	x->head = *h;
+	x->pos = h->rstart;
+	if (x->o->payload && (h->flags & PFS_HF_RANGE))
+		return pfs_seterr(e, "a range stream's payloads cannot be cut "
+		                  "to its range: --payload takes whole streams");
 	if (!x->o->payload && !pfs_head_only_hashes(h)) {
 		/* the top record's inverse must run first */
 		pfs_stage_still(top, msg, sizeof(msg));
@@ -161,6 +170,9 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	pfs_progress_init(&x->pr, x->o->progress,
 	                  (h->flags & PFS_HF_SIZE) ? h->size : 0,
 	                  x->o->output ? x->o->output : "stdout");
+	if (h->flags & PFS_HF_RANGE)
+		return h->nstages && x->o->verify ?
+		       pfs_hashset_init(&x->hs, h, 0, 0, e) : 0;
 	if (!x->o->verify || x->o->payload || !h->nstages)
 		return PFS_STREAM;      /* nothing to verify: copy in pieces */
 	return pfs_hashset_init(&x->hs, h, 0, 0, e);
@@ -177,6 +189,26 @@ transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* cut - a range stream: only the part of a chunk inside the range */
+static void
+cut(struct ctx *x, struct pfs_slot *s)
+{
+	const struct pfs_head *h = &x->head;
+	uint64_t lo = x->pos, hi = x->pos + s->hdr.raw;
+
+	if (lo < h->rfirst)
+		lo = h->rfirst;
+	if (hi > h->rfirst + h->rlen)
+		hi = h->rfirst + h->rlen;
+	if (hi <= lo) {
+		s->emit = 0;
+	} else {
+		s->opay += lo - x->pos;
+		s->ohdr.len = (uint32_t)(hi - lo);
+	}
+	x->pos += s->hdr.raw;
+}
+
 static int
 ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
@@ -185,9 +217,12 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	if (x->hs.n && pfs_hashset_check(&x->hs, s, e) < 0)
 		return -1;
 	if (s->hdr.type == PFS_DATA) {
+		if (x->head.flags & PFS_HF_RANGE)
+			cut(x, s);
 		x->done += s->hdr.raw;
 		pfs_progress_update(&x->pr, x->done);
 	} else if (s->hdr.type == PFS_END && !x->o->payload &&
+	           !(x->head.flags & PFS_HF_RANGE) &&
 	           (x->head.flags & PFS_HF_SIZE) && x->head.size != s->hdr.raw) {
 		return pfs_seterr(e, "HEAD says the source has %" PRIu64
 		                  " bytes but the stream holds %" PRIu64,
@@ -216,6 +251,7 @@ main(int argc, char **argv)
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.name_errors = 1;
+	pfs_common_cfg(&o.c, &cfg);
 	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.raw_out = 1;
@@ -238,7 +274,8 @@ main(int argc, char **argv)
 	pfs_progress_end(&x.pr, x.done);
 	if (rc == 0 && o.output)
 		rc = pfs_outfile_commit(&of, out_mode(&o, &x.head),
-		        (x.head.flags & PFS_HF_META) ? x.head.mtime_sec : -1,
+		        (x.head.flags & (PFS_HF_META | PFS_HF_RANGE)) ==
+		        PFS_HF_META ? x.head.mtime_sec : -1,
 		        x.head.mtime_nsec, &e);
 	else if (o.output)
 		pfs_outfile_abort(&of);
