@@ -206,6 +206,7 @@ pfs_outfile_open(struct pfs_outfile *o, const char *path, int force,
 	o->path = NULL;
 	o->tmp = NULL;
 	o->fd = -1;
+	o->keep = 0;
 	if (!*path)
 		return pfs_seterr(e, "output file name is empty");
 	if (stat(path, &st) == 0) {
@@ -300,10 +301,44 @@ pfs_outfile_abort(struct pfs_outfile *o)
 {
 	if (o->fd >= 0)
 		close(o->fd);
-	if (o->tmp)
+	if (o->tmp && !o->keep)
 		unlink(o->tmp);
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;
 	o->fd = -1;
+}
+
+int
+pfs_outfile_open_part(struct pfs_outfile *o, const char *path, int force,
+                      int in_fd, struct pfs_err *e)
+{
+	struct stat st;
+
+	if (pfs_outfile_open(o, path, force, in_fd, e) < 0)
+		return -1;
+	if (!o->tmp) {
+		pfs_outfile_abort(o);
+		return pfs_seterr(e, "%s: not a regular file: --resume needs "
+		                  "one", path);
+	}
+	close(o->fd);
+	unlink(o->tmp);
+	free(o->tmp);
+	o->tmp = malloc(strlen(path) + sizeof(PFS_PART_SUFFIX));
+	if (!o->tmp) {
+		o->fd = -1;
+		pfs_outfile_abort(o);
+		return pfs_seterr(e, "out of memory");
+	}
+	sprintf(o->tmp, "%s%s", path, PFS_PART_SUFFIX);
+	o->keep = 1;
+	o->fd = open(o->tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (o->fd < 0 || fstat(o->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pfs_seterr(e, "%s: %s", o->tmp,
+		           o->fd < 0 ? strerror(errno) : "not a regular file");
+		pfs_outfile_abort(o);
+		return -1;
+	}
+	return 0;
 }

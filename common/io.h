@@ -68,6 +68,7 @@ struct pfs_outfile {
 	char *path;        /* final name (owned copy) */
 	char *tmp;         /* temporary name, NULL when writing directly */
 	int fd;
+	int keep;          /* abort leaves tmp (the partial output) */
 };
 
 int  pfs_outfile_open(struct pfs_outfile *o, const char *path, int force,
@@ -80,5 +81,13 @@ int  pfs_outfile_open(struct pfs_outfile *o, const char *path, int force,
 int  pfs_outfile_commit(struct pfs_outfile *o, int mode, int64_t mtime_sec,
                         uint32_t mtime_nsec, struct pfs_err *e);
 void pfs_outfile_abort(struct pfs_outfile *o);
+
+/* pfs_outfile_open_part - as pfs_outfile_open, but the temporary file has
+ * a fixed name, path + PFS_PART_SUFFIX, is opened (read-write, 0600) as
+ * it is when it exists already, and abort leaves it in place: the partial
+ * output that a restore with --resume continues (resume.h). */
+#define PFS_PART_SUFFIX ".pfs-part"
+int  pfs_outfile_open_part(struct pfs_outfile *o, const char *path,
+                           int force, int in_fd, struct pfs_err *e);
 
 #endif

@@ -101,19 +101,19 @@ _pfs_pchunk() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	-s|--size) COMPREPLY=(); return 0 ;;     # SIZE: 1K..256M
+	-s|--size|--range) COMPREPLY=(); return 0 ;;  # SIZE, OFF:LEN
 	esac
-	_pfs_complete "-s --size -f --force --progress $_pfs_common"
+	_pfs_complete "-s --size --range -f --force --progress $_pfs_common"
 }
 
 _pfs_pcompress() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	-l|--level|-T|--threads) COMPREPLY=(); return 0 ;;    # a number
+	-l|--level|-T|--threads|--range) COMPREPLY=(); return 0 ;;
 	esac
 	_pfs_complete "--zstd --lz4 --brotli -l --level --fast --ultra -d --decompress
-		-f --force -T --threads $_pfs_common"
+		--range -f --force -T --threads $_pfs_common"
 }
 
 _pfs_pencrypt() {
@@ -123,12 +123,12 @@ _pfs_pencrypt() {
 	--key-file|--raw-key-file|--password-file|-o|--output)
 		_pfs_files; return 0 ;;
 	--cipher) _pfs_words "$_pfs_ciphers"; return 0 ;;
-	--password-fd|--kdf-time|--kdf-memory|-T|--threads)
-		COMPREPLY=(); return 0 ;;       # a number or a size
+	--password-fd|--kdf-time|--kdf-memory|-T|--threads|--range)
+		COMPREPLY=(); return 0 ;;       # a number, a size, OFF:LEN
 	esac
 	_pfs_complete "--key-file --raw-key-file --password-file --password-fd
 		--keygen -o --output --cipher --hide-name --kdf-time --kdf-memory
-		-d --decrypt -f --force -T --threads $_pfs_common"
+		-d --decrypt --range -f --force -T --threads $_pfs_common"
 }
 
 _pfs_phash() {
@@ -136,9 +136,9 @@ _pfs_phash() {
 	_pfs_init
 	case $prev in
 	-a|--algorithm) _pfs_words "$_pfs_algos list"; return 0 ;;
-	-T|--threads) COMPREPLY=(); return 0 ;;
+	-T|--threads|--range) COMPREPLY=(); return 0 ;;
 	esac
-	_pfs_complete "-a --algorithm -c --check --sum --tag -T --threads
+	_pfs_complete "-a --algorithm -c --check --sum --tag --range -T --threads
 		-f --force $_pfs_common"
 }
 
@@ -147,10 +147,10 @@ _pfs_pjoin() {
 	_pfs_init
 	case $prev in
 	-o|--output) _pfs_files; return 0 ;;
-	-T|--threads) COMPREPLY=(); return 0 ;;
+	-T|--threads|--range) COMPREPLY=(); return 0 ;;
 	esac
 	_pfs_complete "-o --output -f --force -p --keep-mode --payload --no-verify
-		--progress -T --threads $_pfs_common"
+		--range --progress -T --threads $_pfs_common"
 }
 
 _pfs_pinfo() {

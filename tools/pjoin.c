@@ -16,6 +16,7 @@
 #include "hashcheck.h"
 #include "io.h"
 #include "progress.h"
+#include "resume.h"
 #include "stats.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ struct opts {
 	int verify;
 	int progress;
 	int keep_mode;               /* -p: the recorded bits as they are */
+	int resume;                  /* --resume */
 	mode_t umask;                /* read once at startup */
 	struct pfs_common c;
 };
@@ -38,6 +40,8 @@ struct ctx {
 	struct pfs_progress pr;
 	uint64_t done;
 	uint64_t pos;                /* source offset of the next chunk */
+	int part_fd;                 /* --resume: the partial output */
+	struct pfs_resume rs;
 };
 
 
@@ -52,6 +56,10 @@ usage(void)
 	       "                     verified; on any error nothing is left behind\n"
 	       "  -f, --force        overwrite an existing FILE; with --payload, write\n"
 	       "                     to a terminal too\n"
+	       "      --resume       keep what is restored in FILE.pfs-part as it is written;\n"
+	       "                     if it is there from an interrupted run, check it and\n"
+	       "                     continue after its last good chunk (a stream file\n"
+	       "                     is read from there on; a pipe is read through)\n"
 	       "  -p, --keep-mode    give FILE exactly the recorded permission bits,\n"
 	       "                     setuid, setgid and sticky included; without -p\n"
 	       "                     they are masked with 0777 and the umask\n"
@@ -78,7 +86,8 @@ usage(void)
 static void
 parse(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_PAYLOAD = PFS_OPT_TOOL_BASE, OPT_NOVERIFY, OPT_PROGRESS };
+	enum { OPT_PAYLOAD = PFS_OPT_TOOL_BASE, OPT_NOVERIFY, OPT_PROGRESS,
+	       OPT_RESUME };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
@@ -86,6 +95,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "payload", no_argument, NULL, OPT_PAYLOAD },
 		{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "threads", required_argument, NULL, 'T' },
 		PFS_RANGE_LONGOPT,
 		PFS_COMMON_LONGOPTS,
@@ -118,6 +128,9 @@ parse(int argc, char **argv, struct opts *o)
 		case OPT_PROGRESS:
 			o->progress = 1;
 			break;
+		case OPT_RESUME:
+			o->resume = 1;
+			break;
 		case 'h':
 			usage();
 		default:
@@ -130,6 +143,11 @@ parse(int argc, char **argv, struct opts *o)
 	if (o->keep_mode && !o->output)
 		pfs_usage_error("-p sets the mode of the -o FILE: standard "
 		                "output has none");
+	if (o->resume && !o->output)
+		pfs_usage_error("--resume continues an -o FILE: give one");
+	if (o->resume && (o->payload || o->c.range))
+		pfs_usage_error("--resume restores a whole file: not with %s",
+		                o->payload ? "--payload" : "--range");
 	/* umask() can only be read by setting it: do it once, before any
 	 * thread starts */
 	o->umask = umask(077);
@@ -150,6 +168,29 @@ out_mode(const struct opts *o, const struct pfs_head *h)
 	return (int)(h->mode & 0777 & ~o->umask);
 }
 
+/* resume_head - --resume: check the partial output against its journal;
+ * a range stream must run from a chunk it holds to the end of the file */
+static int
+resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e)
+{
+	uint64_t first = pfs_head_first_chunk(h);
+
+	if (pfs_resume_begin(&x->rs, x->o->output, x->part_fd, h, e) < 0)
+		return -1;
+	if (!(h->flags & PFS_HF_RANGE))
+		return 0;
+	if (h->rfirst != h->rstart || h->rstart % h->chunk_size ||
+	    !(h->flags & PFS_HF_SIZE) || h->rfirst + h->rlen != h->size)
+		return pfs_seterr(e, "--resume needs the stream from a chunk "
+		                  "to the end of the file, not this range");
+	if (first > x->rs.chunks)
+		return pfs_seterr(e, "the stream starts at chunk %" PRIu64
+		                  " but %s%s holds only %" PRIu64 " chunks",
+		                  first, x->o->output, PFS_PART_SUFFIX,
+		                  x->rs.chunks);
+	return 0;
+}
+
 static int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
@@ -159,6 +200,8 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 
 	x->head = *h;
 	x->pos = h->rstart;
+	if (x->o->resume && resume_head(x, h, e) < 0)
+		return -1;
 	if (x->o->payload && (h->flags & PFS_HF_RANGE))
 		return pfs_seterr(e, "a range stream's payloads cannot be cut "
 		                  "to its range: --payload takes whole streams");
@@ -170,7 +213,7 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	pfs_progress_init(&x->pr, x->o->progress,
 	                  (h->flags & PFS_HF_SIZE) ? h->size : 0,
 	                  x->o->output ? x->o->output : "stdout");
-	if (h->flags & PFS_HF_RANGE)
+	if ((h->flags & PFS_HF_RANGE) || x->o->resume)
 		return h->nstages && x->o->verify ?
 		       pfs_hashset_init(&x->hs, h, 0, 0, e) : 0;
 	if (!x->o->verify || x->o->payload || !h->nstages)
@@ -216,9 +259,17 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 
 	if (x->hs.n && pfs_hashset_check(&x->hs, s, e) < 0)
 		return -1;
+	if (s->hdr.type == PFS_DATA && x->o->resume) {
+		if (s->hdr.seq < x->rs.chunks)
+			s->emit = 0;    /* the partial output holds it */
+		else if (pfs_resume_chunk(&x->rs, s->hdr.seq, s->opay,
+		                          s->ohdr.len, e) < 0)
+			return -1;
+	} else if (s->hdr.type == PFS_DATA &&
+	           (x->head.flags & PFS_HF_RANGE)) {
+		cut(x, s);
+	}
 	if (s->hdr.type == PFS_DATA) {
-		if (x->head.flags & PFS_HF_RANGE)
-			cut(x, s);
 		x->done += s->hdr.raw;
 		pfs_progress_update(&x->pr, x->done);
 	} else if (s->hdr.type == PFS_END && !x->o->payload &&
@@ -228,6 +279,19 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 		                  " bytes but the stream holds %" PRIu64,
 		                  x->head.size, s->hdr.raw);
 	}
+	return 0;
+}
+
+/* resume_size - the resumed output is the whole file */
+static int
+resume_size(const struct ctx *x, int fd, struct pfs_err *e)
+{
+	off_t end = lseek(fd, 0, SEEK_CUR);
+
+	if ((x->head.flags & PFS_HF_SIZE) && (uint64_t)end != x->head.size)
+		return pfs_seterr(e, "%s%s: %jd bytes after the restore, but "
+		                  "the source has %" PRIu64, x->o->output,
+		                  PFS_PART_SUFFIX, (intmax_t)end, x->head.size);
 	return 0;
 }
 
@@ -255,11 +319,13 @@ main(int argc, char **argv)
 	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.raw_out = 1;
+	x.rs.jfd = -1;
 	if (o.output) {
 		pfs_catch_signals();
-		if (pfs_outfile_open(&of, o.output, o.force, cfg.in_fd, &e) < 0)
+		if ((o.resume ? pfs_outfile_open_part : pfs_outfile_open)(&of,
+		    o.output, o.force, cfg.in_fd, &e) < 0)
 			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-		cfg.out_fd = of.fd;
+		cfg.out_fd = x.part_fd = of.fd;
 		cfg.out_name = o.output;
 	}
 	memset(&ops, 0, sizeof(ops));
@@ -272,13 +338,16 @@ main(int argc, char **argv)
 	}
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_progress_end(&x.pr, x.done);
+	if (rc == 0 && o.resume)
+		rc = resume_size(&x, of.fd, &e);
 	if (rc == 0 && o.output)
 		rc = pfs_outfile_commit(&of, out_mode(&o, &x.head),
-		        (x.head.flags & (PFS_HF_META | PFS_HF_RANGE)) ==
-		        PFS_HF_META ? x.head.mtime_sec : -1,
-		        x.head.mtime_nsec, &e);
+		        (x.head.flags & PFS_HF_META) &&
+		        (o.resume || !(x.head.flags & PFS_HF_RANGE)) ?
+		        x.head.mtime_sec : -1, x.head.mtime_nsec, &e);
 	else if (o.output)
 		pfs_outfile_abort(&of);
+	pfs_resume_end(&x.rs, rc == 0);
 	pfs_hashset_free(&x.hs);
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0) {
