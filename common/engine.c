@@ -749,6 +749,7 @@ extract(struct engine *en, struct pfs_head *head, struct pfs_err *e)
 		                  "cuts only whole streams", cfg->in_name);
 	rc = pfs_index_load(cfg->in_fd, (uint64_t)st.st_size, cfg->in_name,
 	                    &ix, e);
+	en->r.bytes_in += ix.bytes_read;
 	if (rc < 0)
 		return -1;
 	if (rc == 0)

@@ -899,6 +899,7 @@ pfs_index_load(int fd, uint64_t size, const char *name,
 	if (pread_full(fd, tail, sizeof(tail), size - sizeof(tail)) < 0)
 		return pfs_seterr(e, "%s: read error: %s", name,
 		                  errno ? strerror(errno) : "short read");
+	ix->bytes_read = sizeof(tail);
 	if (memcmp(tail + 4, "PFSI", 4) != 0)
 		return 0;
 	plen = pfs_get32(tail);
@@ -933,6 +934,7 @@ pfs_index_load(int fd, uint64_t size, const char *name,
 	    pfs_hdr_decode(hb, &eh, 0, e) < 0 || eh.type != PFS_END ||
 	    eh.seq != n)
 		goto damaged;
+	ix->bytes_read += 2 * PFS_HDR_LEN + plen;
 	ix->first = h.raw;
 	ix->n = n;
 	ix->end_raw = eh.raw;

@@ -152,6 +152,7 @@ struct pfs_index {
 	uint64_t end_raw;          /* END's raw: the bytes of all chunks */
 	uint64_t end_seq;          /* END's seq */
 	uint8_t end_flags;
+	uint64_t bytes_read;       /* by pfs_index_load, for --stats */
 };
 
 /* pfs_index_load - read the index of the stream file fd (size bytes) with

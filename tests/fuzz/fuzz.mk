@@ -54,7 +54,7 @@ FUZZ_TOOL_fuzz_pjoin        = pjoin
 FUZZ_TOOL_fuzz_phash_check  = phash
 FUZZ_TOOL_fuzz_pcompress_d  = pcompress
 FUZZ_TOOL_fuzz_pencrypt_d   = pencrypt
-FUZZ_TARGETS = fuzz_frame fuzz_head fuzz_pjoin fuzz_phash_check \
+FUZZ_TARGETS = fuzz_frame fuzz_head fuzz_index fuzz_pjoin fuzz_phash_check \
 	$(if $(wildcard tools/pcompress.c),fuzz_pcompress_d) \
 	$(if $(wildcard tools/pencrypt.c),fuzz_pencrypt_d)
 

@@ -4,6 +4,8 @@
 #
 #   OUT_DIR/fuzz_frame/        every stream below
 #   OUT_DIR/fuzz_head/         the HEAD payloads of those streams
+#   OUT_DIR/fuzz_index/        every stream (they end in an index), and
+#                              range streams (pchunk --range, and cut)
 #   OUT_DIR/fuzz_pjoin/        pchunk [| phash...] (+ a few it must refuse)
 #   OUT_DIR/fuzz_phash_check/  ... | phash [-a ALGO] (+ stacked hashes)
 #   OUT_DIR/fuzz_pcompress_d/  ... | pcompress --zstd|--lz4|--brotli
@@ -28,7 +30,7 @@ HAVE_PENCRYPT=; [ -x "$BIN/pencrypt" ] && HAVE_PENCRYPT=1
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pfs-seeds.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-TARGETS="fuzz_frame fuzz_head fuzz_pjoin fuzz_phash_check fuzz_pcompress_d
+TARGETS="fuzz_frame fuzz_head fuzz_index fuzz_pjoin fuzz_phash_check fuzz_pcompress_d
 fuzz_pencrypt_d"
 for t in $TARGETS; do mkdir -p "$OUT/$t"; done
 
@@ -53,6 +55,7 @@ put() {
 	name=$1; shift
 	for t in "$@"; do cp "$TMP/s" "$OUT/$t/seed-$name"; done
 	cp "$TMP/s" "$OUT/fuzz_frame/seed-$name"
+	cp "$TMP/s" "$OUT/fuzz_index/seed-$name"
 	# the HEAD payload: length at byte 12 of the stream (LE u32)
 	len=$(od -An -tu4 -j12 -N4 "$TMP/s" | tr -d ' ')
 	if [ -n "$len" ]; then
@@ -82,6 +85,14 @@ for f in empty one text random mixed zeros1k; do
 	done
 	run "$P/pchunk -s 1K '$src' | $P/phash $T -a xxh3 | $P/phash $T -a sha256"
 	put "$f-xxh3-sha256" fuzz_pjoin fuzz_phash_check
+	if [ -s "$src" ]; then
+		run "$P/pchunk -s 1K --range 1:1500 '$src' | $P/phash $T -a xxh3"
+		put "$f-range" fuzz_pjoin fuzz_phash_check
+		$P/pchunk -s 1K "$src" | $P/phash $T -a xxh64 > "$TMP/w"
+		run "$P/phash $T -c --range 1K:1 '$TMP/w' 2>/dev/null ||
+		     $P/phash $T -c --range 0:1 '$TMP/w'"
+		put "$f-cut" fuzz_pjoin
+	fi
 	if [ -n "$HAVE_PCOMPRESS" ]; then
 		for c in "--zstd" "--zstd -l 19" "--zstd -l -5" "--lz4" "--lz4 -l 9" \
 		         "--brotli" "--brotli -l 0" "--brotli -l 11"; do
