@@ -1,6 +1,8 @@
 /*
- * pinfo - describe a frame stream: source, chunk size, stage stack, chunk
- * count, sizes and ratio.  Reads (and so validates) the whole stream.
+ * pinfo - describe frame streams: for one, its source, chunk size, stage
+ * stack, chunk count, sizes and ratio; for several, one row each in a
+ * table after zstd -l's, with a totals line.  Reads (and so validates)
+ * every stream whole; one that fails is reported and the others listed.
  *
  * HEAD's metadata is authenticated only by an ENCRYPT record's header MAC:
  * without a key it is shown marked unverified; with one (the key options
@@ -31,26 +33,38 @@
 struct opts {
 	int json;
 	struct pfs_keyopt key;     /* PFS_KS_NONE: no key, nothing verified */
-	const char *input;
+	char **inputs;             /* the operands; none: standard input */
+	int ninputs;
 	struct pfs_common c;
 };
 
+/* What one stream holds, read to its END. */
 struct info {
+	const char *file;          /* the operand, "-" for standard input */
 	uint64_t chunks, raw, payload, digests, skippable, end_len, bytes;
 	int encrypted;             /* HEAD holds an ENCRYPT record */
 	int verified;              /* its header MAC checked with the key */
 	int revealed;              /* the hidden name opened with the key */
 };
 
+/* One row of the table: several streams are listed when all are read, so
+ * that the Stages column fits the widest stack. */
+struct row {
+	const char *file;
+	uint64_t chunks, skippable, bytes, raw;
+	char *stages;              /* owned */
+};
+
 static _Noreturn void
 usage(void)
 {
-	printf("Usage: %s [OPTION]... [FILE|-]\n"
-	       "Describe a frame stream (FILE or standard input): source, chunk size,\n"
-	       "stage stack, chunk count, raw and payload bytes, ratio.  The whole stream\n"
-	       "is read and validated.\n"
+	printf("Usage: %s [OPTION]... [FILE|-]...\n"
+	       "Describe frame streams (FILEs or standard input).  One stream: its\n"
+	       "source, chunk size, stage stack, chunk count, raw and payload bytes,\n"
+	       "ratio.  Several: a table as zstd -l prints, one row per stream and a\n"
+	       "totals line.  Every stream is read and validated whole.\n"
 	       "\n"
-	       "      --json             print one JSON object instead of text\n"
+	       "      --json             print one JSON object per stream, one a line\n"
 	       "      --key-file F       check an encrypted stream's HEAD with the key in\n"
 	       "                         file F (made by pencrypt --keygen)\n"
 	       "      --raw-key-file F   ... with a raw key: 32 bytes or 64 hex digits\n"
@@ -61,10 +75,12 @@ usage(void)
 	       "  -h, --help             show this help\n"
 	       "  -V, --version          show the version\n"
 	       "\n"
-	       "The source of an encrypted stream (name, size, mode, mtime) is marked\n"
-	       "unverified unless a key option checked the header MAC (--json: \"verified\").\n"
-	       "Exit status: 0 success, 1 error (the stream is invalid, or a wrong key or\n"
-	       "password), 2 bad usage.\n"
+	       "Ratio is raw bytes / stream bytes, as zstd -l shows it (3.142: the stream\n"
+	       "is 3.142 times smaller than its source).  The source of an encrypted\n"
+	       "stream (name, size, mode, mtime) is marked unverified unless a key option\n"
+	       "checked the header MAC (--json: \"verified\").\n"
+	       "Exit status: 0 success, 1 error (a stream is missing or invalid, or a\n"
+	       "wrong key or password; the others are still listed), 2 bad usage.\n"
 	       "Example: pchunk big.bin | pcompress --zstd | pinfo\n",
 	       pfs_prog);
 	pfs_stdout_done();
@@ -89,7 +105,7 @@ parse(int argc, char **argv, struct opts *o)
 	static const int src[] = { PFS_KS_KEYFILE, PFS_KS_RAWKEY,
 	                           PFS_KS_PWFILE, PFS_KS_PWFD };
 	struct pfs_err e;
-	int c;
+	int c, i;
 
 	memset(o, 0, sizeof(*o));
 	pfs_keyopt_init(&o->key);
@@ -115,9 +131,12 @@ parse(int argc, char **argv, struct opts *o)
 			pfs_usage_try();
 		}
 	}
-	o->input = pfs_one_input(argc, argv, optind);
-	if (pfs_keyopt_check(&o->key, o->input, &e) < 0)
-		pfs_usage_error("%s", e.msg);
+	o->inputs = argv + optind;
+	o->ninputs = argc - optind;
+	for (i = 0; i < (o->ninputs ? o->ninputs : 1); i++)
+		if (pfs_keyopt_check(&o->key, o->ninputs ? o->inputs[i] : NULL,
+		                     &e) < 0)
+			pfs_usage_error("%s", e.msg);
 }
 
 /* JSON string body: escape quotes, backslashes and control bytes */
@@ -149,56 +168,100 @@ name_hidden(const struct pfs_head *h)
 	return 0;
 }
 
-/* verify - check the header MAC of the topmost ENCRYPT record with the
- * key options (it covers HEAD up to that record) and reveal a hidden name
- * into h.  Exits on an error, as a tool may. */
-static void
-verify(const struct opts *o, const char *name, struct pfs_head *h,
-       struct info *in)
+/* load_secret - the key or password of the key options, read once for
+ * every stream (a --password-fd can be read only once).  Exits on an
+ * error, as a tool may; the caller frees the secret. */
+static struct pfs_secret *
+load_secret(const struct opts *o)
 {
-	static struct pfs_head v;     /* HEAD up to the record: 17 KiB */
-	const struct pfs_enc_cipher *c;
 	struct pfs_secret *sec = NULL;
 	struct pfs_err e, w;
-	gcry_cipher_hd_t hd = NULL;
-	int top = pfs_enc_find(h), rc = -1;
 
-	if (top < 0)
-		pfs_die(PFS_EXIT_ERR, "%s: stream is not encrypted: a key has "
-		        "nothing to check", name);
-	v = *h;
-	v.nstages = (unsigned)top + 1;
 	if (pfs_secret_nodump(&w) < 0)
 		pfs_warn("warning: %s", w.msg);
 	if (pfs_crypto_init(&e) < 0)
-		goto out;
+		goto fail;
 	sec = pfs_secret_new(&e);
 	if (!sec || pfs_secret_load(sec, &o->key, -1, 0, &w, &e) < 0)
-		goto out;
+		goto fail;
 	if (w.msg[0])
 		pfs_warn("warning: %s", w.msg);
-	if (pfs_enc_unlock(sec, &v, &c, &hd, &e) < 0) {
-		pfs_prefix(&e, name);
-		goto out;
+	return sec;
+fail:
+	pfs_secret_free(sec);
+	pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+}
+
+/* verify - check the header MAC of the topmost ENCRYPT record with the
+ * secret (it covers HEAD up to that record) and reveal a hidden name into
+ * h.  Returns 0, or -1 with e set (the message names the stream). */
+static int
+verify(struct pfs_secret *sec, const char *name, struct pfs_head *h,
+       struct info *in, struct pfs_err *e)
+{
+	static struct pfs_head v;     /* HEAD up to the record: 17 KiB */
+	const struct pfs_enc_cipher *c;
+	gcry_cipher_hd_t hd = NULL;
+	int top = pfs_enc_find(h);
+
+	if (top < 0)
+		return pfs_seterr(e, "%s: stream is not encrypted: a key has "
+		                  "nothing to check", name);
+	v = *h;
+	v.nstages = (unsigned)top + 1;
+	if (pfs_enc_unlock(sec, &v, &c, &hd, e) < 0) {
+		pfs_prefix(e, name);
+		return -1;
 	}
+	gcry_cipher_close(hd);
 	in->verified = 1;
 	if (pfs_enc_name_hidden(&v.stages[top])) {
 		memcpy(h->name, v.name, sizeof(h->name));
 		h->namelen = v.namelen;
 		in->revealed = 1;
 	}
-	rc = 0;
-out:
-	gcry_cipher_close(hd);
-	pfs_secret_free(sec);
-	if (rc < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+	return 0;
 }
 
+/* ratio - as zstd -l: original / compressed, raw bytes / stream bytes */
 static double
-ratio(const struct info *in)
+ratio(uint64_t raw, uint64_t bytes)
 {
-	return in->raw ? (double)in->payload / (double)in->raw : 0.0;
+	return bytes ? (double)raw / (double)bytes : 0.0;
+}
+
+/* human - n as zstd -l prints a size, right-aligned: the number in width
+ * columns and the unit in 4 ("  97.7 KiB", "    18   B") */
+static void
+human(uint64_t n, int width, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+	                                     "PiB", "EiB" };
+	unsigned u = 0;
+	double v;
+	int prec;
+
+	while (u < 6 && n >> (10 * (u + 1)))
+		u++;
+	v = (double)n / (double)(1ull << (10 * u));
+	prec = v >= 100 || u == 0 ? 0 : v >= 10 ? 1 : v > 1 ? 2 : 3;
+	snprintf(out, len, "%*.*f %3s", width, prec, v, units[u]);
+}
+
+/* stages - the stack, bottom first, as "zstd -3, aes-256-gcm, xxh3", or
+ * "none" */
+static void
+stages(const struct pfs_head *h, char *out, size_t n)
+{
+	char d[64];
+	size_t at = 0;
+	unsigned i;
+
+	snprintf(out, n, "none");
+	for (i = 0; i < h->nstages && at < n; i++) {
+		pfs_stage_describe(&h->stages[i], d, sizeof(d));
+		at += (size_t)snprintf(out + at, n - at, "%s%s", i ? ", " : "", d);
+	}
 }
 
 static void
@@ -207,9 +270,13 @@ print_json(const struct pfs_head *h, const struct info *in)
 	char d[64];
 	unsigned i;
 
-	printf("{\"name\":");
+	printf("{\"file\":");
+	json_str(in->file);
+	printf(",\"name\":");
 	json_str(h->name);
-	printf(",\"size\":");
+	printf(",\"name_hidden\":%s,\"from_stdin\":%s,\"size\":",
+	       name_hidden(h) ? "true" : "false",
+	       !h->namelen && !name_hidden(h) ? "true" : "false");
 	if (h->flags & PFS_HF_SIZE)
 		printf("%" PRIu64, h->size);
 	else
@@ -233,7 +300,7 @@ print_json(const struct pfs_head *h, const struct info *in)
 	       ",\"payload_bytes\":%" PRIu64 ",\"digest_frames\":%" PRIu64
 	       ",\"skippable_frames\":%" PRIu64 ",\"stream_bytes\":%" PRIu64
 	       ",\"ratio\":%.4f}\n", in->chunks, in->raw, in->payload,
-	       in->digests, in->skippable, in->bytes, ratio(in));
+	       in->digests, in->skippable, in->bytes, ratio(in->raw, in->bytes));
 }
 
 static void
@@ -286,68 +353,165 @@ print_text(const struct pfs_head *h, const struct info *in)
 	if (in->skippable)
 		printf("skippable:      %" PRIu64 "\n", in->skippable);
 	printf("stream bytes:   %" PRIu64 "\n", in->bytes);
-	printf("ratio:          %.4f\n", ratio(in));
+	printf("ratio:          %.4f\n", ratio(in->raw, in->bytes));
+}
+
+/* print_table - the rows as zstd -l lays them out, Stages in place of its
+ * Check column, and with two rows or more a totals line whose Stages are
+ * the stack they share (blank if they differ) */
+static void
+print_table(const struct row *rows, size_t n)
+{
+	char c[32], u[32];
+	struct row t = { NULL, 0, 0, 0, 0, NULL };
+	const char *same;
+	int w = (int)strlen("Stages"), len;
+	size_t i;
+
+	if (!n)
+		return;
+	same = rows[0].stages;
+	for (i = 0; i < n; i++) {
+		if ((int)strlen(rows[i].stages) > w)
+			w = (int)strlen(rows[i].stages);
+		if (strcmp(rows[i].stages, same) != 0)
+			same = "";
+	}
+	len = printf("Chunks  Skips  Compressed  Uncompressed  Ratio  %-*s  "
+	             "Filename\n", w, "Stages") - 1;
+	for (i = 0; i < n; i++) {
+		human(rows[i].bytes, 6, c, sizeof(c));
+		human(rows[i].raw, 8, u, sizeof(u));
+		printf("%6" PRIu64 "  %5" PRIu64 "  %s  %s  %5.3f  %-*s  %s\n",
+		       rows[i].chunks, rows[i].skippable, c, u,
+		       ratio(rows[i].raw, rows[i].bytes), w, rows[i].stages,
+		       rows[i].file);
+		t.chunks += rows[i].chunks;
+		t.skippable += rows[i].skippable;
+		t.bytes += rows[i].bytes;
+		t.raw += rows[i].raw;
+	}
+	if (n < 2)
+		return;
+	while (len-- > 0)
+		putchar('-');
+	putchar('\n');
+	human(t.bytes, 6, c, sizeof(c));
+	human(t.raw, 8, u, sizeof(u));
+	printf("%6" PRIu64 "  %5" PRIu64 "  %s  %s  %5.3f  %-*s  %zu files\n",
+	       t.chunks, t.skippable, c, u, ratio(t.raw, t.bytes), w, same, n);
+}
+
+/* read_stream - read the stream at path (NULL or "-": standard input) to
+ * its END into *h and *in, checking its HEAD with sec when not NULL.
+ * Returns 0, or -1 with e set (the message names the stream). */
+static int
+read_stream(const char *path, struct pfs_secret *sec, struct pfs_head *h,
+            struct info *in, struct pfs_buf *pay, struct pfs_stats *st,
+            struct pfs_err *e)
+{
+	struct pfs_reader r;
+	struct pfs_hdr fh;
+	const char *name;
+	int fd, rc = -1;
+
+	memset(in, 0, sizeof(*in));
+	in->file = path ? path : "-";
+	fd = pfs_open_stream(path, &name, e);
+	if (fd < 0)
+		return -1;
+	pfs_reader_init(&r, fd, name);
+	if (pfs_reader_start(&r, h, e) < 0)
+		goto out;
+	in->encrypted = pfs_enc_find(h) >= 0;
+	if (sec && verify(sec, name, h, in, e) < 0)
+		goto out;
+	while ((rc = pfs_reader_next(&r, &fh, pay, e)) == 1) {
+		st->frames++;
+		switch (fh.type) {
+		case PFS_DATA:
+			in->chunks++;
+			in->raw += fh.raw;
+			in->payload += fh.len;
+			break;
+		case PFS_DIGEST:
+			in->digests++;
+			break;
+		case PFS_END:
+			in->end_len = fh.len;
+			break;
+		default:
+			in->skippable++;
+		}
+	}
+	in->bytes = r.bytes_in;
+out:
+	st->bytes_in += r.bytes_in;
+	st->blocked_in_ns += r.blocked_ns;
+	pfs_reader_free(&r);
+	if (fd != 0)
+		close(fd);
+	return rc < 0 ? -1 : 0;
 }
 
 int
 main(int argc, char **argv)
 {
+	static struct pfs_head h;     /* 17 KiB */
 	struct opts o;
 	struct pfs_err e;
-	struct pfs_reader r;
-	struct pfs_head h;
-	struct pfs_hdr fh;
 	struct pfs_buf pay = PFS_BUF_INIT;
 	struct pfs_stats st;
+	struct pfs_secret *sec = NULL;
 	struct info in;
-	const char *name;
-	int fd, rc;
+	struct row *rows = NULL;
+	char stk[PFS_STAGES_MAX * 66 + 8];
+	size_t nrows = 0, i;
+	int n, failed = 0;
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
 	pfs_stats_start(&st);
-	fd = pfs_open_stream(o.input, &name, &e);
-	if (fd < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	memset(&in, 0, sizeof(in));
-	pfs_reader_init(&r, fd, name);
-	if (pfs_reader_start(&r, &h, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	in.encrypted = pfs_enc_find(&h) >= 0;
-	if (o.key.src != PFS_KS_NONE)
-		verify(&o, name, &h, &in);
-	while ((rc = pfs_reader_next(&r, &fh, &pay, &e)) == 1) {
-		st.frames++;
-		switch (fh.type) {
-		case PFS_DATA:
-			in.chunks++;
-			in.raw += fh.raw;
-			in.payload += fh.len;
-			break;
-		case PFS_DIGEST:
-			in.digests++;
-			break;
-		case PFS_END:
-			in.end_len = fh.len;
-			break;
-		default:
-			in.skippable++;
-		}
+	n = o.ninputs ? o.ninputs : 1;
+	if (n > 1 && !o.json) {
+		rows = calloc((size_t)n, sizeof(*rows));
+		if (!rows)
+			pfs_die(PFS_EXIT_ERR, "out of memory");
 	}
-	if (rc < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	in.bytes = r.bytes_in;
-	if (o.json)
-		print_json(&h, &in);
-	else
-		print_text(&h, &in);
+	if (o.key.src != PFS_KS_NONE)
+		sec = load_secret(&o);
+	for (i = 0; i < (size_t)n; i++) {
+		if (read_stream(o.ninputs ? o.inputs[i] : NULL, sec, &h, &in,
+		                &pay, &st, &e) < 0) {
+			pfs_error("%s", e.msg);
+			failed = 1;
+			continue;
+		}
+		if (o.json) {
+			print_json(&h, &in);
+		} else if (!rows) {
+			print_text(&h, &in);
+		} else {
+			stages(&h, stk, sizeof(stk));
+			rows[nrows] = (struct row){ in.file, in.chunks,
+				in.skippable, in.bytes, in.raw, strdup(stk) };
+			if (!rows[nrows++].stages) {
+				pfs_secret_free(sec);
+				pfs_die(PFS_EXIT_ERR, "out of memory");
+			}
+		}
+		if (ferror(stdout))
+			break;
+	}
+	pfs_secret_free(sec);
+	print_table(rows, nrows);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		pfs_die(PFS_EXIT_ERR, "stdout: write error: %s",
 		        strerror(errno ? errno : EIO));
-	st.bytes_in = r.bytes_in;
-	st.blocked_in_ns = r.blocked_ns;
 	pfs_stats_print(&st, o.c.stats);
-	pfs_reader_free(&r);
+	for (i = 0; i < nrows; i++)
+		free(rows[i].stages);
+	free(rows);
 	pfs_buf_free(&pay);
-	return PFS_EXIT_OK;
+	return failed ? PFS_EXIT_ERR : PFS_EXIT_OK;
 }
