@@ -468,6 +468,7 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 		}
 	}
 	pos = rpos(r);
+	r->frame_pos = pos;
 	rc = read_hdr(r, h, e);
 	if (rc == 0)
 		return pfs_seterr(e, "%s: truncated stream (no END frame after "

@@ -120,6 +120,7 @@ struct pfs_reader {
 	uint64_t want_raw;         /* range: bytes from rstart it must cover */
 	void *ixh;                 /* XXH64 state of the DATA frame offsets */
 	uint64_t end_pos;          /* offset of the END frame */
+	uint64_t frame_pos;        /* offset of the last frame header read */
 	/* extraction (pfs_reader_extract): stop after chunk stop_seq and
 	 * return a made-up END frame instead of reading the real one */
 	int extract;

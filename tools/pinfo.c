@@ -32,6 +32,7 @@
 
 struct opts {
 	int json;
+	int chunks;                /* --chunks: list every chunk */
 	struct pfs_keyopt key;     /* PFS_KS_NONE: no key, nothing verified */
 	char **inputs;             /* the operands; none: standard input */
 	int ninputs;
@@ -65,6 +66,9 @@ usage(void)
 	       "totals line.  Every stream is read and validated whole.\n"
 	       "\n"
 	       "      --json             print one JSON object per stream, one a line\n"
+	       "      --chunks           list every chunk instead: index, offset of its DATA\n"
+	       "                         frame in the stream, raw and payload length (with\n"
+	       "                         --json, one object per chunk)\n"
 	       "      --key-file F       check an encrypted stream's HEAD with the key in\n"
 	       "                         file F (made by pencrypt --keygen)\n"
 	       "      --raw-key-file F   ... with a raw key: 32 bytes or 64 hex digits\n"
@@ -91,10 +95,11 @@ parse(int argc, char **argv, struct opts *o)
 {
 	enum {
 		OPT_JSON = PFS_OPT_TOOL_BASE, OPT_KEYFILE, OPT_RAWKEY, OPT_PWFILE,
-		OPT_PWFD
+		OPT_PWFD, OPT_CHUNKS
 	};
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "chunks", no_argument, NULL, OPT_CHUNKS },
 		{ "key-file", required_argument, NULL, OPT_KEYFILE },
 		{ "raw-key-file", required_argument, NULL, OPT_RAWKEY },
 		{ "password-file", required_argument, NULL, OPT_PWFILE },
@@ -116,6 +121,9 @@ parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case OPT_JSON:
 			o->json = 1;
+			break;
+		case OPT_CHUNKS:
+			o->chunks = 1;
 			break;
 		case OPT_KEYFILE:
 		case OPT_RAWKEY:
@@ -405,10 +413,27 @@ print_table(const struct row *rows, size_t n)
 /* read_stream - read the stream at path (NULL or "-": standard input) to
  * its END into *h and *in, checking its HEAD with sec when not NULL.
  * Returns 0, or -1 with e set (the message names the stream). */
+/* list_chunk - --chunks: one line (or JSON object) for a DATA frame */
+static void
+list_chunk(const struct opts *o, const struct info *in,
+           const struct pfs_hdr *fh, uint64_t off)
+{
+	if (o->json) {
+		fputs("{\"file\":", stdout);
+		json_str(in->file);
+		printf(",\"chunk\":%" PRIu64 ",\"offset\":%" PRIu64
+		       ",\"raw\":%" PRIu64 ",\"payload\":%" PRIu32 "}\n",
+		       fh->seq, off, fh->raw, fh->len);
+	} else {
+		printf("%10" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu32
+		       "\n", fh->seq, off, fh->raw, fh->len);
+	}
+}
+
 static int
-read_stream(const char *path, struct pfs_secret *sec, struct pfs_head *h,
-            struct info *in, struct pfs_buf *pay, struct pfs_stats *st,
-            struct pfs_err *e)
+read_stream(const struct opts *o, const char *path, struct pfs_secret *sec,
+            struct pfs_head *h, struct info *in, struct pfs_buf *pay,
+            struct pfs_stats *st, struct pfs_err *e)
 {
 	struct pfs_reader r;
 	struct pfs_hdr fh;
@@ -426,10 +451,18 @@ read_stream(const char *path, struct pfs_secret *sec, struct pfs_head *h,
 	in->encrypted = pfs_enc_find(h) >= 0;
 	if (sec && verify(sec, name, h, in, e) < 0)
 		goto out;
+	if (o->chunks && !o->json) {
+		if (o->ninputs > 1)
+			printf("%s:\n", in->file);
+		printf("%10s %14s %12s %12s\n", "Chunk", "Offset", "Raw",
+		       "Payload");
+	}
 	while ((rc = pfs_reader_next(&r, &fh, pay, e)) == 1) {
 		st->frames++;
 		switch (fh.type) {
 		case PFS_DATA:
+			if (o->chunks)
+				list_chunk(o, in, &fh, r.frame_pos);
 			in->chunks++;
 			in->raw += fh.raw;
 			in->payload += fh.len;
@@ -473,7 +506,7 @@ main(int argc, char **argv)
 	parse(argc, argv, &o);
 	pfs_stats_start(&st);
 	n = o.ninputs ? o.ninputs : 1;
-	if (n > 1 && !o.json) {
+	if (n > 1 && !o.json && !o.chunks) {
 		rows = calloc((size_t)n, sizeof(*rows));
 		if (!rows)
 			pfs_die(PFS_EXIT_ERR, "out of memory");
@@ -481,13 +514,15 @@ main(int argc, char **argv)
 	if (o.key.src != PFS_KS_NONE)
 		sec = load_secret(&o);
 	for (i = 0; i < (size_t)n; i++) {
-		if (read_stream(o.ninputs ? o.inputs[i] : NULL, sec, &h, &in,
-		                &pay, &st, &e) < 0) {
+		if (read_stream(&o, o.ninputs ? o.inputs[i] : NULL, sec, &h,
+		                &in, &pay, &st, &e) < 0) {
 			pfs_error("%s", e.msg);
 			failed = 1;
 			continue;
 		}
-		if (o.json) {
+		if (o.chunks) {
+			;               /* listed as they were read */
+		} else if (o.json) {
 			print_json(&h, &in);
 		} else if (!rows) {
 			print_text(&h, &in);
