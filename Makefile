@@ -4,6 +4,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/pfs
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 DESTDIR ?=
@@ -49,6 +50,8 @@ BINS    = $(TOOLS:%=$(BUILD)/bin/%)
 LIB     = $(BUILD)/libcommon.a
 GEN     = $(BUILD)/bin/gen
 MANS    = $(TOOLS:%=$(BUILD)/man/%.1)
+MANS7   = $(patsubst docs/man/%.7.scd,$(BUILD)/man/%.7,$(wildcard docs/man/*.7.scd))
+DOCS    = $(wildcard docs/*.md)
 SCDOC  ?= scdoc
 
 .SECONDARY:
@@ -115,10 +118,11 @@ memcheck:
 	@$(MAKE) --no-print-directory all
 	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash tests/memcheck.sh
 
-# man pages: docs/man/<prog>.1.scd -> $(BUILD)/man/<prog>.1 (roff) with scdoc
-man: $(MANS)
+# man pages: docs/man/<prog>.1.scd -> $(BUILD)/man/<prog>.1 (roff) with
+# scdoc, and the overview docs/man/pfs.7.scd -> $(BUILD)/man/pfs.7
+man: $(MANS) $(MANS7)
 
-$(BUILD)/man/%.1: docs/man/%.1.scd
+$(MANS) $(MANS7): $(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(dir $@)
 	@command -v $(SCDOC) >/dev/null 2>&1 || { \
 	  echo "scdoc is missing (man pages); run 'make deps' or:"; \
@@ -129,9 +133,12 @@ $(BUILD)/man/%.1: docs/man/%.1.scd
 # each program's name (symlinks to pfs); zsh: one _pfs file
 install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MANS7) $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)
 	install -m 644 completions/pfs.bash $(DESTDIR)$(BASHCOMPDIR)/pfs
 	for t in $(TOOLS); do \
 	  ln -sf pfs $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; done
@@ -140,6 +147,9 @@ install: all man
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man7/%,$(notdir $(MANS7)))
+	rm -f $(patsubst %,$(DESTDIR)$(DOCDIR)/%,$(notdir $(DOCS)))
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/pfs $(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_pfs
 

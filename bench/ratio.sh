@@ -26,14 +26,20 @@
 #   SHM=DIR, PFS_BIN=DIR  as for bench/run.sh
 #
 # Method: every input is written to SHM (a tmpfs: warm) once.  Sizes are
-# exact: `pchunk f | pcompress --zstd -l 3 -T 2 | pjoin --payload | wc -c`
-# (and --lz4 -l 1, --brotli -l 5) against `zstd -3 -T2`, `lz4 -1`,
+# exact: the payload bytes of `pchunk f | pcompress --zstd -l 3 -T 2`
+# (and --lz4 -l 1, --brotli -l 5), the sum of the DATA payloads that
+# `pinfo --json` counts (payload_bytes), against `zstd -3 -T2`, `lz4 -1`,
 # `brotli -q 5` on the same file; ratio = pfs bytes / stock bytes (the goal
-# is <= 1.02, '!' marks a miss).  Peak RSS is /usr/bin/time -f %M of each
-# process of those pipelines, and of `pchunk f | pencrypt --key-file k -T 2 |
-# pjoin --payload` and `pchunk f | phash -a sha256 | pjoin`: for pchunk and
-# pjoin the largest over the pipelines.  '!' marks a stage above
-# `zstd -3 -T2` on the same input.
+# is <= 1.02, '!' marks a miss).  For zstd and lz4 that is byte for byte the
+# .zst / .lz4 file `pjoin --payload` writes; Brotli streams do not
+# concatenate, so pjoin --payload refuses a Brotli stream of several chunks
+# and its figure is the sum of the chunks' Brotli streams (what a .pfs
+# file holds, without the 32-byte frame headers and the HEAD).  Peak RSS is
+# /usr/bin/time -f %M of each process of those pipelines, and of `pchunk f |
+# pencrypt --key-file k -T 2 | pjoin --payload` and `pchunk f | phash -a
+# sha256 | pjoin`: for pchunk the largest over the pipelines, for pjoin
+# over the last two.  '!' marks a stage above `zstd -3 -T2` on the same
+# input.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,7 +99,7 @@ trap 'exit 130' INT TERM
 CHUNKOPT=${BENCH_CHUNK:+-s $BENCH_CHUNK}
 KEY=$DIR/key
 if [ -n "$HAVE_PENCRYPT" ]; then
-	pencrypt --keygen > "$KEY" || die "pencrypt --keygen failed"
+	pencrypt --keygen -o "$KEY" || die "pencrypt --keygen -o failed"
 fi
 
 RAW=$DIR/raw.tsv      # size|rss INPUT ...
@@ -101,6 +107,8 @@ RAW=$DIR/raw.tsv      # size|rss INPUT ...
 
 # rss FILE: the peak RSS (KiB) /usr/bin/time wrote to FILE
 rss() { tail -n 1 "$1"; }
+# payload_bytes < STREAM: the sum of its DATA payload lengths (pinfo --json)
+payload_bytes() { pinfo --json | sed -n 's/.*"payload_bytes":\([0-9]*\).*/\1/p'; }
 TIME="/usr/bin/time -f %M -o"
 
 # one INPUT-NAME FILE: every measurement on one input
@@ -113,9 +121,9 @@ one() {
 	         "brotli -l 5:brotli -q 5 -c:brotli-5"; do
 		IFS=: read -r ours theirs label <<< "$c"
 		pfs=$($TIME "$DIR/r.c" pchunk $CHUNKOPT "$f" |
-		      $TIME "$DIR/r.s" pcompress --$ours -T "$T" |
-		      $TIME "$DIR/r.j" pjoin --payload | wc -c) ||
-			die "$name: pchunk | pcompress --$ours | pjoin --payload failed"
+		      $TIME "$DIR/r.s" pcompress --$ours -T "$T" | payload_bytes) ||
+			die "$name: pchunk | pcompress --$ours | pinfo --json failed"
+		[ -n "$pfs" ] || die "$name: pinfo --json gave no payload_bytes"
 		stock=$($TIME "$DIR/r.t" $theirs "$f" | wc -c) ||
 			die "$name: $theirs failed"
 		printf 'size\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size" "$chunk" \
@@ -126,7 +134,6 @@ one() {
 		    "$(if [ "$label" = zstd-3 ]; then echo "zstd-3-T$T"; else echo "$label"; fi)" \
 		    "$(rss "$DIR/r.t")" >> "$RAW"
 		r=$(rss "$DIR/r.c"); [ "$r" -gt "$pc" ] && pc=$r
-		r=$(rss "$DIR/r.j"); [ "$r" -gt "$pj" ] && pj=$r
 	done
 	if [ -n "$HAVE_PENCRYPT" ]; then
 		$TIME "$DIR/r.c" pchunk $CHUNKOPT "$f" |
@@ -193,7 +200,7 @@ BASEARG=/dev/null
 [ -n "$RATIO_BASELINE" ] && [ -r "$RATIO_BASELINE" ] && BASEARG=$RATIO_BASELINE
 echo
 echo "compressed size: pfs payload bytes / the stock tool's bytes on the same input"
-echo "(pchunk ${BENCH_CHUNK:+-s $BENCH_CHUNK }| pcompress ... -T $T | pjoin --payload against zstd -3 -T$T," \
+echo "(pchunk ${BENCH_CHUNK:+-s $BENCH_CHUNK }| pcompress ... -T $T, payload bytes, against zstd -3 -T$T," \
      "lz4 -1, brotli -q 5; goal <= 1.02, '!' above)"
 awk -F'\t' -v base="$BASEARG" -v bname="${RATIO_BASELINE:+$(basename "$RATIO_BASELINE" .ratio.tsv)}" '
 BEGIN {

@@ -433,11 +433,11 @@ brotli_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 /* In the order of the options; the first is the default.  Defined with []
  * so that a count other than PFS_NCODECS conflicts with codec.h. */
 const struct pfs_codec pfs_codecs[] = {
-	{ PFS_C_ZSTD, "zstd", "--zstd", "zstd", "", -100, 19, 22, 3,
+	{ PFS_C_ZSTD, "zstd", "--zstd", "zstd", "", -100, 19, 22, 3, 1,
 	  zstd_init, zstd_bound, zstd_compress, zstd_decompress },
 	{ PFS_C_LZ4, "lz4", "--lz4", "LZ4", " (1-2 fast LZ4, 3-12 LZ4-HC)",
-	  1, 12, 12, 1, lz4_init, lz4_bound, lz4_compress, lz4_decompress },
-	{ PFS_C_BROTLI, "brotli", "--brotli", "Brotli", "", 0, 11, 11, 5,
+	  1, 12, 12, 1, 1, lz4_init, lz4_bound, lz4_compress, lz4_decompress },
+	{ PFS_C_BROTLI, "brotli", "--brotli", "Brotli", "", 0, 11, 11, 5, 0,
 	  brotli_init, brotli_bound, brotli_compress, brotli_decompress },
 };
 

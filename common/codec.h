@@ -14,8 +14,10 @@
  *    level.  ldef is the level when none is given.
  *  - Every payload becomes one complete standard frame (a zstd frame with
  *    content size and checksum, an LZ4 frame with content size and content
- *    checksum, a Brotli stream), so the payloads concatenated are a file
- *    the stock tools decode.
+ *    checksum, a Brotli stream), so one payload is a file the stock tool
+ *    decodes.  The payloads of several chunks concatenated are one file
+ *    only when concat is set: zstd and LZ4 frames concatenate, Brotli
+ *    streams do not (brotli -d stops after the first, silently).
  *  - Decompression never allocates or writes past a bound fixed before it
  *    starts (job->hi), checked against the size the frame declares.
  *
@@ -63,6 +65,8 @@ struct pfs_codec {
 	const char *title;      /* "zstd", "LZ4": in --help */
 	const char *note;       /* more on the levels for --help, or "" */
 	int lmin, lmax, lultra, ldef;
+	int concat;             /* 1: frames one after another are one valid
+	                           file for the stock tool (pjoin --payload) */
 	/* make the per-thread state of ctx (ctx->cfg is set) */
 	int (*init)(struct pfs_codec_ctx *ctx, int decompress);
 	/* the largest output of compressing n bytes with cfg */

@@ -143,3 +143,29 @@ stderr_has() {
 	echo "expected${re:+ (regex)}: $1"
 	return 1
 }
+
+# man_examples PAGE > script: the EXAMPLES extractor.  The commands of the
+# EXAMPLES section of docs/man/PAGE.scd (PAGE: pjoin.1, pfs.7), one per
+# line, as a shell script: every line of a ``` block and every line
+# indented by a tab (the tab removed); prose lines are not commands.  Fails
+# when the page has no command there.
+man_examples() {
+	local f="$ROOT/docs/man/$1.scd"
+	[ -r "$f" ] || { echo "man_examples: $f: no such page"; return 1; }
+	awk '/^```/ { blk = !blk; next }
+	     blk { if (ex) { print; n++ } next }
+	     /^# / { ex = ($0 == "# EXAMPLES"); next }
+	     ex && /^\t/ { sub(/^\t/, ""); print; n++ }
+	     END { if (!n) { print "man_examples: no command in EXAMPLES" > "/dev/stderr"; exit 1 } }' "$f"
+}
+
+# run_examples PAGE: man_examples PAGE into examples.sh, run with bash -e in
+# the current directory (run --separate-stderr: $status, $output, $stderr
+# as usual).  The command that fails is named on stderr, and the stderr of
+# the examples is shown when the test fails.
+run_examples() {
+	man_examples "$1" > examples.sh || return 1
+	run --separate-stderr bash -c 'trap '\''echo "$0: EXAMPLES: failed: $BASH_COMMAND" >&2'\'' ERR
+		set -e; . ./examples.sh' "$1"
+	[ -z "$stderr" ] || printf 'stderr of the examples:\n%s\n' "$stderr" >&2
+}

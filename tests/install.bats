@@ -21,6 +21,14 @@ files() {
 	(cd "$1" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort)
 }
 
+# docs: the documents installed under share/doc/pfs, one per docs/*.md
+docs() {
+	local f
+	for f in "$ROOT"/docs/*.md; do
+		basename "$f"
+	done
+}
+
 # expected: the files make install must put under PREFIX=/usr
 expected() {
 	local p
@@ -29,6 +37,10 @@ expected() {
 			echo "usr/bin/$p"
 			echo "usr/share/man/man1/$p.1"
 			echo "usr/share/bash-completion/completions/$p"
+		done
+		echo "usr/share/man/man7/pfs.7"
+		for p in $(docs); do
+			echo "usr/share/doc/pfs/$p"
 		done
 		echo "usr/share/bash-completion/completions/pfs"
 		echo "usr/share/zsh/site-functions/_pfs"
@@ -47,7 +59,7 @@ setup() {
 	stage=$BATS_TEST_TMPDIR/stage
 }
 
-@test "make install puts the programs, man pages and completions in DESTDIR" {
+@test "make install puts the programs, man pages, docs and completions in DESTDIR" {
 	local p up
 	mk install DESTDIR="$stage" PREFIX=/usr
 	run -0 files "$stage"
@@ -67,8 +79,18 @@ setup() {
 		run -0 readlink "$stage/usr/share/bash-completion/completions/$p"
 		assert_output "pfs"
 	done
+	# the overview page, section 7
+	run -0 grep -c -e '^\.TH "PFS" "7"' -e '^\.SH NAME$' -e '^\.SH SEE ALSO$' \
+		"$stage/usr/share/man/man7/pfs.7"
+	assert_output 3
+	# the documents, as they are in docs/
+	for p in $(docs); do
+		cmp "$ROOT/docs/$p" "$stage/usr/share/doc/pfs/$p"
+		[ "$(stat -c %a "$stage/usr/share/doc/pfs/$p")" = 644 ]
+	done
 	[ "$(stat -c %a "$stage/usr/bin/pchunk")" = 755 ]
 	[ "$(stat -c %a "$stage/usr/share/man/man1/pchunk.1")" = 644 ]
+	[ "$(stat -c %a "$stage/usr/share/man/man7/pfs.7")" = 644 ]
 	run -0 cmp "$ROOT/completions/pfs.bash" \
 		"$stage/usr/share/bash-completion/completions/pfs"
 	run -0 cmp "$ROOT/completions/_pfs" "$stage/usr/share/zsh/site-functions/_pfs"
@@ -81,7 +103,15 @@ setup() {
 		assert_output "$stage/usr/share/man/man1/pjoin.1"
 		run -0 env MANWIDTH=80 man -l "$stage/usr/share/man/man1/pjoin.1"
 		assert_line --regexp '^ +pjoin - reassemble a pfs frame stream'
+		run -0 man -M "$stage/usr/share/man" -w 7 pfs
+		assert_output "$stage/usr/share/man/man7/pfs.7"
+		run -0 env MANWIDTH=80 man -l "$stage/usr/share/man/man7/pfs.7"
+		assert_line --regexp '^ +pfs - a streaming file pipeline made of small Unix filters$'
+		# the documents it names are where it says, under the prefix
+		assert_output --partial "/usr/local/share/doc/pfs/format.md"
 	fi
+	assert_file_exists "$stage/usr/share/doc/pfs/format.md"
+	assert_file_exists "$stage/usr/share/doc/pfs/security.md"
 	# the bash file as bash-completion would load it: by the program's name
 	run -0 bash --norc -c 'source "$1" && complete -p pipeline' _ \
 		"$stage/usr/share/bash-completion/completions/pipeline"
@@ -115,8 +145,8 @@ setup() {
 @test "make uninstall removes exactly what make install put there" {
 	local d
 	# files that are not ours, in the same directories, stay
-	for d in usr/bin usr/share/man/man1 usr/share/bash-completion/completions \
-	         usr/share/zsh/site-functions; do
+	for d in usr/bin usr/share/man/man1 usr/share/man/man7 \
+	         usr/share/bash-completion/completions usr/share/zsh/site-functions; do
 		mkdir -p "$stage/$d"
 		echo other > "$stage/$d/other"
 	done
@@ -128,9 +158,12 @@ setup() {
 	mk uninstall DESTDIR="$stage" PREFIX=/usr
 	run -0 files "$stage"
 	assert_output "$before"
+	# share/doc/pfs is ours: gone with its files
+	assert_dir_not_exists "$stage/usr/share/doc/pfs"
 	# and again: nothing left to remove is not an error
 	mk uninstall DESTDIR="$stage" PREFIX=/usr
 	rm "$stage"/usr/bin/other "$stage"/usr/share/man/man1/other \
+	   "$stage"/usr/share/man/man7/other \
 	   "$stage"/usr/share/bash-completion/completions/other \
 	   "$stage"/usr/share/zsh/site-functions/other
 	run -0 files "$stage"
@@ -139,15 +172,17 @@ setup() {
 
 @test "install and uninstall follow PREFIX and the directory variables" {
 	mk install DESTDIR="$stage" PREFIX=/opt/pfs \
-		MANDIR=/opt/pfs/man ZSHCOMPDIR=/opt/pfs/zsh
+		MANDIR=/opt/pfs/man ZSHCOMPDIR=/opt/pfs/zsh DOCDIR=/opt/pfs/doc
 	run -0 files "$stage"
 	assert_line "opt/pfs/bin/pjoin"
 	assert_line "opt/pfs/man/man1/pjoin.1"
+	assert_line "opt/pfs/man/man7/pfs.7"
+	assert_line "opt/pfs/doc/format.md"
 	assert_line "opt/pfs/share/bash-completion/completions/pjoin"
 	assert_line "opt/pfs/zsh/_pfs"
 	refute_line --regexp '^usr/'
 	mk uninstall DESTDIR="$stage" PREFIX=/opt/pfs \
-		MANDIR=/opt/pfs/man ZSHCOMPDIR=/opt/pfs/zsh
+		MANDIR=/opt/pfs/man ZSHCOMPDIR=/opt/pfs/zsh DOCDIR=/opt/pfs/doc
 	run -0 files "$stage"
 	assert_output ""
 }

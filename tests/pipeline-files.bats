@@ -339,10 +339,9 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	mkdir photos
 	seq 1 1000 > photos/one.txt
 	head -c 5000 /dev/urandom > photos/two.jpg
-	sed -n '/^# EXAMPLES/,/^# SEE ALSO/p' "$ROOT/docs/man/pipeline.1.scd" |
-		awk '/^```/ { f = !f; next } f || /^\t/' | sed 's/^\t//' > examples.sh
+	run_examples pipeline.1
+	assert_success
 	[ "$(wc -l < examples.sh)" -ge 10 ]
-	run -0 bash -e examples.sh
 	cmp big.bin copy.bin
 	cmp big.bin restored/big.bin 2>/dev/null || true
 	cmp photos/one.txt restored/one.txt

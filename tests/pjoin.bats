@@ -123,6 +123,49 @@ suid_stream() {
 	pjoin --payload s.pfs | cmp - in.bin
 }
 
+# the refusal of --payload for a Brotli stream of several chunks
+BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not concatenate (brotli -d would stop after the first): use 'pcompress -d' and pjoin without --payload, or pcompress --zstd or --lz4, whose frames concatenate"
+
+@test "--payload: a Brotli stream of several chunks is refused from its HEAD, nothing written" {
+	pcompress --brotli < s.pfs > b.pfs
+	run -1 --separate-stderr pjoin --payload b.pfs
+	assert_equal "$stderr" "pjoin: b.pfs: $BROTLI_MANY"
+	assert_output ""
+	run -1 --separate-stderr pjoin --payload -o out.br b.pfs
+	assert_equal "$stderr" "pjoin: b.pfs: $BROTLI_MANY"
+	assert_file_not_exists out.br
+	[ -z "$(ls -A | grep '^\.out')" ]
+	# a hash record on top does not change the payloads: the same
+	phash < b.pfs > bh.pfs
+	run -1 --separate-stderr pjoin --payload bh.pfs
+	assert_equal "$stderr" "pjoin: bh.pfs: $BROTLI_MANY"
+	assert_output ""
+}
+
+@test "--payload: a Brotli stream of unknown size is refused at its second chunk, nothing written" {
+	# from a pipe the HEAD records no size: the first chunk is held back
+	run -1 --separate-stderr bash -c \
+		'cat in.bin | pchunk -s 16K | pcompress --brotli | pjoin --payload > out.br'
+	assert_equal "$stderr" "pjoin: stdin: $BROTLI_MANY"
+	assert_file_empty out.br
+	run -1 --separate-stderr bash -c \
+		'cat in.bin | pchunk -s 16K | pcompress --brotli | pjoin --payload -o out2.br'
+	assert_equal "$stderr" "pjoin: stdin: $BROTLI_MANY"
+	assert_file_not_exists out2.br
+	[ -z "$(ls -A | grep '^\.out')" ]
+}
+
+@test "--payload: a one-chunk Brotli stream is a .br file that brotli -d reads" {
+	pchunk -s 256K in.bin | pcompress --brotli > one.pfs
+	run -0 pjoin --payload -o one.br one.pfs
+	brotli -dc one.br | cmp - in.bin
+	# of unknown size, with a hash record on top: written at its END
+	run -0 bash -o pipefail -c \
+		'cat in.bin | pchunk -s 256K | pcompress --brotli | phash | pjoin --payload > two.br'
+	brotli -dc two.br | cmp - in.bin
+	cmp one.br two.br
+}
+
 @test "/dev/full: write error, exit 1" {
 	run -1 --separate-stderr bash -c 'pjoin s.pfs > /dev/full'
 	assert_equal "$stderr" "pjoin: stdout: write error: No space left on device"

@@ -4,7 +4,8 @@
  *
  * Every DATA payload becomes one complete standard frame (codec.h), so the
  * payloads concatenated by 'pjoin --payload' are a file the stock tools
- * decode.  Compression pushes a COMPRESS record (params: algorithm id,
+ * decode (zstd, LZ4; Brotli streams do not concatenate: one chunk only,
+ * pjoin refuses more).  Compression pushes a COMPRESS record (params: algorithm id,
  * level as int8) whose cap is the codec's worst-case bound of the cap
  * below; -d checks and pops it.  Decompression never allocates or writes
  * past the cap of the record below (hdr.raw exactly when only HASH records

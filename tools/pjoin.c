@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "codec.h"
 #include "engine.h"
 #include "err.h"
 #include "hashcheck.h"
@@ -42,6 +43,8 @@ struct ctx {
 	uint64_t pos;                /* source offset of the next chunk */
 	int part_fd;                 /* --resume: the partial output */
 	struct pfs_resume rs;
+	const struct pfs_codec *one;   /* --payload of a codec whose frames do
+	                                  not concatenate: one chunk at most */
 };
 
 
@@ -64,11 +67,12 @@ usage(void)
 	       "                     setuid, setgid and sticky included; without -p\n"
 	       "                     they are masked with 0777 and the umask\n"
 	       "      --payload      write the DATA payloads as they are, whatever the stage\n"
-	       "                     stack (e.g. a .zst file after 'pcompress --zstd')\n"
+	       "                     stack (e.g. a .zst file after 'pcompress --zstd');\n"
+	       "                     a Brotli stream of more than one chunk is refused\n"
 	       "      --no-verify    do not check phash digests found in the stream\n"
 	       "      --range OFF:LEN  write only LEN bytes from source byte OFF (OFF: for\n"
 	       "                     the rest); FILE must be a stream file, whose index\n"
-	       "                     leads to the chunks needed, the only ones read"
+	       "                     leads to the chunks needed, the only ones read\n"
 	       "      --progress     show progress on stderr (when it is a terminal)\n"
 	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n"
 	       "  -q, --quiet        no warnings\n"
@@ -191,11 +195,39 @@ resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e)
 	return 0;
 }
 
+/* payload_codec - the codec whose frames the DATA payloads are: the
+ * topmost record that changes payloads (HASH records do not), when it is a
+ * COMPRESS record; otherwise NULL. */
+static const struct pfs_codec *
+payload_codec(const struct pfs_head *h)
+{
+	unsigned i = h->nstages;
+
+	while (i > 0 && h->stages[i - 1].kind == PFS_STAGE_HASH)
+		i--;
+	if (i == 0 || h->stages[i - 1].kind != PFS_STAGE_COMPRESS)
+		return NULL;
+	return pfs_codec_by_id(h->stages[i - 1].params[0]);
+}
+
+/* not_one - the refusal of --payload for a stream of two or more chunks
+ * whose frames (c's) do not concatenate into one file */
+static int
+not_one(const struct pfs_codec *c, struct pfs_err *e)
+{
+	return pfs_seterr(e, "--payload: more than one %s chunk, and %s streams "
+	                  "do not concatenate (%s -d would stop after the "
+	                  "first): use 'pcompress -d' and pjoin without "
+	                  "--payload, or pcompress --zstd or --lz4, whose "
+	                  "frames concatenate", c->title, c->title, c->name);
+}
+
 static int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 	const struct pfs_stage *top = pfs_head_top(h);
+	const struct pfs_codec *c;
 	char msg[256];
 
 	x->head = *h;
@@ -205,6 +237,14 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	if (x->o->payload && (h->flags & PFS_HF_RANGE))
 		return pfs_seterr(e, "a range stream's payloads cannot be cut "
 		                  "to its range: --payload takes whole streams");
+	if (x->o->payload && (c = payload_codec(h)) && !c->concat) {
+		/* refused before any output: from the HEAD when it records
+		 * the size, else at the second DATA frame, the first being
+		 * held back until then (ops.hold) */
+		if ((h->flags & PFS_HF_SIZE) && h->size > h->chunk_size)
+			return not_one(c, e);
+		x->one = c;
+	}
 	if (!x->o->payload && !pfs_head_only_hashes(h)) {
 		/* the top record's inverse must run first */
 		pfs_stage_still(top, msg, sizeof(msg));
@@ -213,6 +253,8 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	pfs_progress_init(&x->pr, x->o->progress,
 	                  (h->flags & PFS_HF_SIZE) ? h->size : 0,
 	                  x->o->output ? x->o->output : "stdout");
+	if (x->one)
+		return 0;               /* one chunk, held (ordered) */
 	if ((h->flags & PFS_HF_RANGE) || x->o->resume)
 		return h->nstages && x->o->verify ?
 		       pfs_hashset_init(&x->hs, h, 0, 0, e) : 0;
@@ -259,6 +301,8 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 
 	if (x->hs.n && pfs_hashset_check(&x->hs, s, e) < 0)
 		return -1;
+	if (x->one && s->hdr.type == PFS_DATA && s->hdr.seq > 0)
+		return not_one(x->one, e);
 	if (s->hdr.type == PFS_DATA && x->o->resume) {
 		if (s->hdr.seq < x->rs.chunks)
 			s->emit = 0;    /* the partial output holds it */
@@ -334,8 +378,10 @@ main(int argc, char **argv)
 	if (o.verify && !o.payload) {
 		ops.types = 1u << PFS_DATA;
 		ops.transform = transform;
-		ops.hold = 1;           /* a chunk waits for its DIGESTs */
 	}
+	/* a chunk waits for its DIGESTs; with --payload of Brotli, for the
+	 * END frame (a streamed stream holds nothing: see on_head) */
+	ops.hold = 1;
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_progress_end(&x.pr, x.done);
 	if (rc == 0 && o.resume)
