@@ -150,7 +150,7 @@ _pfs_pjoin() {
 	-T|--threads|--range) COMPREPLY=(); return 0 ;;
 	esac
 	_pfs_complete "-o --output -f --force -p --keep-mode --payload --no-verify
-		--range --progress -T --threads $_pfs_common"
+		--range --resume --progress -T --threads $_pfs_common"
 }
 
 _pfs_pinfo() {
@@ -160,7 +160,7 @@ _pfs_pinfo() {
 	--key-file|--raw-key-file|--password-file) _pfs_files; return 0 ;;
 	--password-fd) COMPREPLY=(); return 0 ;;
 	esac
-	_pfs_complete "--json --key-file --raw-key-file --password-file
+	_pfs_complete "--json --chunks --key-file --raw-key-file --password-file
 		--password-fd $_pfs_common"
 }
 
