@@ -295,6 +295,12 @@ print_json(const struct pfs_head *h, const struct info *in)
 	else
 		printf(",\"mode\":null,\"mtime\":null");
 	printf(",\"verified\":%s", in->verified ? "true" : "false");
+	if (h->flags & PFS_HF_RANGE)
+		printf(",\"range\":{\"first\":%" PRIu64 ",\"length\":%" PRIu64
+		       ",\"start\":%" PRIu64 ",\"first_chunk\":%" PRIu64 "}",
+		       h->rfirst, h->rlen, h->rstart, pfs_head_first_chunk(h));
+	else
+		printf(",\"range\":null");
 	printf(",\"chunk_size\":%u,\"stages\":[", h->chunk_size);
 	for (i = 0; i < h->nstages; i++) {
 		static const char *const kinds[] = { "", "compress", "encrypt", "hash" };
@@ -342,6 +348,10 @@ print_text(const struct pfs_head *h, const struct info *in)
 	}
 	if (in->verified)
 		printf("verified:       yes (header MAC checked with the key)\n");
+	if (h->flags & PFS_HF_RANGE)
+		printf("range:          %" PRIu64 " bytes from byte %" PRIu64
+		       " (chunks from %" PRIu64 ")\n", h->rlen, h->rfirst,
+		       pfs_head_first_chunk(h));
 	pfs_fmt_size(h->chunk_size, a, sizeof(a));
 	printf("chunk size:     %s\n", a);
 	printf("stages:         ");
