@@ -892,6 +892,10 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 		rc = 0;
 
 out:
+	if (rc < 0 && cfg->flush_on_error) {
+		struct pfs_err ignored;
+		(void)pfs_writer_flush(&en.w, &ignored);
+	}
 	if (wk)
 		for (i = 0; i < nt; i++)
 			if (wk[i].tstate && ops->thread_free)

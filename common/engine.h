@@ -136,6 +136,9 @@ struct pfs_engine_cfg {
 	 * no ENCRYPT record may remain on it after ops->head. */
 	int range;
 	uint64_t range_off, range_len;
+	/* 1: on an error, still write out what was released (verified) and
+	 * is waiting in the output buffer (pjoin --resume keeps it) */
+	int flush_on_error;
 };
 
 /* pfs_engine_run - run the whole stream.  Returns 0 when END was read,

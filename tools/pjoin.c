@@ -371,6 +371,7 @@ main(int argc, char **argv)
 			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 		cfg.out_fd = x.part_fd = of.fd;
 		cfg.out_name = o.output;
+		cfg.flush_on_error = o.resume;
 	}
 	memset(&ops, 0, sizeof(ops));
 	ops.head = on_head;

@@ -1,0 +1,322 @@
+#!/usr/bin/env bats
+# The index at the end of every stream, range streams (pchunk --range and
+# --range on a stream file), byte-exact ranges and pjoin --resume
+# (docs/format.md, "Index" and "Range streams"; docs/security.md, "Ranges").
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	gen text-like 300K > in.bin       # 300 KiB: 19 chunks of 16 KiB, the last short
+	printf 'index range test\n' > pw
+	pchunk -s 16K in.bin | pcompress | phash -a sha256 > h.pfs
+	pchunk -s 16K in.bin | pcompress | phash -a xxh64 |
+		pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M |
+		phash -a xxh3 > e.pfs
+}
+
+# want OFF LEN > file: the bytes of in.bin a range stands for
+want() {
+	tail -c +$(($1 + 1)) in.bin | head -c "$2"
+}
+
+# restore_e ARGS...: the filter chain that restores e.pfs, ARGS on its
+# first stage
+restore_e() {
+	phash -c "$@" e.pfs | pencrypt -d --password-file pw | phash -c |
+		pcompress -d | pjoin
+}
+
+# py SCRIPT ARGS...: a stream surgery in python3 (frame layout of format.md)
+py() {
+	python3 -c "
+import struct, sys, zlib
+def frames(b):
+    off = 8
+    while off + 32 <= len(b):
+        t, fl, ln, seq, raw = b[off], b[off+1], *struct.unpack_from('<IQQ', b, off+4)
+        yield off, t, fl, ln, seq, raw
+        off += 32 + ln
+$1" "${@:2}"
+}
+
+@test "index: every stream ends in an INDEX frame with its own DATA offsets, 8 bytes a chunk" {
+	local f n
+	for f in h.pfs e.pfs; do
+		[ "$(tail -c 4 "$f")" = PFSI ]
+		# the offsets pinfo --chunks finds by reading equal the index's
+		pinfo --chunks "$f" | awk 'NR > 1 { print $2 }' > seen
+		py '
+b = open(sys.argv[1], "rb").read()
+plen = struct.unpack("<I", b[-8:-4])[0]
+n = (plen - 16) // 8 - 1
+p = b[len(b) - plen:]
+for k in range(n): print(struct.unpack_from("<Q", p, 8 * k)[0])
+' "$f" > indexed
+		cmp seen indexed
+		n=$(wc -l < seen)
+		[ "$n" -eq 19 ]
+		# the frame: a 32-byte header, 8 (n + 1) offsets, a 16-byte tail
+		[ "$(frame "$f" -1 len)" -eq $((8 * (n + 1) + 16)) ]
+		[ "$(frame "$f" -1 type)" -eq 5 ]
+	done
+	# a pipe between stages carries an index too; each stage writes its own
+	pchunk -s 16K in.bin | pcompress | pjoin --payload > /dev/null
+}
+
+@test "index: a damaged index is found by every reader, an index cut off is not needed" {
+	local sz
+	cp h.pfs d.pfs
+	sz=$(stat -c %s d.pfs)
+	flip_byte d.pfs $((sz - 40))        # an offset (the XXH64 no longer fits)
+	run -1 --separate-stderr bash -c 'phash -c d.pfs > /dev/null'
+	assert_equal "$stderr" "phash: d.pfs: INDEX frame does not match the frames (damaged index)"
+	phash -c h.pfs | pcompress -d > p.pfs
+	cp p.pfs dp.pfs
+	sz=$(stat -c %s dp.pfs)
+	flip_byte dp.pfs $((sz - 40))
+	run -1 --separate-stderr pjoin -o out dp.pfs
+	assert_equal "$stderr" "pjoin: dp.pfs: INDEX frame does not match the frames (damaged index)"
+	assert_file_not_exists out
+	run -1 --separate-stderr phash -c --range 0:1 d.pfs
+	assert_equal "$stderr" "phash: d.pfs: the index at the end of the stream is damaged (the stream can still be read whole, without --range)"
+	# without its INDEX frame the stream is whole and valid, but cannot seek
+	head -c "$(frame h.pfs -1 off)" h.pfs > cut.pfs
+	phash -c cut.pfs | pcompress -d | pjoin | cmp - in.bin
+	run -1 --separate-stderr phash -c --range 0:1 cut.pfs
+	assert_equal "$stderr" "phash: cut.pfs: the stream has no index (cut short, or written by an older version): --range cannot seek in it"
+}
+
+@test "pchunk --range: exactly the bytes asked for, as a range stream, on the whole file's chunk grid" {
+	local r off len
+	for r in 0:1 5:100 16383:2 16384:16384 100000:150000 307199:1 300000: 0:; do
+		off=${r%%:*}; len=${r#*:}; [ -n "$len" ] || len=$((307200 - off))
+		pchunk -s 16K --range "$r" in.bin > r.pfs
+		pjoin r.pfs | cmp - <(want "$off" "$len")
+		run -0 pinfo --json r.pfs
+		assert_output --partial "\"range\":{\"first\":$off,\"length\":$len,\"start\":$off,\"first_chunk\":$((off / 16384))}"
+		# the chunk indexes are the whole file's
+		[ "$(pinfo --chunks r.pfs | awk 'NR == 2 { print $1 }')" -eq $((off / 16384)) ]
+	done
+	# a range runs through every stage like a stream, and back
+	pchunk -s 16K --range 20000:70000 in.bin | pcompress --lz4 | phash |
+		pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M > rs.pfs
+	pencrypt -d --password-file pw rs.pfs | phash -c | pcompress -d | pjoin |
+		cmp - <(want 20000 70000)
+}
+
+@test "pchunk --range: errors" {
+	run -1 --separate-stderr pchunk --range 307200:1 in.bin
+	assert_equal "$stderr" "pchunk: in.bin: --range starts at byte 307200, past the end of the file (307200 bytes)"
+	run -1 --separate-stderr bash -c 'cat in.bin | pchunk --range 0:1'
+	assert_equal "$stderr" "pchunk: stdin: --range needs a file of known size, not a pipe or a device"
+	run -2 --separate-stderr pchunk --range 1K in.bin
+	stderr_has "pchunk: --range: invalid range '1K' (expected OFFSET:LENGTH, e.g. 3G:1M, or OFFSET: for the rest)"
+	run -2 --separate-stderr pchunk --range 1K:0 in.bin
+	stderr_has "pchunk: --range: size '0' is out of range"
+}
+
+@test "--range on a stream file: every first stage, byte exact, reading only the chunks needed" {
+	local r off len
+	for r in 0:1 16383:2 100000:50000 307199:1 290000:; do
+		off=${r%%:*}; len=${r#*:}; [ -n "$len" ] || len=$((307200 - off))
+		restore_e --range "$r" | cmp - <(want "$off" "$len")
+		phash -c --range "$r" h.pfs | pcompress -d | pjoin |
+			cmp - <(want "$off" "$len")
+		phash -c h.pfs > c.pfs
+		pcompress -d --range "$r" c.pfs | pjoin | cmp - <(want "$off" "$len")
+		pcompress -d c.pfs > p.pfs
+		pjoin --range "$r" p.pfs | cmp - <(want "$off" "$len")
+		phash -c e.pfs > ee.pfs
+		pencrypt -d --password-file pw --range "$r" ee.pfs | phash -c |
+			pcompress -d | pjoin | cmp - <(want "$off" "$len")
+	done
+	# 1 byte in chunk 10 of 19: the first stage reads the index, the HEAD
+	# and that chunk's frames (and up to 8 KiB read ahead), not the stream
+	phash -c --range 170000:1 --stats=json e.pfs 2> st > /dev/null
+	py '
+import json
+st = json.load(open("st")); size = len(open("e.pfs", "rb").read())
+assert st["bytes_in"] < size / 4, (st["bytes_in"], size)
+'
+}
+
+@test "--range: errors name the file and the way out" {
+	run -1 --separate-stderr bash -c 'cat h.pfs | phash -c --range 0:1'
+	assert_equal "$stderr" "phash: stdin: --range needs a stream file: a pipe cannot seek"
+	run -1 --separate-stderr phash -c --range 307200: h.pfs
+	assert_equal "$stderr" "phash: h.pfs: --range starts at byte 307200, past the end of the source (307200 bytes)"
+	phash -c --range 0:20K h.pfs > r.pfs
+	run -1 --separate-stderr pcompress -d --range 0:1 r.pfs
+	assert_equal "$stderr" "pcompress: r.pfs: already a range stream: --range cuts only whole streams"
+	run -2 --separate-stderr pjoin --range x h.pfs
+	stderr_has "pjoin: --range: invalid range 'x'"
+	run -1 --separate-stderr pjoin --payload r.pfs
+	stderr_has "a range stream's payloads cannot be cut to its range"
+}
+
+@test "a cut range of an encrypted stream: each chunk authenticated at its own index; no relabelling" {
+	local o
+	phash -c --range 40000:40000 e.pfs > r.pfs       # chunks 2..4, still encrypted
+	pencrypt -d --password-file pw r.pfs | phash -c | pcompress -d | pjoin |
+		cmp - <(want 40000 40000)
+	# moved: every chunk relabelled one later, the range fields too (they
+	# are not under the MAC of a cut range): the nonce holds the index
+	py '
+b = bytearray(open("r.pfs", "rb").read())
+for off, t, fl, ln, seq, raw in list(frames(b)):
+    if t in (2, 3):
+        struct.pack_into("<Q", b, off + 8, seq + 1)
+nl = struct.unpack_from("<H", b, 40 + 32)[0]
+r = 40 + 34 + nl
+for i in (0, 1):
+    v = struct.unpack_from("<Q", b, r + 8 * i)[0]
+    struct.pack_into("<Q", b, r + 8 * i, v + 16384)
+open("moved.pfs", "wb").write(b)
+'
+	for o in $(frame_offsets moved.pfs | awk '$2 <= 3 { print $1 }'); do
+		reseal moved.pfs "$o"
+	done
+	run -1 --separate-stderr bash -c 'pencrypt -d --password-file pw moved.pfs > out'
+	assert_equal "$stderr" "pencrypt: moved.pfs: chunk 3 failed authentication (damaged or tampered stream)"
+	[ ! -s out ]
+	# chunk 3 of another stream (same password, another salt) in its place
+	pchunk -s 16K in.bin | pcompress | phash -a xxh64 |
+		pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M > other.pfs
+	py '
+a = open("r.pfs", "rb").read(); o = open("other.pfs", "rb").read()
+def span(b, seq):
+    s = [f for f in frames(b) if f[1] in (2, 3) and f[4] == seq]
+    return s[0][0], s[-1][0] + 32 + s[-1][3]
+a0, a1 = span(a, 3); o0, o1 = span(o, 3)
+assert a1 - a0 == o1 - o0
+open("spliced.pfs", "wb").write(a[:a0] + o[o0:o1] + a[a1:])
+'
+	run -1 --separate-stderr bash -c 'pencrypt -d --password-file pw spliced.pfs | phash -c | pcompress -d | pjoin > out'
+	stderr_has "pencrypt: spliced.pfs: chunk 3 failed authentication"
+	# chunk 2 was held back by phash -c until the frame after it (chunk 3,
+	# which never came): nothing at all was written
+	[ ! -s out ]
+}
+
+@test "a range cannot be passed off as the whole stream" {
+	# a range sealed as a range: its HEAD (range fields included) is under
+	# the header MAC
+	pchunk -s 16K --range 0:32K in.bin |
+		pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M > s.pfs
+	py '
+b = bytearray(open("s.pfs", "rb").read())
+hl = struct.unpack_from("<I", b, 12)[0]
+p = 40
+nl = struct.unpack_from("<H", b, p + 32)[0]
+r = p + 34 + nl                  # rstart, rfirst, rlen
+struct.pack_into("<Q", b, r + 16, 16384)    # length 32K -> 16K
+open("relabelled.pfs", "wb").write(b)
+'
+	reseal relabelled.pfs 8
+	run -1 --separate-stderr pencrypt -d --password-file pw relabelled.pfs
+	stderr_has "wrong key or password (or a damaged HEAD)"
+	# the END of a range says so; one that does not is refused
+	pchunk -s 16K --range 0:32K in.bin > u.pfs
+	py '
+b = bytearray(open("u.pfs", "rb").read())
+for off, t, fl, ln, seq, raw in frames(b):
+    if t == 4:
+        b[off + 1] = 0
+open("u2.pfs", "wb").write(b)
+'
+	reseal u2.pfs "$(frame u2.pfs 4:2 off)"
+	run -1 --separate-stderr pjoin u2.pfs
+	assert_equal "$stderr" "pjoin: u2.pfs: END does not say a range but HEAD does (damaged or relabelled stream)"
+	# a cut range whose chunks stop before the end of its range
+	phash -c --range 0:40000 h.pfs > c.pfs
+	head -c "$(frame c.pfs 2:2 off)" c.pfs > short.pfs
+	py '
+b = open("short.pfs", "rb").read()
+# a made-up END after chunk 1: 2 chunks, their raw bytes, range flag
+raw = sum(f[5] for f in frames(b) if f[1] == 2)
+h = struct.pack("<BBHIQQI", 4, 1, 0, 0, 2, raw, 0)
+open("short.pfs", "wb").write(b + h + b"\0\0\0\0")
+'
+	reseal short.pfs "$(frame short.pfs 4:2 off)"
+	run -1 --separate-stderr pcompress -d short.pfs
+	assert_equal "$stderr" "pcompress: short.pfs: range stream ends at chunk 1, before the end of its range (chunk 2)"
+}
+
+# kill_at N: start the restore of h.pfs into out with --resume, let N
+# chunks reach the partial output, then SIGKILL the whole pipeline
+kill_at() {
+	local n=$1 i
+	mkfifo fifo
+	( phash -c h.pfs | pcompress -d > fifo ) &
+	pjoin -o out --resume < fifo &
+	local pj=$!
+	for ((i = 0; i < 200; i++)); do
+		[ "$(stat -c %s out.pfs-part 2>/dev/null || echo 0)" -ge $((n * 16384)) ] && break
+		sleep 0.02
+	done
+	kill -9 "$pj" 2>/dev/null || true
+	wait || true
+	rm -f fifo
+}
+
+@test "pjoin --resume: a restore killed at several points, resumed, is byte-identical" {
+	local n part good
+	for n in 0 1 7 18; do
+		rm -f out out.pfs-part out.pfs-part.sums
+		kill_at "$n"
+		if [ -e out ]; then cmp out in.bin; continue; fi   # it won the race
+		# resume reading only the rest of the stream: from the last
+		# whole chunk in the partial output (pjoin checks it)
+		part=$(stat -c %s out.pfs-part 2>/dev/null || echo 0)
+		good=$((part / 16384 * 16384))
+		phash -c --range "$good": h.pfs | pcompress -d | pjoin -o out --resume
+		cmp out in.bin
+		assert_file_not_exists out.pfs-part
+		assert_file_not_exists out.pfs-part.sums
+	done
+	# resumed from the whole stream through a pipe: the chunks held are skipped
+	rm -f out
+	kill_at 5
+	if [ ! -e out ]; then
+		phash -c h.pfs | pcompress -d | pjoin -o out --resume
+	fi
+	cmp out in.bin
+}
+
+@test "pjoin --resume: damaged partial output is cut back to its last good chunk; another stream's journal is refused" {
+	phash -c h.pfs | pcompress -d > p.pfs
+	head -c "$(frame p.pfs 2:9 off)" p.pfs > cut.pfs
+	run -1 pjoin -o out --resume cut.pfs      # truncated: the partial stays
+	assert_file_not_exists out
+	# chunk 8 was held back, waiting for the frame after it
+	[ "$(stat -c %s out.pfs-part)" -eq $((8 * 16384)) ]
+	flip_byte out.pfs-part $((4 * 16384 + 5))     # chunk 4 damaged
+	pjoin -o out --resume p.pfs
+	cmp out in.bin
+	# a journal of another stream
+	head -c "$(frame p.pfs 2:3 off)" p.pfs > cut.pfs
+	run -1 pjoin -o x --resume cut.pfs
+	pchunk -s 16K pw > other.pfs
+	run -1 --separate-stderr pjoin -o x --resume other.pfs
+	assert_equal "$stderr" "pjoin: other.pfs: x.pfs-part.sums: the partial output is of another stream: remove it (and x.pfs-part) to start over"
+	# a range that starts after what the partial output holds
+	phash -c --range 196608: h.pfs | pcompress -d > late.pfs
+	run -1 --separate-stderr pjoin -o x --resume late.pfs
+	assert_equal "$stderr" "pjoin: late.pfs: the stream starts at chunk 12 but x.pfs-part holds only 2 chunks"
+	run -2 --separate-stderr pjoin --resume p.pfs
+	stderr_has "pjoin: --resume continues an -o FILE: give one"
+	# without --resume nothing is left behind
+	run -1 pjoin -o y cut.pfs
+	assert_file_not_exists y.pfs-part
+}
+
+@test "pinfo --chunks: text and JSON" {
+	run -0 pinfo --chunks h.pfs
+	assert_line --index 0 --regexp '^ +Chunk +Offset +Raw +Payload$'
+	assert_line --index 19 --regexp "^ +18 +[0-9]+ +12288 +[0-9]+$"
+	[ "${#lines[@]}" -eq 20 ]
+	run -0 pinfo --chunks --json h.pfs
+	[ "${#lines[@]}" -eq 19 ]
+	assert_line --index 0 --regexp '^\{"file":"h.pfs","chunk":0,"offset":[0-9]+,"raw":16384,"payload":[0-9]+\}$'
+}
