@@ -57,7 +57,7 @@ SCDOC  ?= scdoc
 .SECONDARY:
 
 .PHONY: man
-.PHONY: all check demo deps install uninstall clean bench profile massif \
+.PHONY: all check demo deps install uninstall clean bench bench-range profile massif \
 	heaptrack dhat fuzz memcheck
 all: $(BINS) $(GEN)
 
@@ -104,6 +104,13 @@ bench:
 	@sh tests/deps.sh build bench
 	@$(MAKE) --no-print-directory all
 	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/run.sh QUICK="$(QUICK)" SAVE="$(SAVE)" BASELINE="$(BASELINE)"
+
+# make bench-range [RANGE_SIZES="1G 4G"]: random access and resume on big
+# streams (bench/range.sh; minutes, and 2 x SIZE in /dev/shm)
+bench-range:
+	@sh tests/deps.sh build bench
+	@$(MAKE) --no-print-directory all
+	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/range.sh
 
 # make profile|massif|heaptrack|dhat TOOL=pcompress ARGS="--zstd -l 3":
 # bench/profile.sh (PROFILE_SIZE, PROFILE_KIND, ... in its header)
