@@ -57,7 +57,7 @@ static int
 walk_stop(void *arg)
 {
 	(void)arg;
-	return sigpipe_seen || pfs_interrupted;
+	return sigpipe_seen || pfs_interrupted || password_given_up();
 }
 
 /* one operand: a file, '-', or (with -r) a directory */
@@ -111,9 +111,11 @@ main(int argc, char **argv)
 			pfs_die(PFS_EXIT_ERR, "setenv: %s", strerror(errno));
 		pfs_catch_signals();
 	}
-	for (i = 0; i < o.nfiles && !sigpipe_seen && !pfs_interrupted; i++)
+	for (i = 0; i < o.nfiles && !sigpipe_seen && !pfs_interrupted &&
+	     !password_given_up(); i++)
 		bad += operand(&o, p, o.files[i]);
 	free(p);
+	password_forget();
 	if (pfs_interrupted)
 		pfs_reraise();
 	if (sigpipe_seen) {

@@ -89,6 +89,8 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 		s = stage_new(p, "pencrypt", NULL);
 		if (o->key_opt)
 			add(s, o->key_opt, o->key_file);
+		else
+			p->ask[p->nask++] = p->n - 1;
 		if (o->cipher)
 			add(s, "--cipher", o->cipher);
 		if (o->hide_name)
@@ -200,6 +202,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		if (rec->kind == PFS_STAGE_ENCRYPT) {
 			if (o->key_opt)
 				add(s, o->key_opt, o->key_file);
+			else
+				p->ask[p->nask++] = p->n - 1;
 			enc = 1;
 		}
 		add_common(o, s, 1);

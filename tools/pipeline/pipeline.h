@@ -9,6 +9,9 @@
  *   run.c    one FILE's pipeline run: spawn, read the stages' stderr,
  *            wait, report the cause of a failure, commit or remove the
  *            output
+ *   password.c  with no key option: the password asked once for all
+ *            FILEs, held in secure memory, handed to each pencrypt stage
+ *            on a pipe
  *
  * struct opts is filled once by parse() and then only o->input changes,
  * to the FILE being worked on.  struct pipeline is one FILE's run; run_one()
@@ -92,6 +95,13 @@ struct pipeline {
 	int in_fd;                   /* -1: our stdin */
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
+	/* the pencrypt stages without a key option: they get the password
+	 * pipeline asked for, each on a pipe of its own (password.c) */
+	unsigned nask;               /* stages ask[0..nask) */
+	unsigned ask[MAXSTAGES];
+	unsigned nopen;              /* askfd[0..nopen) are open */
+	int askfd[MAXSTAGES];        /* the read end of ask[i]'s pipe */
+	char askarg[MAXSTAGES][16];  /* "N" of its --password-fd N */
 };
 
 /* run.c: a stage died of SIGPIPE on our stdout; no FILE is started after
@@ -123,5 +133,21 @@ int process_name(const struct opts *o, struct pipeline *p, const char **out,
 /* run.c: the whole pipeline for one FILE (o->input).  0 on success, -1
  * when it failed (reported), 1 when stdout's reader went away. */
 int run_one(struct opts *o, struct pipeline *p);
+
+/* password.c: password_pass - give the password to the stages p->ask[]:
+ * ask for it on the terminal the first time (twice for process), then
+ * for each of them fill a close-on-exec pipe with it and a newline and
+ * add "--password-fd N", N the pipe's read end (p->askfd[]), to its
+ * arguments.  Before the first prompt, process refuses an existing
+ * output out (the message open_output would give).  0, or -1 with e set;
+ * after a failed prompt password_given_up() is 1 and no FILE should be
+ * started.  password_close - close p->askfd[] (again is fine).
+ * password_forget - wipe and release the password; registered with
+ * atexit(), and to be called before dying of a signal. */
+int password_pass(const struct opts *o, struct pipeline *p, const char *out,
+                  struct pfs_err *e);
+void password_close(struct pipeline *p);
+void password_forget(void);
+int password_given_up(void);
 
 #endif

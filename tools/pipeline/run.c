@@ -269,6 +269,9 @@ run_one(struct opts *o, struct pipeline *p)
 	if (pfs_steps_resolve(p->s, p->n, o->perf_dir, p->perf, sizeof(p->perf),
 	                      &e) < 0)
 		goto fail;
+	/* asked (once) before anything is started or created */
+	if (password_pass(o, p, out, &e) < 0)
+		goto fail;
 	if (p->feed.len && pfs_feed_start(&p->feed, feed_fail, &p->in_fd,
 	                                  &e) < 0)
 		goto fail;
@@ -284,6 +287,8 @@ run_one(struct opts *o, struct pipeline *p)
 	 * (on_line), so that only the cause of a failure is shown */
 	pfs_steps_chain(p->s, p->n, p->procs, p->perf, p->in_fd, out_fd,
 	                &p->chain);
+	for (i = 0; i < p->nopen; i++)
+		p->procs[p->ask[i]].keep_fd = p->askfd[i];
 	if (pfs_chain_spawn(&p->chain, &e) < 0) {
 		i = p->chain.started;
 		pfs_error("cannot start stage %u (%s): %s", i + 1,
@@ -293,6 +298,7 @@ run_one(struct opts *o, struct pipeline *p)
 	}
 	if (p->in_fd >= 0)
 		(void)close(p->in_fd);
+	password_close(p);
 	exec_errors(p);
 	pfs_chain_drain(&p->chain, on_line, p);
 	pfs_chain_wait(&p->chain);
@@ -326,6 +332,7 @@ run_one(struct opts *o, struct pipeline *p)
 fail:
 	pfs_error("%s", e.msg);
 done:
+	password_close(p);
 	pfs_feed_free(&p->feed);
 	return sigpipe_seen ? 1 : rc;
 }
