@@ -42,10 +42,13 @@ ALL_CFLAGS   = $(WARNFLAGS) $(CFLAGS) $(SANFLAGS) -pthread -MMD -MP
 ALL_LDFLAGS  = $(LDFLAGS) $(SANFLAGS) -pthread
 LIBS         = $(PKG_LIBS) -lm
 
+# a program is tools/TOOL.c; one too big for a file has the rest of its
+# sources in tools/TOOL/ (with a private header), linked into it alone
 TOOLS   = $(basename $(notdir $(wildcard tools/*.c)))
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
-TOOL_OBJ   = $(TOOLS:%=$(BUILD)/tools/%.o)
+TOOL_PART_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c))
+TOOL_OBJ   = $(TOOLS:%=$(BUILD)/tools/%.o) $(TOOL_PART_OBJ)
 BINS    = $(TOOLS:%=$(BUILD)/bin/%)
 LIB     = $(BUILD)/libcommon.a
 GEN     = $(BUILD)/bin/gen
@@ -74,7 +77,11 @@ $(LIB): $(COMMON_OBJ)
 
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LIBS)
+
+# tools/TOOL/*.o: more objects of bin/TOOL
+$(foreach t,$(TOOLS),$(eval $(BUILD)/bin/$(t): \
+	$(filter $(BUILD)/tools/$(t)/%,$(TOOL_PART_OBJ))))
 
 $(GEN): $(BUILD)/testdata/gen.o
 	@mkdir -p $(dir $@)

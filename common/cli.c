@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "digest.h"
 #include "engine.h"
+#include "secret.h"
 #include "stats.h"
 #include "util.h"
 
@@ -143,6 +145,35 @@ pfs_usage_try(void)
 {
 	fprintf(stderr, "Try '%s --help' for more information.\n", pfs_prog);
 	exit(PFS_EXIT_USAGE);
+}
+
+/* --- secrets --- */
+
+struct pfs_secret *
+pfs_cli_secret(const struct pfs_keyopt *k, int tty, int confirm,
+               struct pfs_err *e)
+{
+	struct pfs_secret *s;
+	struct pfs_err w;
+
+	if (pfs_secret_nodump(&w) < 0)
+		pfs_warn("warning: %s", w.msg);
+	if (pfs_crypto_init(e) < 0)
+		return NULL;
+	if (pfs_secmem_locked() == 0)
+		pfs_warn("warning: secure memory is not locked (mlock failed): "
+		         "keys and passwords may be swapped to disk; allow "
+		         "locking 64 KiB ('ulimit -l')");
+	s = pfs_secret_new(e);
+	if (!s)
+		return NULL;
+	if (pfs_secret_load(s, k, tty, confirm, &w, e) < 0) {
+		pfs_secret_free(s);
+		return NULL;
+	}
+	if (w.msg[0])
+		pfs_warn("warning: %s", w.msg);
+	return s;
 }
 
 static volatile sig_atomic_t caught_signo;

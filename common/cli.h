@@ -110,6 +110,24 @@ _Noreturn void pfs_usage_error(const char *fmt, ...)
  * printed its own message about an unknown option. */
 _Noreturn void pfs_usage_try(void);
 
+/* --- secrets --- */
+
+struct pfs_keyopt;
+struct pfs_secret;
+
+/* pfs_cli_secret - what a program does to hold a key or a password, in
+ * order: no core dumps from now on (pfs_secret_nodump, secret.h),
+ * libgcrypt and its secure memory (pfs_crypto_init, digest.h), then a new
+ * struct pfs_secret filled from k (pfs_secret_load; tty and confirm are
+ * for its prompt).  The warnings for the user are printed as they come,
+ * unless -q: core dumps could not be disabled, the secure memory is not
+ * locked (secrets may be swapped out), a key file others can read.
+ * Returns the secret, which the caller releases with pfs_secret_free() on
+ * every path, or NULL with e set, for the caller to report after its own
+ * cleanup. */
+struct pfs_secret *pfs_cli_secret(const struct pfs_keyopt *k, int tty,
+                                  int confirm, struct pfs_err *e);
+
 /* --- signals --- */
 
 /* pfs_catch_signals - install a flag-only handler for SIGINT, SIGTERM and

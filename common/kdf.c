@@ -61,6 +61,24 @@ pfs_kdf_check(uint32_t t, uint32_t m, uint32_t p, struct pfs_err *e)
 }
 
 int
+pfs_kdf_params(long t, uint64_t m, uint32_t *tp, uint32_t *mp,
+               struct pfs_err *e)
+{
+	if (t && t < PFS_KDF_T_MIN)
+		return pfs_seterr(e, "--kdf-time: at least %u passes (the OWASP "
+		                  "minimum for Argon2id)", PFS_KDF_T_MIN);
+	if (m && m < (uint64_t)PFS_KDF_M_MIN << 10)
+		return pfs_seterr(e, "--kdf-memory: at least %u MiB (the OWASP "
+		                  "minimum for Argon2id)", PFS_KDF_M_MIN >> 10);
+	if (m % 1024)
+		return pfs_seterr(e, "--kdf-memory: a whole number of KiB, "
+		                  "please");
+	*tp = t ? (uint32_t)t : PFS_KDF_T_DEF;
+	*mp = m ? (uint32_t)(m >> 10) : PFS_KDF_M_DEF;
+	return 0;
+}
+
+int
 pfs_argon2id(const void *pw, size_t pwlen, const uint8_t *salt,
              size_t saltlen, uint32_t t, uint32_t m, uint32_t p,
              uint8_t *out, size_t outlen, struct pfs_err *e)

@@ -47,6 +47,16 @@ int pfs_hkdf_sha256(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt,
  * header". */
 int pfs_kdf_check(uint32_t t, uint32_t m, uint32_t p, struct pfs_err *e);
 
+/* pfs_kdf_params - the Argon2id parameters for encrypting with a
+ * password, from the options: t passes (0: not given) and m bytes of
+ * memory (0: not given; at most PFS_KDF_T_MAX and PFS_KDF_M_MAX KiB, as
+ * the option parsers let through) into *tp passes and *mp KiB, with the
+ * defaults for what was not given.  -1 with e set ("--kdf-time: at least
+ * 2 passes (the OWASP minimum for Argon2id)") below PFS_KDF_T_MIN or
+ * PFS_KDF_M_MIN, or when m is not a whole number of KiB. */
+int pfs_kdf_params(long t, uint64_t m, uint32_t *tp, uint32_t *mp,
+                   struct pfs_err *e);
+
 /* pfs_argon2id - out (outlen bytes) = Argon2id(pw, salt, t, m KiB, p).
  * Does not check the limits (call pfs_kdf_check first for parameters from
  * a stream).  Returns 0 or -1. */

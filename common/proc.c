@@ -81,7 +81,7 @@ pfs_chain_init(struct pfs_chain *c, struct pfs_proc *procs, unsigned n)
 	for (i = 0; i < n; i++) {
 		procs[i].pid = 0;
 		procs[i].reaped = procs[i].status = procs[i].exec_errno = 0;
-		procs[i].errfd = -1;
+		procs[i].errfd = procs[i].keep_fd = -1;
 		procs[i].linelen = 0;
 	}
 }
@@ -104,15 +104,17 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-/* child - in the forked child: wire fds 0-2, exec; on failure send errno
- * up the close-on-exec pipe status and exit 127 (no stdio: we forked) */
+/* child - in the forked child: wire fds 0-2, let keep_fd through the exec,
+ * exec; on failure send errno up the close-on-exec pipe status and exit
+ * 127 (no stdio: we forked) */
 static _Noreturn void
 child(const struct pfs_proc *p, int in, int out, int err, int status)
 {
 	int saved;
 
 	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) ||
-	    (err >= 0 && dup2(err, 2) < 0))
+	    (err >= 0 && dup2(err, 2) < 0) ||
+	    (p->keep_fd >= 0 && fcntl(p->keep_fd, F_SETFD, 0) < 0))
 		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
 	execv(p->path, (char *const *)(uintptr_t)p->argv);

@@ -12,6 +12,9 @@
  *    caller keeps its own in_fd and out_fd; every pipe this module makes is
  *    close-on-exec, and the caller is left holding none of them but the
  *    errfd of each process (capture_stderr), which pfs_chain_drain() closes.
+ *    A process inherits no other descriptor of the caller's that is
+ *    close-on-exec, except its keep_fd: that one it inherits under the same
+ *    number (the caller closes it after pfs_chain_spawn()).
  *  - pid 0 means "not started".  A started process is reaped once, by
  *    pfs_chain_wait(); after that status holds its waitpid(2) status.
  *  - The children get SIGPIPE back at its default action, so a stage whose
@@ -40,6 +43,8 @@ struct pfs_proc {
 	int reaped, status;          /* status: from waitpid(2), once reaped */
 	int exec_errno;              /* not 0: execv(path) failed with it */
 	int errfd;                   /* capture_stderr: our end, else -1 */
+	int keep_fd;                 /* -1, or a close-on-exec descriptor of
+	                                ours this process alone inherits */
 	char line[PFS_PROC_LINE_MAX];   /* partial stderr line (drain) */
 	size_t linelen;
 };
@@ -68,7 +73,7 @@ void pfs_proc_self_dir(char *out, size_t n);
 int pfs_proc_find(const char *dir, const char *name, char *out, size_t n);
 
 /* pfs_chain_init - a chain of the n processes procs (path and argv set by
- * the caller), stdin and stdout inherited, no stderr capture. */
+ * the caller), stdin and stdout inherited, no stderr capture, no keep_fd. */
 void pfs_chain_init(struct pfs_chain *c, struct pfs_proc *procs, unsigned n);
 
 /* pfs_chain_spawn - start every process of c, in order.  Returns 0, or -1

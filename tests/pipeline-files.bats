@@ -267,13 +267,78 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	assert_output "pchunk a.bin | pcompress --zstd -T 2 > a.bin.pfs"
 }
 
-@test "no key option: pencrypt asks on the terminal (dry-run prints it so)" {
+@test "no key option: --dry-run prints pencrypt without one (run so, pencrypt asks on the terminal)" {
 	pencrypt --keygen -o k
 	run -0 pipeline --dry-run process --encrypt --no-hash a.bin
 	assert_output "pchunk a.bin | pcompress --zstd | pencrypt > a.bin.pfs"
 	pipeline process --encrypt --key-file k -o e.pfs a.bin
 	run -0 pipeline --dry-run restore -o out e.pfs
 	assert_output "phash --check e.pfs | pencrypt -d | pcompress -d | pjoin -o out"
+}
+
+# need_script: skip without script(1), which gives a command a terminal
+need_script() {
+	command -v script >/dev/null || skip "script(1) is missing"
+}
+
+# on_tty INPUT CMD: run CMD on a new terminal (script(1)) on which INPUT
+# (printf %b) is typed; the terminal's output goes to tty.log.  timeout:
+# a prompt that waits for more lines than were typed fails instead of
+# hanging
+on_tty() {
+	printf '%b' "$1" | timeout 120 script -qec "$2" /dev/null > tty.log
+}
+
+# shown STRING: how many times STRING was written to the terminal
+shown() {
+	grep -o -F -- "$1" tty.log | wc -l
+}
+
+@test "no key option: process asks for the password once (and once again to confirm) for all FILEs" {
+	need_script
+	head -c 50000 /dev/urandom > c.bin
+	run -0 on_tty 'sekrit\nsekrit\n' "pipeline process --encrypt --kdf-time 2 --kdf-memory 19M a.bin b.txt c.bin"
+	assert_equal "$(shown 'Password (to encrypt): ')" 1
+	assert_equal "$(shown 'Password (again): ')" 1
+	printf 'sekrit\n' > pw
+	mkdir out
+	run -0 pipeline restore --password-file pw --output-dir-flat out a.bin.pfs b.txt.pfs c.bin.pfs
+	cmp a.bin out/a.bin
+	cmp b.txt out/b.txt
+	cmp c.bin out/c.bin
+}
+
+@test "no key option: restore asks for the password once for all FILEs" {
+	need_script
+	head -c 50000 /dev/urandom > c.bin
+	printf 'sekrit\n' > pw
+	pipeline process --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M a.bin b.txt c.bin
+	mkdir out
+	run -0 on_tty 'sekrit\n' "pipeline restore --output-dir-flat out a.bin.pfs b.txt.pfs c.bin.pfs"
+	assert_equal "$(shown 'Password: ')" 1
+	cmp a.bin out/a.bin
+	cmp b.txt out/b.txt
+	cmp c.bin out/c.bin
+}
+
+@test "no key option: verify asks for the password once for all FILEs" {
+	need_script
+	printf 'sekrit\n' > pw
+	pipeline process --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M a.bin b.txt
+	run -0 on_tty 'sekrit\n' "pipeline verify a.bin.pfs b.txt.pfs"
+	assert_equal "$(shown 'Password: ')" 1
+	run -1 on_tty 'wrong\n' "pipeline verify a.bin.pfs b.txt.pfs"
+	assert_equal "$(shown 'Password: ')" 1
+	assert_equal "$(shown 'wrong key or password')" 2
+}
+
+@test "no key option: passwords that do not match stop every FILE; nothing written" {
+	need_script
+	run -1 on_tty 'sekrit\nsekrut\n' "pipeline process --encrypt a.bin b.txt"
+	assert_equal "$(shown 'Password (to encrypt): ')" 1
+	assert_equal "$(shown 'pipeline: passwords do not match')" 1
+	run -0 ls -A
+	refute_output --partial .pfs
 }
 
 @test "wrong password: one line naming the file, nothing written" {

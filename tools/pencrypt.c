@@ -43,8 +43,9 @@ struct opts {
 	int decrypt, force, hide_name, keygen;
 	struct pfs_keyopt key;        /* PFS_KS_NONE: ask on the terminal */
 	const char *keygen_out;       /* --keygen -o FILE */
-	long kdf_t;                   /* 0: default */
-	uint64_t kdf_m;               /* bytes, 0: default */
+	long kdf_t;                   /* --kdf-time, 0: not given */
+	uint64_t kdf_m;               /* --kdf-memory in bytes, 0: not given */
+	uint32_t t, m;                /* Argon2id passes and KiB to use */
 	const char *input;
 	struct pfs_common c;
 };
@@ -124,14 +125,8 @@ check_opts(struct opts *o, int nopt)
 		pfs_usage_error("--kdf-time and --kdf-memory are for encrypting "
 		                "with a password%s", o->decrypt ? " (-d reads "
 		                "them from the stream)" : "");
-	if (o->kdf_t && o->kdf_t < PFS_KDF_T_MIN)
-		pfs_usage_error("--kdf-time: at least %u passes (the OWASP "
-		                "minimum for Argon2id)", PFS_KDF_T_MIN);
-	if (o->kdf_m && o->kdf_m < (uint64_t)PFS_KDF_M_MIN << 10)
-		pfs_usage_error("--kdf-memory: at least %u MiB (the OWASP "
-		                "minimum for Argon2id)", PFS_KDF_M_MIN >> 10);
-	if (o->kdf_m % 1024)
-		pfs_usage_error("--kdf-memory: a whole number of KiB, please");
+	if (pfs_kdf_params(o->kdf_t, o->kdf_m, &o->t, &o->m, &e) < 0)
+		pfs_usage_error("%s", e.msg);
 	if (pfs_keyopt_check(&o->key, o->input, &e) < 0)
 		pfs_usage_error("%s", e.msg);
 	if (!o->cipher)
@@ -409,15 +404,12 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	struct ctx *x = vctx;
 	const struct pfs_stage *top = pfs_head_top(h);
 	char msg[256];
-	uint32_t t, m;
 	int rc;
 
 	if (!x->o->decrypt) {
-		t = x->o->kdf_t ? (uint32_t)x->o->kdf_t : PFS_KDF_T_DEF;
-		m = x->o->kdf_m ? (uint32_t)(x->o->kdf_m >> 10) : PFS_KDF_M_DEF;
 		h->range_cut = 0;    /* the new MAC covers the range fields */
-		rc = pfs_enc_lock(x->sec, h, x->cipher, t, m, x->o->hide_name,
-		                  &x->oh, e);
+		rc = pfs_enc_lock(x->sec, h, x->cipher, x->o->t, x->o->m,
+		                  x->o->hide_name, &x->oh, e);
 		if (rc == 0)
 			rc = PFS_STREAM;
 	} else if (!top) {
@@ -480,20 +472,9 @@ main(int argc, char **argv)
 		pfs_usage_error("no key given and no terminal to ask for a "
 		                "password: use --key-file F, --password-file F "
 		                "or --password-fd N");
-	if (pfs_secret_nodump(&w) < 0)
-		pfs_warn("warning: %s", w.msg);
-	if (pfs_crypto_init(&e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-	if (pfs_secmem_locked() == 0)
-		pfs_warn("warning: secure memory is not locked (mlock failed): "
-		         "keys and passwords may be swapped to disk; allow "
-		         "locking 64 KiB ('ulimit -l')");
-	x.sec = pfs_secret_new(&e);
-	if (!x.sec ||
-	    pfs_secret_load(x.sec, &o.key, tty, !o.decrypt, &w, &e) < 0)
+	x.sec = pfs_cli_secret(&o.key, tty, !o.decrypt, &e);
+	if (!x.sec)
 		goto out;
-	if (w.msg[0])
-		pfs_warn("warning: %s", w.msg);
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		goto out;
 	fd = cfg.in_fd;

@@ -1,7 +1,7 @@
 /*
  * test_kdf - common/kdf.c: HKDF-SHA-256 against RFC 5869's test cases 1-3,
- * Argon2id against RFC 9106's test vector and known answers, and the
- * parameter caps.
+ * Argon2id against RFC 9106's test vector and known answers, the
+ * parameter caps, and the parameters for encrypting (pfs_kdf_params).
  *
  * RFC 9106 section 5.3 uses a secret (8 bytes 0x03) and associated data
  * (12 bytes 0x04); pfs_argon2id() takes neither (pfs never uses them), so
@@ -218,6 +218,38 @@ test_kdf_check(void **state)
 	assert_int_equal(pfs_kdf_check(3, 32, 4, &e), 0);
 }
 
+/* the parameters for encrypting: defaults, the OWASP minimum, whole KiB */
+static void
+test_kdf_params(void **state)
+{
+	struct pfs_err e;
+	uint32_t t = 0, m = 0;
+
+	(void)state;
+	assert_int_equal(pfs_kdf_params(0, 0, &t, &m, &e), 0);
+	assert_int_equal(t, PFS_KDF_T_DEF);
+	assert_int_equal(m, PFS_KDF_M_DEF);
+	assert_int_equal(pfs_kdf_params(PFS_KDF_T_MIN, (uint64_t)PFS_KDF_M_MIN
+	                                 << 10, &t, &m, &e), 0);
+	assert_int_equal(t, PFS_KDF_T_MIN);
+	assert_int_equal(m, PFS_KDF_M_MIN);
+	assert_int_equal(pfs_kdf_params(PFS_KDF_T_MAX, (uint64_t)PFS_KDF_M_MAX
+	                                 << 10, &t, &m, &e), 0);
+	assert_int_equal(t, PFS_KDF_T_MAX);
+	assert_int_equal(m, PFS_KDF_M_MAX);
+	assert_int_equal(pfs_kdf_params(PFS_KDF_T_MIN - 1, 0, &t, &m, &e), -1);
+	assert_string_equal(e.msg, "--kdf-time: at least 2 passes (the OWASP "
+	                    "minimum for Argon2id)");
+	assert_int_equal(pfs_kdf_params(0, ((uint64_t)PFS_KDF_M_MIN << 10) - 1024,
+	                                &t, &m, &e), -1);
+	assert_string_equal(e.msg, "--kdf-memory: at least 19 MiB (the OWASP "
+	                    "minimum for Argon2id)");
+	assert_int_equal(pfs_kdf_params(0, ((uint64_t)PFS_KDF_M_MIN << 10) + 1,
+	                                &t, &m, &e), -1);
+	assert_string_equal(e.msg, "--kdf-memory: a whole number of KiB, "
+	                    "please");
+}
+
 /* one test per case, named after it */
 #define CASE(name, f, c) { name, f, NULL, NULL, (void *)(uintptr_t)(c) }
 
@@ -237,6 +269,7 @@ main(void)
 		CASE("argon2id_reference_m2^16",
 		     test_argon2id_known_answer, &argon_cases[2]),
 		cmocka_unit_test(test_kdf_check),
+		cmocka_unit_test(test_kdf_params),
 	};
 
 	return cmocka_run_group_tests_name("kdf", tests, ub_crypto_setup, NULL);

@@ -1,0 +1,262 @@
+/*
+ * build.c - the stages of one FILE as command lines (pipeline.h): process,
+ * info, and restore/verify from the stage stack in the input's HEAD; the
+ * output's name.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "feed.h"
+#include "files.h"
+#include "frame.h"
+#include "head.h"
+#include "io.h"
+#include "pipeline.h"
+#include "secret.h"
+#include "stages.h"
+#include "step.h"
+
+/* names - how outputs are named for o->input */
+static struct pfs_names
+names(const struct opts *o)
+{
+	struct pfs_names nm = { o->input, o->outdir, o->mirror, o->use_name };
+
+	return nm;
+}
+
+/* stage_new - append a stage running NAME [MODE]; both name it in messages */
+static struct pfs_step *
+stage_new(struct pipeline *p, const char *name, const char *mode)
+{
+	struct pfs_step *s = &p->s[p->n++];
+
+	pfs_step_init(s, name, mode);
+	return s;
+}
+
+static void
+add(struct pfs_step *s, const char *a1, const char *a2)
+{
+	if (pfs_step_add(s, a1, a2) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s: too many arguments", s->argv[0]);
+}
+
+/* the options every stage of a kind takes: -T N, -q */
+static void
+add_common(const struct opts *o, struct pfs_step *s, int threads)
+{
+	if (threads && o->threads)
+		add(s, "-T", o->threads);
+	if (pfs_quiet)
+		add(s, "-q", NULL);
+}
+
+/* the input file of the first stage; none for standard input */
+static void
+add_file(struct pfs_step *s, const char *file)
+{
+	if (strcmp(file, "-") == 0)
+		return;
+	if (file[0] == '-')
+		add(s, "--", NULL);
+	add(s, file, NULL);
+}
+
+void
+build_process(const struct opts *o, struct pipeline *p, int progress)
+{
+	struct pfs_step *s;
+
+	s = stage_new(p, "pchunk", NULL);
+	if (progress)
+		add(s, "--progress", NULL);
+	add_common(o, s, 0);
+	add_file(s, o->input);
+	if (o->codec) {
+		s = stage_new(p, "pcompress", o->codec->flag);
+		if (o->ultra)
+			add(s, "--ultra", NULL);
+		if (o->level)
+			add(s, "-l", o->level);
+		add_common(o, s, 1);
+	}
+	if (o->encrypt) {
+		s = stage_new(p, "pencrypt", NULL);
+		if (o->key_opt)
+			add(s, o->key_opt, o->key_file);
+		else
+			p->ask[p->nask++] = p->n - 1;
+		if (o->cipher)
+			add(s, "--cipher", o->cipher);
+		if (o->hide_name)
+			add(s, "--hide-name", NULL);
+		if (o->kdf_time)
+			add(s, "--kdf-time", o->kdf_time);
+		if (o->kdf_memory)
+			add(s, "--kdf-memory", o->kdf_memory);
+		add_common(o, s, 1);
+	}
+	if (o->hash) {
+		s = stage_new(p, "phash", NULL);
+		add(s, "-a", o->hash);
+		add_common(o, s, 1);
+	}
+}
+
+/* pinfo FILE */
+void
+build_info(const struct opts *o, struct pipeline *p)
+{
+	struct pfs_step *s;
+
+	s = stage_new(p, "pinfo", NULL);
+	add_common(o, s, 0);
+	add_file(s, o->input);
+}
+
+/* build the inverse pipeline from the stage stack in the input's HEAD;
+ * -1 on an error */
+int
+build_restore(const struct opts *o, struct pipeline *p, int progress,
+              const char **outp, struct pfs_err *e)
+{
+	struct pfs_reader r;
+	struct pfs_head h;
+	struct stat ost, ist;
+	const struct pfs_names nm = names(o);
+	const struct pfs_stage *rec;
+	const char *name = "stdin", *out = o->output, *prog, *mode;
+	struct pfs_step *s;
+	char desc[128];
+	unsigned i;
+	int fd = -1, enc = 0, rc = -1, tty, in_stdin;
+
+	memset(&r, 0, sizeof(r));
+	r.fd = -1;
+	in_stdin = strcmp(o->input, "-") == 0;
+	if (in_stdin) {
+		if (pfs_feed_head(&p->feed, &r, &h, &p->in_fd, e) < 0)
+			goto out;
+		if (!out)
+			out = "-";
+	} else {
+		fd = pfs_open_input(o->input, &name, e);
+		if (fd < 0)
+			return -1;
+		pfs_reader_init(&r, fd, name);
+		if (pfs_reader_start(&r, &h, e) < 0)
+			goto out;
+	}
+	if (o->cmd->cmd == C_RESTORE && !out) {
+		if (pfs_restore_name(&nm, &h, p->outbuf, sizeof(p->outbuf),
+		                     e) < 0)
+			goto out;
+		out = p->outbuf;
+	}
+	if (o->cmd->cmd == C_VERIFY)
+		out = NULL;
+	if (out && strcmp(out, "-") != 0 && fd >= 0 && stat(out, &ost) == 0 &&
+	    fstat(fd, &ist) == 0 && ost.st_dev == ist.st_dev &&
+	    ost.st_ino == ist.st_ino) {
+		pfs_seterr(e, "%s: refusing to overwrite the input file", out);
+		goto out;
+	}
+	if (o->keep_mode && out && strcmp(out, "-") == 0) {
+		pfs_seterr(e, "-p sets the mode of the output file: standard "
+		           "output has none");
+		goto out;
+	}
+	if (!o->dry_run && out && strcmp(out, "-") == 0 &&
+	    pfs_refuse_tty(1, o->force, e) < 0)
+		goto out;
+	if (!o->dry_run && out && strcmp(out, "-") != 0 &&
+	    pfs_out_free(out, o->force, e) < 0)
+		goto out;
+	for (i = h.nstages; i-- > 0;) {
+		rec = &h.stages[i];
+		if (pfs_stage_undo(rec->kind, &prog, &mode) < 0) {
+			pfs_seterr(e, "%s: stage record %u has an unknown kind "
+			           "(%u)", o->input, i, rec->kind);
+			goto out;
+		}
+		if (rec->kind == PFS_STAGE_ENCRYPT && !o->key_opt &&
+		    !o->dry_run) {
+			tty = pfs_tty_open();
+			if (tty < 0) {
+				pfs_stage_describe(rec, desc, sizeof(desc));
+				pfs_seterr(e, "%s: the stream is encrypted (%s) "
+				           "and there is no terminal to ask for "
+				           "the password: give --key-file F, "
+				           "--password-file F or --password-fd N",
+				           o->input, desc);
+				goto out;
+			}
+			(void)close(tty);
+		}
+		s = stage_new(p, prog, mode);
+		if (rec->kind == PFS_STAGE_ENCRYPT) {
+			if (o->key_opt)
+				add(s, o->key_opt, o->key_file);
+			else
+				p->ask[p->nask++] = p->n - 1;
+			enc = 1;
+		}
+		add_common(o, s, 1);
+		if (p->n == 1)
+			add_file(s, o->input);
+	}
+	if (o->key_opt && !enc)
+		pfs_warn("%s: the stream is not encrypted: %s ignored",
+		         o->input, o->key_opt);
+	s = stage_new(p, "pjoin", NULL);
+	if (progress && !(enc && !o->key_opt))
+		add(s, "--progress", NULL);
+	if (o->cmd->cmd == C_VERIFY)
+		add(s, "-o", "/dev/null");
+	else if (strcmp(out, "-") != 0)
+		add(s, "-o", out);
+	if (o->force)
+		add(s, "-f", NULL);
+	if (o->keep_mode)
+		add(s, "-p", NULL);
+	add_common(o, s, 1);
+	if (p->n == 1)
+		add_file(s, o->input);
+	p->to_stdout = out && strcmp(out, "-") == 0;
+	*outp = out;
+	rc = 0;
+out:
+	if (r.fd >= 0)
+		pfs_reader_free(&r);
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = pfs_seterr(e, "%s: %s", name, strerror(errno));
+	if (in_stdin && p->in_fd >= 0) {
+		(void)close(p->in_fd);      /* the temporary copy */
+		p->in_fd = -1;
+	}
+	return rc;
+}
+
+/* process_name - the output of process: -o/-c, stdout for standard input,
+ * else FILE.pfs next to FILE or in the output directory */
+int
+process_name(const struct opts *o, struct pipeline *p, const char **out,
+             struct pfs_err *e)
+{
+	const struct pfs_names nm = names(o);
+
+	if (o->output || strcmp(o->input, "-") == 0) {
+		*out = o->output ? o->output : "-";
+	} else {
+		if (pfs_process_name(&nm, p->outbuf, sizeof(p->outbuf), e) < 0)
+			return -1;
+		*out = p->outbuf;
+	}
+	p->to_stdout = strcmp(*out, "-") == 0;
+	return 0;
+}

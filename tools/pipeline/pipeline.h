@@ -1,0 +1,153 @@
+/*
+ * pipeline.h - the parts of pipeline(1), private to it: tools/pipeline.c
+ * (main: the operands, -r, the exit status) and tools/pipeline/:
+ *   usage.c  the --help text
+ *   opts.c   the command line into struct opts; every combination is
+ *            checked there, and a bad one is a usage error (exit 2)
+ *   build.c  the stages of one FILE as command lines (struct pipeline)
+ *            and the name of its output
+ *   run.c    one FILE's pipeline run: spawn, read the stages' stderr,
+ *            wait, report the cause of a failure, commit or remove the
+ *            output
+ *   password.c  with no key option: the password asked once for all
+ *            FILEs, held in secure memory, handed to each pencrypt stage
+ *            on a pipe
+ *
+ * struct opts is filled once by parse() and then only o->input changes,
+ * to the FILE being worked on.  struct pipeline is one FILE's run; run_one()
+ * clears it first, so one allocation serves every FILE.
+ */
+#ifndef PIPELINE_H
+#define PIPELINE_H
+
+#include <limits.h>
+
+#include "cli.h"
+#include "codec.h"
+#include "err.h"
+#include "feed.h"
+#include "head.h"
+#include "proc.h"
+#include "stages.h"
+#include "step.h"
+
+#define MAXSTAGES  (PFS_STAGES_MAX + 2)   /* <= PFS_STATS_TABLE_MAX */
+
+/* options that only some subcommands take */
+enum {
+	U_ALGO = 1 << 0, U_LEVEL = 1 << 1, U_ENCRYPT = 1 << 2,
+	U_CIPHER = 1 << 3, U_HASH = 1 << 4, U_KEY = 1 << 5, U_OUTPUT = 1 << 6,
+	U_FORCE = 1 << 7, U_THREADS = 1 << 8, U_PROGRESS = 1 << 9,
+	U_KEEPMODE = 1 << 10, U_NAME = 1 << 11, U_NOCOMP = 1 << 12,
+	U_NOHASH = 1 << 13, U_KDF = 1 << 14, U_HIDE = 1 << 15,
+	U_RM = 1 << 16, U_STDOUT = 1 << 17, U_OUTDIR = 1 << 18,
+	U_KEEP = 1 << 19
+};
+
+#define U_FILES (U_OUTPUT | U_FORCE | U_RM | U_STDOUT | U_OUTDIR | U_KEEP)
+
+enum cmd { C_PROCESS, C_RESTORE, C_VERIFY, C_INFO };
+
+/* a subcommand and the U_* options it takes */
+struct command {
+	const char *name;
+	enum cmd cmd;
+	unsigned allowed;
+};
+
+struct opts {
+	const struct command *cmd;
+	char **files;                /* the operands; none: standard input */
+	int nfiles;
+	const char *input;           /* the one being worked on */
+	const char *output;          /* -o, "-" for -c */
+	const char *outdir;          /* --output-dir-flat/-mirror */
+	int mirror;
+	const struct pfs_codec *codec;   /* NULL: --no-compress */
+	const char *level, *cipher, *hash, *threads, *perf_dir;
+	char levelbuf[24];
+	const char *key_opt;         /* "--key-file", ..., or NULL: ask */
+	const char *key_file;
+	const char *kdf_time, *kdf_memory;
+	int encrypt, force, dry_run, ultra, hide_name, no_compress, no_hash;
+	int progress;                /* -1: on if stderr is a terminal */
+	int recursive, rm;
+	int keep_mode;               /* -p: pjoin -p */
+	int use_name;                /* -N: output named after the HEAD */
+	unsigned used;               /* U_* given */
+	struct pfs_common c;
+};
+
+struct pipeline {
+	struct pfs_step s[MAXSTAGES];
+	struct pfs_proc procs[MAXSTAGES];   /* s[i] runs as procs[i] */
+	struct pfs_chain chain;
+	unsigned n;
+	int stats;                   /* enum pfs_stats_mode */
+	int progress;                /* a stage draws progress through us */
+	int drawn;                   /* a progress line is open on stderr */
+	int to_stdout;               /* the last stage writes our stdout */
+	const char *input;           /* for messages: FILE, or "-" */
+	char perf[PATH_MAX];
+	/* restore/verify from a pipe: the bytes read for the HEAD, fed to
+	 * the first stage again by a child (feed.h) */
+	struct pfs_feed feed;
+	int in_fd;                   /* -1: our stdin */
+	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
+	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
+	/* the pencrypt stages without a key option: they get the password
+	 * pipeline asked for, each on a pipe of its own (password.c) */
+	unsigned nask;               /* stages ask[0..nask) */
+	unsigned ask[MAXSTAGES];
+	unsigned nopen;              /* askfd[0..nopen) are open */
+	int askfd[MAXSTAGES];        /* the read end of ask[i]'s pipe */
+	char askarg[MAXSTAGES][16];  /* "N" of its --password-fd N */
+};
+
+/* run.c: a stage died of SIGPIPE on our stdout; no FILE is started after
+ * it (as zstd -dc | head) */
+extern int sigpipe_seen;
+
+/* usage.c: the --help text on stdout, exit 0 (1 if stdout fails) */
+_Noreturn void usage(void);
+
+/* opts.c: argv into o, checked; exits 2 on bad usage, 0 after --help or
+ * --version */
+void parse(int argc, char **argv, struct opts *o);
+
+/* build.c: the stages of o->input into p (all zero but what run_one()
+ * set).  build_process: pchunk, pcompress, pencrypt, phash as o asks.
+ * build_info: pinfo.  build_restore: the inverse of the stage stack in
+ * the input's HEAD, ending in pjoin; *outp is its output ("-": stdout,
+ * NULL: verify), -1 with e set when it cannot be built. */
+void build_process(const struct opts *o, struct pipeline *p, int progress);
+void build_info(const struct opts *o, struct pipeline *p);
+int build_restore(const struct opts *o, struct pipeline *p, int progress,
+                  const char **outp, struct pfs_err *e);
+
+/* build.c: the output of process into *out (p->outbuf or "-"); -1 with e
+ * set when the name cannot be made */
+int process_name(const struct opts *o, struct pipeline *p, const char **out,
+                 struct pfs_err *e);
+
+/* run.c: the whole pipeline for one FILE (o->input).  0 on success, -1
+ * when it failed (reported), 1 when stdout's reader went away. */
+int run_one(struct opts *o, struct pipeline *p);
+
+/* password.c: password_pass - give the password to the stages p->ask[]:
+ * ask for it on the terminal the first time (twice for process), then
+ * for each of them fill a close-on-exec pipe with it and a newline and
+ * add "--password-fd N", N the pipe's read end (p->askfd[]), to its
+ * arguments.  Before the first prompt, process refuses an existing
+ * output out (the message open_output would give).  0, or -1 with e set;
+ * after a failed prompt password_given_up() is 1 and no FILE should be
+ * started.  password_close - close p->askfd[] (again is fine).
+ * password_forget - wipe and release the password; registered with
+ * atexit(), and to be called before dying of a signal. */
+int password_pass(const struct opts *o, struct pipeline *p, const char *out,
+                  struct pfs_err *e);
+void password_close(struct pipeline *p);
+void password_forget(void);
+int password_given_up(void);
+
+#endif
