@@ -130,8 +130,9 @@ cat(const char *a, const char *b, const char *c)
 	return p;
 }
 
-int
-pfs_resume_probe(const char *target, uint64_t *bytes, struct pfs_err *e)
+static int
+probe(const char *target, const uint8_t *id, uint64_t *bytes, int *complete,
+      struct pfs_err *e)
 {
 	char *part = cat(target, PFS_PART_SUFFIX, "");
 	char *jpath = cat(target, PFS_PART_SUFFIX, PFS_SUMS_SUFFIX);
@@ -139,6 +140,7 @@ pfs_resume_probe(const char *target, uint64_t *bytes, struct pfs_err *e)
 	int pfd = -1, jfd = -1, rc = -1;
 
 	*bytes = 0;
+	*complete = 0;
 	if (!part || !jpath) {
 		pfs_seterr(e, "out of memory");
 		goto out;
@@ -147,8 +149,9 @@ pfs_resume_probe(const char *target, uint64_t *bytes, struct pfs_err *e)
 	jfd = open(jpath, O_RDONLY | O_CLOEXEC);
 	rc = 0;
 	if (pfd >= 0 && jfd >= 0) {
-		rc = check(pfd, jfd, NULL, jpath, &r, e);
+		rc = check(pfd, jfd, id, jpath, &r, e);
 		*bytes = r.bytes;
+		*complete = r.complete;
 	}
 out:
 	if (pfd >= 0)
@@ -158,6 +161,24 @@ out:
 	free(part);
 	free(jpath);
 	return rc;
+}
+
+int
+pfs_resume_probe(const char *target, uint64_t *bytes, int *complete,
+                 struct pfs_err *e)
+{
+	return probe(target, NULL, bytes, complete, e);
+}
+
+int
+pfs_resume_probe_head(const char *target, const struct pfs_head *h,
+                      uint64_t *bytes, int *complete, struct pfs_err *e)
+{
+	uint8_t id[16];
+
+	if (stream_id(h, id, e) < 0)
+		return -1;
+	return probe(target, id, bytes, complete, e);
 }
 
 int

@@ -36,9 +36,17 @@ struct pfs_resume {
 };
 
 /* pfs_resume_probe - how many bytes of target's partial output are good
- * (0 when there is none), without changing anything: what `pipeline
- * restore --resume` passes as the first stage's --range. */
-int pfs_resume_probe(const char *target, uint64_t *bytes, struct pfs_err *e);
+ * (0 when there is none), without changing anything: where a resumed
+ * restore starts reading (the first stage's --range).  *complete: the
+ * partial output holds the last chunk too (only the rename is missing),
+ * so the stream is read whole, every chunk skipped. */
+int pfs_resume_probe(const char *target, uint64_t *bytes, int *complete,
+                     struct pfs_err *e);
+/* pfs_resume_probe_head - the same, for the stream whose HEAD (as the
+ * restore's last stage sees it) is h: a journal of another stream is an
+ * error, as in pfs_resume_begin. */
+int pfs_resume_probe_head(const char *target, const struct pfs_head *h,
+                          uint64_t *bytes, int *complete, struct pfs_err *e);
 
 /* pfs_resume_begin - part_fd is target's partial output (open read-write)
  * and h the HEAD of the stream being restored: open or create the

@@ -169,12 +169,12 @@ _pfs_pinfo() {
 _pfs_pipeline() {
 	local cur prev eq i w cmd='' opts
 	local o_process='--zstd --lz4 --brotli --no-compress -l --level --fast --ultra
-		--encrypt --cipher --hide-name --kdf-time --kdf-memory --hash --no-hash'
+		--encrypt --cipher --hide-name --kdf-time --kdf-memory --hash --no-hash --range'
 	local o_key='--key-file --raw-key-file --password-file --password-fd
 		-T --threads --progress --no-progress'
 	local o_out='-o --output -c --stdout --output-dir-flat --output-dir-mirror
 		-f --force -k --keep --rm'
-	local o_restore='-N --name -p --keep-mode'
+	local o_restore='-N --name -p --keep-mode --range --resume'
 	local o_all="-r --recursive --dry-run --perf $_pfs_common"
 	_pfs_init
 	case $prev in
@@ -182,12 +182,12 @@ _pfs_pipeline() {
 	--perf|--output-dir-flat|--output-dir-mirror) _pfs_files -d; return 0 ;;
 	--cipher) _pfs_words "$_pfs_ciphers"; return 0 ;;
 	--hash) _pfs_words "$_pfs_algos"; return 0 ;;
-	-l|--level|-T|--threads|--password-fd|--kdf-time|--kdf-memory)
+	-l|--level|-T|--threads|--password-fd|--kdf-time|--kdf-memory|--range)
 		COMPREPLY=(); return 0 ;;
 	esac
 	# the subcommand: the first word that is neither an option nor the
 	# value of one
-	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf))$'
+	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range))$'
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w =~ $optval ]]; then

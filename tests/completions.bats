@@ -208,7 +208,7 @@ agree() {
 	run -0 comp pipeline -- p
 	assert_output "process"
 	run -0 comp pipeline restore --
-	assert_output "--key-file --raw-key-file --password-file --password-fd --threads --progress --no-progress --output --stdout --output-dir-flat --output-dir-mirror --force --keep --rm --name --keep-mode --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --raw-key-file --password-file --password-fd --threads --progress --no-progress --output --stdout --output-dir-flat --output-dir-mirror --force --keep --rm --name --keep-mode --range --resume --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline --stats verify --
 	assert_output "--key-file --raw-key-file --password-file --password-fd --threads --progress --no-progress --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline info -
@@ -242,6 +242,7 @@ agree() {
 			--threads) val=2 ;;
 			--output) val=out ;;
 			--perf) val=perfdir ;;
+			--range) val=0:1 ;;
 			*) val= ;;
 			esac
 			run pipeline --dry-run "$cmd" "$o" ${val:+"$val"} s.pfs

@@ -320,3 +320,55 @@ kill_at() {
 	[ "${#lines[@]}" -eq 19 ]
 	assert_line --index 0 --regexp '^\{"file":"h.pfs","chunk":0,"offset":[0-9]+,"raw":16384,"payload":[0-9]+\}$'
 }
+
+@test "pipeline restore --range: the bytes asked for, on stdout or -o; the dry run runs as printed" {
+	pipeline process -o p.pfs --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M in.bin
+	pipeline restore --password-file pw --range 123456:5000 p.pfs | cmp - <(want 123456 5000)
+	pipeline restore --password-file pw --range 300000: -o tail.bin p.pfs
+	cmp tail.bin <(want 300000 7200)
+	run -0 pipeline restore --dry-run --password-file pw --range 123456:5000 p.pfs
+	assert_output "phash --check --range 123456:5000 p.pfs | pencrypt -d --password-file pw | pcompress -d | pjoin"
+	bash -c "$output" | cmp - <(want 123456 5000)
+	# process --range: a range stream of those bytes
+	pipeline process --range 1000:2000 -o part.pfs in.bin
+	pipeline restore -c part.pfs | cmp - <(want 1000 2000)
+	run -1 --separate-stderr bash -c 'pipeline restore --range 0:1 < p.pfs'
+	stderr_has "--range needs a stream file: standard input cannot seek"
+	run -2 --separate-stderr pipeline restore --range 0:1 --resume -o x p.pfs
+	stderr_has "--range and --resume exclude each other"
+	run -2 --separate-stderr pipeline verify --range 0:1 p.pfs
+	stderr_has "--range does not apply to 'verify'"
+	run -2 --separate-stderr pipeline process --resume in.bin
+	stderr_has "--resume does not apply to 'process'"
+}
+
+@test "pipeline restore --resume: killed, resumed from the first missing chunk, byte-identical" {
+	local i
+	# chunks above 32 KiB: no stage holds them in its output buffer
+	gen text-like 3M > big.bin
+	pchunk -s 256K big.bin | pcompress | phash -a xxh3 > p.pfs
+	mkfifo fifo
+	# a restore whose stream arrives through a fifo that stops after chunk
+	# 8 without closing: killed once 6 chunks are out
+	{ head -c "$(frame p.pfs 2:9 off)" p.pfs; sleep 30; } > fifo &
+	local feeder=$!
+	setsid pipeline restore --resume -o out - < fifo &
+	local pl=$!
+	for ((i = 0; i < 500; i++)); do
+		[ "$(stat -c %s out.pfs-part 2>/dev/null || echo 0)" -ge $((6 << 18)) ] && break
+		sleep 0.02
+	done
+	kill -9 -- -"$pl"
+	kill "$feeder" 2>/dev/null || true
+	wait || true
+	assert_file_exists out.pfs-part
+	assert_file_not_exists out
+	run -0 pipeline restore --dry-run --resume -o out p.pfs
+	assert_output --regexp '^phash --check --range (1572864|1835008|2097152): p.pfs \| pcompress -d \| pjoin -o out --resume$'
+	pipeline restore --resume -o out p.pfs
+	cmp out big.bin
+	assert_file_not_exists out.pfs-part
+	assert_file_not_exists out.pfs-part.sums
+	run -2 --separate-stderr pipeline restore --resume -c p.pfs
+	stderr_has "--resume continues an output file: not with -c"
+}

@@ -184,7 +184,7 @@ resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e)
 	if (!(h->flags & PFS_HF_RANGE))
 		return 0;
 	if (h->rfirst != h->rstart || h->rstart % h->chunk_size ||
-	    !(h->flags & PFS_HF_SIZE) || h->rfirst + h->rlen != h->size)
+	    ((h->flags & PFS_HF_SIZE) && h->rfirst + h->rlen != h->size))
 		return pfs_seterr(e, "--resume needs the stream from a chunk "
 		                  "to the end of the file, not this range");
 	if (first > x->rs.chunks)
@@ -326,6 +326,46 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* resume_from - --resume with a stream file: read it from the first chunk
+ * the partial output does not hold, through its index (when it has one) */
+static int
+resume_from(const struct opts *o, struct pfs_engine_cfg *cfg,
+            struct pfs_err *e)
+{
+	static struct pfs_head h;
+	struct stat st;
+	struct pfs_index ix;
+	struct pfs_reader r;
+	uint64_t good;
+	int complete, rc;
+
+	if (fstat(cfg->in_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;            /* a pipe: read through, chunks skipped */
+	pfs_reader_init(&r, cfg->in_fd, cfg->in_name);
+	rc = pfs_reader_start(&r, &h, e);
+	pfs_reader_free(&r);
+	if (lseek(cfg->in_fd, 0, SEEK_SET) < 0)
+		return pfs_seterr(e, "%s: cannot seek: %s", cfg->in_name,
+		                  strerror(errno));
+	if (rc < 0 || (h.flags & PFS_HF_RANGE))
+		return 0;            /* the engine reports it; ranges: as they are */
+	if (pfs_resume_probe_head(o->output, &h, &good, &complete, e) < 0) {
+		pfs_prefix(e, cfg->in_name);
+		return -1;
+	}
+	if (good == 0 || complete)
+		return 0;
+	rc = pfs_index_load(cfg->in_fd, (uint64_t)st.st_size, cfg->in_name,
+	                    &ix, e);
+	pfs_index_free(&ix);
+	if (rc <= 0)
+		return 0;            /* no index: read from the start */
+	cfg->range = 1;
+	cfg->range_off = good;
+	cfg->range_len = UINT64_MAX;
+	return 0;
+}
+
 /* resume_size - the resumed output is the whole file */
 static int
 resume_size(const struct ctx *x, int fd, struct pfs_err *e)
@@ -360,6 +400,8 @@ main(int argc, char **argv)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.name_errors = 1;
 	pfs_common_cfg(&o.c, &cfg);
+	if (o.resume && resume_from(&o, &cfg, &e) < 0)
+		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.raw_out = 1;

@@ -4,6 +4,7 @@
  * output's name.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "head.h"
 #include "io.h"
 #include "pipeline.h"
+#include "resume.h"
 #include "secret.h"
 #include "stages.h"
 #include "step.h"
@@ -76,6 +78,8 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 	if (progress)
 		add(s, "--progress", NULL);
 	add_common(o, s, 0);
+	if (o->range)
+		add(s, "--range", o->range);
 	add_file(s, o->input);
 	if (o->codec) {
 		s = stage_new(p, "pcompress", o->codec->flag);
@@ -121,6 +125,28 @@ build_info(const struct opts *o, struct pipeline *p)
 
 /* build the inverse pipeline from the stage stack in the input's HEAD;
  * -1 on an error */
+/* resume_range - --resume: where the partial output of out ends (its good
+ * chunks), as the first stage's --range "N:" in p->rangebuf; nothing when
+ * there is none, when pjoin is the first stage (it seeks by itself), or
+ * for standard input (read through, the chunks held skipped) */
+static int
+resume_range(struct pipeline *p, const char *out, int in_stdin,
+             unsigned nstages, struct pfs_err *e)
+{
+	uint64_t good;
+	int complete;
+
+	if (!out || strcmp(out, "-") == 0)
+		return pfs_seterr(e, "--resume continues an output file: not "
+		                  "with standard output");
+	if (pfs_resume_probe(out, &good, &complete, e) < 0)
+		return -1;
+	if (good && !complete && !in_stdin && nstages)
+		snprintf(p->rangebuf, sizeof(p->rangebuf), "%llu:",
+		         (unsigned long long)good);
+	return 0;
+}
+
 int
 build_restore(const struct opts *o, struct pipeline *p, int progress,
               const char **outp, struct pfs_err *e)
@@ -152,6 +178,13 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		if (pfs_reader_start(&r, &h, e) < 0)
 			goto out;
 	}
+	if (o->range && in_stdin) {
+		pfs_seterr(e, "--range needs a stream file: standard input "
+		           "cannot seek");
+		goto out;
+	}
+	if (o->range && !out)
+		out = "-";           /* the bytes asked for, as head -c */
 	if (o->cmd->cmd == C_RESTORE && !out) {
 		if (pfs_restore_name(&nm, &h, p->outbuf, sizeof(p->outbuf),
 		                     e) < 0)
@@ -176,6 +209,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		goto out;
 	if (!o->dry_run && out && strcmp(out, "-") != 0 &&
 	    pfs_out_free(out, o->force, e) < 0)
+		goto out;
+	if (o->resume && resume_range(p, out, in_stdin, h.nstages, e) < 0)
 		goto out;
 	for (i = h.nstages; i-- > 0;) {
 		rec = &h.stages[i];
@@ -207,8 +242,12 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			enc = 1;
 		}
 		add_common(o, s, 1);
-		if (p->n == 1)
+		if (p->n == 1) {
+			if (o->range || p->rangebuf[0])
+				add(s, "--range", o->range ? o->range :
+				    p->rangebuf);
 			add_file(s, o->input);
+		}
 	}
 	if (o->key_opt && !enc)
 		pfs_warn("%s: the stream is not encrypted: %s ignored",
@@ -224,9 +263,14 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		add(s, "-f", NULL);
 	if (o->keep_mode)
 		add(s, "-p", NULL);
+	if (o->resume)
+		add(s, "--resume", NULL);
 	add_common(o, s, 1);
-	if (p->n == 1)
-		add_file(s, o->input);
+	if (p->n == 1) {
+		if (o->range)
+			add(s, "--range", o->range);
+		add_file(s, o->input);   /* pjoin --resume seeks by itself */
+	}
 	p->to_stdout = out && strcmp(out, "-") == 0;
 	*outp = out;
 	rc = 0;

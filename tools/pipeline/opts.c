@@ -23,13 +23,13 @@ static const char *const used_names[] = {
 	"--key-file/--raw-key-file/--password-file/--password-fd", "-o", "-f",
 	"-T", "--progress", "-p", "-N", "--no-compress", "--no-hash",
 	"--kdf-time/--kdf-memory", "--hide-name", "--rm", "-c",
-	"--output-dir-flat/--output-dir-mirror", "-k"
+	"--output-dir-flat/--output-dir-mirror", "-k", "--range", "--resume"
 };
 
 static const struct command commands[] = {
-	{ "process", C_PROCESS, ~(unsigned)(U_KEEPMODE | U_NAME) },
+	{ "process", C_PROCESS, ~(unsigned)(U_KEEPMODE | U_NAME | U_RESUME) },
 	{ "restore", C_RESTORE, U_KEY | U_FILES | U_THREADS | U_PROGRESS |
-	  U_KEEPMODE | U_NAME },
+	  U_KEEPMODE | U_NAME | U_RANGE | U_RESUME },
 	{ "verify", C_VERIFY, U_KEY | U_THREADS | U_PROGRESS },
 	{ "info", C_INFO, 0 },
 	{ NULL, C_INFO, 0 }
@@ -129,6 +129,10 @@ check_opts(struct opts *o)
 		                "is kept");
 	if ((o->used & U_KEEP) && o->rm)
 		pfs_usage_error("-k and --rm exclude each other");
+	if (o->range && o->resume)
+		pfs_usage_error("--range and --resume exclude each other");
+	if (o->resume && o->output && strcmp(o->output, "-") == 0)
+		pfs_usage_error("--resume continues an output file: not with -c");
 	if (o->cmd->cmd == C_PROCESS && many && o->output &&
 	    strcmp(o->output, "-") == 0)
 		pfs_usage_error("-c with several FILEs: the streams would be "
@@ -202,7 +206,8 @@ parse(int argc, char **argv, struct opts *o)
 	       OPT_PASSWORD, OPT_PWFD, OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF,
 	       OPT_PROGRESS, OPT_NOPROGRESS, OPT_NOCOMP, OPT_NOHASH, OPT_FAST,
 	       OPT_ULTRA, OPT_HIDE, OPT_KDFT, OPT_KDFM, OPT_RM, OPT_FLAT,
-	       OPT_MIRROR, OPT_CODEC /* + codec index */ };
+	       OPT_MIRROR, OPT_RANGE, OPT_RESUME,
+	       OPT_CODEC /* + codec index */ };
 	static const struct option fixed[] = {
 		{ "level", required_argument, NULL, 'l' },
 		{ "fast", optional_argument, NULL, OPT_FAST },
@@ -234,12 +239,15 @@ parse(int argc, char **argv, struct opts *o)
 		{ "no-progress", no_argument, NULL, OPT_NOPROGRESS },
 		{ "keep-mode", no_argument, NULL, 'p' },
 		{ "name", no_argument, NULL, 'N' },
+		{ "range", required_argument, NULL, OPT_RANGE },
+		{ "resume", no_argument, NULL, OPT_RESUME },
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct option longopts[PFS_NCODECS + sizeof(fixed) / sizeof(fixed[0])];
 	struct pfs_err e;
 	char flags[64];
+	uint64_t roff, rlen;
 	long v;
 	int c;
 
@@ -374,6 +382,16 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_DRY:
 			o->dry_run = 1;
+			break;
+		case OPT_RANGE:
+			if (pfs_parse_range(optarg, &roff, &rlen, &e) < 0)
+				pfs_usage_error("--range: %s", e.msg);
+			o->range = optarg;
+			o->used |= U_RANGE;
+			break;
+		case OPT_RESUME:
+			o->resume = 1;
+			o->used |= U_RESUME;
 			break;
 		case OPT_PERF:
 			o->perf_dir = optarg;

@@ -41,7 +41,7 @@ enum {
 	U_KEEPMODE = 1 << 10, U_NAME = 1 << 11, U_NOCOMP = 1 << 12,
 	U_NOHASH = 1 << 13, U_KDF = 1 << 14, U_HIDE = 1 << 15,
 	U_RM = 1 << 16, U_STDOUT = 1 << 17, U_OUTDIR = 1 << 18,
-	U_KEEP = 1 << 19
+	U_KEEP = 1 << 19, U_RANGE = 1 << 20, U_RESUME = 1 << 21
 };
 
 #define U_FILES (U_OUTPUT | U_FORCE | U_RM | U_STDOUT | U_OUTDIR | U_KEEP)
@@ -74,6 +74,8 @@ struct opts {
 	int recursive, rm;
 	int keep_mode;               /* -p: pjoin -p */
 	int use_name;                /* -N: output named after the HEAD */
+	const char *range;           /* --range OFF:LEN, checked */
+	int resume;                  /* --resume: restore continues */
 	unsigned used;               /* U_* given */
 	struct pfs_common c;
 };
@@ -95,6 +97,7 @@ struct pipeline {
 	int in_fd;                   /* -1: our stdin */
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
+	char rangebuf[48];           /* --resume: "N:" for the first stage */
 	/* the pencrypt stages without a key option: they get the password
 	 * pipeline asked for, each on a pipe of its own (password.c) */
 	unsigned nask;               /* stages ask[0..nask) */
