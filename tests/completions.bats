@@ -165,11 +165,13 @@ agree() {
 
 @test "codec flags and other options by prefix" {
 	run -0 comp pcompress --
-	assert_output "--zstd --lz4 --brotli --level --fast --ultra --decompress --force --threads --quiet --stats --stats=json --help --version"
+	assert_output "--zstd --lz4 --brotli --level --fast --ultra --decompress --range --force --threads --quiet --stats --stats=json --help --version"
 	run -0 comp pcompress --l
 	assert_output "--lz4 --level"
 	run -0 comp pjoin --p
 	assert_output "--payload --progress"
+	run -0 comp pjoin --r
+	assert_output "--resume --range"
 	run -0 comp pinfo -
 	assert_output "--json --key-file --raw-key-file --password-file --password-fd -q --quiet --stats --stats=json -h --help -V --version"
 	run -0 comp pchunk --st
@@ -410,7 +412,7 @@ zcomp() {
 	run -0 zcomp 'pipeline --hash '
 	assert_output "blake2b sha256 sha3-256 sha512 xxh128 xxh3 xxh64"
 	run -0 zcomp 'pjoin --'
-	assert_output "--force --help --keep-mode --no-verify --output --payload --progress --quiet --stats --threads --version"
+	assert_output "--force --help --keep-mode --no-verify --output --payload --progress --quiet --range --resume --stats --threads --version"
 	run -0 zcomp 'pinfo --stats='
 	assert_output "json"
 }
