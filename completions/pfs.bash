@@ -149,8 +149,8 @@ _pfs_pjoin() {
 	-o|--output) _pfs_files; return 0 ;;
 	-T|--threads|--range) COMPREPLY=(); return 0 ;;
 	esac
-	_pfs_complete "-o --output -f --force -p --keep-mode --payload --no-verify
-		--range --resume --progress -T --threads $_pfs_common"
+	_pfs_complete "-o --output -f --force --resume -p --keep-mode --payload
+		--no-verify --range --progress -T --threads $_pfs_common"
 }
 
 _pfs_pinfo() {

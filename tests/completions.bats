@@ -170,6 +170,8 @@ agree() {
 	assert_output "--lz4 --level"
 	run -0 comp pjoin --p
 	assert_output "--payload --progress"
+	run -0 comp pjoin --r
+	assert_output "--resume --range"
 	run -0 comp pinfo -
 	assert_output "--json --chunks --key-file --raw-key-file --password-file --password-fd -q --quiet --stats --stats=json -h --help -V --version"
 	run -0 comp pchunk --st

@@ -43,12 +43,17 @@ frame_offsets() {
 
 # frame FILE WHICH [FIELD]: the frame locator.  One frame of FILE as
 # frame_offsets lists it ("OFFSET TYPE SEQ LEN"), or one FIELD of it: off,
-# type, seq or len.  WHICH is N, the N-th frame (0 = HEAD, -1 = the last),
-# or TYPE:SEQ[:K], the K-th (default the first) frame of that type (1 HEAD,
-# 2 DATA, 3 DIGEST, 4 END) and seq.  Fails when there is no such frame.
+# type, seq or len.  WHICH is N, the N-th frame (0 = HEAD, -1 = the last:
+# the INDEX frame of a stream that has one, not END), END or INDEX (the
+# frame of that type), or TYPE:SEQ[:K], the K-th (default the first) frame
+# of that type (1 HEAD, 2 DATA, 3 DIGEST, 4 END, 5 INDEX) and seq.  Fails
+# when there is no such frame.
 frame() {
 	local f=$1 which=$2 field=${3:-} line t s k off type seq len
 	case $which in
+	END|INDEX)
+		t=4; [ "$which" = INDEX ] && t=5
+		line=$(frame_offsets "$f" | awk -v t="$t" '$2 == t { print; exit }') ;;
 	*:*)	IFS=: read -r t s k <<< "$which"
 		line=$(frame_offsets "$f" | awk -v t="$t" -v s="$s" -v k="${k:-1}" \
 		       '$2 == t && $3 == s && ++n == k { print; exit }') ;;
@@ -62,6 +67,18 @@ frame() {
 	off|type|seq|len) echo "${!field}" ;;
 	*)	echo "frame: unknown field '$field'"; return 1 ;;
 	esac
+}
+
+# strip_index FILE > out: FILE without the INDEX frame every writer appends
+# after END (docs/format.md, "Index"); a stream that ends with END is
+# valid.  A test that inserts, drops or moves frames and expects the
+# stream to be read as valid strips it first: the offsets in the index
+# would no longer match.  Fails unless the last frame is an INDEX frame.
+strip_index() {
+	local f=$1 off type
+	read -r off type _ < <(frame "$f" -1)
+	[ "$type" = 5 ] || { echo "$f: the last frame is not an INDEX frame" >&2; return 1; }
+	head -c "$off" "$f"
 }
 
 # cut_frame FILE N > out: FILE without its N-th frame (0 = HEAD)

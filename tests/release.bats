@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The release rule: nothing unverified leaves a stage.  Whatever a program
 # writes to stdout before it fails is a byte prefix of what it writes for the
-# undamaged stream; damage to a chunk or to a DIGEST frame is an error.
+# undamaged stream; damage to a chunk, a DIGEST, END or the INDEX frame is an
+# error.
 # Damage is put at many offsets of every frame: header, first, middle and
 # last payload byte.
 
@@ -39,7 +40,7 @@ damages() {
 }
 
 # released WANT STATUS: out (what the command wrote) is a byte prefix of
-# WANT; a damaged chunk, DIGEST or END is always found (STATUS 1)
+# WANT; a damaged chunk, DIGEST, END or INDEX is always found (STATUS 1)
 released() {
 	local want=$1 status=$2 n
 	n=$(stat -c %s out)
@@ -55,11 +56,13 @@ released() {
 	fi
 }
 
-# each_damage STREAM WANT CMD: for every damage of STREAM, run CMD (bash,
-# reading d.pfs, writing stdout to out) and check the release rule
+# each_damage STREAM WANT CMD [TYPE]: for every damage of STREAM (of its
+# frames of TYPE), run CMD (bash, reading d.pfs, writing stdout to out) and
+# check the release rule
 each_damage() {
-	local stream=$1 want=$2 cmd=$3 off type status
+	local stream=$1 want=$2 cmd=$3 only=${4:-} off type status
 	while read -r off type; do
+		[ -z "$only" ] || [ "$type" = "$only" ] || continue
 		cp "$stream" d.pfs
 		flip_byte d.pfs "$off"
 		status=0
@@ -72,7 +75,14 @@ each_damage() {
 
 @test "release: the damages cover every frame of the test streams" {
 	run -0 damages h.pfs
-	assert_equal "${#lines[@]}" 100   # 12 DATA, 12 DIGEST and END: 4 each
+	assert_equal "${#lines[@]}" 104   # 12 DATA, 12 DIGEST, END and INDEX: 4 each
+	# by frame type: DATA, DIGEST, END, INDEX
+	assert_equal "$(damages h.pfs | awk '{ n[$2]++ } END { for (t = 2; t <= 5; t++) print t, n[t] }')" "2 48
+3 48
+4 4
+5 4"
+	# the INDEX frame is the last one, and its last byte is damaged too
+	assert_equal "$(damages h.pfs | tail -n 1)" "$(( $(stat -c %s h.pfs) - 1 )) 5"
 }
 
 @test "release: pjoin writes only verified chunks" {
@@ -107,6 +117,13 @@ each_damage() {
 @test "release: a whole restore pipeline writes a prefix of the file" {
 	each_damage all.pfs f 'phash --check d.pfs | pencrypt -d --key-file k |
 	                       pcompress -d | pjoin'
+}
+
+@test "release: a damaged INDEX frame is an error for every program" {
+	each_damage h.pfs f 'pjoin d.pfs' 5
+	each_damage h.pfs want.check 'phash --check d.pfs' 5
+	each_damage z.pfs want.pcompress 'pcompress -d d.pfs' 5
+	each_damage e.pfs want.pencrypt 'pencrypt -d --key-file k d.pfs' 5
 }
 
 @test "release: a frame between a chunk and its DIGEST is an error before the chunk is written" {

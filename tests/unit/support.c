@@ -31,7 +31,7 @@ size_t
 ub_hdr(struct pfs_buf *b, uint8_t type, uint32_t len, uint64_t seq,
        uint64_t raw)
 {
-	struct pfs_hdr h = { type, 0, len, seq, raw };
+	struct pfs_hdr h = { .type = type, .len = len, .seq = seq, .raw = raw };
 	uint8_t hb[PFS_HDR_LEN];
 	size_t at = b->len;
 
@@ -59,6 +59,47 @@ void
 ub_hdr_fix(uint8_t *hdr)
 {
 	pfs_put32(hdr + 28, XXH32(hdr, 28, 0));
+}
+
+size_t
+ub_index_of(struct pfs_buf *b, const uint64_t *off, uint64_t n,
+            uint64_t first)
+{
+	size_t len = (size_t)(8 * (n + 1) + PFS_INDEX_TAIL), at;
+	uint8_t *p = malloc(len);
+
+	assert_non_null(p);
+	for (uint64_t i = 0; i <= n; i++)
+		pfs_put64(p + 8 * i, off[i]);
+	pfs_put64(p + 8 * (n + 1), XXH64(p, (size_t)(8 * (n + 1)), 0));
+	pfs_put32(p + 8 * (n + 1) + 8, (uint32_t)len);
+	memcpy(p + 8 * (n + 1) + 12, "PFSI", 4);
+	at = ub_frame(b, PFS_INDEX, (uint32_t)len, n, n ? first : 0, p);
+	free(p);
+	return at;
+}
+
+size_t
+ub_index(struct pfs_buf *b)
+{
+	uint64_t *off = NULL, n = 0, first = 0;
+	size_t pos = PFS_SIG_LEN, at;
+
+	while (pos + PFS_HDR_LEN <= b->len) {
+		const uint8_t *h = b->p + pos;
+		if (h[0] == PFS_DATA || h[0] == PFS_END) {
+			off = realloc(off, (size_t)(n + 1) * sizeof(*off));
+			assert_non_null(off);
+			if (h[0] == PFS_DATA && n == 0)
+				first = pfs_get64(h + 8);
+			off[n++] = pos;
+		}
+		pos += PFS_HDR_LEN + pfs_get32(h + 4);
+	}
+	assert_true(n > 0 && b->p[off[n - 1]] == PFS_END);
+	at = ub_index_of(b, off, n - 1, first);
+	free(off);
+	return at;
 }
 
 void

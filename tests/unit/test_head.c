@@ -4,6 +4,8 @@
  * the bytes pfs_head_encode() produces for the value it decodes; every rule
  * of head.h and format.md has a case that breaks it alone.  Then the stage
  * stack (push, pop, top, cap), names and the messages built from records.
+ * Range streams (flag bit 2): the 24 bytes of range fields after the name
+ * and every range the decoder and pfs_head_set_range refuse.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,9 @@ assert_head_equal(const struct pfs_head *a, const struct pfs_head *b)
 	assert_int_equal(a->mtime_nsec, b->mtime_nsec);
 	assert_int_equal(a->namelen, b->namelen);
 	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->rstart, b->rstart);
+	assert_int_equal(a->rfirst, b->rfirst);
+	assert_int_equal(a->rlen, b->rlen);
 	assert_int_equal(a->nstages, b->nstages);
 	for (unsigned i = 0; i < a->nstages; i++) {
 		assert_int_equal(a->stages[i].kind, b->stages[i].kind);
@@ -75,7 +80,7 @@ base(struct pfs_head *h)
 	static const uint8_t sha256[1] = { PFS_H_SHA256 };
 
 	pfs_head_init(h, 65536);
-	h->flags = PFS_HF_ALL;
+	h->flags = PFS_HF_SIZE | PFS_HF_META;    /* all but the range flag */
 	h->size = 12345;
 	h->mode = 0644;
 	h->mtime_sec = 1700000000;
@@ -180,7 +185,7 @@ test_round_trip_field_extremes(void **state)
 
 	(void)state;
 	pfs_head_init(&h, PFS_CHUNK_MAX);
-	h.flags = PFS_HF_ALL;
+	h.flags = PFS_HF_SIZE | PFS_HF_META;
 	h.size = UINT64_MAX;
 	h.mode = 07777;
 	h.mtime_sec = INT64_MIN;
@@ -196,6 +201,18 @@ test_round_trip_field_extremes(void **state)
 	h.mode = 0;
 	h.mtime_sec = 0;
 	h.mtime_nsec = 0;
+	round_trip(&h);
+	/* the range fields at their extremes: the last byte of a source of
+	 * UINT64_MAX bytes, from the start of its chunk */
+	h.flags = PFS_HF_ALL;
+	h.size = UINT64_MAX;
+	h.rfirst = UINT64_MAX - 1;
+	h.rlen = 1;
+	h.rstart = h.rfirst / PFS_CHUNK_MAX * PFS_CHUNK_MAX;
+	round_trip(&h);
+	h.flags = PFS_HF_RANGE;          /* size unknown */
+	h.size = 0;
+	h.rstart = h.rfirst;
 	round_trip(&h);
 }
 
@@ -285,7 +302,7 @@ static const struct mcase mcases[] = {
 	  "chunk size 1023 outside 1024..268435456" },
 	{ "chunk_size_max_plus_1", 0, 4, PFS_CHUNK_MAX + 1ull,
 	  "chunk size 268435457 outside 1024..268435456" },
-	{ "flags_unknown_bit", 4, 4, 0x7, "unknown flags 0x7" },
+	{ "flags_unknown_bit", 4, 4, 0xb, "unknown flags 0xb" },
 	{ "flags_top_bit", 4, 4, 0x80000003u, "unknown flags 0x80000003" },
 	{ "size_without_flag", 4, 4, PFS_HF_META, "size set without its flag" },
 	{ "mode_without_flag", 4, 4, PFS_HF_SIZE,
@@ -406,6 +423,213 @@ test_decode_rejects_first_hash_cap_not_chunk(void **state)
 	               "65537, not that of the record below (65536)");
 	h.stages[0].cap = 65536;
 	round_trip(&h);
+}
+
+/* --- range streams --- */
+
+/* base() as a range stream: 1000 bytes from byte 200, its chunk from 100 */
+static void
+base_range(struct pfs_head *h)
+{
+	struct pfs_err e;
+
+	base(h);
+	if (pfs_head_set_range(h, 100, 200, 1000, &e) < 0)
+		fail_msg("pfs_head_set_range: %s", e.msg);
+}
+
+/* base()'s 62 bytes with flag bit 2 and the 24 bytes of range fields
+ * between the name and the record count */
+static void
+test_golden_bytes_range(void **state)
+{
+	static const uint8_t want[86] = {
+		0x00, 0x00, 0x01, 0x00,  0x07, 0x00, 0x00, 0x00,
+		0x39, 0x30, 0, 0, 0, 0, 0, 0,
+		0xa4, 0x01, 0x00, 0x00,  0x00, 0x65, 0xcd, 0x1d,
+		0x00, 0xf1, 0x53, 0x65, 0, 0, 0, 0,
+		0x08, 0x00, 'f', 'i', 'l', 'e', '.', 'b', 'i', 'n',
+		0x64, 0, 0, 0, 0, 0, 0, 0,          /* start 100 */
+		0xc8, 0, 0, 0, 0, 0, 0, 0,          /* first 200 */
+		0xe8, 0x03, 0, 0, 0, 0, 0, 0,       /* length 1000 */
+		0x02,
+		0x01, 0x00, 0x02, 0x00, 0x70, 0x11, 0x01, 0x00, 0x01, 0x03,
+		0x03, 0x00, 0x01, 0x00, 0x70, 0x11, 0x01, 0x00, 0x01
+	};
+	struct pfs_head h;
+	struct pfs_buf b = PFS_BUF_INIT;
+
+	(void)state;
+	base_range(&h);
+	assert_int_equal(h.flags, PFS_HF_ALL);
+	encode(&h, &b);
+	assert_int_equal(b.len, sizeof(want));
+	assert_memory_equal(b.p, want, sizeof(want));
+	pfs_buf_free(&b);
+}
+
+static void
+test_round_trip_range(void **state)
+{
+	struct pfs_head h;
+
+	(void)state;
+	base_range(&h);
+	round_trip(&h);
+	/* the range up to the last byte of the known size */
+	h.rstart = h.rfirst = 12000;
+	h.rlen = 345;
+	round_trip(&h);
+	/* a range without a known size, whole chunks from chunk 3 */
+	pfs_head_init(&h, PFS_CHUNK_MIN);
+	assert_int_equal(pfs_head_set_range(&h, 3 * PFS_CHUNK_MIN,
+	                                    3 * PFS_CHUNK_MIN,
+	                                    UINT64_MAX - 3 * PFS_CHUNK_MIN,
+	                                    NULL), 0);
+	round_trip(&h);
+}
+
+static void
+test_canonical_range(void **state)
+{
+	struct pfs_head h;
+
+	(void)state;
+	base_range(&h);
+	canonical(&h);
+}
+
+/* range_cut is not on the wire: it never changes the bytes, and a decoded
+ * HEAD has it 0 */
+static void
+test_range_cut_not_encoded(void **state)
+{
+	struct pfs_head h, d;
+	struct pfs_buf b = PFS_BUF_INIT, b2 = PFS_BUF_INIT;
+	struct pfs_err e;
+
+	(void)state;
+	base_range(&h);
+	encode(&h, &b);
+	h.range_cut = 1;
+	encode(&h, &b2);
+	assert_int_equal(b2.len, b.len);
+	assert_memory_equal(b2.p, b.p, b.len);
+	assert_int_equal(pfs_head_decode(b2.p, b2.len, &d, &e), 0);
+	assert_int_equal(d.range_cut, 0);
+	pfs_buf_free(&b);
+	pfs_buf_free(&b2);
+}
+
+static void
+test_first_chunk(void **state)
+{
+	struct pfs_head h;
+
+	(void)state;
+	pfs_head_init(&h, 4096);
+	assert_int_equal(pfs_head_first_chunk(&h), 0);
+	h.rstart = 3 * 4096;             /* ignored without the flag */
+	assert_int_equal(pfs_head_first_chunk(&h), 0);
+	assert_int_equal(pfs_head_set_range(&h, 3 * 4096 + 7, 3 * 4096 + 9,
+	                                    1, NULL), 0);
+	assert_int_equal(pfs_head_first_chunk(&h), 3);
+	assert_int_equal(pfs_head_set_range(&h, 4095, 4095, 1, NULL), 0);
+	assert_int_equal(pfs_head_first_chunk(&h), 0);
+}
+
+/* every range head.c refuses, through the decoder and through
+ * pfs_head_set_range; base() has chunk size 65536 and size 12345 */
+struct rrcase {
+	const char *name;
+	uint32_t flags;          /* base()'s flags, or without PFS_HF_SIZE */
+	uint64_t start, first, len;
+	const char *msg;         /* exact */
+};
+
+#define SZ_META (PFS_HF_SIZE | PFS_HF_META)
+
+static const struct rrcase rrcases[] = {
+	{ "empty", SZ_META, 100, 100, 0, "invalid range (0 bytes at 100)" },
+	{ "empty_size_unknown", PFS_HF_META, 0, 0, 0,
+	  "invalid range (0 bytes at 0)" },
+	{ "overflow", PFS_HF_META, UINT64_MAX - 5, UINT64_MAX - 5, 10,
+	  "invalid range (10 bytes at 18446744073709551610)" },
+	{ "overflow_by_one", PFS_HF_META, UINT64_MAX, UINT64_MAX, 1,
+	  "invalid range (1 bytes at 18446744073709551615)" },
+	{ "start_after_first", SZ_META, 201, 200, 10,
+	  "invalid range start 201 for byte 200" },
+	{ "start_in_the_chunk_before", PFS_HF_META, 65535, 65536, 10,
+	  "invalid range start 65535 for byte 65536" },
+	{ "start_chunks_before", PFS_HF_META, 0, 3 * 65536 + 5, 10,
+	  "invalid range start 0 for byte 196613" },
+	{ "past_size", SZ_META, 12000, 12000, 346,
+	  "range 12000+346 ends past the source size 12345" },
+	{ "past_size_first", SZ_META, 12345, 12345, 1,
+	  "range 12345+1 ends past the source size 12345" },
+};
+
+#define NRRCASES (sizeof(rrcases) / sizeof(rrcases[0]))
+
+static void
+test_range_rejects(void **state)
+{
+	const struct rrcase *c = *state;
+	struct pfs_head h, keep, d;
+	struct pfs_buf b = PFS_BUF_INIT;
+	struct pfs_err e;
+
+	base(&h);
+	h.flags = c->flags;
+	if (!(h.flags & PFS_HF_SIZE))
+		h.size = 0;
+	/* pfs_head_set_range refuses it and leaves h as it was */
+	keep = h;
+	assert_int_equal(pfs_head_set_range(&h, c->start, c->first, c->len,
+	                                    &e), -1);
+	assert_string_equal(e.msg, c->msg);
+	assert_int_equal(h.flags, c->flags);
+	assert_head_equal(&h, &keep);
+	/* the decoder refuses its encoding */
+	h.flags |= PFS_HF_RANGE;
+	h.rstart = c->start;
+	h.rfirst = c->first;
+	h.rlen = c->len;
+	encode(&h, &b);
+	assert_int_equal(b.len, 86);
+	if (pfs_head_decode(b.p, b.len, &d, &e) != -1)
+		fail_msg("%s: accepted", c->name);
+	assert_string_equal(e.msg, c->msg);
+	pfs_buf_free(&b);
+}
+
+/* the range fields cut short: the flag says they follow the name, but the
+ * payload ends before them and the record count */
+static void
+test_range_rejects_cut_short(void **state)
+{
+	struct pfs_head h, d;
+	struct pfs_buf b = PFS_BUF_INIT;
+	struct pfs_err e;
+
+	(void)state;
+	pfs_head_init(&h, PFS_CHUNK_MIN);
+	assert_int_equal(pfs_head_set_name(&h, "n"), 0);
+	assert_int_equal(pfs_head_set_range(&h, 5, 6, 7, NULL), 0);
+	encode(&h, &b);
+	assert_int_equal(b.len, 34 + 1 + 24 + 1);
+	for (size_t len = 34 + 1 + 1; len <= 34 + 1 + 24; len++) {
+		assert_int_equal(pfs_head_decode(b.p, len, &d, &e), -1);
+		assert_string_equal(e.msg, "range fields cut short");
+	}
+	/* the flag set on a HEAD that has no range fields at all */
+	pfs_head_init(&h, PFS_CHUNK_MIN);
+	assert_int_equal(pfs_head_set_name(&h, "n"), 0);
+	encode(&h, &b);
+	b.p[4] |= PFS_HF_RANGE;
+	assert_int_equal(pfs_head_decode(b.p, b.len, &d, &e), -1);
+	assert_string_equal(e.msg, "range fields cut short");
+	pfs_buf_free(&b);
 }
 
 /* --- the stack --- */
@@ -634,6 +858,12 @@ main(void)
 		cmocka_unit_test(test_decode_rejects_too_short),
 		cmocka_unit_test(test_decode_rejects_dot_names),
 		cmocka_unit_test(test_decode_rejects_first_hash_cap_not_chunk),
+		cmocka_unit_test(test_golden_bytes_range),
+		cmocka_unit_test(test_round_trip_range),
+		cmocka_unit_test(test_canonical_range),
+		cmocka_unit_test(test_range_cut_not_encoded),
+		cmocka_unit_test(test_first_chunk),
+		cmocka_unit_test(test_range_rejects_cut_short),
 		cmocka_unit_test(test_stack_push_pop_top_cap),
 		cmocka_unit_test(test_stack_only_hashes),
 		cmocka_unit_test(test_stack_cap_16),
@@ -643,17 +873,23 @@ main(void)
 		cmocka_unit_test(test_stage_still),
 	};
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
-	static struct CMUnitTest tests[NFIXED + NMCASES];
-	static char names[NMCASES][96];
-	size_t n = 0;
+	static struct CMUnitTest tests[NFIXED + NMCASES + NRRCASES];
+	static char names[NMCASES + NRRCASES][96];
+	size_t n = 0, k = 0;
 
 	for (size_t i = 0; i < NFIXED; i++)
 		tests[n++] = fixed[i];
-	for (size_t i = 0; i < NMCASES; i++) {
-		snprintf(names[i], sizeof(names[i]), "decode_rejects_%s",
+	for (size_t i = 0; i < NMCASES; i++, k++) {
+		snprintf(names[k], sizeof(names[k]), "decode_rejects_%s",
 		         mcases[i].name);
-		tests[n++] = (struct CMUnitTest){ names[i], test_decode_rejects,
+		tests[n++] = (struct CMUnitTest){ names[k], test_decode_rejects,
 		        NULL, NULL, (void *)(uintptr_t)&mcases[i] };
+	}
+	for (size_t i = 0; i < NRRCASES; i++, k++) {
+		snprintf(names[k], sizeof(names[k]), "range_rejects_%s",
+		         rrcases[i].name);
+		tests[n++] = (struct CMUnitTest){ names[k], test_range_rejects,
+		        NULL, NULL, (void *)(uintptr_t)&rrcases[i] };
 	}
 	return _cmocka_run_group_tests("head", tests, n, NULL, NULL);
 }

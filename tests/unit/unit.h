@@ -53,6 +53,15 @@ size_t ub_hdr(struct pfs_buf *b, uint8_t type, uint32_t len, uint64_t seq,
               uint64_t raw);
 /* recompute the checksum of the header at hdr (after editing its bytes) */
 void ub_hdr_fix(uint8_t *hdr);
+/* append an INDEX frame (docs/format.md, "Index") for a stream whose n
+ * DATA frames start at off[0..n-1] and whose END frame starts at off[n],
+ * its first chunk being chunk `first`; returns the offset of its header */
+size_t ub_index_of(struct pfs_buf *b, const uint64_t *off, uint64_t n,
+                   uint64_t first);
+/* append the INDEX frame of the stream in b, which ends with its END frame:
+ * the offsets are those of b's DATA frames and of its END frame, as every
+ * writer finds them */
+size_t ub_index(struct pfs_buf *b);
 /* append a HEAD frame for h */
 void ub_head(struct pfs_buf *b, const struct pfs_head *h);
 /* signature + HEAD of an empty stack, chunk size cs */
