@@ -433,6 +433,7 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 			if (h->type != PFS_INDEX)
 				return pfs_seterr(e, "%s: trailing data after "
 				                  "the END frame", r->name);
+			r->ordinal++;
 			r->index_seen = 1;
 			if (index_frame(r, h, e) < 0)
 				return -1;
@@ -489,9 +490,12 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 			                  r->next_seq);
 		if (h->raw > full_len(r, h->seq) || (h->raw == 0))
 			return pfs_seterr(e, "%s: chunk %" PRIu64 ": raw length %"
-			                  PRIu64 " outside 1..%" PRIu64 " (the "
-			                  "chunk size)", r->name, h->seq, h->raw,
-			                  full_len(r, h->seq));
+			                  PRIu64 " outside 1..%" PRIu64 " (%s)",
+			                  r->name, h->seq, h->raw,
+			                  full_len(r, h->seq),
+			                  full_len(r, h->seq) == r->chunk_size ?
+			                  "the chunk size" : "the rest of the chunk "
+			                  "from the range's start");
 		if (h->seq != r->first_seq &&
 		    r->last_raw != full_len(r, h->seq - 1))
 			return pfs_seterr(e, "%s: chunk %" PRIu64 " is short (%"
@@ -545,12 +549,16 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 			                  "(damaged or relabelled stream)",
 			                  r->name, r->range ? "does not say" :
 			                  "says", r->range ? "does" : "does not");
-		if (r->range && (r->next_seq - 1 != r->want_last ||
-		                 r->raw_total < r->want_raw))
+		if (r->range && r->next_seq - 1 != r->want_last)
 			return pfs_seterr(e, "%s: range stream ends at chunk %"
-			                  PRIu64 ", before the end of its range "
+			                  PRIu64 ", not at the end of its range "
 			                  "(chunk %" PRIu64 ")", r->name,
 			                  r->next_seq - 1, r->want_last);
+		if (r->range && r->raw_total < r->want_raw)
+			return pfs_seterr(e, "%s: range stream holds %" PRIu64
+			                  " bytes, fewer than its range needs (%"
+			                  PRIu64 ")", r->name, r->raw_total,
+			                  r->want_raw);
 		if (h->raw != r->raw_total)
 			return pfs_seterr(e, "%s: END says %" PRIu64 " bytes but "
 			                  "the chunks add up to %" PRIu64,
@@ -560,6 +568,10 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 		r->end_pos = pos;
 		ix_note(r, pos);
 		break;
+	case PFS_INDEX:
+		return pfs_seterr(e, "%s: frame %" PRIu64 ": INDEX frame before "
+		                  "END (frames dropped or reordered)", r->name,
+		                  ord);
 	default:
 		if (h->type < PFS_SKIPPABLE_MIN)
 			return pfs_seterr(e, "%s: frame %" PRIu64 ": unknown "

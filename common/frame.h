@@ -11,9 +11,12 @@
  *    ever written as-is.
  *  - A header whose checksum does not match is never interpreted: no length
  *    from a damaged header is used to allocate or to skip.
- *  - struct pfs_reader validates order (one HEAD first, DATA seq 0,1,2...,
- *    DIGEST after a DATA of the same seq, one END last with matching totals,
- *    nothing after END) and payload bounds (declared by HEAD).
+ *  - struct pfs_reader validates order (one HEAD first, DATA seq 0,1,2...
+ *    (a range stream: from its first chunk), every DATA but the last a
+ *    whole chunk, DIGEST after a DATA of the same seq, one END with
+ *    matching totals, then at most the INDEX frame, checked against the
+ *    offsets the reader saw, and nothing after it) and payload bounds
+ *    (declared by HEAD).
  *
  * Errors: functions return 0 on success and -1 on failure after filling the
  * caller's struct pfs_err with a one-line, lowercase message that names the
@@ -74,7 +77,7 @@ void pfs_sig_write(uint8_t out[PFS_SIG_LEN]);
 
 /* pfs_sig_check - 0 if sig is a version-PFS_VERSION signature, else -1 with
  * "not a frame stream (missing signature)" or "unsupported frame stream
- * version N (this program reads version 1)". */
+ * version N (this program reads version 2)". */
 int pfs_sig_check(const uint8_t sig[PFS_SIG_LEN], struct pfs_err *e);
 
 /* pfs_hdr_encode - serialise h (with its checksum) into out. */
@@ -187,7 +190,8 @@ int pfs_reader_start(struct pfs_reader *r, struct pfs_head *head,
  * *payload (grown as needed, never beyond the caps).  Returns 1 for a frame,
  * 0 after END was read (END itself is returned once with 1 first: callers see
  * END as a frame and get 0 on the call after it, when the reader has also
- * checked that nothing follows END), -1 on error. */
+ * checked the INDEX frame after END, if there is one, and that nothing
+ * follows), -1 on error. */
 int pfs_reader_next(struct pfs_reader *r, struct pfs_hdr *h,
                     struct pfs_buf *payload, struct pfs_err *e);
 

@@ -240,7 +240,7 @@ open("short.pfs", "wb").write(b + h + b"\0\0\0\0")
 '
 	reseal short.pfs "$(frame short.pfs 4:2 off)"
 	run -1 --separate-stderr pcompress -d short.pfs
-	assert_equal "$stderr" "pcompress: short.pfs: range stream ends at chunk 1, before the end of its range (chunk 2)"
+	assert_equal "$stderr" "pcompress: short.pfs: range stream ends at chunk 1, not at the end of its range (chunk 2)"
 }
 
 # kill_at N: start the restore of h.pfs into out with --resume, let N
