@@ -338,8 +338,8 @@ kill_at() {
 	stderr_has "--range and --resume exclude each other"
 	run -2 --separate-stderr pipeline verify --range 0:1 p.pfs
 	stderr_has "--range does not apply to 'verify'"
-	run -2 --separate-stderr pipeline process --resume in.bin
-	stderr_has "--resume does not apply to 'process'"
+	run -2 --separate-stderr pipeline info --resume p.pfs
+	stderr_has "--resume does not apply to 'info'"
 }
 
 @test "pipeline restore --resume: killed, resumed from the first missing chunk, byte-identical" {
@@ -371,4 +371,76 @@ kill_at() {
 	assert_file_not_exists out.pfs-part.sums
 	run -2 --separate-stderr pipeline restore --resume -c p.pfs
 	stderr_has "--resume continues an output file: not with -c"
+}
+
+# process --resume: the partial output an interruption leaves is a prefix
+# of the output; continued, it must become exactly the uninterrupted output
+
+@test "pipeline process --resume: a partial output cut anywhere becomes exactly the whole output" {
+	local cut offs
+	gen text-like 40M > src.bin
+	pipeline process -o ref.pfs src.bin
+	offs=$(frame_offsets ref.pfs | awk '$2 == 2 { print $1 }' | tr '\n' ' ')
+	set -- $offs            # DATA 0..4
+	for cut in 100 $(($1 + 10)) $2 $(($2 + 33)) $(($3 + 5000)) $4 $(($5 + 1)) \
+	           $(($(stat -c %s ref.pfs) - 1)); do
+		rm -f out.pfs
+		head -c "$cut" ref.pfs > out.pfs.pfs-part
+		pipeline process --resume -o out.pfs src.bin
+		cmp ref.pfs out.pfs
+		assert_file_not_exists out.pfs.pfs-part
+		assert_file_not_exists out.pfs.pfs-part.tail
+	done
+	pipeline restore -c out.pfs | cmp - src.bin
+}
+
+@test "pipeline process --resume: after SIGKILL, and refusals: changed source, other options, encrypted" {
+	local i
+	head -c 48M /dev/urandom > src.bin
+	setsid pipeline process --resume -o out.pfs src.bin &
+	local pl=$!
+	for ((i = 0; i < 500; i++)); do
+		[ "$(stat -c %s out.pfs.pfs-part 2>/dev/null || echo 0)" -gt $((17 << 20)) ] && break
+		sleep 0.01
+	done
+	kill -9 -- -"$pl" 2>/dev/null || true
+	wait || true
+	if [ ! -e out.pfs ]; then
+		assert_file_exists out.pfs.pfs-part
+		pipeline process --resume -o out.pfs src.bin
+	fi
+	pipeline process -o ref.pfs src.bin
+	cmp ref.pfs out.pfs
+	# refusals leave the partial output as it is
+	head -c 20000000 ref.pfs > out2.pfs.pfs-part
+	cp out2.pfs.pfs-part keep
+	touch src.bin
+	run -1 --separate-stderr pipeline process --resume -o out2.pfs src.bin
+	assert_equal "$stderr" "pipeline: src.bin: changed since the interrupted run (size or mtime differ from out2.pfs.pfs-part): remove out2.pfs.pfs-part to start over"
+	cmp keep out2.pfs.pfs-part
+	# same size and mtime, other bytes in the last chunk written
+	touch -r src.bin stamp
+	printf 'X' | dd of=src.bin bs=1 seek=$((8 << 20)) conv=notrunc status=none
+	touch -r stamp src.bin
+	pipeline process -f -o ref.pfs src.bin 2>/dev/null || true
+	head -c 20000000 ref.pfs > out3.pfs.pfs-part
+	printf 'Y' | dd of=src.bin bs=1 seek=$((8 << 20)) conv=notrunc status=none
+	touch -r stamp src.bin
+	run -1 --separate-stderr pipeline process --resume -o out3.pfs src.bin
+	assert_equal "$stderr" "pipeline: src.bin: its chunk 1 is not what the interrupted run wrote (the source changed): remove out3.pfs.pfs-part to start over"
+	assert_file_not_exists out3.pfs
+	assert_file_exists out3.pfs.pfs-part
+	# other options than the interrupted run's
+	head -c 20000000 ref.pfs > out4.pfs.pfs-part
+	printf 'X' | dd of=src.bin bs=1 seek=$((8 << 20)) conv=notrunc status=none
+	touch -r stamp src.bin
+	run -1 --separate-stderr pipeline process --resume -19 -o out4.pfs src.bin
+	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
+	# an encrypted partial output is not continued
+	pipeline process -o enc.pfs --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M src.bin
+	head -c 20000000 enc.pfs > out5.pfs.pfs-part
+	run -1 --separate-stderr pipeline process --resume --encrypt --password-file pw -o out5.pfs src.bin
+	assert_equal "$stderr" "pipeline: out5.pfs.pfs-part: an encrypted output is not continued (its chunks would be sealed again under nonces already used): remove it to start over"
+	run -1 --separate-stderr bash -c 'pipeline process --resume < src.bin > x'
+	stderr_has "--resume continues an output file: not with standard output"
 }

@@ -78,8 +78,8 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 	if (progress)
 		add(s, "--progress", NULL);
 	add_common(o, s, 0);
-	if (o->range)
-		add(s, "--range", o->range);
+	if (o->range || p->rangebuf[0])   /* process --resume: cont.c */
+		add(s, "--range", o->range ? o->range : p->rangebuf);
 	add_file(s, o->input);
 	if (o->codec) {
 		s = stage_new(p, "pcompress", o->codec->flag);

@@ -27,7 +27,7 @@ static const char *const used_names[] = {
 };
 
 static const struct command commands[] = {
-	{ "process", C_PROCESS, ~(unsigned)(U_KEEPMODE | U_NAME | U_RESUME) },
+	{ "process", C_PROCESS, ~(unsigned)(U_KEEPMODE | U_NAME) },
 	{ "restore", C_RESTORE, U_KEY | U_FILES | U_THREADS | U_PROGRESS |
 	  U_KEEPMODE | U_NAME | U_RANGE | U_RESUME },
 	{ "verify", C_VERIFY, U_KEY | U_THREADS | U_PROGRESS },

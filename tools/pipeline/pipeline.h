@@ -80,6 +80,16 @@ struct opts {
 	struct pfs_common c;
 };
 
+/* process --resume: a partial output being continued (cont.c) */
+struct cont {
+	int active;
+	char part[PATH_MAX + PFS_NAME_MAX + 16];   /* OUT.pfs-part */
+	char tail[PATH_MAX + PFS_NAME_MAX + 24];   /* OUT.pfs-part.tail */
+	struct pfs_head head;        /* the partial output's */
+	uint64_t k;                  /* its whole chunks: 0..k-1 */
+	uint64_t *off;               /* offsets of DATA 0..k */
+};
+
 struct pipeline {
 	struct pfs_step s[MAXSTAGES];
 	struct pfs_proc procs[MAXSTAGES];   /* s[i] runs as procs[i] */
@@ -98,6 +108,7 @@ struct pipeline {
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
 	char rangebuf[48];           /* --resume: "N:" for the first stage */
+	struct cont cont;
 	/* the pencrypt stages without a key option: they get the password
 	 * pipeline asked for, each on a pipe of its own (password.c) */
 	unsigned nask;               /* stages ask[0..nask) */
@@ -136,6 +147,15 @@ int process_name(const struct opts *o, struct pipeline *p, const char **out,
 /* run.c: the whole pipeline for one FILE (o->input).  0 on success, -1
  * when it failed (reported), 1 when stdout's reader went away. */
 int run_one(struct opts *o, struct pipeline *p);
+
+/* cont.c: process --resume.  cont_begin - when OUT.pfs-part is there,
+ * check it and the source and set p->cont (active) and p->rangebuf, the
+ * first chunk to make again; cont_finish - after the stages wrote
+ * p->cont.tail, write OUT from both.  0, or -1 with e set. */
+int cont_begin(const struct opts *o, struct pipeline *p, const char *out,
+               struct pfs_err *e);
+int cont_finish(const struct opts *o, struct pipeline *p, const char *out,
+                int mode, struct pfs_err *e);
 
 /* password.c: password_pass - give the password to the stages p->ask[]:
  * ask for it on the terminal the first time (twice for process), then

@@ -5,8 +5,10 @@
  * reported in one line, and the output committed or removed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -199,10 +201,11 @@ report(struct pipeline *p)
 	return -1;
 }
 
-/* process: the output file (a temporary renamed later) or stdout */
+/* process: the output file (a temporary renamed later; with --resume
+ * OUT.pfs-part, or the tail of a continued one: cont.c) or stdout */
 static int
-open_output(const struct opts *o, const char *out, struct pfs_outfile *of,
-            int *mode, struct pfs_err *e)
+open_output(const struct opts *o, struct pipeline *p, const char *out,
+            struct pfs_outfile *of, int *mode, struct pfs_err *e)
 {
 	struct stat st;
 	const char *name;
@@ -215,7 +218,18 @@ open_output(const struct opts *o, const char *out, struct pfs_outfile *of,
 		return -1;
 	*mode = fstat(in, &st) == 0 && S_ISREG(st.st_mode) ?
 	        (int)(st.st_mode & 07777) : -1;
-	rc = pfs_outfile_open(of, out, o->force, in, e);
+	if (p->cont.active) {
+		of->path = of->tmp = NULL;
+		of->keep = 0;
+		of->fd = open(p->cont.tail, O_WRONLY | O_CREAT | O_TRUNC |
+		              O_CLOEXEC, 0600);
+		rc = of->fd < 0 ? pfs_seterr(e, "%s: %s", p->cont.tail,
+		                             strerror(errno)) : 0;
+	} else if (o->resume) {
+		rc = pfs_outfile_open_part(of, out, o->force, in, e);
+	} else {
+		rc = pfs_outfile_open(of, out, o->force, in, e);
+	}
 	if (in != 0)
 		(void)close(in);
 	return rc < 0 ? -1 : 1;
@@ -252,6 +266,13 @@ run_one(struct opts *o, struct pipeline *p)
 	if (o->cmd->cmd == C_PROCESS) {
 		if (process_name(o, p, &out, &e) < 0)
 			goto fail;
+		if (o->resume && strcmp(out, "-") == 0) {
+			pfs_seterr(&e, "--resume continues an output file: not "
+			           "with standard output");
+			goto fail;
+		}
+		if (o->resume && !o->dry_run && cont_begin(o, p, out, &e) < 0)
+			goto fail;
 		build_process(o, p, progress);
 	} else if (o->cmd->cmd == C_INFO) {
 		build_info(o, p);
@@ -277,7 +298,7 @@ run_one(struct opts *o, struct pipeline *p)
 		goto fail;
 	/* the last step that can fail before the stages run */
 	if (o->cmd->cmd == C_PROCESS) {
-		have_of = open_output(o, out, &of, &mode, &e);
+		have_of = open_output(o, p, out, &of, &mode, &e);
 		if (have_of < 0)
 			goto fail;
 		if (have_of)
@@ -314,7 +335,14 @@ run_one(struct opts *o, struct pipeline *p)
 	}
 	if (p->stats)
 		print_stats(p);
-	if (have_of) {
+	if (have_of && p->cont.active) {
+		(void)close(of.fd);
+		if (!failed && cont_finish(o, p, out, mode, &e) < 0) {
+			pfs_error("%s", e.msg);
+			failed = 1;
+		}
+		(void)unlink(p->cont.tail);
+	} else if (have_of) {
 		if (failed) {
 			pfs_outfile_abort(&of);
 		} else if (pfs_outfile_commit(&of, mode, -1, 0, &e) < 0) {
@@ -332,6 +360,8 @@ run_one(struct opts *o, struct pipeline *p)
 fail:
 	pfs_error("%s", e.msg);
 done:
+	free(p->cont.off);
+	p->cont.off = NULL;
 	password_close(p);
 	pfs_feed_free(&p->feed);
 	return sigpipe_seen ? 1 : rc;
