@@ -169,7 +169,7 @@ _pfs_pinfo() {
 _pfs_pipeline() {
 	local cur prev eq i w cmd='' opts
 	local o_process='--zstd --lz4 --brotli --no-compress -l --level --fast --ultra
-		--encrypt --cipher --hide-name --kdf-time --kdf-memory --hash --no-hash --range'
+		--encrypt --cipher --hide-name --kdf-time --kdf-memory --hash --no-hash --range --resume'
 	local o_key='--key-file --raw-key-file --password-file --password-fd
 		-T --threads --progress --no-progress'
 	local o_out='-o --output -c --stdout --output-dir-flat --output-dir-mirror
