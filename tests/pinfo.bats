@@ -62,7 +62,7 @@ for line in sys.stdin:
 @test "JSON view, with a hash stage" {
 	pchunk -s 4K data.bin | phash -a xxh3 > s.pfs
 	run -0 pinfo --json < s.pfs
-	assert_output '{"file":"-","name":"data.bin","name_hidden":false,"from_stdin":false,"size":10000,"mode":"0644","mtime":1646370367,"verified":false,"chunk_size":4096,"stages":[{"kind":"hash","algorithm":"xxh3"}],"chunks":3,"raw_bytes":10000,"payload_bytes":10000,"digest_frames":3,"skippable_frames":0,"stream_bytes":'"$(stat -c %s s.pfs)"',"ratio":'"$(ratio 10000 "$(sz s.pfs)" 4)"'}'
+	assert_output '{"file":"-","name":"data.bin","name_hidden":false,"from_stdin":false,"size":10000,"mode":"0644","mtime":1646370367,"verified":false,"range":null,"chunk_size":4096,"stages":[{"kind":"hash","algorithm":"xxh3"}],"chunks":3,"raw_bytes":10000,"payload_bytes":10000,"digest_frames":3,"skippable_frames":0,"stream_bytes":'"$(stat -c %s s.pfs)"',"ratio":'"$(ratio 10000 "$(sz s.pfs)" 4)"'}'
 }
 
 @test "stdin source has no name or size" {

@@ -3,7 +3,8 @@
  *
  * Every target defines LLVMFuzzerTestOneInput().  The tool-level targets
  * (fuzz_pjoin, fuzz_phash_check, fuzz_pcompress_d, fuzz_pencrypt_d) link the
- * real tools/<tool>.c, compiled with
+ * real tools/<tool>.c (and the files of tools/<tool>/ when the tool is
+ * split), compiled with
  *
  *   -Dmain=<tool>_main -Dexit=pfs_fuzz_exit
  *

@@ -24,7 +24,9 @@
 # object (common/, the tool, the harness) in $(FUZZ_DIR)/obj.  The tools
 # and common/cli.c (the one file of common/ that exits) are compiled with
 # -Dexit=pfs_fuzz_exit and the tool with -Dmain=<tool>_main; see
-# tests/fuzz/fuzz.h for why and how.
+# tests/fuzz/fuzz.h for why and how.  A tool is tools/<tool>.c and, when
+# it is split, tools/<tool>/*.c (FUZZ_TOOL_SRC): all of them are linked,
+# each compiled as the tool is.
 
 FUZZ_SAVED_GOAL := $(.DEFAULT_GOAL)
 
@@ -67,6 +69,15 @@ FUZZ_CPPFLAGS = -D_FILE_OFFSET_BITS=64 -D_POSIX_C_SOURCE=200809L \
 FUZZ_LIBS     = $(PKG_LIBS) -lm -pthread
 # the tools' main() is called per input, not declared in a header
 FUZZ_TOOL_WARN = -Wno-missing-prototypes
+# the sources of tool $(1): tools/$(1).c and tools/$(1)/*.c (nothing
+# when $(1) is empty); FUZZ_TOOL_OBJ: their objects in build kind $(1)
+# (obj, robj, cobj) for tool $(2)
+FUZZ_TOOL_SRC = $(if $(1),tools/$(1).c $(sort $(wildcard tools/$(1)/*.c)))
+FUZZ_TOOL_OBJ = $(patsubst tools/%.c,$(FUZZ_DIR)/$(1)/tools/%.o,\
+	$(call FUZZ_TOOL_SRC,$(2)))
+# -Dmain=<tool>_main for tools/<tool>.c and tools/<tool>/<part>.c ($* is
+# <tool> or <tool>/<part>)
+FUZZ_TOOL_MAIN = -Dmain=$(firstword $(subst /, ,$*))_main
 
 FUZZ_COMMON_OBJ = $(COMMON_SRC:common/%.c=$(FUZZ_DIR)/obj/common/%.o)
 FUZZ_RCOMMON_OBJ = $(COMMON_SRC:common/%.c=$(FUZZ_DIR)/robj/common/%.o)
@@ -96,7 +107,7 @@ $(FUZZ_DIR)/obj/common/%.o: common/%.c
 
 $(FUZZ_DIR)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit -Dmain=$*_main \
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit $(FUZZ_TOOL_MAIN) \
 	  $(WARNFLAGS) $(FUZZ_TOOL_WARN) $(FUZZ_CFLAGS) $(FUZZ_SANFLAGS) \
 	  -pthread -MMD -MP -c $< -o $@
 
@@ -113,7 +124,7 @@ $(FUZZ_DIR)/robj/common/%.o: common/%.c
 
 $(FUZZ_DIR)/robj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit -Dmain=$*_main \
+	$(CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit $(FUZZ_TOOL_MAIN) \
 	  $(WARNFLAGS) $(FUZZ_TOOL_WARN) $(FUZZ_CFLAGS) $(FUZZ_REPLAY_SAN) \
 	  -pthread -MMD -MP -c $< -o $@
 
@@ -130,7 +141,7 @@ $(FUZZ_DIR)/cobj/common/%.o: common/%.c
 
 $(FUZZ_DIR)/cobj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit -Dmain=$*_main \
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit $(FUZZ_TOOL_MAIN) \
 	  $(FUZZ_CFLAGS) $(FUZZ_COVFLAGS) -pthread -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/cobj/fuzz/%.o: tests/fuzz/%.c
@@ -148,22 +159,23 @@ FUZZ_RUN = mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/artifacts/$(1) && \
 	  -artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)/ $(FUZZ_FLAGS) \
 	  $(FUZZ_DIR)/corpus/$(1)
 
-# one binary of each kind per target: target.o harness.o [tool.o] common
+# one binary of each kind per target: target.o harness.o [the tool's
+# objects] common
 define FUZZ_template
 $(FUZZ_DIR)/bin/$(1): $(FUZZ_DIR)/obj/fuzz/$(1).o $(FUZZ_DIR)/obj/fuzz/harness.o \
-		$(if $(2),$(FUZZ_DIR)/obj/tools/$(2).o) $$(FUZZ_COMMON_OBJ)
+		$(call FUZZ_TOOL_OBJ,obj,$(2)) $$(FUZZ_COMMON_OBJ)
 	@mkdir -p $$(dir $$@)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(FUZZ_SANFLAGS) -o $$@ $$^ $$(FUZZ_LIBS)
 
 $(FUZZ_DIR)/replay/$(1): $(FUZZ_DIR)/robj/fuzz/$(1).o \
 		$(FUZZ_DIR)/robj/fuzz/harness.o $(FUZZ_DIR)/robj/fuzz/replay_main.o \
-		$(if $(2),$(FUZZ_DIR)/robj/tools/$(2).o) $$(FUZZ_RCOMMON_OBJ)
+		$(call FUZZ_TOOL_OBJ,robj,$(2)) $$(FUZZ_RCOMMON_OBJ)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(FUZZ_CFLAGS) $$(FUZZ_REPLAY_SAN) -o $$@ $$^ $$(FUZZ_LIBS)
 
 $(FUZZ_DIR)/cov/$(1): $(FUZZ_DIR)/cobj/fuzz/$(1).o \
 		$(FUZZ_DIR)/cobj/fuzz/harness.o $(FUZZ_DIR)/cobj/fuzz/replay_main.o \
-		$(if $(2),$(FUZZ_DIR)/cobj/tools/$(2).o) $$(FUZZ_CCOMMON_OBJ)
+		$(call FUZZ_TOOL_OBJ,cobj,$(2)) $$(FUZZ_CCOMMON_OBJ)
 	@mkdir -p $$(dir $$@)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(FUZZ_COVFLAGS) -o $$@ $$^ $$(FUZZ_LIBS)
 
@@ -240,7 +252,8 @@ fuzz-clean:
 	rm -rf $(FUZZ_DIR)
 
 -include $(wildcard $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/robj/*/*.d \
-	$(FUZZ_DIR)/cobj/*/*.d)
+	$(FUZZ_DIR)/cobj/*/*.d $(FUZZ_DIR)/obj/tools/*/*.d \
+	$(FUZZ_DIR)/robj/tools/*/*.d $(FUZZ_DIR)/cobj/tools/*/*.d)
 
 # Do not take over the default goal of the including Makefile; standalone,
 # build the fuzzers.
