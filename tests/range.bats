@@ -436,11 +436,42 @@ kill_at() {
 	touch -r stamp src.bin
 	run -1 --separate-stderr pipeline process --resume -19 -o out4.pfs src.bin
 	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
-	# an encrypted partial output is not continued
+	# the encryption options of the interrupted run
 	pipeline process -o enc.pfs --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M src.bin
 	head -c 20000000 enc.pfs > out5.pfs.pfs-part
-	run -1 --separate-stderr pipeline process --resume --encrypt --password-file pw -o out5.pfs src.bin
-	assert_equal "$stderr" "pipeline: out5.pfs.pfs-part: an encrypted output is not continued (its chunks would be sealed again under nonces already used): remove it to start over"
+	run -1 --separate-stderr pipeline process --resume --encrypt --cipher chacha20-poly1305 --password-file pw -o out5.pfs src.bin
+	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
+	run -1 --separate-stderr pipeline process --resume -o out5.pfs src.bin
+	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
 	run -1 --separate-stderr bash -c 'pipeline process --resume < src.bin > x'
 	stderr_has "--resume continues an output file: not with standard output"
+}
+
+@test "pipeline process --resume, encrypted: same keys, byte-identical; a chunk that would be sealed again over other bytes is refused" {
+	local cut
+	head -c 40M /dev/urandom > src.bin
+	local enc="--encrypt --password-file pw --kdf-time 2 --kdf-memory 19M"
+	pipeline process -o ref.pfs $enc src.bin
+	for cut in 17000000 $((3 * 8388608 + 5000)) $(($(stat -c %s ref.pfs) - 20)); do
+		rm -f out.pfs
+		head -c "$cut" ref.pfs > out.pfs.pfs-part
+		pipeline process --resume -o out.pfs $enc src.bin
+		cmp ref.pfs out.pfs
+	done
+	pipeline restore --password-file pw -c out.pfs | cmp - src.bin
+	# the source changed inside the part of chunk 2 that was written
+	# before the interruption (same size and mtime): pencrypt --continue
+	# opens what is there and refuses to seal other bytes under its nonce
+	head -c 20000000 ref.pfs > out2.pfs.pfs-part      # chunk 2: 3 MB of it
+	touch -r src.bin stamp
+	printf 'Z' | dd of=src.bin bs=1 seek=$((2 * 8388608 + 1000)) conv=notrunc status=none
+	touch -r stamp src.bin
+	run -1 --separate-stderr pipeline process --resume -o out2.pfs $enc src.bin
+	stderr_has "chunk 2 is not what out2.pfs.pfs-part holds (the source changed): nothing sealed"
+	assert_file_not_exists out2.pfs
+	# pencrypt --continue alone: the same check
+	run -1 --separate-stderr bash -c "pchunk --range $((2 * 8388608)): src.bin | pcompress | pencrypt --password-file pw --continue out2.pfs.pfs-part > /dev/null"
+	stderr_has "chunk 2 is not what out2.pfs.pfs-part holds (the source changed): nothing sealed"
+	run -2 --separate-stderr pencrypt --password-file pw --continue out2.pfs.pfs-part --cipher aes-256-gcm
+	stderr_has "--continue takes the cipher, the KDF and the name hiding of its FILE"
 }

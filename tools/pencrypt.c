@@ -44,6 +44,8 @@ struct ctx {
 	gcry_cipher_hd_t oh;          /* writer thread: DIGEST, END */
 	struct pfs_enc_order ord;     /* frame order, DIGEST count */
 	int extracted;                /* -d --range: END is made up */
+	struct pcont *cont;           /* --continue: FILE's chunks */
+	int continuing;
 };
 
 /* --- sealing --- */
@@ -139,6 +141,10 @@ stream_begin(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	if (pfs_enc_seal_begin(x->oh, &s->hdr, s->hdr.seq) < 0)
 		return pfs_seterr(e, "%s: chunk %" PRIu64 ": %s failed",
 		                  x->name, s->hdr.seq, x->cipher->name);
+	if (x->continuing && pcont_begin(x->cont, &s->hdr, e) < 0) {
+		pfs_prefix(e, x->name);
+		return -1;
+	}
 	s->ohdr.len = s->hdr.len + PFS_ENC_TAG_LEN;
 	return 0;
 }
@@ -148,6 +154,10 @@ stream_piece(void *vctx, uint8_t *p, size_t n, struct pfs_err *e)
 {
 	const struct ctx *x = vctx;
 
+	if (x->continuing && pcont_piece(x->cont, p, n, e) < 0) {
+		pfs_prefix(e, x->name);
+		return -1;
+	}
 	if (pfs_enc_seal_piece(x->oh, p, n) < 0)
 		return pfs_seterr(e, "%s: %s failed", x->name, x->cipher->name);
 	return 0;
@@ -163,6 +173,29 @@ stream_end(void *vctx, struct pfs_slot *s, uint8_t *tail, size_t *tlen,
 		return pfs_seterr(e, "%s: chunk %" PRIu64 ": %s failed",
 		                  x->name, s->hdr.seq, x->cipher->name);
 	*tlen = PFS_ENC_TAG_LEN;
+	return 0;
+}
+
+/* cont_end - --continue: END sealed as the whole stream's END (all its
+ * chunks and bytes, not the range's), which pipeline process --resume
+ * puts at the end of FILE's chunks and these */
+static int
+cont_end(struct ctx *x, struct pfs_slot *s, struct pfs_err *e)
+{
+	struct pfs_hdr h = s->hdr;
+	size_t n = s->hdr.len;
+
+	h.flags = 0;
+	h.seq = x->ord.next_seq;
+	h.raw = x->ord.first_seq * x->cont->head.chunk_size + x->ord.raw_total;
+	if (n + PFS_ENC_TAG_LEN > PFS_END_MAX ||
+	    pfs_buf_reserve(&s->out, n + PFS_ENC_TAG_LEN) < 0 ||
+	    pfs_enc_frame(x->oh, 0, &h, h.seq, &x->ord.ndigest, s->in.p,
+	                  s->out.p, n) < 0)
+		return pfs_seterr(e, "%s: END frame: %s failed", x->name,
+		                  x->cipher->name);
+	s->ohdr.len = (uint32_t)(n + PFS_ENC_TAG_LEN);
+	s->opay = s->out.p;
 	return 0;
 }
 
@@ -193,6 +226,8 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 				                  x->name);
 			return 0;
 		}
+		if (x->continuing)
+			return cont_end(x, s, e);
 		return seal(x, x->oh, s, s->hdr.seq, e);
 	case PFS_DATA:
 		return 0;
@@ -223,6 +258,53 @@ range_start(struct ctx *x, const struct pfs_head *h)
 	x->extracted = 1;
 }
 
+/* cont_head - --continue FILE: FILE's ENCRYPT record, opened with our
+ * key, on h, which must be FILE's HEAD below that record (range apart) */
+static int
+cont_head(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
+{
+	static struct pfs_head ph, a;
+	struct pfs_buf p = PFS_BUF_INIT, q = PFS_BUF_INIT;
+	const struct pfs_stage *rec;
+	unsigned i, d = 0;
+	int same;
+
+	ph = x->cont->head;
+	if (pfs_enc_unlock(x->sec, &ph, &x->cipher, &x->oh, e) < 0 ||
+	    pfs_enc_cipher_open(x->cipher, x->sec, &x->cont->cmp, e) < 0)
+		return -1;
+	rec = pfs_head_top(&ph);
+	a = ph;                      /* its name opened if it was hidden */
+	pfs_head_pop(&a);
+	a.flags = h->flags;
+	a.rstart = h->rstart;
+	a.rfirst = h->rfirst;
+	a.rlen = h->rlen;
+	if (pfs_head_encode(&a, &p, e) < 0 || pfs_head_encode(h, &q, e) < 0) {
+		pfs_buf_free(&p);
+		pfs_buf_free(&q);
+		return -1;
+	}
+	same = p.len == q.len && memcmp(p.p, q.p, p.len) == 0;
+	pfs_buf_free(&p);
+	pfs_buf_free(&q);
+	if (!same)
+		return pfs_seterr(e, "--continue: %s is the output of another "
+		                  "source or other stages", x->cont->path);
+	if (pfs_enc_name_hidden(rec)) {
+		h->namelen = 0;
+		h->name[0] = '\0';
+	}
+	if (pfs_head_push(h, PFS_STAGE_ENCRYPT, rec->params, rec->len,
+	                  rec->cap, e) < 0)
+		return -1;
+	for (i = 0; i + 1 < h->nstages; i++)
+		d += h->stages[i].kind == PFS_STAGE_HASH;
+	x->ord.ndigest = pfs_head_first_chunk(h) * d;
+	x->continuing = 1;
+	return PFS_STREAM;
+}
+
 static int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
@@ -231,7 +313,9 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	char msg[256];
 	int rc;
 
-	if (!x->o->decrypt) {
+	if (!x->o->decrypt && x->cont) {
+		rc = cont_head(x, h, e);
+	} else if (!x->o->decrypt) {
 		h->range_cut = 0;    /* the new MAC covers the range fields */
 		rc = pfs_enc_lock(x->sec, h, x->cipher, x->o->t, x->o->m,
 		                  x->o->hide_name, &x->oh, e);
@@ -273,6 +357,7 @@ main(int argc, char **argv)
 	};
 	struct opts o;
 	struct ctx x;
+	struct pcont cont;
 	struct pfs_err e, w;
 	struct pfs_stats st;
 	struct pfs_engine_cfg cfg;
@@ -297,9 +382,18 @@ main(int argc, char **argv)
 		pfs_usage_error("no key given and no terminal to ask for a "
 		                "password: use --key-file F, --password-file F "
 		                "or --password-fd N");
-	x.sec = pfs_cli_secret(&o.key, tty, !o.decrypt, &e);
+	cont.fd = -1;
+	cont.path = NULL;
+	x.sec = pfs_cli_secret(&o.key, tty, !o.decrypt && !o.cont, &e);
 	if (!x.sec)
 		goto out;
+	if (o.cont) {
+		if (pcont_open(&cont, o.cont, &e) < 0) {
+			pcont_free(&cont);
+			goto out;
+		}
+		x.cont = &cont;
+	}
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
 		goto out;
 	fd = cfg.in_fd;
@@ -310,6 +404,8 @@ main(int argc, char **argv)
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_stats_print(&st, o.c.stats);
 out:
+	if (x.cont)
+		pcont_free(x.cont);
 	gcry_cipher_close(x.oh);
 	pfs_secret_free(x.sec);            /* wiped */
 	gcry_control(GCRYCTL_TERM_SECMEM);

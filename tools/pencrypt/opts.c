@@ -34,6 +34,11 @@ usage(void)
 	       "  -o, --output FILE      with --keygen: the new key file (never overwritten)\n"
 	       "      --cipher NAME      aes-256-gcm (default) or chacha20-poly1305\n"
 	       "      --hide-name        keep the source name out of HEAD (sealed instead)\n"
+	       "      --continue FILE    encrypt with the ENCRYPT record (salts, cipher, KDF)\n"
+	       "                         of FILE, an interrupted output of the same source:\n"
+	       "                         a chunk FILE holds bytes of must encrypt to the\n"
+	       "                         same bytes, else nothing is sealed (pipeline\n"
+	       "                         process --resume uses it)\n"
 	       "      --kdf-time N       Argon2id passes, %u-%u (default %u)\n"
 	       "      --kdf-memory SIZE  Argon2id memory, %uM-1G (default %u MiB)\n"
 	       "  -d, --decrypt          undo the top ENCRYPT record of the stream\n"
@@ -73,6 +78,11 @@ check_opts(struct opts *o, int nopt)
 	if (o->decrypt && o->cipher)
 		pfs_usage_error("-d reads the cipher from the stream: drop "
 		                "--cipher");
+	if (o->cont && (o->decrypt || o->cipher || o->hide_name ||
+	                o->kdf_t || o->kdf_m))
+		pfs_usage_error("--continue takes the cipher, the KDF and the "
+		                "name hiding of its FILE: not with -d, --cipher, "
+		                "--hide-name, --kdf-time or --kdf-memory");
 	if (o->decrypt && o->hide_name)
 		pfs_usage_error("-d restores a hidden name by itself: drop "
 		                "--hide-name");
@@ -94,7 +104,8 @@ parse(int argc, char **argv, struct opts *o)
 {
 	enum {
 		OPT_KEYFILE = PFS_OPT_TOOL_BASE, OPT_RAWKEY, OPT_PWFILE,
-		OPT_PWFD, OPT_KEYGEN, OPT_CIPHER, OPT_HIDE, OPT_KDFT, OPT_KDFM
+		OPT_PWFD, OPT_KEYGEN, OPT_CIPHER, OPT_HIDE, OPT_KDFT, OPT_KDFM,
+		OPT_CONT
 	};
 	static const struct option longopts[] = {
 		{ "key-file", required_argument, NULL, OPT_KEYFILE },
@@ -107,6 +118,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "hide-name", no_argument, NULL, OPT_HIDE },
 		{ "kdf-time", required_argument, NULL, OPT_KDFT },
 		{ "kdf-memory", required_argument, NULL, OPT_KDFM },
+		{ "continue", required_argument, NULL, OPT_CONT },
 		{ "decrypt", no_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 'T' },
@@ -160,6 +172,9 @@ parse(int argc, char **argv, struct opts *o)
 			if (pfs_parse_size(optarg, 1, (uint64_t)PFS_KDF_M_MAX << 10,
 			                   &o->kdf_m, &e) < 0)
 				pfs_usage_error("--kdf-memory: %s", e.msg);
+			break;
+		case OPT_CONT:
+			o->cont = optarg;
 			break;
 		case 'd':
 			o->decrypt = 1;

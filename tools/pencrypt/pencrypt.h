@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "encrec.h"
+#include "head.h"
 #include "secret.h"
 
 struct opts {
@@ -24,8 +25,36 @@ struct opts {
 	uint64_t kdf_m;               /* --kdf-memory in bytes, 0: not given */
 	uint32_t t, m;                /* Argon2id passes and KiB to use */
 	const char *input;
+	const char *cont;             /* --continue FILE */
 	struct pfs_common c;
 };
+
+/* cont.c: --continue FILE.  The chunks FILE holds (the last one maybe cut
+ * short), read once; each chunk sealed again is first compared with them. */
+struct pcont {
+	int fd;
+	const char *path;
+	struct pfs_head head;         /* FILE's, down to its ENCRYPT record */
+	uint64_t n;                   /* DATA frames FILE holds */
+	uint64_t *off;                /* offset of each one's payload */
+	uint64_t *raw;
+	uint32_t *len, *avail;        /* its payload length, the bytes there */
+	gcry_cipher_hd_t cmp;         /* opens FILE's ciphertext */
+	uint8_t *buf;
+	uint64_t pos, left, seq;      /* the chunk being compared */
+};
+
+int pcont_open(struct pcont *c, const char *path, struct pfs_err *e);
+void pcont_free(struct pcont *c);
+/* pcont_begin - chunk h (a DATA header, its plaintext length in h->len)
+ * is about to be sealed: refuse it if FILE's chunk of that index has
+ * another raw length, or another length when whole; set up the
+ * comparison of its bytes.  cmp is open with the stream keys. */
+int pcont_begin(struct pcont *c, const struct pfs_hdr *h, struct pfs_err *e);
+/* pcont_piece - the next n plaintext bytes of that chunk, before they are
+ * sealed: equal to FILE's, opened, as far as FILE has them. */
+int pcont_piece(struct pcont *c, const uint8_t *p, size_t n,
+                struct pfs_err *e);
 
 /* opts.c: argv into o, checked (o->cipher set, o->t and o->m the Argon2id
  * parameters to use); exits 2 on bad usage, 0 after --help or --version */

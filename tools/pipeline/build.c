@@ -69,6 +69,20 @@ add_file(struct pfs_step *s, const char *file)
 	add(s, file, NULL);
 }
 
+/* add_record_opts - what pencrypt puts in a new ENCRYPT record */
+static void
+add_record_opts(const struct opts *o, struct pfs_step *s)
+{
+	if (o->cipher)
+		add(s, "--cipher", o->cipher);
+	if (o->hide_name)
+		add(s, "--hide-name", NULL);
+	if (o->kdf_time)
+		add(s, "--kdf-time", o->kdf_time);
+	if (o->kdf_memory)
+		add(s, "--kdf-memory", o->kdf_memory);
+}
+
 void
 build_process(const struct opts *o, struct pipeline *p, int progress)
 {
@@ -95,14 +109,10 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 			add(s, o->key_opt, o->key_file);
 		else
 			p->ask[p->nask++] = p->n - 1;
-		if (o->cipher)
-			add(s, "--cipher", o->cipher);
-		if (o->hide_name)
-			add(s, "--hide-name", NULL);
-		if (o->kdf_time)
-			add(s, "--kdf-time", o->kdf_time);
-		if (o->kdf_memory)
-			add(s, "--kdf-memory", o->kdf_memory);
+		if (p->cont.active)      /* its record, checked (cont.c) */
+			add(s, "--continue", p->cont.part);
+		else
+			add_record_opts(o, s);
 		add_common(o, s, 1);
 	}
 	if (o->hash) {

@@ -19,10 +19,12 @@
  *     computed over every DATA payload as they pass), and the index.
  * The tail's HEAD must be the partial output's, range fields apart.
  *
- * An encrypted partial output is refused: continuing it would seal new
- * chunks under its stream keys, and a chunk that was partly written before
- * the interruption would be sealed again under the same nonce; process
- * --resume does not take that risk (docs/format.md, "Range streams").
+ * An encrypted partial output is continued with its own stream keys:
+ * pencrypt --continue takes its ENCRYPT record and refuses to seal any
+ * chunk whose bytes differ from what the partial output holds of it (so
+ * no nonce ever seals two plaintexts), and seals the tail's END as the
+ * whole stream's, which is the END written here (with phash's digest
+ * after it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,11 +37,45 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "encrec.h"
 #include "frame.h"
 #include "head.h"
 #include "io.h"
 #include "pipeline.h"
+#include "util.h"
 #include "wire.h"
+
+/* same_record - the ENCRYPT options asked for now are those of the
+ * partial output's record (pencrypt --continue takes the record as it is) */
+static int
+same_record(const struct opts *o, const struct pfs_head *h, struct pfs_err *e)
+{
+	const struct pfs_stage *r = NULL;
+	const struct pfs_enc_cipher *c;
+	uint64_t m;
+	unsigned i;
+	int same;
+
+	for (i = 0; i < h->nstages; i++)
+		if (h->stages[i].kind == PFS_STAGE_ENCRYPT)
+			r = &h->stages[i];
+	same = !r == !o->encrypt;
+	if (same && r) {
+		c = pfs_enc_cipher_by_id(r->params[PFS_ER_CIPHER]);
+		same = (!o->cipher || (c && strcmp(c->name, o->cipher) == 0)) &&
+		       !o->hide_name == !pfs_enc_name_hidden(r) &&
+		       (!o->kdf_time || strtoul(o->kdf_time, NULL, 10) ==
+		        pfs_get32(r->params + PFS_ER_T));
+		if (same && o->kdf_memory) {
+			struct pfs_err ignored;
+			same = pfs_parse_size(o->kdf_memory, 1, UINT64_MAX, &m,
+			                      &ignored) == 0 &&
+			       m >> 10 == pfs_get32(r->params + PFS_ER_M);
+		}
+	}
+	return same ? 0 : pfs_seterr(e, "the options or the source differ "
+	                             "from the interrupted run's");
+}
 
 /* cont_begin - see above.  0 (p->cont filled; p->cont.active when a
  * partial output is continued), or -1 with e set. */
@@ -53,7 +89,6 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 	struct pfs_buf pay = PFS_BUF_INIT;
 	struct stat st;
 	uint64_t *off = NULL, n = 0, cap = 0, *t;
-	unsigned i;
 	int fd, rc = -1;
 
 	snprintf(c->part, sizeof(c->part), "%s%s", out, PFS_PART_SUFFIX);
@@ -65,14 +100,6 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 	pfs_reader_init(&r, fd, c->part);
 	if (pfs_reader_start(&r, &c->head, e) < 0)
 		goto start_over;
-	for (i = 0; i < c->head.nstages; i++)
-		if (c->head.stages[i].kind == PFS_STAGE_ENCRYPT) {
-			pfs_seterr(e, "%s: an encrypted output is not continued "
-			           "(its chunks would be sealed again under "
-			           "nonces already used): remove it to start "
-			           "over", c->part);
-			goto out;
-		}
 	/* every DATA header counts, its payload cut short or not: chunk j is
 	 * whole when the header of chunk j + 1 follows it */
 	while (pfs_reader_next_hdr(&r, &h, e) == 1 && h.type != PFS_END) {
@@ -97,8 +124,8 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 		if (r.pending)
 			break;
 	}
-	if (n < 2 || r.done)
-		goto start_over;     /* nothing to keep, or it ended */
+	if (n < 2)
+		goto start_over;     /* nothing to keep */
 	if (stat(o->input, &st) < 0) {
 		pfs_seterr(e, "%s: %s", o->input, strerror(errno));
 		goto out;
@@ -112,6 +139,8 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 		           o->input, c->part, c->part);
 		goto out;
 	}
+	if (same_record(o, &c->head, e) < 0)
+		goto out;
 	c->k = n - 1;
 	c->off = off;
 	off = NULL;
@@ -203,7 +232,7 @@ cont_finish(const struct opts *o, struct pipeline *p, const char *out,
 	struct pfs_digest d;
 	struct pfs_outfile of;
 	struct pfs_writer w;
-	uint8_t trailer[PFS_DIGEST_MAXLEN + 2];
+	uint8_t trailer[PFS_DIGEST_MAXLEN + 2];   /* its size: room for it */
 	uint64_t chunks = c->k - 1, raw = (c->k - 1) * c->head.chunk_size;
 	int pfd, tfd, rc = -1, have_of = 0;
 	size_t tl = 0;
@@ -282,15 +311,22 @@ cont_finish(const struct opts *o, struct pipeline *p, const char *out,
 		if (pfs_reader_next(&tr, &h, &pay, e) != 1)
 			goto wout;
 	}
+	/* the tail's END payload (pencrypt --continue sealed it as the whole
+	 * stream's; phash adds no digest to a range's), then phash's */
+	if (pfs_buf_reserve(&pay, h.len + sizeof(trailer)) < 0) {
+		pfs_seterr(e, "out of memory");
+		goto wout;
+	}
+	tl = h.len;
 	if (d.algo) {
-		pfs_digest_final(&d, trailer);
-		tl = d.algo->len;
-		trailer[tl++] = (uint8_t)(c->head.nstages - 1);
-		trailer[tl++] = (uint8_t)d.algo->len;
+		pfs_digest_final(&d, pay.p + tl);
+		tl += d.algo->len;
+		pay.p[tl++] = (uint8_t)(c->head.nstages - 1);
+		pay.p[tl++] = (uint8_t)d.algo->len;
 	}
 	h = (struct pfs_hdr){ .type = PFS_END, .len = (uint32_t)tl,
 	                      .seq = chunks, .raw = raw };
-	if (pfs_writer_frame(&w, &h, trailer, tl, e) < 0 ||
+	if (pfs_writer_frame(&w, &h, pay.p, tl, e) < 0 ||
 	    pfs_writer_flush(&w, e) < 0)
 		goto wout;
 	rc = pfs_outfile_commit(&of, mode, -1, 0, e);
