@@ -120,7 +120,7 @@ _pfs_pencrypt() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	--key-file|--raw-key-file|--password-file|-o|--output)
+	--key-file|--raw-key-file|--password-file|-o|--output|--continue)
 		_pfs_files; return 0 ;;
 	--cipher) _pfs_words "$_pfs_ciphers"; return 0 ;;
 	--password-fd|--kdf-time|--kdf-memory|-T|--threads|--range)
@@ -128,7 +128,7 @@ _pfs_pencrypt() {
 	esac
 	_pfs_complete "--key-file --raw-key-file --password-file --password-fd
 		--keygen -o --output --cipher --hide-name --kdf-time --kdf-memory
-		-d --decrypt --range -f --force -T --threads $_pfs_common"
+		--continue -d --decrypt --range -f --force -T --threads $_pfs_common"
 }
 
 _pfs_phash() {
