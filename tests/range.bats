@@ -243,6 +243,36 @@ open("short.pfs", "wb").write(b + h + b"\0\0\0\0")
 	assert_equal "$stderr" "pcompress: short.pfs: range stream ends at chunk 1, not at the end of its range (chunk 2)"
 }
 
+@test "a range cut out of an encrypted stream cannot be decrypted as the whole stream" {
+	# chunks 0..1 of e.pfs, cut without the key: its END is made up
+	phash -c --range 0:20000 e.pfs > r.pfs
+	pencrypt -d --password-file pw r.pfs | phash -c | pcompress -d | pjoin |
+		cmp - <(want 0 20000)
+	# relabelled whole: the range fields and the END flag taken away
+	py '
+b = bytearray(open("r.pfs", "rb").read())
+hl = struct.unpack_from("<I", b, 12)[0]
+nl = struct.unpack_from("<H", b, 40 + 32)[0]
+r = 40 + 34 + nl
+struct.pack_into("<I", b, 40 + 4, struct.unpack_from("<I", b, 44)[0] & ~4)
+del b[r:r + 24]                       # HEAD without its range fields
+struct.pack_into("<I", b, 12, hl - 24)
+fs = list(frames(b))
+for off, t, fl, ln, seq, raw in fs:
+    if t == 4:
+        b[off + 1] = 0
+    if t == 5:                         # the index no longer fits: drop it
+        del b[off:]
+        break
+open("whole.pfs", "wb").write(b)
+'
+	for o in $(frame_offsets whole.pfs | awk '{ print $1 }'); do
+		reseal whole.pfs "$o"
+	done
+	run -1 --separate-stderr bash -c 'pencrypt -d --password-file pw whole.pfs > out'
+	assert_equal "$stderr" "pencrypt: whole.pfs: END frame of chunk 2: payload too short for a tag (damaged stream)"
+}
+
 # kill_at N: start the restore of h.pfs into out with --resume, let N
 # chunks reach the partial output, then SIGKILL the whole pipeline
 kill_at() {
