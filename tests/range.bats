@@ -494,7 +494,7 @@ kill_at() {
 	# opens what is there and refuses to seal other bytes under its nonce
 	head -c 20000000 ref.pfs > out2.pfs.pfs-part      # chunk 2: 3 MB of it
 	touch -r src.bin stamp
-	printf 'Z' | dd of=src.bin bs=1 seek=$((2 * 8388608 + 1000)) conv=notrunc status=none
+	flip_byte src.bin $((2 * 8388608 + 1000))     # another byte, whatever it was
 	touch -r stamp src.bin
 	run -1 --separate-stderr pipeline process --resume -o out2.pfs $enc src.bin
 	stderr_has "chunk 2 is not what out2.pfs.pfs-part holds (the source changed): nothing sealed"
