@@ -148,6 +148,25 @@ gap(const struct pfs_head *h, uint64_t lo, uint64_t hi, struct pfs_err *e)
 	                  (hi - 1) / h->chunk_size);
 }
 
+/* overlap - b starts before a, the part before it, ends (at) */
+static int
+overlap(const struct pfs_part *a, const struct pfs_part *b, uint64_t at,
+        struct pfs_err *e)
+{
+	const struct pfs_head *h = &b->head;
+	uint64_t end = h->rfirst + h->rlen < at ? h->rfirst + h->rlen : at;
+
+	if (strcmp(a->name, b->name) == 0)
+		return pfs_seterr(e, "%s: given twice", b->name);
+	if (h->rfirst == a->head.rfirst && h->rlen == a->head.rlen)
+		return pfs_seterr(e, "%s: the same part as %s (bytes %" PRIu64
+		                  "..%" PRIu64 "): a part is given twice",
+		                  b->name, a->name, h->rfirst, end - 1);
+	return pfs_seterr(e, "%s: bytes %" PRIu64 "..%" PRIu64 " are in %s "
+	                  "too: the parts overlap (cut with another --part N "
+	                  "or --block?)", b->name, h->rfirst, end - 1, a->name);
+}
+
 int
 pfs_parts_order(struct pfs_part *p, size_t n, struct pfs_err *e)
 {
@@ -189,10 +208,7 @@ pfs_parts_order(struct pfs_part *p, size_t n, struct pfs_err *e)
 			goto out;
 		}
 		if (c->rfirst < at) {
-			pfs_seterr(e, "%s: bytes %" PRIu64 "..%" PRIu64 " are in "
-			           "%s too: a part is given twice", p[k].name,
-			           c->rfirst, (c->rfirst + c->rlen < at ?
-			           c->rfirst + c->rlen : at) - 1, p[k - 1].name);
+			overlap(&p[k - 1], &p[k], at, e);
 			goto out;
 		}
 		at = c->rfirst + c->rlen;

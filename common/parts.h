@@ -55,6 +55,7 @@ int pfs_head_identity(const struct pfs_head *h, struct pfs_buf *b,
 
 struct pfs_part {
 	const char *name;          /* the operand, for messages; not owned */
+	int fd;                    /* the caller's; carried along the sort */
 	struct pfs_head head;
 };
 
@@ -64,7 +65,9 @@ struct pfs_part {
  * then sort p by offset.  Messages:
  *   "p3.pfs: a part of another source or stage stack than p1.pfs"
  *   "p2.pfs: a whole stream, not a part: it cannot be joined with others"
- *   "p4.pfs: bytes A..B are in p2.pfs too: a part is given twice"
+ *   "p4.pfs: the same part as p2.pfs (bytes A..B): a part is given twice"
+ *   "p4.pfs: bytes A..B are in p2.pfs too: the parts overlap (...)"
+ *   "p2.pfs: given twice" (the same operand)
  *   "missing bytes A..B (chunks X..Y): a part is missing"
  * (A..B and X..Y inclusive). */
 int pfs_parts_order(struct pfs_part *p, size_t n, struct pfs_err *e);

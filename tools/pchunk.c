@@ -429,8 +429,7 @@ main(int argc, char **argv)
 		if ((size_t)n < want)
 			break;          /* shrank: reported below */
 	}
-	if ((known && !ranged && total == h.size) ||
-	    (o.source && total == left)) {
+	if (known && !ranged && total == h.size) {
 		/* anything past the size seen at the start means it grew */
 		char probe;
 		n = pfs_read_full(fd, &probe, 1, &blocked_in);
@@ -456,6 +455,13 @@ main(int argc, char **argv)
 		pfs_progress_update(&pr, total);
 		if ((size_t)n < want)
 			break;
+	}
+	if (o.source && total == left) {
+		/* a part on stdin holds its bytes and no more */
+		char probe;
+		n = pfs_read_full(fd, &probe, 1, &blocked_in);
+		if (n > 0)
+			total++;
 	}
 	if (o.source && total != left) {
 		pfs_seterr(&e, "stdin: %s bytes than part %" PRIu64 " of %"
