@@ -65,7 +65,8 @@ pfs_part_bytes(uint64_t size, uint32_t cs, uint64_t i, uint64_t n,
 	a = (i - 1) * q + (i - 1) * r / n;
 	b = i * q + i * r / n;
 	*off = a * cs;
-	*len = (b * cs < size ? b * cs : size) - *off;
+	/* the last part ends at size: c * cs may be past UINT64_MAX */
+	*len = (b < c ? b * cs : size) - *off;
 	return 0;
 }
 
