@@ -121,6 +121,33 @@ seal_all() {
 	done
 }
 
+@test "parallel --pipepart through its remote code path: 2 hosts, parts returned and cleaned up" {
+	local i
+	# a stand-in for ssh: the command runs here, in a directory of its
+	# own for each host, so that --return and --cleanup really happen
+	cat > fakessh <<-EOS
+	#!/bin/bash
+	while [ "\${1#-}" != "\$1" ]; do shift; done
+	h=\$1; shift
+	[ "\$1" = -- ] && shift
+	mkdir -p "$BATS_TEST_TMPDIR/hosts/\$h" && cd "$BATS_TEST_TMPDIR/hosts/\$h" && exec sh -c "\$*"
+	EOS
+	chmod +x fakessh
+	parallel --ssh "$PWD/fakessh" -S h1,h2 --env src --env PATH \
+		--pipepart -a in.bin --block 80K --recend '' \
+		--return 'r{#}.pfs' --cleanup \
+		"pchunk -s 16K --part {#} --block 80K --source \"\$src\" | pcompress |
+		 pencrypt --password-file '$PWD/pw' --kdf-time 2 --kdf-memory 19M > r{#}.pfs"
+	[ -d hosts/h1 ] && [ -d hosts/h2 ]
+	[ -z "$(ls -A hosts/h1 hosts/h2 | grep pfs)" ]
+	for i in 1 2 3 4; do
+		pencrypt -d --password-file pw "r$i.pfs" | pcompress -d > "d$i.pfs"
+		pchunk -s 16K --range $(((i - 1) * 81920)):81920 in.bin | cmp - "d$i.pfs"
+	done
+	pjoin -o out d2.pfs d4.pfs d1.pfs d3.pfs
+	cmp out in.bin
+}
+
 @test "parallel --pipepart with automatic chunks: the chunk size pchunk FILE picks" {
 	gen text-like 3M > in.bin
 	src=$(stat -c %s:%.9Y:%a:%n in.bin)
