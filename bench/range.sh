@@ -32,7 +32,8 @@ SHM=${SHM:-/dev/shm}
 export PATH="$B:$PATH"
 
 W=$(mktemp -d "$SHM/pfs-range.XXXXXX")
-trap 'pkill -9 -f "pjoin -o $W/" 2>/dev/null; rm -rf "$W"' EXIT INT TERM
+pid=
+trap '[ -z "$pid" ] || kill -9 -- -"$pid" 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 
 bytes() {   # bytes SIZE: K/M/G suffix to a number
 	local s=$1
@@ -90,7 +91,8 @@ for size in $SIZES; do
 			sleep 0.005
 		done
 		kill -9 -- -"$pid" 2>/dev/null || true
-		wait || true
+		wait "$pid" 2>/dev/null || true
+		pid=
 		[ ! -e "$W/r" ] || { echo "range.sh: the restore finished before it was killed" >&2; exit 1; }
 		part=$(stat -c %s "$W/r.pfs-part")
 		good=$(( part / (8 << 20) * (8 << 20) ))

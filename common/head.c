@@ -46,6 +46,34 @@ pfs_head_set_range(struct pfs_head *h, uint64_t start, uint64_t first,
 	return 0;
 }
 
+/* whole - h without its range fields */
+static void
+whole(struct pfs_head *h)
+{
+	h->flags &= ~PFS_HF_RANGE;
+	h->rstart = h->rfirst = h->rlen = 0;
+	h->range_cut = 0;
+}
+
+int
+pfs_head_same(const struct pfs_head *a, const struct pfs_head *b,
+              struct pfs_err *e)
+{
+	static _Thread_local struct pfs_head x, y;
+	struct pfs_buf p = PFS_BUF_INIT, q = PFS_BUF_INIT;
+	int rc = -1;
+
+	x = *a;
+	y = *b;
+	whole(&x);
+	whole(&y);
+	if (pfs_head_encode(&x, &p, e) == 0 && pfs_head_encode(&y, &q, e) == 0)
+		rc = p.len == q.len && memcmp(p.p, q.p, p.len) == 0;
+	pfs_buf_free(&p);
+	pfs_buf_free(&q);
+	return rc;
+}
+
 uint64_t
 pfs_head_first_chunk(const struct pfs_head *h)
 {

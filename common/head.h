@@ -91,6 +91,12 @@ int pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
 int pfs_head_set_range(struct pfs_head *h, uint64_t start, uint64_t first,
                        uint64_t len, struct pfs_err *e);
 
+/* pfs_head_same - 1 when a and b are the HEAD of the same source and
+ * stages, their range fields apart (they encode to the same bytes once
+ * those are taken away), 0 when not, -1 with e set. */
+int pfs_head_same(const struct pfs_head *a, const struct pfs_head *b,
+                  struct pfs_err *e);
+
 /* pfs_head_first_chunk - index of the first chunk: rstart / chunk_size for
  * a range stream, else 0. */
 uint64_t pfs_head_first_chunk(const struct pfs_head *h);

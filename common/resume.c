@@ -25,10 +25,11 @@
 static int
 stream_id(const struct pfs_head *h, uint8_t id[16], struct pfs_err *e)
 {
-	struct pfs_head whole = *h;
+	static _Thread_local struct pfs_head whole;
 	struct pfs_buf b = PFS_BUF_INIT;
 	XXH128_canonical_t c;
 
+	whole = *h;
 	whole.flags &= ~PFS_HF_RANGE;
 	whole.rstart = whole.rfirst = whole.rlen = 0;
 	if (pfs_head_encode(&whole, &b, e) < 0)

@@ -29,3 +29,12 @@ PFS_STATS=1 sh -c "phash --check < '$dir/input.pfs' |
 
 cmp "$dir/input.bin" "$dir/restored.bin"
 echo "== restored.bin is identical to input.bin ($(sha256sum < "$dir/input.bin" | cut -c1-16)...)"
+
+echo "== random access: 1 MiB at 75 %, reading only the index and one chunk"
+off=$(( $(wc -c < "$dir/input.bin") * 3 / 4 ))
+PFS_STATS=1 sh -c "phash --check --range $off:1M '$dir/input.pfs' |
+	pencrypt -d --key-file '$dir/key' | pcompress -d > '$dir/part.pfs'" \
+	2>&1 | grep '^phash'
+pjoin -o "$dir/part.bin" "$dir/part.pfs"
+tail -c +$((off + 1)) "$dir/input.bin" | head -c 1048576 | cmp - "$dir/part.bin"
+echo "== the 1 MiB from byte $off matches input.bin"

@@ -37,4 +37,17 @@ vg phash-check h2.pfs s2.pfs phash --check -T 2
 vg phash-sum s2.pfs sum.txt phash --sum
 vg pjoin s2.pfs out.bin pjoin -T 2
 cmp in.bin out.bin
+# the index, ranges and resume (the stream is a file: vg's stdin is unused)
+vg pchunk-range in.bin r.pfs pchunk -s 256K --range 300000:700000 in.bin
+vg pinfo-chunks e.pfs chunks.txt pinfo --chunks e.pfs
+vg pencrypt-d-range e.pfs rz.pfs pencrypt -d --key-file k --range 1M:600K e.pfs
+vg pjoin-range s2.pfs r.bin pjoin --range 1M:600K s2.pfs
+cmp r.bin <(tail -c +$((1048576 + 1)) in.bin | head -c 614400)
+head -c 1000000 s2.pfs > part.pfs
+pjoin -o res.bin --resume part.pfs 2>/dev/null || true
+vg pjoin-resume s2.pfs /dev/null pjoin -o res.bin --resume s2.pfs
+cmp in.bin res.bin
+head -c 1500000 e.pfs > cont.pfs
+pchunk -s 256K --range 786432: < in.bin | phash -a sha256 | pcompress --zstd > tail.pfs
+vg pencrypt-continue tail.pfs /dev/null pencrypt --key-file k --continue cont.pfs
 echo "memcheck: all programs clean"

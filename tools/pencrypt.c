@@ -264,7 +264,6 @@ static int
 cont_head(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 {
 	static struct pfs_head ph, a;
-	struct pfs_buf p = PFS_BUF_INIT, q = PFS_BUF_INIT;
 	const struct pfs_stage *rec;
 	unsigned i, d = 0;
 	int same;
@@ -276,18 +275,9 @@ cont_head(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	rec = pfs_head_top(&ph);
 	a = ph;                      /* its name opened if it was hidden */
 	pfs_head_pop(&a);
-	a.flags = h->flags;
-	a.rstart = h->rstart;
-	a.rfirst = h->rfirst;
-	a.rlen = h->rlen;
-	if (pfs_head_encode(&a, &p, e) < 0 || pfs_head_encode(h, &q, e) < 0) {
-		pfs_buf_free(&p);
-		pfs_buf_free(&q);
+	same = pfs_head_same(&a, h, e);
+	if (same < 0)
 		return -1;
-	}
-	same = p.len == q.len && memcmp(p.p, q.p, p.len) == 0;
-	pfs_buf_free(&p);
-	pfs_buf_free(&q);
 	if (!same)
 		return pfs_seterr(e, "--continue: %s is the output of another "
 		                  "source or other stages", x->cont->path);

@@ -169,20 +169,10 @@ static int
 same_head(const struct pfs_head *a, const struct pfs_head *tail,
           struct pfs_err *e)
 {
-	struct pfs_head t = *tail;
-	struct pfs_buf x = PFS_BUF_INIT, y = PFS_BUF_INIT;
-	int same;
+	int same = pfs_head_same(a, tail, e);
 
-	t.flags &= ~PFS_HF_RANGE;
-	t.rstart = t.rfirst = t.rlen = 0;
-	if (pfs_head_encode(a, &x, e) < 0 || pfs_head_encode(&t, &y, e) < 0) {
-		pfs_buf_free(&x);
-		pfs_buf_free(&y);
+	if (same < 0)
 		return -1;
-	}
-	same = x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
-	pfs_buf_free(&x);
-	pfs_buf_free(&y);
 	return same ? 0 : pfs_seterr(e, "the options or the source differ from "
 	                             "the interrupted run's");
 }
