@@ -122,18 +122,6 @@ bad:
 }
 
 int
-pfs_head_identity(const struct pfs_head *h, struct pfs_buf *b,
-                  struct pfs_err *e)
-{
-	struct pfs_head t = *h;
-
-	t.flags &= ~PFS_HF_RANGE;
-	t.rstart = t.rfirst = t.rlen = 0;
-	t.range_cut = 0;
-	return pfs_head_encode(&t, b, e);
-}
-
-int
 pfs_part_open(struct pfs_part *p, struct pfs_err *e)
 {
 	struct pfs_reader r;
@@ -207,56 +195,41 @@ overlap(const struct pfs_part *a, const struct pfs_part *b, uint64_t at,
 int
 pfs_parts_order(struct pfs_part *p, size_t n, struct pfs_err *e)
 {
-	struct pfs_buf id0 = PFS_BUF_INIT, id = PFS_BUF_INIT;
 	const struct pfs_head *h;
 	uint64_t at = 0;
 	size_t k;
-	int rc = -1;
+	int same;
 
 	for (k = 0; k < n; k++) {
 		h = &p[k].head;
-		if (!(h->flags & PFS_HF_RANGE)) {
-			pfs_seterr(e, "%s: a whole stream, not a part: it "
-			           "cannot be joined with others", p[k].name);
-			goto out;
-		}
-		if (pfs_head_identity(h, k ? &id : &id0, e) < 0) {
+		if (!(h->flags & PFS_HF_RANGE))
+			return pfs_seterr(e, "%s: a whole stream, not a part: "
+			                  "it cannot be joined with others",
+			                  p[k].name);
+		same = k ? pfs_head_same(&p[0].head, h, e) : 1;
+		if (same < 0) {
 			pfs_prefix(e, p[k].name);
-			goto out;
+			return -1;
 		}
-		if (k && (id.len != id0.len ||
-		          memcmp(id.p, id0.p, id.len) != 0)) {
-			pfs_seterr(e, "%s: a part of another source or stage "
-			           "stack than %s", p[k].name, p[0].name);
-			goto out;
-		}
-		if (!(h->flags & PFS_HF_SIZE)) {
-			pfs_seterr(e, "%s: the part does not record the size "
-			           "of its source", p[k].name);
-			goto out;
-		}
+		if (!same)
+			return pfs_seterr(e, "%s: a part of another source or "
+			                  "stage stack than %s", p[k].name,
+			                  p[0].name);
+		if (!(h->flags & PFS_HF_SIZE))
+			return pfs_seterr(e, "%s: the part does not record the "
+			                  "size of its source", p[k].name);
 	}
 	qsort(p, n, sizeof(*p), by_offset);
 	h = &p[0].head;
 	for (k = 0; k < n; k++) {
 		const struct pfs_head *c = &p[k].head;
-		if (c->rfirst > at) {
-			gap(h, at, c->rfirst, e);
-			goto out;
-		}
-		if (c->rfirst < at) {
-			overlap(&p[k - 1], &p[k], at, e);
-			goto out;
-		}
+		if (c->rfirst > at)
+			return gap(h, at, c->rfirst, e);
+		if (c->rfirst < at)
+			return overlap(&p[k - 1], &p[k], at, e);
 		at = c->rfirst + c->rlen;
 	}
-	if (at < h->size) {
-		gap(h, at, h->size, e);
-		goto out;
-	}
-	rc = 0;
-out:
-	pfs_buf_free(&id0);
-	pfs_buf_free(&id);
-	return rc;
+	if (at < h->size)
+		return gap(h, at, h->size, e);
+	return 0;
 }

@@ -9,9 +9,10 @@
  *    the whole source's chunk grid; part I of N of a source of C chunks is
  *    chunks [floor((I-1) C / N), floor(I C / N)), so parts are never empty
  *    (N <= C) and differ by one chunk at most.
- *  - The identity of a part is its HEAD encoded without the range fields:
- *    name, size, mode, mtime, chunk size and stage stack.  Parts of one
- *    source share it byte for byte, whichever host made them.
+ *  - The identity of a part is its HEAD encoded without the range fields
+ *    (pfs_head_same, head.h): name, size, mode, mtime, chunk size and
+ *    stage stack.  Parts of one source share it byte for byte, whichever
+ *    host made them.
  *  - struct pfs_part is a plain value: name points into the caller's
  *    strings (argv), nothing is owned.
  * Errors: 0 or -1 with e set (the message names the part); nothing here
@@ -48,10 +49,6 @@ int pfs_part_bytes(uint64_t size, uint32_t cs, uint64_t i, uint64_t n,
  * last path component is kept): sets h's size, mode, mtime and name and
  * the flags PFS_HF_SIZE | PFS_HF_META, as pchunk does for FILE itself. */
 int pfs_parse_source(const char *s, struct pfs_head *h, struct pfs_err *e);
-
-/* pfs_head_identity - h encoded without its range fields, into b. */
-int pfs_head_identity(const struct pfs_head *h, struct pfs_buf *b,
-                      struct pfs_err *e);
 
 struct pfs_part {
 	const char *name;          /* the operand, for messages; not owned */
