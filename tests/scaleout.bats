@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# Scale-out on GNU parallel (docs/scale-out.md): the recipes run the real
+# GNU parallel through its remote code path.  Four "hosts" h1..h4 are
+# reached through tests/fake-ssh, which stands in for ssh: it runs the
+# command with bash on this machine, in hosts/HOST (that host's login
+# directory), so that --transferfile, --return, --basefile and --cleanup
+# really copy files in and out with rsync -e fake-ssh, as with real hosts.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export FAKE_SSH_ROOT="$BATS_TEST_TMPDIR/hosts"
+	mkdir hosts
+	SSH="$BATS_TEST_DIRNAME/fake-ssh"
+	HOSTS=1/h1,1/h2,1/h3,1/h4
+	# the recipes' rsync options: parallel's default -rlDzR plus times
+	# and permissions (HEAD records both), without -z (pfs compresses),
+	# and --old-args: parallel quotes remote names itself, which rsync
+	# 3.2.4 and later would quote again (names with spaces)
+	RSYNC="-rlDRtp --old-args"
+}
+
+# many_files: data/ with files of each kind, one in a subdirectory, one
+# empty, one with a space in its name
+many_files() {
+	mkdir -p data/sub
+	gen text-like 300K 1 > data/a.txt
+	gen random 100K 2 > data/b.bin
+	gen mixed 200K 3 > "data/c d.bin"
+	gen zeros 64K > data/sub/z.bin
+	: > data/sub/empty
+	gen text-like 50K 4 > data/sub/e.txt
+	chmod 600 data/b.bin
+	# whole seconds: parallel runs rsync --protocol 30, which keeps no
+	# nanoseconds, so a remote HEAD records mtimes in whole seconds
+	find data -type f -exec touch -d '2024-02-29 12:34:56' {} +
+	touch -d '2025-01-02 03:04:05' data/a.txt
+	find data -type f | sort > list
+}
+
+# no_remote_files: every host's login directory is empty (--cleanup)
+no_remote_files() {
+	local left
+	left=$(find hosts -mindepth 2)
+	[ -z "$left" ] || { echo "left on the hosts:"; echo "$left"; return 1; }
+}
+
+# hosts_used JOBLOG: how many distinct hosts ran a job
+hosts_used() {
+	awk -F'\t' 'NR > 1 { print $2 }' "$1" | sort -u | wc -l
+}
+
+@test "fake-ssh: runs the command with bash in the host's login directory, status and streams passed" {
+	run -0 "$SSH" -o BatchMode=yes -l me h2 -- 'pwd; echo "$HOME"; cat'  <<< in
+	assert_output "$FAKE_SSH_ROOT/h2
+$FAKE_SSH_ROOT/h2
+in"
+	run -3 "$SSH" -p 22 me@h3 exit 3
+	assert_dir_exists hosts/h3
+	run -255 --separate-stderr "$SSH" ../x true
+	assert_equal "$stderr" "fake-ssh: ../x: not a host name"
+}
+
+@test "many files: process on 4 hosts (--transferfile, --return, --cleanup), then restore: byte-identical, hosts left empty" {
+	many_files
+	# the recipe of docs/scale-out.md, "Many files": process
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" --joblog process.log \
+		--trc {}.pfs pipeline process -q {} :::: list
+	[ "$(hosts_used process.log)" -eq 4 ]
+	no_remote_files
+	# the same stream a local run makes, byte for byte (mode, mtime, name)
+	while read -r f; do
+		pipeline process -q -o local.pfs "$f"
+		cmp local.pfs "$f.pfs"
+		rm local.pfs
+	done < list
+	# restore, in a directory without the originals: rsync --return
+	# would replace a local file of that name
+	while read -r f; do
+		mkdir -p "back/${f%/*}"
+		mv "$f.pfs" "back/$f.pfs"
+	done < list
+	cd back
+	find data -name '*.pfs' | sort > list
+	[ "$(wc -l < list)" -eq 6 ]
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" --joblog restore.log \
+		--trc {.} pipeline restore -q {} :::: list
+	[ "$(hosts_used restore.log)" -eq 4 ]
+	cd ..
+	no_remote_files
+	while read -r f; do
+		cmp "$f" "back/$f"
+		[ "$(stat -c %a:%Y "$f")" = "$(stat -c %a:%Y "back/$f")" ]
+	done < list
+}
+
+@test "many files: encrypted on 4 hosts with the key file shipped once per host (--basefile)" {
+	many_files
+	pencrypt --keygen -o k
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" --basefile k \
+		--trc {}.pfs pipeline process -q --encrypt --key-file k {} :::: list
+	no_remote_files
+	mkdir back
+	while read -r f; do
+		[ "$(pinfo --json "$f.pfs" | grep -c aes-256-gcm)" -ge 1 ]
+		mv "$f.pfs" "back/$(basename "$f").pfs"
+	done < list
+	cp k back/
+	(cd back && ls *.pfs > list &&
+	 parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" --basefile k \
+		--trc {.} pipeline restore -q --key-file k {} :::: list)
+	no_remote_files
+	while read -r f; do
+		cmp "$f" "back/$(basename "$f")"
+	done < list
+}
+
+@test "many files: a damaged stream fails its job only; nothing is returned for it and the hosts are cleaned" {
+	many_files
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" \
+		--trc {}.pfs pipeline process -q {} :::: list
+	mkdir back
+	while read -r f; do mv "$f.pfs" "back/$(basename "$f").pfs"; done < list
+	flip_byte back/a.txt.pfs 200
+	cd back
+	ls *.pfs > list
+	run -1 --separate-stderr parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" \
+		--trc {.} pipeline restore -q {} :::: list
+	stderr_has "phash: a.txt.pfs: chunk 0 (bytes 0-307199): xxh3 digest mismatch"
+	assert_file_not_exists a.txt
+	cd ..
+	no_remote_files
+	for f in b.bin "c d.bin" z.bin empty e.txt; do
+		cmp "$(grep -F "/$f" list)" "back/$f"
+	done
+}
