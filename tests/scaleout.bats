@@ -135,3 +135,112 @@ in"
 		cmp "$(grep -F "/$f" list)" "back/$f"
 	done
 }
+
+# needs_part: skip unless pchunk cuts parts and pjoin joins them (branch
+# partjoin)
+needs_part() {
+	pchunk --help | grep -q -- '--part I/N' &&
+		pjoin --help | grep -q -- 'PART' ||
+		skip "needs pchunk --part and pjoin -o OUT PART... (branch partjoin)"
+}
+
+# big_file: big.bin, 24 chunks of 64 KiB (the last one short): parts of
+# 6 chunks, cut the same way by --part I/4 and by --pipepart --block 384K
+big_file() {
+	gen mixed $((23 * 65536 + 1000)) 7 > big.bin
+	chmod 640 big.bin
+}
+
+# restore_parts PART...: each PART.pfs through phash -c | pcompress -d
+# into PART.raw (the coordinator's side of the join)
+restore_parts() {
+	local p
+	for p; do
+		phash -c "$p" | pcompress -d > "${p%.pfs}.raw"
+	done
+}
+
+@test "one file, no shared storage: --pipepart sends each host its part, parts returned, joined: byte-identical" {
+	needs_part
+	big_file
+	# the recipe of docs/scale-out.md, "One file, no shared storage"
+	B=$((6 * 65536))
+	id=$(stat -c %s:%.9Y:%a:%n big.bin)
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" --joblog parts.log \
+		--pipepart -a big.bin --recend '' --block "$B" \
+		--return big.bin.{#}.pfs --cleanup \
+		"pchunk -s 64K --part {#} --block $B --source $(printf %q "$id") | pcompress | phash > big.bin.{#}.pfs"
+	[ "$(hosts_used parts.log)" -eq 4 ]
+	no_remote_files
+	ls big.bin.*.pfs > parts
+	[ "$(wc -l < parts)" -eq 4 ]
+	restore_parts big.bin.{1,2,3,4}.pfs
+	pjoin -o copy.bin big.bin.{1,2,3,4}.raw
+	cmp big.bin copy.bin
+	# each part is the one pchunk --part I/4 makes from the file itself
+	for i in 1 2 3 4; do
+		pchunk -s 64K --part "$i/4" big.bin | pcompress | phash | cmp - "big.bin.$i.pfs"
+	done
+}
+
+@test "one file, shared storage: each host cuts its own part of the same path, parts joined: byte-identical" {
+	needs_part
+	mkdir shared
+	(cd shared && big_file)
+	S=$PWD/shared
+	# the recipe of docs/scale-out.md, "One file, shared storage"
+	parallel --ssh "$SSH" -S "$HOSTS" --joblog parts.log \
+		"pchunk -s 64K --part {}/4 $S/big.bin | pcompress | phash > $S/big.bin.{}.pfs" ::: 1 2 3 4
+	[ "$(hosts_used parts.log)" -eq 4 ]
+	parallel --ssh "$SSH" -S "$HOSTS" \
+		"phash -c $S/big.bin.{}.pfs | pcompress -d > $S/big.bin.{}.raw" ::: 1 2 3 4
+	pjoin -o "$S/copy.bin" "$S"/big.bin.{1,2,3,4}.raw
+	cmp shared/big.bin shared/copy.bin
+	no_remote_files
+}
+
+@test "one file in parts: encrypted on 4 hosts with one key, joined after decryption" {
+	needs_part
+	big_file
+	pencrypt --keygen -o k
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" --basefile k \
+		--return big.bin.{}.pfs --cleanup \
+		"pchunk -s 64K --part {}/4 $PWD/big.bin | pcompress | pencrypt --key-file k | phash > big.bin.{}.pfs" \
+		::: 1 2 3 4
+	no_remote_files
+	for i in 1 2 3 4; do
+		phash -c "big.bin.$i.pfs" | pencrypt -d --key-file k | pcompress -d > "big.bin.$i.raw"
+	done
+	pjoin -o copy.bin big.bin.{4,2,1,3}.raw
+	cmp big.bin copy.bin
+}
+
+@test "one file in parts: a missing, duplicated or foreign part is an error and no output appears" {
+	needs_part
+	big_file
+	for i in 1 2 3 4; do
+		pchunk -s 64K --part "$i/4" big.bin > "p$i.raw"
+	done
+	# another run: the same file, touched
+	touch -d '2001-02-03 04:05:06' big.bin
+	pchunk -s 64K --part 3/4 big.bin > run2.raw
+	# another file
+	gen mixed $((23 * 65536 + 1000)) 8 > other.bin
+	pchunk -s 64K --part 3/4 other.bin > other.raw
+
+	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw p4.raw
+	stderr_has "a part is missing"
+	assert_file_not_exists copy.bin
+	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw p2.raw p3.raw p4.raw
+	stderr_has "a part is given twice"
+	assert_file_not_exists copy.bin
+	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw run2.raw p4.raw
+	stderr_has "run2.raw: a part of another source"
+	assert_file_not_exists copy.bin
+	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw other.raw p4.raw
+	stderr_has "other.raw: a part of another source"
+	assert_file_not_exists copy.bin
+	# the operands' order does not matter: a part knows its place
+	pjoin -o copy.bin p3.raw p1.raw p4.raw p2.raw
+	gen mixed $((23 * 65536 + 1000)) 7 | cmp - copy.bin
+}
