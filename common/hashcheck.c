@@ -12,6 +12,9 @@ pfs_hashset_init(struct pfs_hashset *hs, const struct pfs_head *h,
 
 	memset(hs, 0, sizeof(*hs));
 	hs->strip = strip;
+	/* messages name source bytes: a range stream's first chunk starts
+	 * at rstart */
+	hs->offset = (h->flags & PFS_HF_RANGE) ? h->rstart : 0;
 	for (d = from; d < h->nstages; d++) {
 		const struct pfs_stage *s = &h->stages[d];
 		const struct pfs_digest_algo *a;

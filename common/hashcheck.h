@@ -34,7 +34,9 @@ struct pfs_hashset {
 	int seen[PFS_STAGES_MAX];    /* its DIGEST frame was seen */
 	int strip;                   /* drop checked DIGESTs and END trailers */
 	int have_chunk;              /* a DATA frame is pending its DIGESTs */
-	uint64_t chunk_seq, chunk_off, chunk_raw, offset;
+	uint64_t chunk_seq, chunk_off, chunk_raw;
+	uint64_t offset;             /* source offset of the next chunk (a
+	                                range stream's from its rstart) */
 };
 
 /* pfs_hashset_init - the set of HASH records at stack depths [from, top].

@@ -101,9 +101,11 @@ _pfs_pchunk() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	-s|--size|--range) COMPREPLY=(); return 0 ;;  # SIZE, OFF:LEN
+	-s|--size|--range|--part|--block|--source)
+		COMPREPLY=(); return 0 ;;  # SIZE, OFF:LEN, I/N, SIZE:MTIME:MODE:NAME
 	esac
-	_pfs_complete "-s --size --range -f --force --progress $_pfs_common"
+	_pfs_complete "-s --size --range --part --block --source -f --force
+		--progress $_pfs_common"
 }
 
 _pfs_pcompress() {

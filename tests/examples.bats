@@ -22,6 +22,13 @@ setup() {
 	zstd -dc big.zst | cmp - big.bin
 	cmp big.bin copy.bin
 	[ "$(stat -c %Y copy.bin)" = "$(stat -c %Y big.bin)" ]
+	# parts: joined, and the parts made from stdin by parallel
+	# --pipepart are those made from the file, byte for byte
+	cmp big.bin joined.bin
+	for i in 1 2 3; do
+		cmp part.$i.pfs piped.$i.pfs
+	done
+	[ ! -e piped.4.pfs ]
 }
 
 @test "pcompress(1): every command of EXAMPLES runs verbatim" {
@@ -67,6 +74,7 @@ setup() {
 	cmp big.bin copy.bin
 	cmp big.bin copy2.bin
 	zstd -dc big.zst | cmp - big.bin
+	cmp big.bin copy3.bin
 }
 
 # pinfo(1)'s examples make their own files (numbers.txt, the key k)

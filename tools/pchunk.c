@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "head.h"
 #include "io.h"
+#include "parts.h"
 #include "progress.h"
 #include "stats.h"
 #include "util.h"
@@ -30,6 +31,9 @@ struct opts {
 	uint64_t chunk;          /* 0: automatic */
 	int force;
 	int progress;
+	uint64_t part, nparts;   /* --part I/N (nparts 0: I alone) */
+	uint64_t block;          /* --block: a part on stdin */
+	const char *source;      /* --source SIZE:MTIME:MODE:NAME */
 	const char *input;
 	struct pfs_common c;
 };
@@ -46,6 +50,14 @@ usage(void)
 	       "      --range OFF:LEN  only LEN bytes of FILE from byte OFF (OFF: for the\n"
 	       "                    rest), as a range stream: the chunks are those of the\n"
 	       "                    whole file, and only those bytes are read\n"
+	       "      --part I/N    part I (1..N) of N of FILE, as a range stream:\n"
+	       "                    N parts of whole chunks that differ by one at most\n"
+	       "      --block SIZE  with --part I and --source: standard input holds\n"
+	       "                    part I as 'parallel --pipepart --block SIZE' cuts\n"
+	       "                    it, SIZE bytes from byte (I-1)*SIZE; SIZE must be a\n"
+	       "                    multiple of the chunk size\n"
+	       "      --source SIZE:MTIME:MODE:NAME  the file standard input is a part\n"
+	       "                    of, as 'stat -c %%s:%%.9Y:%%a:%%n FILE' prints it\n"
 	       "      --progress    show progress on stderr (when it is a terminal)\n"
 	       "  -q, --quiet       no warnings\n"
 	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
@@ -176,14 +188,41 @@ next_len(const struct pfs_head *h, uint64_t total, uint64_t left)
 	return (size_t)(left - total < n ? left - total : n);
 }
 
+/* check - the combinations of --part, --block, --source and --range */
+static void
+check(const struct opts *o)
+{
+	int in = o->input && strcmp(o->input, "-") != 0;
+
+	if (o->part && o->c.range)
+		pfs_usage_error("--part and --range exclude each other: a part "
+		                "is a range");
+	if ((o->block || o->source) && !o->part)
+		pfs_usage_error("%s goes with --part (a part on standard input)",
+		                o->block ? "--block" : "--source");
+	if (o->part && in && (o->block || o->source))
+		pfs_usage_error("--block and --source are for a part on "
+		                "standard input: --part I/N FILE cuts FILE itself");
+	if (o->part && !in && (!o->block || !o->source))
+		pfs_usage_error("--part on standard input needs --block SIZE and "
+		                "--source SIZE:MTIME:MODE:NAME (or name the FILE)");
+	if (o->part && in && !o->nparts)
+		pfs_usage_error("--part: a part of FILE is I/N: which part of how "
+		                "many");
+}
+
 static void
 parse(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_PROGRESS = PFS_OPT_TOOL_BASE };
+	enum { OPT_PROGRESS = PFS_OPT_TOOL_BASE, OPT_PART, OPT_BLOCK,
+	       OPT_SOURCE };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "part", required_argument, NULL, OPT_PART },
+		{ "block", required_argument, NULL, OPT_BLOCK },
+		{ "source", required_argument, NULL, OPT_SOURCE },
 		PFS_RANGE_LONGOPT,
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -208,6 +247,19 @@ parse(int argc, char **argv, struct opts *o)
 		case OPT_PROGRESS:
 			o->progress = 1;
 			break;
+		case OPT_PART:
+			if (pfs_parse_part(optarg, 1, &o->part, &o->nparts,
+			                   &e) < 0)
+				pfs_usage_error("--part: %s", e.msg);
+			break;
+		case OPT_BLOCK:
+			if (pfs_parse_size(optarg, PFS_CHUNK_MIN, UINT64_MAX,
+			                   &o->block, &e) < 0)
+				pfs_usage_error("--block: %s", e.msg);
+			break;
+		case OPT_SOURCE:
+			o->source = optarg;
+			break;
 		case 'h':
 			usage();
 		default:
@@ -215,19 +267,27 @@ parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	o->input = pfs_one_input(argc, argv, optind);
+	check(o);
 }
 
-/* set_range - --range: the HEAD of a range stream of the file, which is
- * then read from the range's first byte on.  *left: the bytes to read. */
+/* set_range - --range or --part I/N: the HEAD of a range stream of the
+ * file, which is then read from the range's first byte on.  *left: the
+ * bytes to read. */
 static int
 set_range(const struct opts *o, int fd, const char *name, struct pfs_head *h,
           uint64_t *left, struct pfs_err *e)
 {
 	uint64_t off = o->c.range_off, len = o->c.range_len;
+	const char *opt = o->part ? "--part" : "--range";
 
 	if (!(h->flags & PFS_HF_SIZE))
-		return pfs_seterr(e, "%s: --range needs a file of known size, "
-		                  "not a pipe or a device", name);
+		return pfs_seterr(e, "%s: %s needs a file of known size, "
+		                  "not a pipe or a device", name, opt);
+	if (o->part && pfs_part_bytes(h->size, h->chunk_size, o->part,
+	                              o->nparts, &off, &len, e) < 0) {
+		pfs_prefix(e, name);
+		return -1;
+	}
 	if (off >= h->size)
 		return pfs_seterr(e, "%s: --range starts at byte %" PRIu64
 		                  ", past the end of the file (%" PRIu64
@@ -241,6 +301,36 @@ set_range(const struct opts *o, int fd, const char *name, struct pfs_head *h,
 		                  strerror(errno));
 	*left = len;
 	return 0;
+}
+
+/* stdin_part - --part I --block B --source S: standard input holds the
+ * bytes of part I, B bytes from (I-1) B (the last part fewer), of the
+ * source S; h gets S's identity, as pchunk FILE would record it, and the
+ * range.  *left: the bytes standard input must hold, no more, no less. */
+static int
+stdin_part(const struct opts *o, struct pfs_head *h, uint64_t *left,
+           struct pfs_err *e)
+{
+	uint64_t off, n;
+
+	(void)pfs_parse_source(o->source, h, e);     /* checked in main */
+	if (o->part - 1 > UINT64_MAX / o->block)
+		return pfs_seterr(e, "stdin: part %" PRIu64 " of --block %"
+		                  PRIu64 " is past any file", o->part, o->block);
+	off = (o->part - 1) * o->block;
+	n = h->size / o->block + (h->size % o->block != 0);
+	if (o->nparts && o->nparts != n)
+		return pfs_seterr(e, "stdin: --part %" PRIu64 "/%" PRIu64
+		                  ": a %" PRIu64 "-byte source at --block %"
+		                  PRIu64 " has %" PRIu64 " parts", o->part,
+		                  o->nparts, h->size, o->block, n);
+	if (off >= h->size)
+		return pfs_seterr(e, "stdin: part %" PRIu64 " at --block %"
+		                  PRIu64 " starts at byte %" PRIu64 ", past "
+		                  "the end of the source (%" PRIu64 " bytes)",
+		                  o->part, o->block, off, h->size);
+	*left = h->size - off < o->block ? h->size - off : o->block;
+	return pfs_head_set_range(h, off, off, *left, e);
 }
 
 int
@@ -259,7 +349,7 @@ main(int argc, char **argv)
 	uint64_t seq = 0, total = 0, blocked_in = 0, left = UINT64_MAX;
 	uint32_t cs;
 	struct stat ob;
-	int fd, known, use_splice;
+	int fd, known, use_splice, ranged;
 	ssize_t n;
 
 	pfs_setprog(argv[0]);
@@ -274,9 +364,21 @@ main(int argc, char **argv)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	if (fstat(fd, &sb) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s: %s", name, strerror(errno));
-	known = S_ISREG(sb.st_mode) && !pseudo_file(fd);
+	known = S_ISREG(sb.st_mode) && !pseudo_file(fd) && !o.source;
 	cs = o.chunk ? (uint32_t)o.chunk :
 	     known ? auto_chunk((uint64_t)sb.st_size) : DEFAULT_CHUNK;
+	if (o.source) {
+		/* a part on stdin: the chunk size pchunk FILE would pick */
+		pfs_head_init(&h, PFS_CHUNK_MIN);
+		if (pfs_parse_source(o.source, &h, &e) < 0)
+			pfs_usage_error("--source: %s", e.msg);
+		if (!o.chunk)
+			cs = auto_chunk(h.size);
+		if (o.block % cs)
+			pfs_usage_error("--block %" PRIu64 " is not a multiple "
+			                "of the chunk size (%" PRIu32 "): parts "
+			                "must hold whole chunks", o.block, cs);
+	}
 
 	pfs_progress_init(&pr, o.progress, known ? (uint64_t)sb.st_size : 0,
 	                  name);
@@ -290,8 +392,10 @@ main(int argc, char **argv)
 		h.mtime_sec = sb.st_mtim.tv_sec;
 		h.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
 	}
-	if (o.c.range) {
-		if (set_range(&o, fd, name, &h, &left, &e) < 0)
+	ranged = o.c.range || o.part;
+	if (ranged) {
+		if ((o.source ? stdin_part(&o, &h, &left, &e) :
+		     set_range(&o, fd, name, &h, &left, &e)) < 0)
 			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 		seq = pfs_head_first_chunk(&h);
 	} else if (known) {
@@ -325,7 +429,7 @@ main(int argc, char **argv)
 		if ((size_t)n < want)
 			break;          /* shrank: reported below */
 	}
-	if (known && !o.c.range && total == h.size) {
+	if (known && !ranged && total == h.size) {
 		/* anything past the size seen at the start means it grew */
 		char probe;
 		n = pfs_read_full(fd, &probe, 1, &blocked_in);
@@ -352,15 +456,29 @@ main(int argc, char **argv)
 		if ((size_t)n < want)
 			break;
 	}
-	if (known && total != (o.c.range ? left : h.size)) {
+	if (o.source && total == left) {
+		/* a part on stdin holds its bytes and no more */
+		char probe;
+		n = pfs_read_full(fd, &probe, 1, &blocked_in);
+		if (n > 0)
+			total++;
+	}
+	if (o.source && total != left) {
+		pfs_seterr(&e, "stdin: %s bytes than part %" PRIu64 " of %"
+		           PRIu64 " bytes (--block %" PRIu64 " of a %" PRIu64
+		           "-byte source)", total < left ? "fewer" : "more",
+		           o.part, left, o.block, h.size);
+		goto fail;
+	}
+	if (known && total != (ranged ? left : h.size)) {
 		pfs_seterr(&e, "%s: file %s while being read (%" PRIu64
 		           " bytes expected, %" PRIu64 " read)", name,
 		           total < left ? "shrank" : "grew",
-		           o.c.range ? left : h.size, total);
+		           ranged ? left : h.size, total);
 		goto fail;
 	}
 	fh.type = PFS_END;
-	fh.flags = o.c.range ? PFS_EF_RANGE : 0;
+	fh.flags = ranged ? PFS_EF_RANGE : 0;
 	fh.len = 0;
 	fh.seq = seq - pfs_head_first_chunk(&h);
 	fh.raw = total;

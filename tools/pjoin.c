@@ -15,7 +15,9 @@
 #include "engine.h"
 #include "err.h"
 #include "hashcheck.h"
+#include "frame.h"
 #include "io.h"
+#include "parts.h"
 #include "progress.h"
 #include "resume.h"
 #include "stats.h"
@@ -24,6 +26,8 @@
 struct opts {
 	const char *output;
 	const char *input;
+	char **parts;                /* several operands: the parts to join */
+	int nparts;
 	int force;
 	int payload;
 	int verify;
@@ -52,7 +56,10 @@ static _Noreturn void
 usage(void)
 {
 	printf("Usage: %s [OPTION]... [FILE|-]\n"
-	       "Reassemble a frame stream (FILE or standard input) into the original bytes.\n"
+	       "  or:  %s [OPTION]... -o OUT PART...\n"
+	       "Reassemble a frame stream (FILE or standard input) into the original bytes,\n"
+	       "or the parts of one file (pchunk --part) into OUT, in any order: all are\n"
+	       "checked to be the parts of one source before OUT is created.\n"
 	       "\n"
 	       "  -o, --output FILE  write to FILE: a temporary file in the same directory\n"
 	       "                     is renamed to FILE only after the whole stream has been\n"
@@ -83,7 +90,7 @@ usage(void)
 	       "Without -o the bytes go to standard output.\n"
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
 	       "Example: pchunk big.bin | pjoin -o copy.bin\n",
-	       pfs_prog);
+	       pfs_prog, pfs_prog);
 	pfs_stdout_done();
 }
 
@@ -141,9 +148,28 @@ parse(int argc, char **argv, struct opts *o)
 			pfs_usage_try();
 		}
 	}
-	o->input = pfs_one_input(argc, argv, optind);
+	if (argc - optind > 1) {
+		o->parts = argv + optind;
+		o->nparts = argc - optind;
+	} else {
+		o->input = pfs_one_input(argc, argv, optind);
+	}
 	if (o->output && strcmp(o->output, "-") == 0)
 		o->output = NULL;
+	if (o->parts && !o->output)
+		pfs_usage_error("several operands are the parts of one file: "
+		                "give -o OUT, the file they restore");
+	if (o->parts && (o->resume || o->payload || o->c.range))
+		pfs_usage_error("the parts of a file are joined whole: not with "
+		                "%s", o->resume ? "--resume" :
+		                o->payload ? "--payload" : "--range");
+	for (c = 0; c < o->nparts; c++)
+		if (strcmp(o->parts[c], "-") == 0)
+			pfs_usage_error("-: the parts of a file are read from "
+			                "files, not standard input");
+	if (o->nparts > (int)PFS_PARTS_MAX)
+		pfs_usage_error("%d parts: at most %u", o->nparts,
+		                PFS_PARTS_MAX);
 	if (o->keep_mode && !o->output)
 		pfs_usage_error("-p sets the mode of the -o FILE: standard "
 		                "output has none");
@@ -379,6 +405,128 @@ resume_size(const struct ctx *x, int fd, struct pfs_err *e)
 	return 0;
 }
 
+/* read_part - open a part and read its HEAD (and its index, when it is a
+ * file: a damaged one is found before any output exists); the stream is
+ * then read again from its start by the engine */
+static int
+read_part(struct pfs_part *p, struct pfs_err *e)
+{
+	struct pfs_reader r;
+	struct pfs_index ix;
+	struct stat st;
+	const char *name;
+	char msg[256];
+	int rc;
+
+	p->fd = pfs_open_stream(p->name, &name, e);
+	if (p->fd < 0)
+		return -1;
+	pfs_reader_init(&r, p->fd, p->name);
+	rc = pfs_reader_start(&r, &p->head, e);
+	pfs_reader_free(&r);
+	if (rc < 0)
+		return -1;
+	if (!pfs_head_only_hashes(&p->head)) {
+		pfs_stage_still(pfs_head_top(&p->head), msg, sizeof(msg));
+		return pfs_seterr(e, "%s: %s", p->name, msg);
+	}
+	if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return pfs_seterr(e, "%s: a part must be a stream file", p->name);
+	if (lseek(p->fd, 0, SEEK_SET) < 0)
+		return pfs_seterr(e, "%s: cannot seek: %s", p->name,
+		                  strerror(errno));
+	rc = pfs_index_load(p->fd, (uint64_t)st.st_size, p->name, &ix, e);
+	pfs_index_free(&ix);
+	return rc < 0 ? -1 : 0;
+}
+
+/* join_parts - pjoin -o OUT PART...: every part's HEAD read and checked
+ * (parts.h) before OUT's temporary file is created; then each part,
+ * in offset order, restored and verified into it as a single stream is;
+ * OUT appears only when all passed */
+static int
+join_parts(const struct opts *o, struct pfs_stats *st, struct pfs_err *e)
+{
+	struct pfs_part *p = calloc((size_t)o->nparts, sizeof(*p));
+	struct pfs_outfile of;
+	struct pfs_engine_cfg cfg;
+	struct pfs_stage_ops ops;
+	struct pfs_stats ps;
+	struct stat os, is;
+	struct ctx x;
+	int k, rc = -1, opened = 0;
+
+	if (!p)
+		return pfs_seterr(e, "out of memory");
+	for (k = 0; k < o->nparts; k++)
+		p[k].fd = -1;
+	for (k = 0; k < o->nparts; k++) {
+		p[k].name = o->parts[k];
+		if (read_part(&p[k], e) < 0)
+			goto out;
+	}
+	if (pfs_parts_order(p, (size_t)o->nparts, e) < 0)
+		goto out;
+	for (k = 0; o->output && stat(o->output, &os) == 0 && k < o->nparts;
+	     k++) {
+		if (fstat(p[k].fd, &is) == 0 && is.st_dev == os.st_dev &&
+		    is.st_ino == os.st_ino) {
+			pfs_seterr(e, "%s: refusing to overwrite the input file",
+			           o->output);
+			goto out;
+		}
+	}
+	pfs_catch_signals();
+	if (pfs_outfile_open(&of, o->output, o->force, -1, e) < 0)
+		goto out;
+	opened = 1;
+	memset(&ops, 0, sizeof(ops));
+	ops.head = on_head;
+	ops.ordered = ordered;
+	if (o->verify) {
+		ops.types = 1u << PFS_DATA;
+		ops.transform = transform;
+	}
+	ops.hold = 1;
+	for (k = 0; k < o->nparts; k++) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.in_fd = p[k].fd;
+		cfg.in_name = p[k].name;
+		cfg.out_fd = of.fd;
+		cfg.out_name = o->output;
+		cfg.nthreads = o->c.threads;
+		cfg.raw_out = 1;
+		cfg.name_errors = 1;
+		memset(&x, 0, sizeof(x));
+		x.o = o;
+		x.rs.jfd = -1;
+		pfs_stats_start(&ps);
+		rc = pfs_engine_run(&cfg, &ops, &x, NULL, &ps, e);
+		pfs_progress_end(&x.pr, x.done);
+		pfs_hashset_free(&x.hs);
+		st->frames += ps.frames;
+		st->bytes_in += ps.bytes_in;
+		st->bytes_out += ps.bytes_out;
+		st->blocked_in_ns += ps.blocked_in_ns;
+		st->blocked_out_ns += ps.blocked_out_ns;
+		if (rc < 0)
+			goto out;
+	}
+	rc = pfs_outfile_commit(&of, out_mode(o, &p[0].head),
+	                        (p[0].head.flags & PFS_HF_META) ?
+	                        p[0].head.mtime_sec : -1,
+	                        p[0].head.mtime_nsec, e);
+	opened = 0;
+out:
+	if (opened)
+		pfs_outfile_abort(&of);
+	for (k = 0; k < o->nparts; k++)
+		if (p[k].fd > 0)
+			close(p[k].fd);
+	free(p);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -394,6 +542,16 @@ main(int argc, char **argv)
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
 	pfs_stats_start(&st);
+	if (o.parts) {
+		rc = join_parts(&o, &st, &e);
+		pfs_stats_print(&st, o.c.stats);
+		if (rc < 0) {
+			if (pfs_interrupted)
+				pfs_reraise();
+			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		}
+		return PFS_EXIT_OK;
+	}
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
