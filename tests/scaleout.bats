@@ -229,18 +229,35 @@ restore_parts() {
 	pchunk -s 64K --part 3/4 other.bin > other.raw
 
 	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw p4.raw
-	stderr_has "a part is missing"
+	assert_equal "$stderr" "pjoin: missing bytes 786432..1179647 (chunks 12..17): a part is missing"
 	assert_file_not_exists copy.bin
 	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw p2.raw p3.raw p4.raw
-	stderr_has "a part is given twice"
+	assert_equal "$stderr" "pjoin: p2.raw: given twice"
 	assert_file_not_exists copy.bin
 	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw run2.raw p4.raw
-	stderr_has "run2.raw: a part of another source"
+	assert_equal "$stderr" "pjoin: run2.raw: a part of another source or stage stack than p1.raw"
 	assert_file_not_exists copy.bin
 	run -1 --separate-stderr pjoin -o copy.bin p1.raw p2.raw other.raw p4.raw
-	stderr_has "other.raw: a part of another source"
+	assert_equal "$stderr" "pjoin: other.raw: a part of another source or stage stack than p1.raw"
 	assert_file_not_exists copy.bin
 	# the operands' order does not matter: a part knows its place
 	pjoin -o copy.bin p3.raw p1.raw p4.raw p2.raw
 	gen mixed $((23 * 65536 + 1000)) 7 | cmp - copy.bin
+}
+
+@test "one file, --pipepart: a --block that is not parallel's fails every job on its host, and no part joins" {
+	needs_part
+	big_file
+	B=$((6 * 65536))
+	id=$(stat -c %s:%.9Y:%a:%n big.bin)
+	run -4 --separate-stderr parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" \
+		--pipepart -a big.bin --recend '' --block "$B" \
+		--return big.bin.{#}.pfs --cleanup \
+		"pchunk -s 64K --part {#} --block $((5 * 65536)) --source $(printf %q "$id") | pcompress | phash > big.bin.{#}.pfs"
+	stderr_has "pchunk: stdin: more bytes than part 1 of 327680 bytes (--block 327680 of a 1508328-byte source)"
+	no_remote_files
+	# what came back of a failed job is not a part
+	for i in 1 2 3 4; do
+		run -1 bash -c "phash -c big.bin.$i.pfs > /dev/null"
+	done
 }
