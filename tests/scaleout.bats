@@ -151,15 +151,6 @@ big_file() {
 	chmod 640 big.bin
 }
 
-# restore_parts PART...: each PART.pfs through phash -c | pcompress -d
-# into PART.raw (the coordinator's side of the join)
-restore_parts() {
-	local p
-	for p; do
-		phash -c "$p" | pcompress -d > "${p%.pfs}.raw"
-	done
-}
-
 @test "one file, no shared storage: --pipepart sends each host its part, parts returned, joined: byte-identical" {
 	needs_part
 	big_file
@@ -174,7 +165,7 @@ restore_parts() {
 	no_remote_files
 	ls big.bin.*.pfs > parts
 	[ "$(wc -l < parts)" -eq 4 ]
-	restore_parts big.bin.{1,2,3,4}.pfs
+	for i in 1 2 3 4; do phash -c big.bin.$i.pfs | pcompress -d > big.bin.$i.raw; done
 	pjoin -o copy.bin big.bin.{1,2,3,4}.raw
 	cmp big.bin copy.bin
 	# each part is the one pchunk --part I/4 makes from the file itself
