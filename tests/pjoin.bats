@@ -226,8 +226,9 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 	assert_equal "${stderr_lines[0]}" "pjoin: unrecognized option '--nope'"
 	run -2 --separate-stderr pjoin -T x s.pfs
 	assert_equal "${stderr_lines[0]}" "pjoin: -T: invalid number 'x'"
+	# several operands are parts (parts.bats), joined into an -o file only
 	run -2 --separate-stderr pjoin a b
-	assert_equal "${stderr_lines[0]}" "pjoin: too many arguments (one input at most)"
+	assert_equal "${stderr_lines[0]}" "pjoin: several operands are the parts of one file: give -o OUT, the file they restore"
 }
 
 @test "-T 1 and -T 8 give the same bytes" {
