@@ -168,6 +168,13 @@ big_file() {
 	for i in 1 2 3 4; do phash -c big.bin.$i.pfs | pcompress -d > big.bin.$i.raw; done
 	pjoin -o copy.bin big.bin.{1,2,3,4}.raw
 	cmp big.bin copy.bin
+	# the parts restored on the hosts instead, then joined here
+	rm big.bin.*.raw copy.bin
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" \
+		--trc {.}.raw "phash -c {} | pcompress -d > {.}.raw" ::: big.bin.{1,2,3,4}.pfs
+	no_remote_files
+	pjoin -o copy.bin big.bin.{1,2,3,4}.raw
+	cmp big.bin copy.bin
 	# each part is the one pchunk --part I/4 makes from the file itself
 	for i in 1 2 3 4; do
 		pchunk -s 64K --part "$i/4" big.bin | pcompress | phash | cmp - "big.bin.$i.pfs"
@@ -251,4 +258,25 @@ big_file() {
 	for i in 1 2 3 4; do
 		run -1 bash -c "phash -c big.bin.$i.pfs > /dev/null"
 	done
+}
+
+@test "docs/k8s-indexed-job.yaml: an Indexed Job whose pod k runs part k+1 of N, N its completions, and a join" {
+	python3 -c 'import yaml' 2> /dev/null || skip "python3 yaml (PyYAML) is missing"
+	run -0 python3 -c '
+import sys, yaml
+parts, join = yaml.safe_load_all(open(sys.argv[1]))
+spec = parts["spec"]
+assert parts["kind"] == "Job" and spec["completionMode"] == "Indexed", spec
+c = spec["template"]["spec"]["containers"][0]
+env = {e["name"]: e["value"] for e in c["env"]}
+assert int(env["PARTS"]) == spec["completions"], (env, spec)
+script = c["args"][0]
+assert "i=$((JOB_COMPLETION_INDEX + 1))" in script, script
+assert "pchunk --part \"$i/$PARTS\"" in script, script
+js = join["spec"]["template"]["spec"]
+assert "pjoin -o" in js["containers"][0]["args"][0]
+assert parts["spec"]["template"]["spec"]["volumes"] == js["volumes"]
+print("ok")
+' "$ROOT/docs/k8s-indexed-job.yaml"
+	assert_output ok
 }
