@@ -5,7 +5,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "frame.h"
+#include "io.h"
 #include "parts.h"
 #include "util.h"
 
@@ -127,6 +131,38 @@ pfs_head_identity(const struct pfs_head *h, struct pfs_buf *b,
 	t.rstart = t.rfirst = t.rlen = 0;
 	t.range_cut = 0;
 	return pfs_head_encode(&t, b, e);
+}
+
+int
+pfs_part_open(struct pfs_part *p, struct pfs_err *e)
+{
+	struct pfs_reader r;
+	struct pfs_index ix;
+	struct stat st;
+	const char *name;
+	char msg[256];
+	int rc;
+
+	p->fd = pfs_open_stream(p->name, &name, e);
+	if (p->fd < 0)
+		return -1;
+	pfs_reader_init(&r, p->fd, p->name);
+	rc = pfs_reader_start(&r, &p->head, e);
+	pfs_reader_free(&r);
+	if (rc < 0)
+		return -1;
+	if (!pfs_head_only_hashes(&p->head)) {
+		pfs_stage_still(pfs_head_top(&p->head), msg, sizeof(msg));
+		return pfs_seterr(e, "%s: %s", p->name, msg);
+	}
+	if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return pfs_seterr(e, "%s: a part must be a stream file", p->name);
+	if (lseek(p->fd, 0, SEEK_SET) < 0)
+		return pfs_seterr(e, "%s: cannot seek: %s", p->name,
+		                  strerror(errno));
+	rc = pfs_index_load(p->fd, (uint64_t)st.st_size, p->name, &ix, e);
+	pfs_index_free(&ix);
+	return rc < 0 ? -1 : 0;
 }
 
 static int

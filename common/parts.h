@@ -59,6 +59,16 @@ struct pfs_part {
 	struct pfs_head head;
 };
 
+/* pfs_part_open - open the stream file p->name into p->fd (the caller
+ * closes it, also on error, when it is not -1) and read its HEAD into
+ * p->head, and its index when it has one, so that a damaged index is
+ * found now; the file offset is back at 0 for a reader.  A part whose
+ * stack holds more than HASH records is refused ("p1.pfs: stream is still
+ * compressed (zstd -3): run 'pcompress -d' first"): each part is
+ * restored on its own before a join.  Reading standard input ("-") is
+ * the caller's to refuse: its HEAD could not be read twice. */
+int pfs_part_open(struct pfs_part *p, struct pfs_err *e);
+
 /* pfs_parts_order - check that the parts p[0..n) (n >= 2, their heads
  * read) restore one source: each a range stream of a source of known
  * size, all with p[0]'s identity, their ranges tiling [0, size) exactly;

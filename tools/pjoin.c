@@ -405,41 +405,6 @@ resume_size(const struct ctx *x, int fd, struct pfs_err *e)
 	return 0;
 }
 
-/* read_part - open a part and read its HEAD (and its index, when it is a
- * file: a damaged one is found before any output exists); the stream is
- * then read again from its start by the engine */
-static int
-read_part(struct pfs_part *p, struct pfs_err *e)
-{
-	struct pfs_reader r;
-	struct pfs_index ix;
-	struct stat st;
-	const char *name;
-	char msg[256];
-	int rc;
-
-	p->fd = pfs_open_stream(p->name, &name, e);
-	if (p->fd < 0)
-		return -1;
-	pfs_reader_init(&r, p->fd, p->name);
-	rc = pfs_reader_start(&r, &p->head, e);
-	pfs_reader_free(&r);
-	if (rc < 0)
-		return -1;
-	if (!pfs_head_only_hashes(&p->head)) {
-		pfs_stage_still(pfs_head_top(&p->head), msg, sizeof(msg));
-		return pfs_seterr(e, "%s: %s", p->name, msg);
-	}
-	if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return pfs_seterr(e, "%s: a part must be a stream file", p->name);
-	if (lseek(p->fd, 0, SEEK_SET) < 0)
-		return pfs_seterr(e, "%s: cannot seek: %s", p->name,
-		                  strerror(errno));
-	rc = pfs_index_load(p->fd, (uint64_t)st.st_size, p->name, &ix, e);
-	pfs_index_free(&ix);
-	return rc < 0 ? -1 : 0;
-}
-
 /* join_parts - pjoin -o OUT PART...: every part's HEAD read and checked
  * (parts.h) before OUT's temporary file is created; then each part,
  * in offset order, restored and verified into it as a single stream is;
@@ -462,7 +427,7 @@ join_parts(const struct opts *o, struct pfs_stats *st, struct pfs_err *e)
 		p[k].fd = -1;
 	for (k = 0; k < o->nparts; k++) {
 		p[k].name = o->parts[k];
-		if (read_part(&p[k], e) < 0)
+		if (pfs_part_open(&p[k], e) < 0)
 			goto out;
 	}
 	if (pfs_parts_order(p, (size_t)o->nparts, e) < 0)
@@ -521,7 +486,7 @@ out:
 	if (opened)
 		pfs_outfile_abort(&of);
 	for (k = 0; k < o->nparts; k++)
-		if (p[k].fd > 0)
+		if (p[k].fd >= 0)
 			close(p[k].fd);
 	free(p);
 	return rc;
