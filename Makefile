@@ -54,13 +54,13 @@ LIB     = $(BUILD)/libcommon.a
 GEN     = $(BUILD)/bin/gen
 MANS    = $(TOOLS:%=$(BUILD)/man/%.1)
 MANS7   = $(patsubst docs/man/%.7.scd,$(BUILD)/man/%.7,$(wildcard docs/man/*.7.scd))
-DOCS    = $(wildcard docs/*.md)
+DOCS    = $(wildcard docs/*.md docs/*.yaml)
 SCDOC  ?= scdoc
 
 .SECONDARY:
 
 .PHONY: man
-.PHONY: all check demo deps install uninstall clean bench bench-range profile massif \
+.PHONY: all check demo deps install uninstall clean bench bench-range bench-scaleout profile massif \
 	heaptrack dhat fuzz memcheck
 all: $(BINS) $(GEN)
 
@@ -118,6 +118,15 @@ bench-range:
 	@sh tests/deps.sh build bench
 	@$(MAKE) --no-print-directory all
 	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/range.sh
+
+# make bench-scaleout [SCALEOUT_SIZE=1G]: one file in 1, 2 and 4 parts
+# with GNU parallel, round trips and per-host rates (bench/scaleout.sh;
+# minutes, and 4 x SIZE of disk under TMPDIR)
+bench-scaleout:
+	@sh tests/deps.sh build bench
+	@command -v parallel >/dev/null 2>&1 || { echo "GNU parallel is missing: apt-get install parallel"; exit 1; }
+	@$(MAKE) --no-print-directory all
+	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/scaleout.sh
 
 # make profile|massif|heaptrack|dhat TOOL=pcompress ARGS="--zstd -l 3":
 # bench/profile.sh (PROFILE_SIZE, PROFILE_KIND, ... in its header)

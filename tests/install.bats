@@ -22,9 +22,10 @@ files() {
 }
 
 # docs: the documents installed under share/doc/pfs, one per docs/*.md
+# and docs/*.yaml (the Kubernetes example of scale-out.md)
 docs() {
 	local f
-	for f in "$ROOT"/docs/*.md; do
+	for f in "$ROOT"/docs/*.md "$ROOT"/docs/*.yaml; do
 		basename "$f"
 	done
 }
