@@ -74,7 +74,8 @@ int pfs_fuzz_run_tool(int (*tool_main)(int, char **), const char *const *argv,
 
 /* pfs_fuzz_check_stream - read p/n with the frame reader to the end.
  * Returns 0 for a valid stream (END read, nothing after it), -1 otherwise;
- * *raw_total receives the sum of the DATA raw lengths. */
+ * *raw_total receives the sum of the DATA raw lengths, or for a range
+ * stream the length of its range (what pjoin writes). */
 int pfs_fuzz_check_stream(const uint8_t *p, size_t n, uint64_t *raw_total);
 
 /* pfs_fuzz_tool - the body of a tool-level target: run the tool on the

@@ -87,7 +87,8 @@ run(int fd)
 			pfs_fuzz_fail("second HEAD returned");
 			break;
 		case PFS_DATA:
-			if (h.seq != ndata || h.raw == 0 ||
+			if (h.seq != pfs_head_first_chunk(&head) + ndata ||
+			    h.raw == 0 ||
 			    h.raw > head.chunk_size || h.len > r.data_cap)
 				pfs_fuzz_fail("DATA frame outside the limits");
 			if (pfs_head_only_hashes(&head) && h.len != h.raw)
