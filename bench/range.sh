@@ -16,7 +16,11 @@
 #      half the file is restored, then resume reading from the first chunk
 #      the partial output does not hold: bytes read by the resumed run
 #      against the stream's size, and the result checked with cmp;
-#   4. the index's size: the INDEX frame, per chunk.
+#   4. the index's size: the INDEX frame, per chunk;
+#   5. side by side, the stock tools' way to the same 1 MiB: a zstd -3 -T2
+#      file of the same source, `zstd -dc | tail -c +OFF | head -c 1M`
+#      (no seeking in a .zst: everything before the range is decompressed;
+#      without the decryption a .zst.age would add, so a lower bound).
 #
 #   RANGE_SIZES="1G 4G" RANGE_KINDS="tar text" RUNS=5 SHM=/dev/shm
 #   PFS_BIN=build/release/bin bash bench/range.sh
@@ -55,8 +59,8 @@ json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.arg
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 pencrypt --keygen -o "$W/k" 2>/dev/null
-printf '%-5s %-5s %9s %8s %10s %12s %9s %12s %10s\n' size kind process_s \
-	chunks range_ms range_read resume_s resume_read index_B/chunk
+printf '%-5s %-5s %9s %8s %10s %12s %9s %12s %10s %12s\n' size kind process_s \
+	chunks range_ms range_read resume_s resume_read index_B/chunk zstd_d_ms
 for size in $SIZES; do
 	n=$(bytes "$size")
 	for kind in $KINDS; do
@@ -104,13 +108,25 @@ for size in $SIZES; do
 		cmp "$src" "$W/r"
 		read2=$(json "$W/st" bytes_in)
 
+		# 5. the stock way: decompress up to the range
+		zstd -q -3 -T2 -f "$src" -o "$W/s.zst"
+		for ((i = 0; i < RUNS; i++)); do
+			t0r=$(now)
+			zstd -dc "$W/s.zst" 2>/dev/null | tail -c +$((off + 1)) |
+				head -c 1048576 > "$W/out"
+			echo $(( ($(now) - t0r) / 1000 ))
+		done | median > "$W/zus"
+		tail -c +$((off + 1)) "$src" | head -c 1048576 | cmp - "$W/out"
+		rm -f "$W/s.zst"
+
 		ix=$(( 32 + 8 * (chunks + 1) + 16 ))
-		printf '%-5s %-5s %9.2f %8d %10.1f %12d %9.2f %11.1f%% %10.1f\n' \
+		printf '%-5s %-5s %9.2f %8d %10.1f %12d %9.2f %11.1f%% %10.1f %12.1f\n' \
 			"$size" "$kind" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" \
 			"$chunks" "$(echo "$(cat "$W/us") / 1000" | bc -l)" "$rread" \
 			"$(echo "($t2 - $t0r) / 1000000000" | bc -l)" \
 			"$(echo "100 * $read2 / $ssz" | bc -l)" \
-			"$(echo "$ix / $chunks" | bc -l)"
+			"$(echo "$ix / $chunks" | bc -l)" \
+			"$(echo "$(cat "$W/zus") / 1000" | bc -l)"
 		rm -f "$W/r" "$W/src" "$W/s.pfs"
 	done
 done

@@ -145,8 +145,7 @@ pfs_enc_head_mac(const struct pfs_secret *s, struct pfs_head *h,
 		/* cut out of a whole stream by this process: the MAC was
 		 * made over the whole stream's HEAD */
 		struct pfs_head whole = *h;
-		whole.flags &= ~PFS_HF_RANGE;
-		whole.rstart = whole.rfirst = whole.rlen = 0;
+		pfs_head_unrange(&whole);
 		if (pfs_head_encode(&whole, &hb, e) < 0)
 			goto out;
 	} else if (pfs_head_encode(h, &hb, e) < 0)

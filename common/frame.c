@@ -881,23 +881,6 @@ pfs_index_free(struct pfs_index *ix)
 	ix->off = NULL;
 }
 
-static int
-pread_full(int fd, void *p, size_t n, uint64_t off)
-{
-	ssize_t k;
-	size_t got = 0;
-
-	while (got < n) {
-		k = pread(fd, (uint8_t *)p + got, n - got, (off_t)(off + got));
-		if (k < 0 && errno == EINTR && !pfs_interrupted)
-			continue;
-		if (k <= 0)
-			return -1;
-		got += (size_t)k;
-	}
-	return 0;
-}
-
 int
 pfs_index_load(int fd, uint64_t size, const char *name,
                struct pfs_index *ix, struct pfs_err *e)
@@ -909,7 +892,7 @@ pfs_index_load(int fd, uint64_t size, const char *name,
 	memset(ix, 0, sizeof(*ix));
 	if (size < PFS_SIG_LEN + 3 * PFS_HDR_LEN + 8 + PFS_INDEX_TAIL)
 		return 0;
-	if (pread_full(fd, tail, sizeof(tail), size - sizeof(tail)) < 0)
+	if (pfs_pread_full(fd, tail, sizeof(tail), size - sizeof(tail)) < 0)
 		return pfs_seterr(e, "%s: read error: %s", name,
 		                  errno ? strerror(errno) : "short read");
 	ix->bytes_read = sizeof(tail);
@@ -920,7 +903,7 @@ pfs_index_load(int fd, uint64_t size, const char *name,
 	    plen + PFS_HDR_LEN > size - PFS_SIG_LEN - 2 * PFS_HDR_LEN)
 		goto damaged;
 	pos = size - PFS_HDR_LEN - plen;
-	if (pread_full(fd, hb, sizeof(hb), pos) < 0 ||
+	if (pfs_pread_full(fd, hb, sizeof(hb), pos) < 0 ||
 	    pfs_hdr_decode(hb, &h, 0, e) < 0 || h.type != PFS_INDEX ||
 	    h.len != plen || h.seq != (plen - PFS_INDEX_TAIL) / 8 - 1)
 		goto damaged;
@@ -933,7 +916,7 @@ pfs_index_load(int fd, uint64_t size, const char *name,
 		return pfs_seterr(e, "out of memory (index of %" PRIu64
 		                  " chunks)", n);
 	}
-	if (pread_full(fd, b, (size_t)plen, pos + PFS_HDR_LEN) < 0 ||
+	if (pfs_pread_full(fd, b, (size_t)plen, pos + PFS_HDR_LEN) < 0 ||
 	    XXH64(b, (size_t)(8 * (n + 1)), 0) != pfs_get64(b + 8 * (n + 1)))
 		goto damaged;
 	for (i = 0; i <= n; i++) {
@@ -943,7 +926,7 @@ pfs_index_load(int fd, uint64_t size, const char *name,
 			goto damaged;
 	}
 	if (ix->off[n] + PFS_HDR_LEN > pos ||
-	    pread_full(fd, hb, sizeof(hb), ix->off[n]) < 0 ||
+	    pfs_pread_full(fd, hb, sizeof(hb), ix->off[n]) < 0 ||
 	    pfs_hdr_decode(hb, &eh, 0, e) < 0 || eh.type != PFS_END ||
 	    eh.seq != n)
 		goto damaged;

@@ -46,9 +46,8 @@ pfs_head_set_range(struct pfs_head *h, uint64_t start, uint64_t first,
 	return 0;
 }
 
-/* whole - h without its range fields */
-static void
-whole(struct pfs_head *h)
+void
+pfs_head_unrange(struct pfs_head *h)
 {
 	h->flags &= ~PFS_HF_RANGE;
 	h->rstart = h->rfirst = h->rlen = 0;
@@ -65,8 +64,8 @@ pfs_head_same(const struct pfs_head *a, const struct pfs_head *b,
 
 	x = *a;
 	y = *b;
-	whole(&x);
-	whole(&y);
+	pfs_head_unrange(&x);
+	pfs_head_unrange(&y);
 	if (pfs_head_encode(&x, &p, e) == 0 && pfs_head_encode(&y, &q, e) == 0)
 		rc = p.len == q.len && memcmp(p.p, q.p, p.len) == 0;
 	pfs_buf_free(&p);

@@ -91,6 +91,10 @@ int pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
 int pfs_head_set_range(struct pfs_head *h, uint64_t start, uint64_t first,
                        uint64_t len, struct pfs_err *e);
 
+/* pfs_head_unrange - h as the HEAD of the whole source: without its range
+ * fields (and range_cut) */
+void pfs_head_unrange(struct pfs_head *h);
+
 /* pfs_head_same - 1 when a and b are the HEAD of the same source and
  * stages, their range fields apart (they encode to the same bytes once
  * those are taken away), 0 when not, -1 with e set. */

@@ -342,3 +342,22 @@ pfs_outfile_open_part(struct pfs_outfile *o, const char *path, int force,
 	}
 	return 0;
 }
+
+int
+pfs_pread_full(int fd, void *p, size_t n, uint64_t off)
+{
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < n) {
+		k = pread(fd, (uint8_t *)p + got, n - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR && !pfs_interrupted)
+			continue;
+		if (k == 0)
+			errno = 0;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}

@@ -20,6 +20,10 @@
  * end of file) or -1 with errno. */
 ssize_t pfs_read_full(int fd, void *p, size_t n, uint64_t *blocked_ns);
 
+/* pfs_pread_full - exactly n bytes at offset off (the file offset does not
+ * move); 0, or -1 on an error or a short file (errno 0 then). */
+int pfs_pread_full(int fd, void *p, size_t n, uint64_t off);
+
 /* pfs_write_full - write all n bytes; 0 or -1 with errno. */
 int pfs_write_full(int fd, const void *p, size_t n, uint64_t *blocked_ns);
 

@@ -30,30 +30,12 @@ stream_id(const struct pfs_head *h, uint8_t id[16], struct pfs_err *e)
 	XXH128_canonical_t c;
 
 	whole = *h;
-	whole.flags &= ~PFS_HF_RANGE;
-	whole.rstart = whole.rfirst = whole.rlen = 0;
+	pfs_head_unrange(&whole);
 	if (pfs_head_encode(&whole, &b, e) < 0)
 		return -1;
 	XXH128_canonicalFromHash(&c, XXH3_128bits(b.p, b.len));
 	memcpy(id, c.digest, 16);
 	pfs_buf_free(&b);
-	return 0;
-}
-
-static int
-pread_all(int fd, void *p, size_t n, uint64_t off)
-{
-	size_t got = 0;
-	ssize_t k;
-
-	while (got < n) {
-		k = pread(fd, (uint8_t *)p + got, n - got, (off_t)(off + got));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		got += (size_t)k;
-	}
 	return 0;
 }
 
@@ -68,7 +50,7 @@ chunk_ok(int fd, uint64_t off, uint64_t n, const uint8_t want[16],
 	XXH3_128bits_reset(st);
 	for (; n; n -= k, off += k) {
 		k = n < STEP ? (size_t)n : STEP;
-		if (pread_all(fd, buf, k, off) < 0)
+		if (pfs_pread_full(fd, buf, k, off) < 0)
 			return 0;
 		XXH3_128bits_update(st, buf, k);
 	}
@@ -88,7 +70,7 @@ check(int pfd, int jfd, const uint8_t *id, const char *jpath,
 
 	r->chunks = r->bytes = 0;
 	r->complete = 0;
-	if (jfd < 0 || pread_all(jfd, hb, JHDR, 0) < 0)
+	if (jfd < 0 || pfs_pread_full(jfd, hb, JHDR, 0) < 0)
 		return 0;            /* no journal yet: nothing is kept */
 	if (memcmp(hb, MAGIC, 8) != 0 || pfs_get32(hb + 12) != 0)
 		return pfs_seterr(e, "%s: not a restore journal: remove it to "
@@ -107,7 +89,7 @@ check(int pfd, int jfd, const uint8_t *id, const char *jpath,
 		return pfs_seterr(e, "out of memory");
 	}
 	for (i = 0; !r->complete &&
-	     pread_all(jfd, rec, JREC, JHDR + i * JREC) == 0; i++) {
+	     pfs_pread_full(jfd, rec, JREC, JHDR + i * JREC) == 0; i++) {
 		raw = pfs_get64(rec + 8);
 		if (pfs_get64(rec) != i || raw == 0 || raw > r->chunk_size ||
 		    !chunk_ok(pfd, r->bytes, raw, rec + 16, buf, st))

@@ -22,6 +22,7 @@
 
 #include "engine.h"
 #include "frame.h"
+#include "io.h"
 #include "pencrypt.h"
 
 static int
@@ -149,7 +150,7 @@ pcont_piece(struct pcont *c, const uint8_t *p, size_t n, struct pfs_err *e)
 
 	if (!k)
 		return 0;
-	if (pread(c->fd, c->buf, k, (off_t)c->pos) != (ssize_t)k)
+	if (pfs_pread_full(c->fd, c->buf, k, c->pos) < 0)
 		return pfs_seterr(e, "%s: read error", c->path);
 	if (gcry_cipher_decrypt(c->cmp, c->buf, k, NULL, 0))
 		return pfs_seterr(e, "%s: cipher failed", c->path);

@@ -222,7 +222,6 @@ cont_finish(const struct opts *o, struct pipeline *p, const char *out,
 	struct pfs_digest d;
 	struct pfs_outfile of;
 	struct pfs_writer w;
-	uint8_t trailer[PFS_DIGEST_MAXLEN + 2];   /* its size: room for it */
 	uint64_t chunks = c->k - 1, raw = (c->k - 1) * c->head.chunk_size;
 	int pfd, tfd, rc = -1, have_of = 0;
 	size_t tl = 0;
@@ -269,7 +268,7 @@ cont_finish(const struct opts *o, struct pipeline *p, const char *out,
 		goto wout;
 	tl = (size_t)(c->off[c->k] - c->off[c->k - 1]);
 	if (pfs_buf_reserve(&a, tl) < 0 ||
-	    pread(pfd, a.p, tl, (off_t)c->off[c->k - 1]) != (ssize_t)tl) {
+	    pfs_pread_full(pfd, a.p, tl, c->off[c->k - 1]) < 0) {
 		pfs_seterr(e, "%s: read error", c->part);
 		goto wout;
 	}
@@ -303,7 +302,7 @@ cont_finish(const struct opts *o, struct pipeline *p, const char *out,
 	}
 	/* the tail's END payload (pencrypt --continue sealed it as the whole
 	 * stream's; phash adds no digest to a range's), then phash's */
-	if (pfs_buf_reserve(&pay, h.len + sizeof(trailer)) < 0) {
+	if (pfs_buf_reserve(&pay, h.len + PFS_DIGEST_MAXLEN + 2) < 0) {
 		pfs_seterr(e, "out of memory");
 		goto wout;
 	}
