@@ -181,11 +181,9 @@ pfs_resume_begin(struct pfs_resume *r, const char *target, int part_fd,
 	              0600);
 	if (r->jfd < 0)
 		return pfs_seterr(e, "%s: %s", r->jpath, strerror(errno));
+	/* the id covers the chunk size (it is in HEAD) */
 	if (check(part_fd, r->jfd, id, r->jpath, r, e) < 0)
 		return -1;
-	if (r->chunk_size && r->chunk_size != h->chunk_size)
-		return pfs_seterr(e, "%s: the journal's chunk size differs "
-		                  "from the stream's", r->jpath);
 	r->chunk_size = h->chunk_size;
 	memcpy(hb, MAGIC, 8);
 	pfs_put32(hb + 8, r->chunk_size);

@@ -505,3 +505,22 @@ kill_at() {
 	run -2 --separate-stderr pencrypt --password-file pw --continue out2.pfs.pfs-part --cipher aes-256-gcm
 	stderr_has "--continue takes the cipher, the KDF and the name hiding of its FILE"
 }
+
+@test "pjoin --resume: a journal that is not one, or made at another chunk size, is refused and left alone" {
+	phash -c h.pfs | pcompress -d > p.pfs
+	printf 'not a journal at all, but long enough to be read as a header\n' > x.pfs-part.sums
+	: > x.pfs-part
+	cp x.pfs-part.sums keep
+	run -1 --separate-stderr pjoin -o x --resume p.pfs
+	assert_equal "$stderr" "pjoin: p.pfs: x.pfs-part.sums: not a restore journal: remove it to start over"
+	cmp keep x.pfs-part.sums
+	assert_file_not_exists x
+	# a journal of the same source cut at another chunk size
+	rm -f x.pfs-part x.pfs-part.sums
+	pchunk -s 32K in.bin > p32.pfs
+	head -c "$(frame p32.pfs 2:3 off)" p32.pfs > cut32.pfs
+	run -1 pjoin -o x --resume cut32.pfs
+	assert_file_exists x.pfs-part.sums
+	run -1 --separate-stderr pjoin -o x --resume p.pfs
+	stderr_has "x.pfs-part.sums: the partial output is of another stream"
+}
