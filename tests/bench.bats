@@ -158,13 +158,16 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 	assert_line --regexp '^profile: .*/profile/pcompress-perf-[0-9]{8}-[0-9]{6}$'
 	local d=${lines[-1]#profile: }
 	assert_line --regexp '^== perf report --stdio --no-children'
-	assert_line --regexp 'LZ4F?_compress'
+	# LZ4 by its function names, or (when perf resolves none in the
+	# stripped liblz4, which happens from one run to the next) by the
+	# library's name: either way the report names LZ4
+	assert_line --regexp 'LZ4F?_compress|liblz4'
 	assert_file_exists "$d/perf.data"
-	run -0 grep -E 'LZ4F?_compress' "$d/report.txt"
+	run -0 grep -E 'LZ4F?_compress|liblz4' "$d/report.txt"
 	run -0 grep -c ';' "$d/folded.txt"
-	run -0 grep -E '^pcompress;.*LZ4F?_compress.* [0-9]+$' "$d/folded.txt"
+	run -0 grep -E '^pcompress;.*(LZ4F?_compress|liblz4).* [0-9]+$' "$d/folded.txt"
 	assert_file_exists "$d/flame.html"
-	run -0 grep -c 'LZ4F_compress' "$d/flame.html"
+	run -0 grep -cE 'LZ4F_compress|liblz4' "$d/flame.html"
 	run -0 grep -c 'd3' "$d/flame.html"
 	run -0 cat "$d/stats.txt"
 	assert_output --regexp '^pcompress: stats: frames [0-9]+ '
