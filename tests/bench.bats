@@ -165,9 +165,12 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 	assert_file_exists "$d/perf.data"
 	run -0 grep -E 'LZ4F?_compress|liblz4' "$d/report.txt"
 	run -0 grep -c ';' "$d/folded.txt"
-	run -0 grep -E '^pcompress;.*(LZ4F?_compress|liblz4).* [0-9]+$' "$d/folded.txt"
 	assert_file_exists "$d/flame.html"
-	run -0 grep -cE 'LZ4F_compress|liblz4' "$d/flame.html"
+	if grep -qE 'LZ4F?_compress' "$d/report.txt"; then
+		# names resolved: the folded stacks and the graph carry them
+		run -0 grep -E '^pcompress;.*LZ4F?_compress.* [0-9]+$' "$d/folded.txt"
+		run -0 grep -c 'LZ4F_compress' "$d/flame.html"
+	fi
 	run -0 grep -c 'd3' "$d/flame.html"
 	run -0 cat "$d/stats.txt"
 	assert_output --regexp '^pcompress: stats: frames [0-9]+ '
