@@ -123,17 +123,11 @@ seal_all() {
 
 @test "parallel --pipepart through its remote code path: 2 hosts, parts returned and cleaned up" {
 	local i
-	# a stand-in for ssh: the command runs here, in a directory of its
-	# own for each host, so that --return and --cleanup really happen
-	cat > fakessh <<-EOS
-	#!/bin/bash
-	while [ "\${1#-}" != "\$1" ]; do shift; done
-	h=\$1; shift
-	[ "\$1" = -- ] && shift
-	mkdir -p "$BATS_TEST_TMPDIR/hosts/\$h" && cd "$BATS_TEST_TMPDIR/hosts/\$h" && exec sh -c "\$*"
-	EOS
-	chmod +x fakessh
-	parallel --ssh "$PWD/fakessh" -S h1,h2 --env src --env PATH \
+	# tests/fake-ssh stands in for ssh: the command runs here, in a
+	# directory of its own for each host, so that --return and --cleanup
+	# really happen
+	export FAKE_SSH_ROOT="$PWD/hosts"
+	parallel --ssh "$BATS_TEST_DIRNAME/fake-ssh" -S h1,h2 --env src --env PATH \
 		--pipepart -a in.bin --block 80K --recend '' \
 		--return 'r{#}.pfs' --cleanup \
 		"pchunk -s 16K --part {#} --block 80K --source \"\$src\" | pcompress |

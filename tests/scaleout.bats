@@ -60,6 +60,10 @@ in"
 	assert_dir_exists hosts/h3
 	run -255 --separate-stderr "$SSH" ../x true
 	assert_equal "$stderr" "fake-ssh: ../x: not a host name"
+	# SHELL is the login shell, as sshd sets it, even when the caller
+	# has none (cron, CI): GNU parallel runs remote jobs with it
+	run -0 env -u SHELL "$SSH" h1 'echo "$SHELL"'
+	assert_output "$(getent passwd "$(id -u)" | cut -d: -f7)"
 }
 
 @test "many files: process on 4 hosts (--transferfile, --return, --cleanup), then restore: byte-identical, hosts left empty" {
