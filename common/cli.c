@@ -167,11 +167,11 @@ pfs_cli_secret(const struct pfs_keyopt *k, int tty, int confirm,
 	s = pfs_secret_new(e);
 	if (!s)
 		return NULL;
-	if (pfs_secret_load(s, k, tty, confirm, &w, e) < 0) {
+	if (k && pfs_secret_load(s, k, tty, confirm, &w, e) < 0) {
 		pfs_secret_free(s);
 		return NULL;
 	}
-	if (w.msg[0])
+	if (k && w.msg[0])
 		pfs_warn("warning: %s", w.msg);
 	return s;
 }

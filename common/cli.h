@@ -119,7 +119,7 @@ struct pfs_secret;
  * order: no core dumps from now on (pfs_secret_nodump, secret.h),
  * libgcrypt and its secure memory (pfs_crypto_init, digest.h), then a new
  * struct pfs_secret filled from k (pfs_secret_load; tty and confirm are
- * for its prompt).  The warnings for the user are printed as they come,
+ * for its prompt), or left empty with k NULL (identities only).  The warnings for the user are printed as they come,
  * unless -q: core dumps could not be disabled, the secure memory is not
  * locked (secrets may be swapped out), a key file others can read.
  * Returns the secret, which the caller releases with pfs_secret_free() on

@@ -1,9 +1,11 @@
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "encrec.h"
 #include "frame.h"
 #include "kdf.h"
+#include "recip.h"
 #include "stages.h"
 #include "wire.h"
 
@@ -59,11 +61,62 @@ pfs_enc_name_hidden(const struct pfs_stage *st)
 	       (st->params[PFS_ER_FLAGS] & PFS_ERF_HIDE_NAME);
 }
 
+size_t
+pfs_enc_stanzas_off(const struct pfs_stage *st)
+{
+	if (st->len < PFS_ER_LEN)
+		return st->len;
+	if (st->params[PFS_ER_FLAGS] & PFS_ERF_HIDE_NAME)
+		return PFS_ER_NAME + st->params[PFS_ER_NAMELEN] +
+		       PFS_ENC_TAG_LEN;
+	return PFS_ER_LEN;
+}
+
+int
+pfs_enc_kdf(const struct pfs_stage *st, uint32_t *t, uint32_t *m)
+{
+	size_t off = pfs_enc_stanzas_off(st);
+
+	if (st->kind != PFS_STAGE_ENCRYPT || st->len < PFS_ER_LEN)
+		return 0;
+	if (st->params[PFS_ER_KDF] == PFS_KDF_ARGON2ID) {
+		*t = pfs_get32(st->params + PFS_ER_T);
+		*m = pfs_get32(st->params + PFS_ER_M);
+		return 1;
+	}
+	if (st->params[PFS_ER_KDF] != PFS_KDF_WRAPPED || off >= st->len)
+		return 0;
+	return pfs_stanzas_kdf(st->params + off, st->len - off, t, m);
+}
+
 int
 pfs_enc_is_password(const struct pfs_stage *st)
 {
-	return st->kind == PFS_STAGE_ENCRYPT && st->len > PFS_ER_KDF &&
-	       st->params[PFS_ER_KDF] == PFS_KDF_ARGON2ID;
+	uint32_t t, m;
+
+	return pfs_enc_kdf(st, &t, &m);
+}
+
+void
+pfs_enc_describe(const struct pfs_stage *st, char *out, size_t n)
+{
+	const char *name = pfs_cipher_name(st->params[PFS_ER_CIPHER]);
+	size_t off = pfs_enc_stanzas_off(st);
+	char k[64];
+
+	if (!name) {
+		snprintf(out, n, "unknown algorithm");
+		return;
+	}
+	k[0] = '\0';
+	if (st->len >= PFS_ER_LEN &&
+	    st->params[PFS_ER_KDF] == PFS_KDF_ARGON2ID)
+		snprintf(k, sizeof(k), "argon2id");
+	else if (st->len >= PFS_ER_LEN &&
+	         st->params[PFS_ER_KDF] == PFS_KDF_WRAPPED && off < st->len)
+		pfs_stanzas_describe(st->params + off, st->len - off, k,
+		                     sizeof(k));
+	snprintf(out, n, "%s%s%s", name, k[0] ? "/" : "", k);
 }
 
 int
@@ -71,25 +124,32 @@ pfs_enc_check(const struct pfs_head *h, const struct pfs_stage *st,
               struct pfs_err *e)
 {
 	const uint8_t *p = st->params;
-	size_t want = PFS_ER_LEN, i;
+	size_t want, i;
 	uint8_t any = 0;
 
 	if (!pfs_enc_cipher_by_id(p[PFS_ER_CIPHER]))
 		return pfs_seterr(e, "unknown cipher id %u in the ENCRYPT record "
 		                  "(newer pencrypt?)", p[PFS_ER_CIPHER]);
-	if (st->len >= PFS_ER_LEN && (p[PFS_ER_FLAGS] & PFS_ERF_HIDE_NAME))
-		want = PFS_ER_NAME + p[PFS_ER_NAMELEN] + PFS_ENC_TAG_LEN;
-	if (st->len != want || p[PFS_ER_KDF] > PFS_KDF_ARGON2ID ||
+	if (st->len > PFS_ER_KDF && p[PFS_ER_KDF] > PFS_KDF_WRAPPED)
+		return pfs_seterr(e, "unknown KDF id %u in the ENCRYPT record "
+		                  "(newer pencrypt?)", p[PFS_ER_KDF]);
+	want = pfs_enc_stanzas_off(st);
+	if (st->len < PFS_ER_LEN || want > st->len ||
+	    (p[PFS_ER_KDF] != PFS_KDF_WRAPPED && st->len != want) ||
 	    (p[PFS_ER_FLAGS] & ~PFS_ERF_HIDE_NAME) || p[PFS_ER_RESERVED] ||
 	    ((p[PFS_ER_FLAGS] & PFS_ERF_HIDE_NAME) && h->namelen))
 		return pfs_seterr(e, "damaged ENCRYPT record");
-	if (p[PFS_ER_KDF] == PFS_KDF_NONE) {
-		for (i = PFS_ER_T; i < PFS_ER_SALT; i++)
-			any |= p[i];
-		return any ? pfs_seterr(e, "damaged ENCRYPT record") : 0;
-	}
-	return pfs_kdf_check(pfs_get32(p + PFS_ER_T), pfs_get32(p + PFS_ER_M),
-	                     pfs_get32(p + PFS_ER_P), e);
+	if (p[PFS_ER_KDF] == PFS_KDF_ARGON2ID)
+		return pfs_kdf_check(pfs_get32(p + PFS_ER_T),
+		                     pfs_get32(p + PFS_ER_M),
+		                     pfs_get32(p + PFS_ER_P), e);
+	for (i = PFS_ER_T; i < PFS_ER_SALT; i++)
+		any |= p[i];
+	if (any)
+		return pfs_seterr(e, "damaged ENCRYPT record");
+	if (p[PFS_ER_KDF] == PFS_KDF_WRAPPED)
+		return pfs_stanzas_check(p + want, st->len - want, e);
+	return 0;
 }
 
 int
@@ -297,30 +357,62 @@ pfs_enc_order_next(struct pfs_enc_order *o, const struct pfs_hdr *h,
 	}
 }
 
+/* finish - push record p (len bytes) with the cap below + the tag on h,
+ * and its header MAC */
+static int
+finish(struct pfs_secret *s, struct pfs_head *h, const uint8_t *p,
+       size_t len, uint32_t below, struct pfs_err *e)
+{
+	if (below > PFS_PAYLOAD_MAX - PFS_ENC_TAG_LEN)
+		return pfs_seterr(e, "payloads would grow past the format's "
+		                  "limit of %u bytes", PFS_PAYLOAD_MAX);
+	if (len > PFS_STAGE_PARAMS_MAX)
+		return pfs_seterr(e, "too many recipients for one ENCRYPT "
+		                  "record (%zu bytes, at most %u)", len,
+		                  PFS_STAGE_PARAMS_MAX);
+	if (pfs_head_push(h, PFS_STAGE_ENCRYPT, p, len,
+	                  below + PFS_ENC_TAG_LEN, e) < 0)
+		return -1;
+	return pfs_enc_head_mac(s, h, 0, e);
+}
+
+/* stanzas - append the stanza block for r and s's key and password to p
+ * at *len */
+static int
+stanzas(const struct pfs_secret *s, const struct pfs_rcps *r, uint32_t t,
+        uint32_t m, uint8_t *p, size_t *len, struct pfs_err *e)
+{
+	size_t n = pfs_stanzas_len(r, s->has_key, s->password);
+
+	if (*len + n > PFS_STAGE_PARAMS_MAX)
+		return pfs_seterr(e, "too many recipients for one ENCRYPT "
+		                  "record (%zu bytes, at most %u)", *len + n,
+		                  PFS_STAGE_PARAMS_MAX);
+	if (pfs_stanzas_make(s, r, t, m, p + *len, e) < 0)
+		return -1;
+	*len += n;
+	return 0;
+}
+
 int
 pfs_enc_lock(struct pfs_secret *s, struct pfs_head *h,
-             const struct pfs_enc_cipher *c, uint32_t t, uint32_t m,
-             int hide, gcry_cipher_hd_t *hd, struct pfs_err *e)
+             const struct pfs_enc_cipher *c, const struct pfs_rcps *r,
+             uint32_t t, uint32_t m, int hide, gcry_cipher_hd_t *hd,
+             struct pfs_err *e)
 {
 	uint8_t p[PFS_STAGE_PARAMS_MAX], nonce[PFS_ENC_NONCE_LEN];
 	uint32_t below = pfs_head_cap(h);
 	size_t len = PFS_ER_LEN, n;
 
 	*hd = NULL;
+	if (!r->n && !s->has_key && !s->password)
+		return pfs_seterr(e, "no recipient, key or password to "
+		                  "encrypt to");
 	memset(p, 0, sizeof(p));
 	p[PFS_ER_CIPHER] = (uint8_t)c->id;
-	if (s->password) {
-		p[PFS_ER_KDF] = PFS_KDF_ARGON2ID;
-		pfs_put32(p + PFS_ER_T, t);
-		pfs_put32(p + PFS_ER_M, m);
-		pfs_put32(p + PFS_ER_P, PFS_KDF_P_DEF);
-		gcry_randomize(p + PFS_ER_KSALT, PFS_ENC_KSALT_LEN,
-		               GCRY_STRONG_RANDOM);
-		if (pfs_argon2id(s->pw, s->pwlen, p + PFS_ER_KSALT,
-		                 PFS_ENC_KSALT_LEN, t, m, PFS_KDF_P_DEF,
-		                 s->master, PFS_KEY_LEN, e) < 0)
-			return -1;
-	}
+	p[PFS_ER_KDF] = PFS_KDF_WRAPPED;
+	/* the file key: the stream's own, wrapped for each recipient */
+	gcry_randomize(s->master, PFS_KEY_LEN, GCRY_VERY_STRONG_RANDOM);
 	gcry_randomize(p + PFS_ER_SALT, PFS_ENC_SALT_LEN, GCRY_STRONG_RANDOM);
 	if (pfs_enc_stream_keys(s, c->id, p + PFS_ER_SALT, e) < 0 ||
 	    pfs_enc_cipher_open(c, s, hd, e) < 0)
@@ -337,13 +429,37 @@ pfs_enc_lock(struct pfs_secret *s, struct pfs_head *h,
 		memset(h->name, 0, sizeof(h->name));
 		h->namelen = 0;
 	}
-	if (below > PFS_PAYLOAD_MAX - PFS_ENC_TAG_LEN)
-		return pfs_seterr(e, "payloads would grow past the format's "
-		                  "limit of %u bytes", PFS_PAYLOAD_MAX);
-	if (pfs_head_push(h, PFS_STAGE_ENCRYPT, p, len,
-	                  below + PFS_ENC_TAG_LEN, e) < 0)
+	if (stanzas(s, r, t, m, p, &len, e) < 0)
 		return -1;
-	return pfs_enc_head_mac(s, h, 0, e);
+	return finish(s, h, p, len, below, e);
+}
+
+int
+pfs_enc_rewrap(struct pfs_secret *s, struct pfs_head *h,
+               const struct pfs_rcps *r, uint32_t t, uint32_t m,
+               struct pfs_err *e)
+{
+	uint8_t p[PFS_STAGE_PARAMS_MAX];
+	const struct pfs_stage *st = pfs_head_top(h);
+	size_t len = pfs_enc_stanzas_off(st);
+	uint32_t cap = st->cap;
+
+	if (!r->n && !s->has_key && !s->password)
+		return pfs_seterr(e, "no recipient, key or password to "
+		                  "encrypt to");
+	memcpy(p, st->params, len);
+	p[PFS_ER_KDF] = PFS_KDF_WRAPPED;
+	memset(p + PFS_ER_T, 0, PFS_ER_SALT - PFS_ER_T);
+	memset(p + PFS_ER_MAC, 0, PFS_ENC_MAC_LEN);
+	if (stanzas(s, r, t, m, p, &len, e) < 0)
+		return -1;
+	if (pfs_enc_name_hidden(st)) {
+		/* opened by pfs_enc_unlock: sealed in the record again */
+		memset(h->name, 0, sizeof(h->name));
+		h->namelen = 0;
+	}
+	pfs_head_pop(h);
+	return finish(s, h, p, len, cap - PFS_ENC_TAG_LEN, e);
 }
 
 /* open_name - the hidden name of record st into h->name */
@@ -370,6 +486,33 @@ open_name(gcry_cipher_hd_t hd, const struct pfs_stage *st,
 	return 0;
 }
 
+/* legacy - the master key of a record of KDF id 0 (the key file's key) or
+ * 1 (Argon2id of the password) into s->master */
+static int
+legacy(struct pfs_secret *s, const struct pfs_stage *st, struct pfs_err *e)
+{
+	const uint8_t *p = st->params;
+	int pw = p[PFS_ER_KDF] == PFS_KDF_ARGON2ID;
+
+	if (!pw && !s->has_key)
+		return pfs_seterr(e, "the stream was encrypted with a key file, "
+		                  "not %s: use --key-file", s->password ?
+		                  "a password" : "public keys (X25519)");
+	if (pw && !s->password)
+		return pfs_seterr(e, "the stream was encrypted with a password, "
+		                  "not %s: use --password-file, --password-fd "
+		                  "or the terminal prompt", s->has_key ?
+		                  "a key file" : "public keys (X25519)");
+	if (!pw) {
+		memcpy(s->master, s->key, PFS_KEY_LEN);
+		return 0;
+	}
+	return pfs_argon2id(s->pw, s->pwlen, p + PFS_ER_KSALT,
+	                    PFS_ENC_KSALT_LEN, pfs_get32(p + PFS_ER_T),
+	                    pfs_get32(p + PFS_ER_M), pfs_get32(p + PFS_ER_P),
+	                    s->master, PFS_KEY_LEN, e);
+}
+
 int
 pfs_enc_unlock(struct pfs_secret *s, struct pfs_head *h,
                const struct pfs_enc_cipher **c, gcry_cipher_hd_t *hd,
@@ -377,24 +520,20 @@ pfs_enc_unlock(struct pfs_secret *s, struct pfs_head *h,
 {
 	struct pfs_stage *st = &h->stages[h->nstages - 1];
 	const uint8_t *p = st->params;
+	size_t off;
 	int rc;
 
 	*hd = NULL;
 	if (pfs_enc_check(h, st, e) < 0)
 		return -1;
 	*c = pfs_enc_cipher_by_id(p[PFS_ER_CIPHER]);
-	if (!pfs_enc_is_password(st) && s->password)
-		return pfs_seterr(e, "the stream was encrypted with a key file, "
-		                  "not a password: use --key-file");
-	if (pfs_enc_is_password(st) && !s->password)
-		return pfs_seterr(e, "the stream was encrypted with a password, "
-		                  "not a key file: use --password-file, "
-		                  "--password-fd or the terminal prompt");
-	if (s->password &&
-	    pfs_argon2id(s->pw, s->pwlen, p + PFS_ER_KSALT, PFS_ENC_KSALT_LEN,
-	                 pfs_get32(p + PFS_ER_T), pfs_get32(p + PFS_ER_M),
-	                 pfs_get32(p + PFS_ER_P), s->master, PFS_KEY_LEN, e) < 0)
+	if (p[PFS_ER_KDF] == PFS_KDF_WRAPPED) {
+		off = pfs_enc_stanzas_off(st);
+		if (pfs_stanzas_open(s, p + off, st->len - off, e) < 0)
+			return -1;
+	} else if (legacy(s, st, e) < 0) {
 		return -1;
+	}
 	if (pfs_enc_stream_keys(s, (*c)->id, p + PFS_ER_SALT, e) < 0)
 		return -1;
 	rc = pfs_enc_head_mac(s, h, 1, e);

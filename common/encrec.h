@@ -6,11 +6,15 @@
  * through these names, never by bare offsets.
  *
  * Invariants and ownership:
- *  - A record's params are exactly PFS_ER_LEN bytes, or PFS_ER_NAME + N +
- *    PFS_ENC_TAG_LEN with PFS_ERF_HIDE_NAME (N the hidden name's length);
- *    pfs_enc_check() accepts nothing else.
- *  - Keys: master (32 bytes) -> HKDF-SHA-256 with the stream salt ->
- *    payload key || header MAC key (64 bytes, struct pfs_secret.keys).
+ *  - A record's params are PFS_ER_LEN bytes, or PFS_ER_NAME + N +
+ *    PFS_ENC_TAG_LEN with PFS_ERF_HIDE_NAME (N the hidden name's length),
+ *    followed with KDF id 2 (PFS_KDF_WRAPPED, what pencrypt writes) by
+ *    the recipient stanzas (recip.h); pfs_enc_check() accepts nothing
+ *    else.  KDF ids 0 (key file) and 1 (Argon2id) are read, never written.
+ *  - Keys: master (32 bytes: the random file key the stanzas wrap; with
+ *    KDF id 0 or 1 the key file's key or Argon2id's output) -> HKDF-SHA-256
+ *    with the stream salt -> payload key || header MAC key (64 bytes,
+ *    struct pfs_secret.keys).
  *    All of them are in the caller's secure memory; nothing here keeps a
  *    copy.  Cipher handles are opened GCRY_CIPHER_SECURE and belong to the
  *    caller, who closes them.
@@ -30,6 +34,7 @@
 #include "err.h"
 #include "frame.h"
 #include "head.h"
+#include "recip.h"
 #include "secret.h"
 
 #define PFS_ENC_TAG_LEN      16u   /* AEAD tag after every sealed payload */
@@ -76,8 +81,23 @@ int pfs_enc_find(const struct pfs_head *h);
  * sealed source name (--hide-name). */
 int pfs_enc_name_hidden(const struct pfs_stage *st);
 
-/* pfs_enc_is_password - 1 if record st derives its key with Argon2id. */
+/* pfs_enc_is_password - 1 if record st opens with a password (Argon2id):
+ * KDF id 1, or KDF id 2 with a password stanza. */
 int pfs_enc_is_password(const struct pfs_stage *st);
+
+/* pfs_enc_kdf - the Argon2id passes and KiB of record st's password (KDF
+ * id 1, or the first password stanza of KDF id 2) in *t, *m: 1, or 0 when
+ * it has no password. */
+int pfs_enc_kdf(const struct pfs_stage *st, uint32_t *t, uint32_t *m);
+
+/* pfs_enc_stanzas_off - where record st's stanza block starts (KDF id 2):
+ * after the fixed fields and the sealed name. */
+size_t pfs_enc_stanzas_off(const struct pfs_stage *st);
+
+/* pfs_enc_describe - "aes-256-gcm", "aes-256-gcm/argon2id",
+ * "chacha20-poly1305/2 x25519+argon2id": the cipher and what opens the
+ * record but a key file, for messages and pinfo. */
+void pfs_enc_describe(const struct pfs_stage *st, char *out, size_t n);
 
 /* pfs_enc_check - st, the top record of h, is a well-formed ENCRYPT
  * record: known cipher, exact length, no unknown flag or reserved bit, zero
@@ -165,19 +185,32 @@ struct pfs_enc_order {
 int pfs_enc_order_next(struct pfs_enc_order *o, const struct pfs_hdr *h,
                        struct pfs_err *e);
 
-/* pfs_enc_lock - push a new ENCRYPT record for cipher c on h: fresh
- * random salts, the master key from the password in s (Argon2id with t
- * passes, m KiB, PFS_KDF_P_DEF lanes) when s holds one, the stream keys,
- * with hide the source name moved out of HEAD and sealed into the record,
- * and the header MAC.  On success *hd is an open handle (the caller closes
- * it).  Returns 0 or -1 with e set. */
+/* pfs_enc_lock - push a new ENCRYPT record (KDF id 2) for cipher c on h:
+ * a fresh random file key into s->master, wrapped for every recipient of r,
+ * for s->key when s->has_key and for the password (Argon2id with t passes,
+ * m KiB, PFS_KDF_P_DEF lanes) when s->password; a fresh stream salt, the
+ * stream keys, with hide the source name moved out of HEAD and sealed
+ * into the record, and the header MAC.  On success *hd is an open handle
+ * (the caller closes it).  Returns 0 or -1 with e set. */
 int pfs_enc_lock(struct pfs_secret *s, struct pfs_head *h,
-                 const struct pfs_enc_cipher *c, uint32_t t, uint32_t m,
-                 int hide, gcry_cipher_hd_t *hd, struct pfs_err *e);
+                 const struct pfs_enc_cipher *c, const struct pfs_rcps *r,
+                 uint32_t t, uint32_t m, int hide, gcry_cipher_hd_t *hd,
+                 struct pfs_err *e);
 
-/* pfs_enc_unlock - open the ENCRYPT record on top of h with the key or
- * password in s: check it (pfs_enc_check), derive the master key from the
- * password (Argon2id) if s holds one, derive the stream keys, verify the
+/* pfs_enc_rewrap - h's top record was opened by pfs_enc_unlock (s->master
+ * the file key, s->keys the stream keys): replace it with a record of KDF
+ * id 2 that wraps the same file key for r, s->key and the password (as
+ * pfs_enc_lock), keeping the cipher, the stream salt and a sealed name,
+ * and make its header MAC.  Every sealed frame stays valid.  Returns 0 or
+ * -1 with e set. */
+int pfs_enc_rewrap(struct pfs_secret *s, struct pfs_head *h,
+                   const struct pfs_rcps *r, uint32_t t, uint32_t m,
+                   struct pfs_err *e);
+
+/* pfs_enc_unlock - open the ENCRYPT record on top of h with the
+ * identities, key or password in s: check it (pfs_enc_check), find the
+ * master key (a stanza one of s's secrets opens, recip.h; or for KDF id 0
+ * and 1 the key, or Argon2id of the password), derive the stream keys, verify the
  * header MAC and the record's payload cap, and open a hidden name into
  * h->name.  The record stays on the stack.  On success *c is the cipher
  * and *hd an open handle (the caller closes it).  A mismatch of key and

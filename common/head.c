@@ -304,13 +304,8 @@ pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n)
 		name = pfs_calgo_name(s->params[0]);
 		break;
 	case PFS_STAGE_ENCRYPT:
-		name = pfs_cipher_name(s->params[0]);
-		if (name && pfs_enc_is_password(s)) {
-			snprintf(out, n, "%s/%s", name,
-			         pfs_kdf_name(s->params[PFS_ER_KDF]));
-			return;
-		}
-		break;
+		pfs_enc_describe(s, out, n);
+		return;
 	case PFS_STAGE_HASH:
 		name = pfs_hash_name(s->params[0]);
 		break;

@@ -24,7 +24,7 @@
 
 #define PFS_NAME_MAX          255u
 #define PFS_STAGES_MAX        16u
-#define PFS_STAGE_PARAMS_MAX  1024u
+#define PFS_STAGE_PARAMS_MAX  4096u
 
 /* head flags */
 #define PFS_HF_SIZE   0x1u   /* size is known */

@@ -107,40 +107,49 @@ b64val(int c)
 	return p ? (int)(p - b64url) : -1;
 }
 
+/* check_of - the first CHECK_LEN bytes of SHA-256(prefix || v) */
 static void
-check_of(const uint8_t key[PFS_KEY_LEN], uint8_t check[CHECK_LEN])
+check_of(const char *prefix, const uint8_t v[PFS_KEY_LEN],
+         uint8_t check[CHECK_LEN])
 {
-	uint8_t in[PREFIX_LEN + PFS_KEY_LEN], md[32];
+	uint8_t in[PFS_TYPED_PREFIX_MAX + PFS_KEY_LEN], md[32];
+	size_t pl = strlen(prefix);
 
-	memcpy(in, PFS_KEYLINE_PREFIX, PREFIX_LEN);
-	memcpy(in + PREFIX_LEN, key, PFS_KEY_LEN);
-	gcry_md_hash_buffer(GCRY_MD_SHA256, md, in, sizeof(in));
+	memcpy(in, prefix, pl);
+	memcpy(in + pl, v, PFS_KEY_LEN);
+	gcry_md_hash_buffer(GCRY_MD_SHA256, md, in, pl + PFS_KEY_LEN);
 	memcpy(check, md, CHECK_LEN);
 	explicit_bzero(in, sizeof(in));
 	explicit_bzero(md, sizeof(md));
 }
 
 void
-pfs_key_format(const uint8_t key[PFS_KEY_LEN], char *out)
+pfs_typed_format(const char *prefix, const uint8_t v[PFS_KEY_LEN], char *out)
 {
 	uint8_t b[PFS_KEY_LEN + CHECK_LEN];
-	uint32_t v;
-	size_t i;
-	char *o = out + PREFIX_LEN;
+	uint32_t x;
+	size_t i, pl = strlen(prefix);
+	char *o = out + pl;
 
-	memcpy(out, PFS_KEYLINE_PREFIX, PREFIX_LEN);
-	memcpy(b, key, PFS_KEY_LEN);
-	check_of(key, b + PFS_KEY_LEN);
+	memcpy(out, prefix, pl);
+	memcpy(b, v, PFS_KEY_LEN);
+	check_of(prefix, v, b + PFS_KEY_LEN);
 	for (i = 0; i < sizeof(b); i += 3) {     /* 36 bytes: no padding */
-		v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
-		*o++ = b64url[v >> 18 & 63];
-		*o++ = b64url[v >> 12 & 63];
-		*o++ = b64url[v >> 6 & 63];
-		*o++ = b64url[v & 63];
+		x = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
+		*o++ = b64url[x >> 18 & 63];
+		*o++ = b64url[x >> 12 & 63];
+		*o++ = b64url[x >> 6 & 63];
+		*o++ = b64url[x & 63];
 	}
 	*o = '\0';
-	explicit_bzero(&v, sizeof(v));
+	explicit_bzero(&x, sizeof(x));
 	explicit_bzero(b, sizeof(b));
+}
+
+void
+pfs_key_format(const uint8_t key[PFS_KEY_LEN], char *out)
+{
+	pfs_typed_format(PFS_KEYLINE_PREFIX, key, out);
 }
 
 static int
@@ -177,40 +186,40 @@ parse_raw(const uint8_t *buf, size_t n, uint8_t key[PFS_KEY_LEN])
 	return 0;
 }
 
-/* parse_typed - the PFS-KEY-1 line: 0, -1 not the format, -2 checksum */
-static int
-parse_typed(const uint8_t *buf, size_t n, uint8_t key[PFS_KEY_LEN])
+int
+pfs_typed_parse(const char *prefix, const uint8_t *buf, size_t n,
+                uint8_t v[PFS_KEY_LEN])
 {
 	uint8_t b[PFS_KEY_LEN + CHECK_LEN], check[CHECK_LEN];
-	uint32_t v = 0;
-	size_t i, j;
+	uint32_t x = 0;
+	size_t i, j, pl = strlen(prefix);
 	int c, rc = -1;
 
 	if (n && buf[n - 1] == '\n')
 		n--;
 	if (n && buf[n - 1] == '\r')
 		n--;
-	if (n != PFS_KEYLINE_LEN || memcmp(buf, PFS_KEYLINE_PREFIX, PREFIX_LEN))
+	if (n != pl + BODY_LEN || memcmp(buf, prefix, pl))
 		return -1;
-	buf += PREFIX_LEN;
+	buf += pl;
 	for (i = j = 0; i < BODY_LEN; i++) {
 		c = b64val(buf[i]);
 		if (c < 0)
 			goto out;
-		v = v << 6 | (uint32_t)c;
+		x = x << 6 | (uint32_t)c;
 		if (i % 4 == 3) {
-			b[j++] = (uint8_t)(v >> 16);
-			b[j++] = (uint8_t)(v >> 8);
-			b[j++] = (uint8_t)v;
-			v = 0;
+			b[j++] = (uint8_t)(x >> 16);
+			b[j++] = (uint8_t)(x >> 8);
+			b[j++] = (uint8_t)x;
+			x = 0;
 		}
 	}
-	check_of(b, check);
+	check_of(prefix, b, check);
 	rc = memcmp(check, b + PFS_KEY_LEN, CHECK_LEN) ? -2 : 0;
 	if (rc == 0)
-		memcpy(key, b, PFS_KEY_LEN);
+		memcpy(v, b, PFS_KEY_LEN);
 out:
-	explicit_bzero(&v, sizeof(v));
+	explicit_bzero(&x, sizeof(x));
 	explicit_bzero(b, sizeof(b));
 	explicit_bzero(check, sizeof(check));
 	return rc;
@@ -227,7 +236,7 @@ pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
 			return pfs_seterr(e, "%s: not a raw key file (expected 32 "
 			                  "raw bytes or 64 hex digits)", what);
 	} else {
-		rc = parse_typed(buf, n, key);
+		rc = pfs_typed_parse(PFS_KEYLINE_PREFIX, buf, n, key);
 		if (rc == -2)
 			return pfs_seterr(e, "%s: pfs key file fails its checksum "
 			                  "(damaged or mistyped key)", what);
@@ -253,9 +262,8 @@ pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
 	return 0;
 }
 
-/* loose_mode - the warning for a key file group or others may use */
-static void
-loose_mode(const char *path, mode_t m, struct pfs_err *warn)
+void
+pfs_secret_mode_warn(const char *path, mode_t m, struct pfs_err *warn)
 {
 	const char *how, *who;
 
@@ -291,7 +299,7 @@ load_key(struct pfs_secret *s, const char *path, int raw,
 		goto out;
 	}
 	if (S_ISREG(st.st_mode))
-		loose_mode(path, st.st_mode, warn);
+		pfs_secret_mode_warn(path, st.st_mode, warn);
 	while (n < sizeof(s->kbuf)) {
 		r = read(fd, s->kbuf + n, sizeof(s->kbuf) - n);
 		if (r < 0 && errno == EINTR)
@@ -304,7 +312,8 @@ load_key(struct pfs_secret *s, const char *path, int raw,
 			break;
 		n += (size_t)r;
 	}
-	rc = pfs_key_parse(s->kbuf, n, raw, path, s->master, e);
+	rc = pfs_key_parse(s->kbuf, n, raw, path, s->key, e);
+	s->has_key = rc == 0;
 out:
 	explicit_bzero(s->kbuf, sizeof(s->kbuf));
 	close(fd);
@@ -535,47 +544,33 @@ pfs_secret_load(struct pfs_secret *s, const struct pfs_keyopt *k, int tty,
 /* --- key generation --- */
 
 int
-pfs_keygen(const char *path, struct pfs_err *warn, struct pfs_err *e)
+pfs_secret_write(const char *path, const char *text, size_t n,
+                 const char *what, const char *fix, struct pfs_err *warn,
+                 struct pfs_err *e)
 {
-	char line[PFS_KEYLINE_LEN + 2];
 	struct stat st;
-	uint8_t *k;
 	int fd = 1, rc = -1, created = 0;
 	const char *name = path ? path : "stdout";
 
 	warn->msg[0] = '\0';
-	k = gcry_malloc_secure(PFS_KEY_LEN);
-	if (!k)
-		return pfs_seterr(e, "out of secure memory");
-	do
-		gcry_randomize(k, PFS_KEY_LEN, GCRY_VERY_STRONG_RANDOM);
-	while (all_zero(k, PFS_KEY_LEN));
-	pfs_key_format(k, line);
-	gcry_free(k);
-	line[PFS_KEYLINE_LEN] = '\n';
-	line[PFS_KEYLINE_LEN + 1] = '\0';
 	if (path) {
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		          O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST) {
-			pfs_seterr(e, "%s: file exists (a key file is never "
-			           "overwritten: remove it first or choose "
-			           "another name)", path);
-			goto out;
-		}
-		if (fd < 0) {
-			pfs_seterr(e, "%s: %s", path, strerror(errno));
-			goto out;
-		}
+		if (fd < 0 && errno == EEXIST)
+			return pfs_seterr(e, "%s: file exists (a%s %s file is never "
+			                  "overwritten: remove it first or choose "
+			                  "another name)", path,
+			                  strchr("aeiou", what[0]) ? "n" : "", what);
+		if (fd < 0)
+			return pfs_seterr(e, "%s: %s", path, strerror(errno));
 		created = 1;
 	} else if (fstat(1, &st) == 0 && S_ISREG(st.st_mode) &&
 	           (st.st_mode & 077)) {
-		pfs_seterr(warn, "stdout: the key went to a file that group or "
-		           "others may read (mode %04o): use 'pencrypt --keygen "
-		           "-o FILE' instead", (unsigned)(st.st_mode & 07777));
+		pfs_seterr(warn, "stdout: the %s went to a file that group or "
+		           "others may read (mode %04o): use '%s' instead",
+		           what, (unsigned)(st.st_mode & 07777), fix);
 	}
-	if (pfs_write_full(fd, line, PFS_KEYLINE_LEN + 1, NULL) < 0 ||
-	    (path && fsync(fd) < 0)) {
+	if (pfs_write_full(fd, text, n, NULL) < 0 || (path && fsync(fd) < 0)) {
 		pfs_seterr(e, "%s: write error: %s", name, strerror(errno));
 		goto out;
 	}
@@ -590,11 +585,33 @@ pfs_keygen(const char *path, struct pfs_err *warn, struct pfs_err *e)
 	}
 	rc = 0;
 out:
-	explicit_bzero(line, sizeof(line));
 	if (path && fd >= 0)
 		close(fd);
 	if (created && rc < 0)
 		unlink(path);
+	return rc;
+}
+
+int
+pfs_keygen(const char *path, struct pfs_err *warn, struct pfs_err *e)
+{
+	char line[PFS_KEYLINE_LEN + 2];
+	uint8_t *k;
+	int rc;
+
+	k = gcry_malloc_secure(PFS_KEY_LEN);
+	if (!k)
+		return pfs_seterr(e, "out of secure memory");
+	do
+		gcry_randomize(k, PFS_KEY_LEN, GCRY_VERY_STRONG_RANDOM);
+	while (all_zero(k, PFS_KEY_LEN));
+	pfs_key_format(k, line);
+	gcry_free(k);
+	line[PFS_KEYLINE_LEN] = '\n';
+	line[PFS_KEYLINE_LEN + 1] = '\0';
+	rc = pfs_secret_write(path, line, PFS_KEYLINE_LEN + 1, "key",
+	                      "pencrypt --keygen -o FILE", warn, e);
+	explicit_bzero(line, sizeof(line));
 	return rc;
 }
 

@@ -35,6 +35,10 @@
 #define PFS_PASS_MAX         1024u
 #define PFS_KEYLINE_PREFIX   "PFS-KEY-1-"
 #define PFS_KEYLINE_LEN      58u     /* prefix + 48 base64url characters */
+#define PFS_TYPED_PREFIX_MAX 24u     /* the longest prefix of a typed line */
+#define PFS_TYPED_BODY_LEN   48u     /* base64url of 32 bytes || check */
+/* X25519 identities (-i) held at once: a file may hold several */
+#define PFS_IDS_MAX          16u
 
 /* Worker threads of a tool that holds keys (pencrypt; pipeline's -T, which
  * every stage gets): each keeps a key schedule in the 64 KiB of libgcrypt
@@ -43,8 +47,14 @@
 
 /* Everything secret, in one block of secure memory. */
 struct pfs_secret {
-	uint8_t master[PFS_KEY_LEN];   /* from the key file, or Argon2id */
+	uint8_t master[PFS_KEY_LEN];   /* the stream's file key (or, in a
+	                                  record of KDF id 0 or 1, the key
+	                                  file's key or Argon2id's output) */
 	uint8_t keys[2 * PFS_KEY_LEN]; /* per stream: payload key || MAC key */
+	uint8_t key[PFS_KEY_LEN];      /* the key file's key, if has_key */
+	int has_key;
+	uint8_t ids[PFS_IDS_MAX][PFS_KEY_LEN]; /* X25519 identities (-i) */
+	unsigned nids;
 	uint8_t kbuf[160];             /* key file bytes as read */
 	char pw[PFS_PASS_MAX + 1], pw2[PFS_PASS_MAX + 1];
 	size_t pwlen;
@@ -87,8 +97,8 @@ int pfs_keyopt_check(const struct pfs_keyopt *k, const char *input,
 struct pfs_secret *pfs_secret_new(struct pfs_err *e);
 void pfs_secret_free(struct pfs_secret *s);
 
-/* pfs_secret_load - fill s from the source k: a key file into s->master,
- * or a password into s->pw (s->password = 1).  tty is the terminal
+/* pfs_secret_load - fill s from the source k: a key file into s->key
+ * (s->has_key = 1), or a password into s->pw (s->password = 1).  tty is the terminal
  * (pfs_tty_open) for PFS_KS_NONE, else ignored; with confirm the prompt
  * asks twice ("passwords do not match").  warn receives a warning for the
  * user, or an empty message.  Returns 0 or -1 with e set. */
@@ -104,6 +114,21 @@ int pfs_secret_load(struct pfs_secret *s, const struct pfs_keyopt *k,
 int pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
                   uint8_t key[PFS_KEY_LEN], struct pfs_err *e);
 
+/* Typed lines: prefix || base64url(v[32] || check[4]), check the first 4
+ * bytes of SHA-256(prefix || v); the key file (PFS-KEY-1-), X25519
+ * identities (PFS-IDENTITY-1-) and recipients (pfs-recipient-1-) are all
+ * of this shape (docs/security.md).  prefix is at most
+ * PFS_TYPED_PREFIX_MAX characters.
+ *
+ * pfs_typed_format - the line of v, NUL-terminated, no newline, into out
+ * (strlen(prefix) + PFS_TYPED_BODY_LEN + 1 bytes).
+ * pfs_typed_parse - v from buf (n bytes; one trailing "\n" or "\r\n"
+ * allowed): 0, -1 when it is not such a line, -2 when its check fails. */
+void pfs_typed_format(const char *prefix, const uint8_t v[PFS_KEY_LEN],
+                      char *out);
+int pfs_typed_parse(const char *prefix, const uint8_t *buf, size_t n,
+                    uint8_t v[PFS_KEY_LEN]);
+
 /* pfs_key_format - the PFS-KEY-1 line of key, NUL-terminated, without a
  * newline, into out (PFS_KEYLINE_LEN + 1 bytes).  The caller wipes out. */
 void pfs_key_format(const uint8_t key[PFS_KEY_LEN], char *out);
@@ -115,6 +140,22 @@ void pfs_key_format(const uint8_t key[PFS_KEY_LEN], char *out);
  * standard output, and warn is set when that is a regular file that group
  * or others may read.  Returns 0 or -1 with e set. */
 int pfs_keygen(const char *path, struct pfs_err *warn, struct pfs_err *e);
+
+/* pfs_secret_write - n bytes of text (a secret: a key or identity file)
+ * to a new file path, created O_EXCL|O_NOFOLLOW with mode 0600, written,
+ * fsync'd and closed with every step checked, removed again on failure;
+ * with path NULL to standard output, with warn set when that is a regular
+ * file group or others may read.  what names the secret in messages ("key":
+ * "a key file is never overwritten"), fix is the command to use instead.
+ * Returns 0 or -1 with e set. */
+int pfs_secret_write(const char *path, const char *text, size_t n,
+                     const char *what, const char *fix, struct pfs_err *warn,
+                     struct pfs_err *e);
+
+/* pfs_secret_mode_warn - set warn when m (a secret file's mode) lets
+ * group or others read or write path: "...: key file is readable by group
+ * and others (mode 0644): run 'chmod go-rwx ...'". */
+void pfs_secret_mode_warn(const char *path, mode_t m, struct pfs_err *warn);
 
 /* pfs_tty_open - the controlling terminal, /dev/tty, opened for reading
  * and writing, or -1 when there is none. */

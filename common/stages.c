@@ -16,7 +16,8 @@ static const struct name_id ciphers[] = {
 };
 
 static const struct name_id kdfs[] = {
-	{ PFS_KDF_NONE, "key" }, { PFS_KDF_ARGON2ID, "argon2id" }, { 0, NULL }
+	{ PFS_KDF_NONE, "key" }, { PFS_KDF_ARGON2ID, "argon2id" },
+	{ PFS_KDF_WRAPPED, "recipients" }, { 0, NULL }
 };
 
 static const struct name_id hashes[] = {

@@ -13,7 +13,7 @@
 
 enum pfs_calgo { PFS_C_ZSTD = 1, PFS_C_LZ4 = 2, PFS_C_BROTLI = 3 };
 enum pfs_cipher { PFS_E_AES256GCM = 1, PFS_E_CHACHA20POLY1305 = 2 };
-enum pfs_kdf { PFS_KDF_NONE = 0, PFS_KDF_ARGON2ID = 1 };
+enum pfs_kdf { PFS_KDF_NONE = 0, PFS_KDF_ARGON2ID = 1, PFS_KDF_WRAPPED = 2 };
 enum pfs_halgo {
 	PFS_H_SHA256 = 1, PFS_H_SHA512 = 2, PFS_H_SHA3_256 = 3,
 	PFS_H_BLAKE2B = 4, PFS_H_XXH64 = 5, PFS_H_XXH3 = 6, PFS_H_XXH128 = 7

@@ -41,6 +41,7 @@ struct ctx {
 	const char *name;             /* input name for messages */
 	const struct pfs_enc_cipher *cipher;
 	struct pfs_secret *sec;
+	struct pfs_secret *newsec;    /* --rekey: the new key or password */
 	gcry_cipher_hd_t oh;          /* writer thread: DIGEST, END */
 	struct pfs_enc_order ord;     /* frame order, DIGEST count */
 	int extracted;                /* -d --range: END is made up */
@@ -295,6 +296,22 @@ cont_head(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	return PFS_STREAM;
 }
 
+/* rekey_head - --rekey: open the record with the current secret, then
+ * wrap the same file key for the new recipients; the sealed frames that
+ * follow are copied as they are (the stream keys do not change) */
+static int
+rekey_head(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
+{
+	if (pfs_enc_unlock(x->sec, h, &x->cipher, &x->oh, e) < 0)
+		return -1;
+	memcpy(x->newsec->master, x->sec->master, sizeof(x->sec->master));
+	memcpy(x->newsec->keys, x->sec->keys, sizeof(x->sec->keys));
+	if (pfs_enc_rewrap(x->newsec, h, &x->o->rcps, x->o->t, x->o->m,
+	                   e) < 0)
+		return -1;
+	return PFS_STREAM;
+}
+
 static int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
@@ -303,17 +320,19 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	char msg[256];
 	int rc;
 
-	if (!x->o->decrypt && x->cont) {
+	if (x->o->rekey && top && top->kind == PFS_STAGE_ENCRYPT) {
+		rc = rekey_head(x, h, e);
+	} else if (!x->o->decrypt && !x->o->rekey && x->cont) {
 		rc = cont_head(x, h, e);
-	} else if (!x->o->decrypt) {
+	} else if (!x->o->decrypt && !x->o->rekey) {
 		h->range_cut = 0;    /* the new MAC covers the range fields */
-		rc = pfs_enc_lock(x->sec, h, x->cipher, x->o->t, x->o->m,
-		                  x->o->hide_name, &x->oh, e);
+		rc = pfs_enc_lock(x->sec, h, x->cipher, &x->o->rcps, x->o->t,
+		                  x->o->m, x->o->hide_name, &x->oh, e);
 		if (rc == 0)
 			rc = PFS_STREAM;
 	} else if (!top) {
-		rc = pfs_seterr(e, "stream is not encrypted: nothing to "
-		                "decrypt");
+		rc = pfs_seterr(e, "stream is not encrypted: nothing to %s",
+		                x->o->rekey ? "rekey" : "decrypt");
 	} else if (top->kind != PFS_STAGE_ENCRYPT) {
 		pfs_stage_still(top, msg, sizeof(msg));
 		rc = pfs_seterr(e, "%s", msg);
@@ -328,6 +347,9 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	/* the master key is not needed any more, nor the password */
 	explicit_bzero(x->sec->master, sizeof(x->sec->master));
 	explicit_bzero(x->sec->pw, sizeof(x->sec->pw));
+	if (x->newsec)
+		pfs_secret_free(x->newsec);
+	x->newsec = NULL;
 	if (rc < 0)
 		pfs_prefix(e, x->name);
 	return rc;
@@ -345,37 +367,34 @@ main(int argc, char **argv)
 		.stream_begin = stream_begin, .stream_piece = stream_piece,
 		.stream_end = stream_end
 	};
+	/* --rekey: a new HEAD, then every frame copied at pipe speed */
+	static const struct pfs_stage_ops rekey_ops = { .head = on_head };
 	struct opts o;
 	struct ctx x;
 	struct pcont cont;
-	struct pfs_err e, w;
+	struct pfs_err e;
 	struct pfs_stats st;
 	struct pfs_engine_cfg cfg;
 	int fd = -1, tty = -1, rc = -1;
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
-	if (o.keygen) {
-		pfs_secret_nodump(NULL);
-		if (pfs_crypto_init(&e) < 0 ||
-		    pfs_keygen(o.keygen_out, &w, &e) < 0)
-			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
-		if (w.msg[0])
-			pfs_warn("warning: %s", w.msg);
-		return PFS_EXIT_OK;
-	}
+	if (o.keygen || o.keygen_id || o.rcp_of)
+		return keys_command(&o);
 	pfs_stats_start(&st);
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	x.cipher = o.cipher;
-	if (o.key.src == PFS_KS_NONE && (tty = pfs_tty_open()) < 0)
+	if (o.key.src == PFS_KS_NONE &&
+	    !(o.decrypt || o.rekey || o.cont ? o.nids : o.rcps.n) &&
+	    (tty = pfs_tty_open()) < 0)
 		pfs_usage_error("no key given and no terminal to ask for a "
-		                "password: use --key-file F, --password-file F "
-		                "or --password-fd N");
+		                "password: use %s--key-file F, --password-file F "
+		                "or --password-fd N", o.decrypt || o.rekey ?
+		                "-i IDENTITY, " : o.cont ? "" : "-r RECIPIENT, ");
 	cont.fd = -1;
 	cont.path = NULL;
-	x.sec = pfs_cli_secret(&o.key, tty, !o.decrypt && !o.cont, &e);
-	if (!x.sec)
+	if (keys_load(&o, tty, &x.sec, &x.newsec, &e) < 0)
 		goto out;
 	if (o.cont) {
 		if (pcont_open(&cont, o.cont, &e) < 0) {
@@ -391,13 +410,15 @@ main(int argc, char **argv)
 	pfs_common_cfg(&o.c, &cfg);
 	if (pfs_refuse_tty(1, o.force, &e) < 0)
 		goto out;
-	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
+	rc = pfs_engine_run(&cfg, o.rekey ? &rekey_ops : &ops, &x, NULL, &st,
+	                    &e);
 	pfs_stats_print(&st, o.c.stats);
 out:
 	if (x.cont)
 		pcont_free(x.cont);
 	gcry_cipher_close(x.oh);
 	pfs_secret_free(x.sec);            /* wiped */
+	pfs_secret_free(x.newsec);
 	gcry_control(GCRYCTL_TERM_SECMEM);
 	if (tty >= 0)
 		close(tty);

@@ -3,6 +3,10 @@
  * (the engine callbacks that seal and open the frames, the HEAD and
  * --range, main) and tools/pencrypt/:
  *   opts.c   --help, the command line into struct opts, checked
+ *   keys.c   the secrets and identities into struct pfs_secret, and the
+ *            commands that make or show keys (--keygen, --keygen-identity,
+ *            --recipient-of)
+ *   cont.c   --continue FILE
  *
  * struct opts is filled once by parse() and only read after it.
  */
@@ -14,13 +18,23 @@
 #include "cli.h"
 #include "encrec.h"
 #include "head.h"
+#include "recip.h"
 #include "secret.h"
+
+#define IDS_MAX 16                /* -i options */
 
 struct opts {
 	const struct pfs_enc_cipher *cipher;  /* NULL: not given */
-	int decrypt, force, hide_name, keygen;
-	struct pfs_keyopt key;        /* PFS_KS_NONE: ask on the terminal */
-	const char *keygen_out;       /* --keygen -o FILE */
+	int decrypt, force, hide_name, keygen, keygen_id, rekey;
+	struct pfs_keyopt key;        /* PFS_KS_NONE: ask on the terminal,
+	                                 unless recipients or identities */
+	struct pfs_keyopt newkey;     /* --rekey: --new-key-file and
+	                                 --new-password-file/-fd */
+	struct pfs_rcps rcps;         /* -r, -R */
+	const char *ids[IDS_MAX];     /* -i */
+	unsigned nids;
+	const char *rcp_of;           /* --recipient-of FILE */
+	const char *keygen_out;       /* --keygen[-identity] -o FILE */
 	long kdf_t;                   /* --kdf-time, 0: not given */
 	uint64_t kdf_m;               /* --kdf-memory in bytes, 0: not given */
 	uint32_t t, m;                /* Argon2id passes and KiB to use */
@@ -55,6 +69,14 @@ int pcont_begin(struct pcont *c, const struct pfs_hdr *h, struct pfs_err *e);
  * sealed: equal to FILE's, opened, as far as FILE has them. */
 int pcont_piece(struct pcont *c, const uint8_t *p, size_t n,
                 struct pfs_err *e);
+
+/* keys.c: the secrets for o: the key option (or the prompt) and the
+ * identities into *sec, the new key or password of --rekey into *newsec
+ * (NULL unless rekeying); -1 with e set.  tty is the terminal or -1. */
+int keys_load(const struct opts *o, int tty, struct pfs_secret **sec,
+              struct pfs_secret **newsec, struct pfs_err *e);
+/* keys.c: --keygen, --keygen-identity, --recipient-of: the exit status */
+int keys_command(const struct opts *o);
 
 /* opts.c: argv into o, checked (o->cipher set, o->t and o->m the Argon2id
  * parameters to use); exits 2 on bad usage, 0 after --help or --version */

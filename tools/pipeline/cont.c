@@ -53,6 +53,7 @@ same_record(const struct opts *o, const struct pfs_head *h, struct pfs_err *e)
 	const struct pfs_stage *r = NULL;
 	const struct pfs_enc_cipher *c;
 	uint64_t m;
+	uint32_t t, km;
 	unsigned i;
 	int same;
 
@@ -62,15 +63,15 @@ same_record(const struct opts *o, const struct pfs_head *h, struct pfs_err *e)
 	same = !r == !o->encrypt;
 	if (same && r) {
 		c = pfs_enc_cipher_by_id(r->params[PFS_ER_CIPHER]);
+		if (!pfs_enc_kdf(r, &t, &km))
+			t = km = 0;
 		same = (!o->cipher || (c && strcmp(c->name, o->cipher) == 0)) &&
 		       !o->hide_name == !pfs_enc_name_hidden(r) &&
-		       (!o->kdf_time || strtoul(o->kdf_time, NULL, 10) ==
-		        pfs_get32(r->params + PFS_ER_T));
+		       (!o->kdf_time || strtoul(o->kdf_time, NULL, 10) == t);
 		if (same && o->kdf_memory) {
 			struct pfs_err ignored;
 			same = pfs_parse_size(o->kdf_memory, 1, UINT64_MAX, &m,
-			                      &ignored) == 0 &&
-			       m >> 10 == pfs_get32(r->params + PFS_ER_M);
+			                      &ignored) == 0 && m >> 10 == km;
 		}
 	}
 	return same ? 0 : pfs_seterr(e, "the options or the source differ "
