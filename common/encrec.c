@@ -109,7 +109,7 @@ pfs_enc_describe(const struct pfs_stage *st, char *out, size_t n)
 		return;
 	}
 	k[0] = '\0';
-	if (st->len >= PFS_ER_LEN &&
+	if (st->len > PFS_ER_KDF &&
 	    st->params[PFS_ER_KDF] == PFS_KDF_ARGON2ID)
 		snprintf(k, sizeof(k), "argon2id");
 	else if (st->len >= PFS_ER_LEN &&

@@ -56,12 +56,13 @@ FUZZ_TOOL_fuzz_pjoin        = pjoin
 FUZZ_TOOL_fuzz_phash_check  = phash
 FUZZ_TOOL_fuzz_pcompress_d  = pcompress
 FUZZ_TOOL_fuzz_pencrypt_d   = pencrypt
-FUZZ_TARGETS = fuzz_frame fuzz_head fuzz_index fuzz_pjoin fuzz_phash_check \
+FUZZ_TARGETS = fuzz_frame fuzz_head fuzz_index fuzz_stanza fuzz_pjoin \
+	fuzz_phash_check \
 	$(if $(wildcard tools/pcompress.c),fuzz_pcompress_d) \
 	$(if $(wildcard tools/pencrypt.c),fuzz_pencrypt_d)
 
-# -max_len per target (a HEAD is at most 34+255+1+16*1032 bytes)
-FUZZ_MAXLEN_fuzz_head = 17000
+# -max_len per target (a HEAD payload is at most PFS_HEAD_MAX, 65536 bytes)
+FUZZ_MAXLEN_fuzz_head = 65536
 FUZZ_MAXLEN_DEFAULT   = 16384
 
 FUZZ_CPPFLAGS = -D_FILE_OFFSET_BITS=64 -D_POSIX_C_SOURCE=200809L \

@@ -6,6 +6,7 @@
 #   OUT_DIR/fuzz_head/         the HEAD payloads of those streams
 #   OUT_DIR/fuzz_index/        every stream (they end in an index), and
 #                              range streams (pchunk --range, and cut)
+#   OUT_DIR/fuzz_stanza/       tests/fuzz/regress/fuzz_stanza/*
 #   OUT_DIR/fuzz_pjoin/        pchunk [| phash...] (+ a few it must refuse)
 #   OUT_DIR/fuzz_phash_check/  ... | phash [-a ALGO] (+ stacked hashes)
 #   OUT_DIR/fuzz_pcompress_d/  ... | pcompress --zstd|--lz4|--brotli
@@ -30,8 +31,8 @@ HAVE_PENCRYPT=; [ -x "$BIN/pencrypt" ] && HAVE_PENCRYPT=1
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pfs-seeds.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-TARGETS="fuzz_frame fuzz_head fuzz_index fuzz_pjoin fuzz_phash_check fuzz_pcompress_d
-fuzz_pencrypt_d"
+TARGETS="fuzz_frame fuzz_head fuzz_index fuzz_stanza fuzz_pjoin fuzz_phash_check
+fuzz_pcompress_d fuzz_pencrypt_d"
 for t in $TARGETS; do mkdir -p "$OUT/$t"; done
 
 # --- inputs ---
@@ -127,4 +128,7 @@ for f in empty one text random mixed zeros1k; do
 		put "$f-password" fuzz_pencrypt_d
 	fi
 done
+# fuzz_stanza: stanza blocks cut out of pencrypt's records, and valid
+# blocks made by the harness (odd first byte), kept as regression inputs
+cp "$(dirname "$0")/regress/fuzz_stanza/"* "$OUT/fuzz_stanza/"
 echo "make-seeds.sh: $n streams into $OUT"

@@ -92,11 +92,16 @@ base(struct pfs_head *h)
 	                               NULL), 0);
 }
 
-/* the largest HEAD: 255-byte name, 16 records of 1024-byte params */
+/* the params of each record of the largest HEAD: 16 of them fill what a
+ * 255-byte name leaves of PFS_HEAD_MAX (one record may be longer, up to
+ * PFS_STAGE_PARAMS_MAX, but not all 16) */
+#define BIG_LEN ((PFS_HEAD_MAX - 34 - PFS_NAME_MAX - 1) / PFS_STAGES_MAX - 8)
+
+/* the largest HEAD: 255-byte name, 16 records of BIG_LEN-byte params */
 static void
 biggest(struct pfs_head *h)
 {
-	uint8_t params[PFS_STAGE_PARAMS_MAX];
+	uint8_t params[BIG_LEN];
 	char name[PFS_NAME_MAX + 1];
 
 	pfs_head_init(h, PFS_CHUNK_MAX);
@@ -172,7 +177,7 @@ test_round_trip_biggest(void **state)
 	biggest(&h);
 	encode(&h, &b);
 	assert_int_equal(b.len, 34 + PFS_NAME_MAX + 1 +
-	                 PFS_STAGES_MAX * (8 + PFS_STAGE_PARAMS_MAX));
+	                 PFS_STAGES_MAX * (8 + BIG_LEN));
 	assert_true(b.len <= PFS_HEAD_MAX);
 	pfs_buf_free(&b);
 	round_trip(&h);
@@ -327,8 +332,8 @@ static const struct mcase mcases[] = {
 	/* the message names the kind although the reserved byte is wrong */
 	{ "record_reserved", 44, 1, 1, "stage record 0: unknown kind 1" },
 	{ "record_len_0", 45, 2, 0, "stage record 0: invalid length 0" },
-	{ "record_len_1025", 45, 2, PFS_STAGE_PARAMS_MAX + 1,
-	  "stage record 0: invalid length 1025" },
+	{ "record_len_4097", 45, 2, PFS_STAGE_PARAMS_MAX + 1,
+	  "stage record 0: invalid length 4097" },
 	{ "record_len_past_end", 55, 2, 2, "stage record 1: invalid length 2" },
 	{ "record_cap_0", 47, 4, 0, "stage record 0: invalid payload cap 0" },
 	{ "record_cap_max_plus_1", 47, 4, PFS_PAYLOAD_MAX + 1ull,
@@ -723,7 +728,7 @@ test_stack_push_refuses_bad_records(void **state)
 	assert_string_equal(e.msg, "stage record of 0 bytes");
 	assert_int_equal(pfs_head_push(&h, PFS_STAGE_COMPRESS, params,
 	                               sizeof(params), 4096, &e), -1);
-	assert_string_equal(e.msg, "stage record of 1025 bytes");
+	assert_string_equal(e.msg, "stage record of 4097 bytes");
 	assert_int_equal(pfs_head_push(&h, PFS_STAGE_COMPRESS, params, 1,
 	                               PFS_PAYLOAD_MAX + 1u, &e), -1);
 	assert_string_equal(e.msg, "payloads would grow past the format's "
