@@ -240,7 +240,7 @@ pfs_id_file(struct pfs_secret *s, const char *path, struct pfs_err *warn,
 		goto out;
 	}
 	if (mode)
-		pfs_secret_mode_warn(path, mode, warn);
+		pfs_secret_mode_warn(path, mode, "identity file", warn);
 	rc = 0;
 out:
 	explicit_bzero(v, sizeof(v));

@@ -263,7 +263,8 @@ pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
 }
 
 void
-pfs_secret_mode_warn(const char *path, mode_t m, struct pfs_err *warn)
+pfs_secret_mode_warn(const char *path, mode_t m, const char *what,
+                     struct pfs_err *warn)
 {
 	const char *how, *who;
 
@@ -273,9 +274,9 @@ pfs_secret_mode_warn(const char *path, mode_t m, struct pfs_err *warn)
 	      (m & 044) ? "readable" : (m & 022) ? "writable" : "accessible";
 	who = (m & 070) && (m & 007) ? "group and others" :
 	      (m & 070) ? "group" : "others";
-	pfs_seterr(warn, "%s: key file is %s by %s (mode %04o): run "
-	           "'chmod go-rwx %s'", path, how, who, (unsigned)(m & 07777),
-	           path);
+	pfs_seterr(warn, "%s: %s is %s by %s (mode %04o): run "
+	           "'chmod go-rwx %s'", path, what, how, who,
+	           (unsigned)(m & 07777), path);
 }
 
 static int
@@ -299,7 +300,7 @@ load_key(struct pfs_secret *s, const char *path, int raw,
 		goto out;
 	}
 	if (S_ISREG(st.st_mode))
-		pfs_secret_mode_warn(path, st.st_mode, warn);
+		pfs_secret_mode_warn(path, st.st_mode, "key file", warn);
 	while (n < sizeof(s->kbuf)) {
 		r = read(fd, s->kbuf + n, sizeof(s->kbuf) - n);
 		if (r < 0 && errno == EINTR)

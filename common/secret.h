@@ -154,8 +154,9 @@ int pfs_secret_write(const char *path, const char *text, size_t n,
 
 /* pfs_secret_mode_warn - set warn when m (a secret file's mode) lets
  * group or others read or write path: "...: key file is readable by group
- * and others (mode 0644): run 'chmod go-rwx ...'". */
-void pfs_secret_mode_warn(const char *path, mode_t m, struct pfs_err *warn);
+ * and others (mode 0644): run 'chmod go-rwx ...'", what being "key file". */
+void pfs_secret_mode_warn(const char *path, mode_t m, const char *what,
+                          struct pfs_err *warn);
 
 /* pfs_tty_open - the controlling terminal, /dev/tty, opened for reading
  * and writing, or -1 when there is none. */

@@ -25,7 +25,7 @@
 #include "proc.h"
 #include "stagelog.h"
 
-#define PFS_STEP_ARGS     24
+#define PFS_STEP_ARGS     64
 #define PFS_STEP_PERFARGS 6      /* perf record -g -o FILE -- */
 #define PFS_STEP_AV       (PFS_STEP_ARGS + PFS_STEP_PERFARGS + 1)
 

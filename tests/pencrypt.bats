@@ -149,7 +149,7 @@ Try 'pencrypt --help' for more information."
 	run -2 --separate-stderr pencrypt --keygen -o k3 small.pfs
 	stderr_has "--keygen takes no other option or file, only -o FILE"
 	run -2 --separate-stderr pencrypt -o k3 --key-file key small.pfs
-	assert_equal "$stderr" "pencrypt: -o is for --keygen: the stream goes to standard output
+	assert_equal "$stderr" "pencrypt: -o is for --keygen and --keygen-identity: the stream goes to standard output
 Try 'pencrypt --help' for more information."
 	assert_file_not_exists k3
 }
@@ -452,7 +452,9 @@ PY
 
 @test "usage errors: no key and no terminal, two key sources, --cipher with -d, unknown cipher" {
 	run -2 --separate-stderr setsid pencrypt small.pfs
-	stderr_has "no key given and no terminal to ask for a password: use --key-file F, --password-file F or --password-fd N"
+	stderr_has "no key given and no terminal to ask for a password: use -r RECIPIENT, --key-file F, --password-file F or --password-fd N"
+	run -2 --separate-stderr setsid pencrypt -d small.enc
+	stderr_has "no key given and no terminal to ask for a password: use -i IDENTITY, --key-file F, --password-file F or --password-fd N"
 	run -2 --separate-stderr pencrypt --key-file key --password-file pw small.pfs
 	stderr_has "give one of --key-file, --raw-key-file, --password-file and --password-fd"
 	run -2 --separate-stderr pencrypt --key-file key --raw-key-file key small.pfs
@@ -719,7 +721,9 @@ Try 'pencrypt --help' for more information."
 }
 
 @test "KDF parameters over the cap are refused before deriving" {
-	local p=$((40 + 34 + 1 + 8))   # params of the record (stdin: no name)
+	# the password stanza's t, m, p: after the record's 96 bytes, the
+	# stanza count and the stanza's kind (stdin: no name)
+	local p=$((40 + 34 + 1 + 8 + 96 + 2 - 4))
 	pencrypt --password-file pw "${FASTKDF[@]}" < small.pfs > e.pfs
 	cp e.pfs f.pfs; put_le f.pfs $((p + 8)) 4 $((2 << 20))     # m = 2 GiB
 	dec_fails f.pfs "KDF parameters exceed the limit (t=2 m=2097152 KiB p=1" --password-file pw
@@ -749,14 +753,18 @@ Try 'pencrypt --help' for more information."
 	done
 }
 
-# pydecrypt STREAM (key KEYFILE | password PWFILE): the construction of
-# docs/security.md written again in Python (package 'cryptography'): checks
-# the header MAC, opens every DATA, DIGEST and END frame and writes the DATA
-# plaintexts; prints the hidden name, if any, to stderr.
+# pydecrypt STREAM (key KEYFILE | password PWFILE | identity IDFILE): the
+# construction of docs/security.md written again in Python (package
+# 'cryptography'): opens the file key from the recipient stanza the secret
+# fits (or, in an older record of KDF id 0 or 1, derives the master key),
+# checks the header MAC, opens every DATA, DIGEST and END frame and writes
+# the DATA plaintexts; prints the hidden name, if any, to stderr.
 pydecrypt() {
 	python3 - "$@" <<'PY'
 import base64, hashlib, hmac, struct, sys
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
+    X25519PrivateKey, X25519PublicKey)
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -778,10 +786,60 @@ assert kind == 2
 pr = head[rec + 8:rec + 8 + plen]
 cid, kdf, flags = pr[0], pr[1], pr[2]
 sec = open(secret, "rb").read()
-if kdf == 0 and sec.startswith(b"PFS-KEY-1-"):
-    kc = base64.urlsafe_b64decode(sec[10:58])
-    assert hashlib.sha256(b"PFS-KEY-1-" + kc[:32]).digest()[:4] == kc[32:]
-    master = kc[:32]
+
+def typed(prefix, line):
+    """the 32 bytes of a typed line, its check verified"""
+    body = base64.urlsafe_b64decode(line[len(prefix):len(prefix) + 48])
+    assert hashlib.sha256(prefix + body[:32]).digest()[:4] == body[32:]
+    return body[:32]
+
+def unwrap(wk, body):
+    return ChaCha20Poly1305(wk).decrypt(bytes(12), body, None)
+
+def hkdf(ikm, salt, info, n=32):
+    return HKDF(hashes.SHA256(), n, salt, info).derive(ikm)
+
+def file_key(stanzas):
+    """the file key from the first stanza the secret opens"""
+    n, q = stanzas[0], 1
+    for _ in range(n):
+        kind = stanzas[q]
+        blen = {1: 80, 2: 64, 3: 76}[kind]
+        b = stanzas[q + 1:q + 1 + blen]
+        q += 1 + blen
+        try:
+            if kind == 1 and how == "identity":
+                for line in sec.splitlines():
+                    if not line.startswith(b"PFS-IDENTITY-1-"):
+                        continue
+                    sk = X25519PrivateKey.from_private_bytes(
+                        typed(b"PFS-IDENTITY-1-", line))
+                    rpk = sk.public_key().public_bytes_raw()
+                    shared = sk.exchange(X25519PublicKey.from_public_bytes(b[:32]))
+                    assert shared != bytes(32)
+                    try:
+                        return unwrap(hkdf(shared, b[:32] + rpk,
+                                           b"pfs1 x25519 wrap"), b[32:])
+                    except Exception:
+                        continue
+            if kind == 2 and how == "key":
+                return unwrap(hkdf(typed(b"PFS-KEY-1-", sec), b[:16],
+                                   b"pfs1 key-file wrap"), b[16:])
+            if kind == 3 and how == "password":
+                t, m, lanes = struct.unpack_from("<III", b, 0)
+                wk = Argon2id(salt=b[12:28], length=32, iterations=t,
+                              lanes=lanes, memory_cost=m).derive(
+                                  sec.split(b"\n")[0])
+                return unwrap(wk, b[28:])
+        except Exception:
+            pass
+    raise SystemExit("no stanza opens")
+
+if kdf == 2:
+    sl = 97 + pr[96] + 16 if flags & 1 else 96
+    master = file_key(pr[sl:])
+elif kdf == 0 and sec.startswith(b"PFS-KEY-1-"):
+    master = typed(b"PFS-KEY-1-", sec)
 elif kdf == 0:
     master = sec if len(sec) == 32 else bytes.fromhex(sec.decode().strip())
 else:

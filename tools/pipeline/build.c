@@ -87,6 +87,7 @@ void
 build_process(const struct opts *o, struct pipeline *p, int progress)
 {
 	struct pfs_step *s;
+	unsigned i;
 
 	s = stage_new(p, "pchunk", NULL);
 	if (progress)
@@ -107,8 +108,10 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 		s = stage_new(p, "pencrypt", NULL);
 		if (o->key_opt)
 			add(s, o->key_opt, o->key_file);
-		else
+		else if (!o->nrcp)
 			p->ask[p->nask++] = p->n - 1;
+		for (i = 0; i < o->nrcp && !p->cont.active; i++)
+			add(s, o->rcp_opt[i], o->rcp_arg[i]);
 		if (p->cont.active)      /* its record, checked (cont.c) */
 			add(s, "--continue", p->cont.part);
 		else
@@ -169,7 +172,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	const char *name = "stdin", *out = o->output, *prog, *mode;
 	struct pfs_step *s;
 	char desc[128];
-	unsigned i;
+	unsigned i, j;
 	int fd = -1, enc = 0, rc = -1, tty, in_stdin;
 
 	memset(&r, 0, sizeof(r));
@@ -230,7 +233,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			goto out;
 		}
 		if (rec->kind == PFS_STAGE_ENCRYPT && !o->key_opt &&
-		    !o->dry_run) {
+		    !o->nids && !o->dry_run) {
 			tty = pfs_tty_open();
 			if (tty < 0) {
 				pfs_stage_describe(rec, desc, sizeof(desc));
@@ -247,8 +250,10 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		if (rec->kind == PFS_STAGE_ENCRYPT) {
 			if (o->key_opt)
 				add(s, o->key_opt, o->key_file);
-			else
+			else if (!o->nids)
 				p->ask[p->nask++] = p->n - 1;
+			for (j = 0; j < o->nids; j++)
+				add(s, "-i", o->id_arg[j]);
 			enc = 1;
 		}
 		add_common(o, s, 1);
@@ -259,11 +264,11 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			add_file(s, o->input);
 		}
 	}
-	if (o->key_opt && !enc)
+	if ((o->key_opt || o->nids) && !enc)
 		pfs_warn("%s: the stream is not encrypted: %s ignored",
-		         o->input, o->key_opt);
+		         o->input, o->key_opt ? o->key_opt : "--identity");
 	s = stage_new(p, "pjoin", NULL);
-	if (progress && !(enc && !o->key_opt))
+	if (progress && !(enc && !o->key_opt && !o->nids))
 		add(s, "--progress", NULL);
 	if (o->cmd->cmd == C_VERIFY)
 		add(s, "-o", "/dev/null");

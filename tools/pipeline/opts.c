@@ -23,14 +23,15 @@ static const char *const used_names[] = {
 	"--key-file/--raw-key-file/--password-file/--password-fd", "-o", "-f",
 	"-T", "--progress", "-p", "-N", "--no-compress", "--no-hash",
 	"--kdf-time/--kdf-memory", "--hide-name", "--rm", "-c",
-	"--output-dir-flat/--output-dir-mirror", "-k", "--range", "--resume"
+	"--output-dir-flat/--output-dir-mirror", "-k", "--range", "--resume",
+	"--recipient/--recipients-file", "--identity"
 };
 
 static const struct command commands[] = {
-	{ "process", C_PROCESS, ~(unsigned)(U_KEEPMODE | U_NAME) },
-	{ "restore", C_RESTORE, U_KEY | U_FILES | U_THREADS | U_PROGRESS |
-	  U_KEEPMODE | U_NAME | U_RANGE | U_RESUME },
-	{ "verify", C_VERIFY, U_KEY | U_THREADS | U_PROGRESS },
+	{ "process", C_PROCESS, ~(unsigned)(U_KEEPMODE | U_NAME | U_ID) },
+	{ "restore", C_RESTORE, U_KEY | U_ID | U_FILES | U_THREADS |
+	  U_PROGRESS | U_KEEPMODE | U_NAME | U_RANGE | U_RESUME },
+	{ "verify", C_VERIFY, U_KEY | U_ID | U_THREADS | U_PROGRESS },
 	{ "info", C_INFO, 0 },
 	{ NULL, C_INFO, 0 }
 };
@@ -59,7 +60,7 @@ check_level(const struct opts *o)
 static int
 is_password(const struct opts *o)
 {
-	return !o->key_opt || strstr(o->key_opt, "password");
+	return o->key_opt ? strstr(o->key_opt, "password") != NULL : !o->nrcp;
 }
 
 static void
@@ -79,22 +80,24 @@ check_process(struct opts *o)
 	if (!o->no_hash && !o->hash)
 		o->hash = "xxh3";
 	if (!o->encrypt) {
-		if (o->used & (U_CIPHER | U_KEY | U_KDF | U_HIDE))
+		if (o->used & (U_CIPHER | U_KEY | U_KDF | U_HIDE | U_RCP))
 			pfs_usage_error("%s needs --encrypt",
 			                o->cipher ? "--cipher" : o->key_opt ?
 			                o->key_opt : o->hide_name ? "--hide-name" :
+			                o->nrcp ? "--recipient/--recipients-file" :
 			                "--kdf-time/--kdf-memory");
 		return;
 	}
 	if ((o->used & U_KDF) && !is_password(o))
 		pfs_usage_error("--kdf-time/--kdf-memory need a password, not %s",
-		                o->key_opt);
-	if (!o->key_opt && !o->dry_run) {
+		                o->key_opt ? o->key_opt : "recipients");
+	if (!o->key_opt && !o->nrcp && !o->dry_run) {
 		tty = pfs_tty_open();
 		if (tty < 0)
 			pfs_usage_error("--encrypt: no key given and no terminal to "
-			                "ask for a password: use --key-file F, "
-			                "--password-file F or --password-fd N");
+			                "ask for a password: use --recipient R, "
+			                "--key-file F, --password-file F or "
+			                "--password-fd N");
 		(void)close(tty);
 	}
 }
@@ -131,6 +134,11 @@ check_opts(struct opts *o)
 		pfs_usage_error("-k and --rm exclude each other");
 	if (o->range && o->resume)
 		pfs_usage_error("--range and --resume exclude each other");
+	if (o->resume && o->nrcp && !o->key_opt)
+		pfs_usage_error("--resume needs a key or password that opens the "
+		                "partial output: a stream for recipients alone "
+		                "cannot be continued here (run again without "
+		                "--resume)");
 	if (o->resume && o->output && strcmp(o->output, "-") == 0)
 		pfs_usage_error("--resume continues an output file: not with -c");
 	if (o->cmd->cmd == C_PROCESS && many && o->output &&
@@ -206,7 +214,7 @@ parse(int argc, char **argv, struct opts *o)
 	       OPT_PASSWORD, OPT_PWFD, OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF,
 	       OPT_PROGRESS, OPT_NOPROGRESS, OPT_NOCOMP, OPT_NOHASH, OPT_FAST,
 	       OPT_ULTRA, OPT_HIDE, OPT_KDFT, OPT_KDFM, OPT_RM, OPT_FLAT,
-	       OPT_MIRROR, OPT_RANGE, OPT_RESUME,
+	       OPT_MIRROR, OPT_RANGE, OPT_RESUME, OPT_RCP, OPT_RCPFILE, OPT_ID,
 	       OPT_CODEC /* + codec index */ };
 	static const struct option fixed[] = {
 		{ "level", required_argument, NULL, 'l' },
@@ -218,6 +226,9 @@ parse(int argc, char **argv, struct opts *o)
 		{ "raw-key-file", required_argument, NULL, OPT_RAWKEY },
 		{ "password-file", required_argument, NULL, OPT_PASSWORD },
 		{ "password-fd", required_argument, NULL, OPT_PWFD },
+		{ "recipient", required_argument, NULL, OPT_RCP },
+		{ "recipients-file", required_argument, NULL, OPT_RCPFILE },
+		{ "identity", required_argument, NULL, OPT_ID },
 		{ "cipher", required_argument, NULL, OPT_CIPHER },
 		{ "hide-name", no_argument, NULL, OPT_HIDE },
 		{ "kdf-time", required_argument, NULL, OPT_KDFT },
@@ -313,6 +324,22 @@ parse(int argc, char **argv, struct opts *o)
 			if (pfs_parse_int(optarg, 0, INT_MAX, &v, &e) < 0)
 				pfs_usage_error("--password-fd: %s", e.msg);
 			set_key(o, "--password-fd", optarg);
+			break;
+		case OPT_RCP:
+		case OPT_RCPFILE:
+		case OPT_ID:
+			if (o->nrcp + o->nids == PFS_PIPE_RCP_MAX)
+				pfs_usage_error("at most %u --recipient, "
+				                "--recipients-file and --identity "
+				                "options", PFS_PIPE_RCP_MAX);
+			if (c == OPT_ID) {
+				o->id_arg[o->nids++] = optarg;
+				o->used |= U_ID;
+				break;
+			}
+			o->rcp_opt[o->nrcp] = c == OPT_RCP ? "-r" : "-R";
+			o->rcp_arg[o->nrcp++] = optarg;
+			o->used |= U_RCP;
 			break;
 		case OPT_CIPHER:
 			if (!pfs_cipher_id(optarg))

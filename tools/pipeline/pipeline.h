@@ -41,7 +41,8 @@ enum {
 	U_KEEPMODE = 1 << 10, U_NAME = 1 << 11, U_NOCOMP = 1 << 12,
 	U_NOHASH = 1 << 13, U_KDF = 1 << 14, U_HIDE = 1 << 15,
 	U_RM = 1 << 16, U_STDOUT = 1 << 17, U_OUTDIR = 1 << 18,
-	U_KEEP = 1 << 19, U_RANGE = 1 << 20, U_RESUME = 1 << 21
+	U_KEEP = 1 << 19, U_RANGE = 1 << 20, U_RESUME = 1 << 21,
+	U_RCP = 1 << 22, U_ID = 1 << 23
 };
 
 #define U_FILES (U_OUTPUT | U_FORCE | U_RM | U_STDOUT | U_OUTDIR | U_KEEP)
@@ -55,6 +56,8 @@ struct command {
 	unsigned allowed;
 };
 
+#define PFS_PIPE_RCP_MAX 16     /* --recipient(s-file) and --identity */
+
 struct opts {
 	const struct command *cmd;
 	char **files;                /* the operands; none: standard input */
@@ -66,8 +69,15 @@ struct opts {
 	const struct pfs_codec *codec;   /* NULL: --no-compress */
 	const char *level, *cipher, *hash, *threads, *perf_dir;
 	char levelbuf[24];
-	const char *key_opt;         /* "--key-file", ..., or NULL: ask */
+	const char *key_opt;         /* "--key-file", ..., or NULL: ask,
+	                                unless recipients or identities */
 	const char *key_file;
+	/* --recipient R / --recipients-file F (pencrypt's -r / -R, in order)
+	 * and --identity F (pencrypt's -i) */
+	const char *rcp_opt[PFS_PIPE_RCP_MAX], *rcp_arg[PFS_PIPE_RCP_MAX];
+	unsigned nrcp;
+	const char *id_arg[PFS_PIPE_RCP_MAX];
+	unsigned nids;
 	const char *kdf_time, *kdf_memory;
 	int encrypt, force, dry_run, ultra, hide_name, no_compress, no_hash;
 	int progress;                /* -1: on if stderr is a terminal */

@@ -244,7 +244,8 @@ want_progress(const struct opts *o)
 		return o->progress;
 	if (pfs_quiet || o->c.stats || !isatty(2))
 		return 0;
-	return !(o->cmd->cmd == C_PROCESS && o->encrypt && !o->key_opt);
+	return !(o->cmd->cmd == C_PROCESS && o->encrypt && !o->key_opt &&
+	         !o->nrcp);
 }
 
 /* run_one - the whole pipeline for one FILE (o->input).  0 on success,
