@@ -884,6 +884,19 @@ PY
 		pchunk -s 1M big.bin | pencrypt --key-file key --cipher "$c" > e.pfs
 		pydecrypt e.pfs key key | cmp - big.bin
 	done
+	# X25519 recipients: each identity's stanza, beside a key file
+	pencrypt --keygen-identity -o a.id 2>/dev/null
+	pencrypt --keygen-identity -o b.id 2>/dev/null
+	for c in aes-256-gcm chacha20-poly1305; do
+		pchunk -s 1K small.bin | pencrypt --cipher "$c" --key-file key \
+			-r "$(pencrypt --recipient-of a.id)" -r "$(pencrypt --recipient-of b.id)" > e.pfs
+		pydecrypt e.pfs identity a.id | cmp - small.bin
+		pydecrypt e.pfs identity b.id | cmp - small.bin
+		pydecrypt e.pfs key key | cmp - small.bin
+	done
+	# and an identity that is not a recipient opens nothing
+	pencrypt --keygen-identity -o c.id 2>/dev/null
+	run ! pydecrypt e.pfs identity c.id
 	cp small.bin the-name.bin
 	pchunk -s 1K the-name.bin | phash -a sha256 | pencrypt --password-file pw "${FASTKDF[@]}" --hide-name > e.pfs
 	pydecrypt e.pfs password pw 2> name.txt | cmp - small.bin
