@@ -60,7 +60,8 @@ SCDOC  ?= scdoc
 .SECONDARY:
 
 .PHONY: man
-.PHONY: all check demo deps install uninstall clean bench bench-range bench-scaleout profile massif \
+.PHONY: all check demo deps install uninstall clean bench bench-range bench-rekey bench-scaleout \
+	profile massif \
 	heaptrack dhat fuzz memcheck
 all: $(BINS) $(GEN)
 
@@ -118,6 +119,14 @@ bench-range:
 	@sh tests/deps.sh build bench
 	@$(MAKE) --no-print-directory all
 	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/range.sh
+
+# make bench-rekey [REKEY_SIZE=1G]: pencrypt --rekey against cat, pchunk |
+# pjoin and pencrypt -d on a big stream (bench/rekey.sh; 2 x SIZE in
+# /dev/shm)
+bench-rekey:
+	@sh tests/deps.sh build bench
+	@$(MAKE) --no-print-directory all
+	@PFS_BIN=$(CURDIR)/$(BUILD)/bin bash bench/rekey.sh
 
 # make bench-scaleout [SCALEOUT_SIZE=1G]: one file in 1, 2 and 4 parts
 # with GNU parallel, round trips and per-host rates (bench/scaleout.sh;
