@@ -237,9 +237,14 @@ fake_dir() {
 @test "an encrypted stream without a key option and no terminal to ask on" {
 	need pencrypt
 	pencrypt --keygen > k
-	pipeline process --encrypt --key-file k --cipher chacha20-poly1305 -o e.pfs in.bin
+	printf 'pw\n' > pw
+	pipeline process --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M --cipher chacha20-poly1305 -o e.pfs in.bin
 	run -1 --separate-stderr setsid -w pipeline verify e.pfs
-	assert_equal "$stderr" "pipeline: e.pfs: the stream is encrypted (chacha20-poly1305) and there is no terminal to ask for the password: give --key-file F, --password-file F or --password-fd N"
+	assert_equal "$stderr" "pipeline: e.pfs: the stream is encrypted (chacha20-poly1305/argon2id) and there is no terminal to ask for the password: give --key-file F, --password-file F or --password-fd N"
+	# a stream no password opens: said before anything is asked
+	pipeline process --encrypt --key-file k --cipher chacha20-poly1305 -o k.pfs in.bin
+	run -1 --separate-stderr pipeline verify k.pfs
+	assert_equal "$stderr" "pipeline: k.pfs: the stream is encrypted (chacha20-poly1305) for recipients or a key file, not a password: give --identity F or --key-file F"
 }
 
 @test "a key option for a stream that is not encrypted is warned about" {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "encrec.h"
 #include "err.h"
 #include "feed.h"
 #include "files.h"
@@ -230,6 +231,16 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		if (pfs_stage_undo(rec->kind, &prog, &mode) < 0) {
 			pfs_seterr(e, "%s: stage record %u has an unknown kind "
 			           "(%u)", o->input, i, rec->kind);
+			goto out;
+		}
+		if (rec->kind == PFS_STAGE_ENCRYPT && !o->key_opt &&
+		    !o->nids && !pfs_enc_is_password(rec)) {
+			/* nothing to ask for: a password would not open it */
+			pfs_stage_describe(rec, desc, sizeof(desc));
+			pfs_seterr(e, "%s: the stream is encrypted (%s) for "
+			           "recipients or a key file, not a password: "
+			           "give --identity F or --key-file F", o->input,
+			           desc);
 			goto out;
 		}
 		if (rec->kind == PFS_STAGE_ENCRYPT && !o->key_opt &&
