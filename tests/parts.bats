@@ -313,3 +313,83 @@ open("moved.pfs", "wb").write(b)
 	run -1 --separate-stderr pjoin -f -o p2.pfs p1.pfs p2.pfs p3.pfs p4.pfs
 	assert_equal "$stderr" "pjoin: p2.pfs: refusing to overwrite the input file"
 }
+
+# parts4 FILE: FILE cut into 4 parts of 16 KiB chunks, p1.pfs .. p4.pfs
+parts4() {
+	local i
+	for i in 1 2 3 4; do pchunk -s 16K --part "$i/4" "$1" | phash > "p$i.pfs"; done
+}
+
+@test "pjoin --into OUT: parts restored by separate processes into one file; --commit puts it in place" {
+	gen mixed 200K > in.bin
+	chmod 640 in.bin
+	touch -d '2024-02-29 12:34:56.123456789' in.bin
+	parts4 in.bin
+	mkdir out
+	# concurrently, in any order
+	for i in 3 1 4 2; do pjoin --into out/copy.bin "p$i.pfs" & done
+	wait
+	assert_file_not_exists out/copy.bin
+	[ "$(stat -c %s out/copy.bin.pfs-join)" -eq 204800 ]
+	[ "$(stat -c %a out/copy.bin.pfs-join)" = 600 ]
+	pjoin --commit out/copy.bin
+	cmp in.bin out/copy.bin
+	[ "$(stat -c '%a %.9Y' out/copy.bin)" = "640 $(stat -c %.9Y in.bin)" ]
+	[ "$(ls -A out)" = copy.bin ]
+	# an existing OUT is replaced only with -f; a part from stdin
+	for i in 1 2 3 4; do pjoin --into out/copy.bin < "p$i.pfs"; done
+	run -1 --separate-stderr pjoin --commit out/copy.bin
+	assert_equal "$stderr" "pjoin: out/copy.bin: file exists (use -f to replace it)"
+	pjoin -f --commit out/copy.bin
+	cmp in.bin out/copy.bin
+	# a whole stream is the one part of its file
+	pchunk -s 16K in.bin | pjoin --into out/whole.bin
+	pjoin --commit out/whole.bin
+	cmp in.bin out/whole.bin
+}
+
+@test "pjoin --into: a missing, foreign or damaged part; --commit refuses and nothing appears" {
+	gen mixed 200K > in.bin
+	gen mixed 200K 9 > other.bin
+	parts4 in.bin
+	pjoin --into copy.bin p1.pfs
+	pjoin --into copy.bin p4.pfs
+	run -1 --separate-stderr pjoin --commit copy.bin
+	assert_equal "$stderr" "pjoin: copy.bin: missing bytes 49152..147455 (chunks 3..8): a part is missing or did not finish; restore it with 'pjoin --into copy.bin'"
+	assert_file_not_exists copy.bin
+	# a part of another file: refused before it writes a byte
+	pchunk -s 16K --part 2/4 other.bin > o2.pfs
+	run -1 --separate-stderr pjoin --into copy.bin o2.pfs
+	# (the marker it names is whichever the directory lists first)
+	assert_regex "$stderr" '^pjoin: o2\.pfs: copy\.bin\.pfs-join holds parts of another source or stage stack \(copy\.bin\.pfs-join\.d/(0|147456)\): finish or remove that join, or restore into another OUT$'
+	[ "$(ls copy.bin.pfs-join.d | wc -l)" -eq 2 ]
+	# a damaged part fails its chunk and leaves no marker
+	cp p2.pfs d2.pfs
+	flip_byte d2.pfs $(( $(frame d2.pfs 2 off) + 40 ))
+	run -1 --separate-stderr pjoin --into copy.bin d2.pfs
+	[[ $stderr == *"digest mismatch"* ]] || { echo "$stderr"; false; }
+	[ "$(ls copy.bin.pfs-join.d | wc -l)" -eq 2 ]
+	run -1 --separate-stderr pjoin --commit copy.bin
+	assert_file_not_exists copy.bin
+	# the true part, and the two that were missing: then it commits
+	pjoin --into copy.bin p2.pfs
+	pjoin --into copy.bin p3.pfs
+	pjoin --commit copy.bin
+	cmp in.bin copy.bin
+	# parts of two cuts of one file overlap
+	pchunk -s 16K --part 1/2 in.bin | pjoin --into two.bin
+	pchunk -s 16K --part 2/4 in.bin | pjoin --into two.bin
+	pchunk -s 16K --part 2/2 in.bin | pjoin --into two.bin
+	run -1 --separate-stderr pjoin --commit two.bin
+	assert_equal "$stderr" "pjoin: two.bin: the parts at bytes 0 and 49152 overlap (parts of two cuts of the file?)"
+	# nothing restored yet; usage errors
+	run -1 --separate-stderr pjoin --commit none.bin
+	assert_equal "$stderr" "pjoin: none.bin: no part was restored into it (run 'pjoin --into none.bin' for each part first)"
+	run -2 --separate-stderr pjoin --commit copy.bin p1.pfs
+	assert_equal "${stderr_lines[0]}" "pjoin: --commit OUT takes no stream and no other output option: it puts OUT in place"
+	run -2 --separate-stderr pjoin --into copy.bin -o x p1.pfs
+	assert_equal "${stderr_lines[0]}" "pjoin: --into OUT restores one part into OUT.pfs-join: not with -o, --resume, --payload, --range or several operands"
+	# a stream of stdin (no size in HEAD) cannot be placed
+	run -1 --separate-stderr sh -c 'cat in.bin | pchunk | pjoin --into pipe.bin'
+	assert_equal "$stderr" "pjoin: stdin: --into needs the source's size in HEAD (a part of a file, or a stream of a file)"
+}

@@ -21,6 +21,11 @@ setup() {
 	RSYNC="-rlDRtp --old-args"
 }
 
+teardown() {
+	# a 1 GiB test's files on /dev/shm, also when it failed
+	[ -z "${W:-}" ] || rm -rf "$W"
+}
+
 # many_files: data/ with files of each kind, one in a subdirectory, one
 # empty, one with a space in its name
 many_files() {
@@ -199,6 +204,66 @@ big_file() {
 	pjoin -o "$S/copy.bin" "$S"/big.bin.{1,2,3,4}.raw
 	cmp shared/big.bin shared/copy.bin
 	no_remote_files
+}
+
+@test "one file, shared storage, restored in place: each host writes its part into one file, --commit puts it there" {
+	mkdir shared
+	(cd shared && big_file)
+	S=$PWD/shared
+	for i in 1 2 3 4; do
+		pchunk -s 64K --part "$i/4" shared/big.bin | pcompress | phash > "shared/big.bin.$i.pfs"
+	done
+	# the recipe of docs/scale-out.md, "Restoring in place": each host
+	# restores and verifies its part into shared/copy.bin.pfs-join
+	parallel --ssh "$SSH" -S "$HOSTS" --joblog join.log \
+		"phash -c $S/big.bin.{}.pfs | pcompress -d | pjoin --into $S/copy.bin" ::: 4 2 3 1
+	[ "$(hosts_used join.log)" -eq 4 ]
+	# nothing under the target name before the commit
+	assert_file_not_exists shared/copy.bin
+	[ "$(ls shared/copy.bin.pfs-join.d | wc -l)" -eq 4 ]
+	pjoin --commit shared/copy.bin
+	cmp shared/big.bin shared/copy.bin
+	[ "$(stat -c '%a %.9Y' shared/copy.bin)" = "$(stat -c '%a %.9Y' shared/big.bin)" ]
+	assert_file_not_exists shared/copy.bin.pfs-join
+	assert_file_not_exists shared/copy.bin.pfs-join.d
+	no_remote_files
+}
+
+# one_gib DIR: DIR/big.bin, a 1 GiB file, sparse but for 1 MiB of random
+# bytes at 6 places (in every part, across part boundaries), on /dev/shm
+one_gib() {
+	local at
+	truncate -s 1G "$1/big.bin"
+	for at in 0 100 255 256 700 1023; do
+		gen random 1M "$at" | dd of="$1/big.bin" bs=1M seek="$at" conv=notrunc status=none
+	done
+}
+
+@test "one file of 1 GiB in 4 parts, without and with shared storage: byte-identical round trips" {
+	needs_part
+	W=$(mktemp -d /dev/shm/pfs-scaleout.XXXXXX)
+	one_gib "$W"
+	# no shared storage: --pipepart sends each host its 256 MiB
+	id=$(stat -c %s:%.9Y:%a:%n "$W/big.bin")
+	parallel --ssh "$SSH" -S "$HOSTS" --rsync-opts "$RSYNC" --joblog parts.log \
+		--pipepart -a "$W/big.bin" --recend '' --block 256M \
+		--return big.bin.{#}.pfs --cleanup \
+		"pchunk -s 8M --part {#} --block 256M --source $(printf %q "$id") | pcompress --lz4 | phash -a xxh3 > big.bin.{#}.pfs"
+	[ "$(hosts_used parts.log)" -eq 4 ]
+	no_remote_files
+	for i in 1 2 3 4; do phash -c big.bin.$i.pfs | pcompress -d > "$W/big.bin.$i.raw"; done
+	pjoin -o "$W/copy.bin" "$W"/big.bin.{3,1,4,2}.raw
+	cmp "$W/big.bin" "$W/copy.bin"
+	rm -f "$W"/*.raw "$W/copy.bin"
+	# shared storage: each host cuts its part of the one path and
+	# restores it into the one output
+	parallel --ssh "$SSH" -S "$HOSTS" \
+		"pchunk -s 8M --part {}/4 $W/big.bin | pcompress --lz4 | phash -a xxh3 > $W/big.bin.{}.pfs" ::: 1 2 3 4
+	parallel --ssh "$SSH" -S "$HOSTS" \
+		"phash -c $W/big.bin.{}.pfs | pcompress -d | pjoin --into $W/copy.bin" ::: 1 2 3 4
+	pjoin --commit "$W/copy.bin"
+	cmp "$W/big.bin" "$W/copy.bin"
+	rm -rf "$W"
 }
 
 @test "one file in parts: encrypted on 4 hosts with one key, joined after decryption" {

@@ -23,40 +23,14 @@
 #include "stats.h"
 #include "util.h"
 
-struct opts {
-	const char *output;
-	const char *input;
-	char **parts;                /* several operands: the parts to join */
-	int nparts;
-	int force;
-	int payload;
-	int verify;
-	int progress;
-	int keep_mode;               /* -p: the recorded bits as they are */
-	int resume;                  /* --resume */
-	mode_t umask;                /* read once at startup */
-	struct pfs_common c;
-};
-
-struct ctx {
-	const struct opts *o;
-	struct pfs_hashset hs;
-	struct pfs_head head;
-	struct pfs_progress pr;
-	uint64_t done;
-	uint64_t pos;                /* source offset of the next chunk */
-	int part_fd;                 /* --resume: the partial output */
-	struct pfs_resume rs;
-	const struct pfs_codec *one;   /* --payload of a codec whose frames do
-	                                  not concatenate: one chunk at most */
-};
-
+#include "pjoin/pjoin.h"
 
 static _Noreturn void
 usage(void)
 {
 	printf("Usage: %s [OPTION]... [FILE|-]\n"
 	       "  or:  %s [OPTION]... -o OUT PART...\n"
+	       "  or:  %s --into OUT [OPTION]... [PART|-]; then %s --commit OUT\n"
 	       "Reassemble a frame stream (FILE or standard input) into the original bytes,\n"
 	       "or the parts of one file (pchunk --part) into OUT, in any order: all are\n"
 	       "checked to be the parts of one source before OUT is created.\n"
@@ -64,6 +38,11 @@ usage(void)
 	       "  -o, --output FILE  write to FILE: a temporary file in the same directory\n"
 	       "                     is renamed to FILE only after the whole stream has been\n"
 	       "                     verified; on any error nothing is left behind\n"
+	       "      --into OUT     restore the part (pchunk --part) into its bytes of\n"
+	       "                     OUT.pfs-join, a file on storage that several hosts\n"
+	       "                     share; once verified, mark it done\n"
+	       "      --commit OUT   when the parts marked done are all of OUT's source,\n"
+	       "                     rename OUT.pfs-join to OUT (mode, mtime as recorded)\n"
 	       "  -f, --force        overwrite an existing FILE; with --payload, write\n"
 	       "                     to a terminal too\n"
 	       "      --resume       keep what is restored in FILE.pfs-part as it is written;\n"
@@ -90,7 +69,7 @@ usage(void)
 	       "Without -o the bytes go to standard output.\n"
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
 	       "Example: pchunk big.bin | pjoin -o copy.bin\n",
-	       pfs_prog, pfs_prog);
+	       pfs_prog, pfs_prog, pfs_prog, pfs_prog);
 	pfs_stdout_done();
 }
 
@@ -98,7 +77,7 @@ static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_PAYLOAD = PFS_OPT_TOOL_BASE, OPT_NOVERIFY, OPT_PROGRESS,
-	       OPT_RESUME };
+	       OPT_RESUME, OPT_INTO, OPT_COMMIT };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
@@ -107,6 +86,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "into", required_argument, NULL, OPT_INTO },
+		{ "commit", required_argument, NULL, OPT_COMMIT },
 		{ "threads", required_argument, NULL, 'T' },
 		PFS_RANGE_LONGOPT,
 		PFS_COMMON_LONGOPTS,
@@ -142,12 +123,27 @@ parse(int argc, char **argv, struct opts *o)
 		case OPT_RESUME:
 			o->resume = 1;
 			break;
+		case OPT_INTO:
+			o->into = optarg;
+			break;
+		case OPT_COMMIT:
+			o->commit = optarg;
+			break;
 		case 'h':
 			usage();
 		default:
 			pfs_usage_try();
 		}
 	}
+	if (o->commit && (argc > optind || o->into || o->output ||
+	                  o->resume || o->payload || o->c.range))
+		pfs_usage_error("--commit OUT takes no stream and no other "
+		                "output option: it puts OUT in place");
+	if (o->into && (o->output || o->resume || o->payload || o->c.range ||
+	                argc - optind > 1))
+		pfs_usage_error("--into OUT restores one part into OUT.pfs-join: "
+		                "not with -o, --resume, --payload, --range or "
+		                "several operands");
 	if (argc - optind > 1) {
 		o->parts = argv + optind;
 		o->nparts = argc - optind;
@@ -170,7 +166,7 @@ parse(int argc, char **argv, struct opts *o)
 	if (o->nparts > (int)PFS_PARTS_MAX)
 		pfs_usage_error("%d parts: at most %u", o->nparts,
 		                PFS_PARTS_MAX);
-	if (o->keep_mode && !o->output)
+	if (o->keep_mode && !o->output && !o->commit)
 		pfs_usage_error("-p sets the mode of the -o FILE: standard "
 		                "output has none");
 	if (o->resume && !o->output)
@@ -188,7 +184,7 @@ parse(int argc, char **argv, struct opts *o)
  * the recorded bits & 0777 & ~umask, so that a stream anyone could have
  * written never makes a setuid file; with -p the recorded bits exactly.
  * No recorded mode: a new file's default, 0666 & ~umask. */
-static int
+int
 out_mode(const struct opts *o, const struct pfs_head *h)
 {
 	if (!(h->flags & PFS_HF_META))
@@ -248,7 +244,7 @@ not_one(const struct pfs_codec *c, struct pfs_err *e)
 	                  "frames concatenate", c->title, c->title, c->name);
 }
 
-static int
+int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
@@ -258,6 +254,8 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 
 	x->head = *h;
 	x->pos = h->rstart;
+	if (x->o->into && shared_head(x->o->into, x->into_fd, h, e) < 0)
+		return -1;
 	if (x->o->resume && resume_head(x, h, e) < 0)
 		return -1;
 	if (x->o->payload && (h->flags & PFS_HF_RANGE))
@@ -289,7 +287,7 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	return pfs_hashset_init(&x->hs, h, 0, 0, e);
 }
 
-static int
+int
 transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
@@ -320,7 +318,7 @@ cut(struct ctx *x, struct pfs_slot *s)
 	x->pos += s->hdr.raw;
 }
 
-static int
+int
 ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
@@ -405,93 +403,6 @@ resume_size(const struct ctx *x, int fd, struct pfs_err *e)
 	return 0;
 }
 
-/* join_parts - pjoin -o OUT PART...: every part's HEAD read and checked
- * (parts.h) before OUT's temporary file is created; then each part,
- * in offset order, restored and verified into it as a single stream is;
- * OUT appears only when all passed */
-static int
-join_parts(const struct opts *o, struct pfs_stats *st, struct pfs_err *e)
-{
-	struct pfs_part *p = calloc((size_t)o->nparts, sizeof(*p));
-	struct pfs_outfile of;
-	struct pfs_engine_cfg cfg;
-	struct pfs_stage_ops ops;
-	struct pfs_stats ps;
-	struct stat os, is;
-	struct ctx x;
-	int k, rc = -1, opened = 0;
-
-	if (!p)
-		return pfs_seterr(e, "out of memory");
-	for (k = 0; k < o->nparts; k++)
-		p[k].fd = -1;
-	for (k = 0; k < o->nparts; k++) {
-		p[k].name = o->parts[k];
-		if (pfs_part_open(&p[k], e) < 0)
-			goto out;
-	}
-	if (pfs_parts_order(p, (size_t)o->nparts, e) < 0)
-		goto out;
-	for (k = 0; o->output && stat(o->output, &os) == 0 && k < o->nparts;
-	     k++) {
-		if (fstat(p[k].fd, &is) == 0 && is.st_dev == os.st_dev &&
-		    is.st_ino == os.st_ino) {
-			pfs_seterr(e, "%s: refusing to overwrite the input file",
-			           o->output);
-			goto out;
-		}
-	}
-	pfs_catch_signals();
-	if (pfs_outfile_open(&of, o->output, o->force, -1, e) < 0)
-		goto out;
-	opened = 1;
-	memset(&ops, 0, sizeof(ops));
-	ops.head = on_head;
-	ops.ordered = ordered;
-	if (o->verify) {
-		ops.types = 1u << PFS_DATA;
-		ops.transform = transform;
-	}
-	ops.hold = 1;
-	for (k = 0; k < o->nparts; k++) {
-		memset(&cfg, 0, sizeof(cfg));
-		cfg.in_fd = p[k].fd;
-		cfg.in_name = p[k].name;
-		cfg.out_fd = of.fd;
-		cfg.out_name = o->output;
-		cfg.nthreads = o->c.threads;
-		cfg.raw_out = 1;
-		cfg.name_errors = 1;
-		memset(&x, 0, sizeof(x));
-		x.o = o;
-		x.rs.jfd = -1;
-		pfs_stats_start(&ps);
-		rc = pfs_engine_run(&cfg, &ops, &x, NULL, &ps, e);
-		pfs_progress_end(&x.pr, x.done);
-		pfs_hashset_free(&x.hs);
-		st->frames += ps.frames;
-		st->bytes_in += ps.bytes_in;
-		st->bytes_out += ps.bytes_out;
-		st->blocked_in_ns += ps.blocked_in_ns;
-		st->blocked_out_ns += ps.blocked_out_ns;
-		if (rc < 0)
-			goto out;
-	}
-	rc = pfs_outfile_commit(&of, out_mode(o, &p[0].head),
-	                        (p[0].head.flags & PFS_HF_META) ?
-	                        p[0].head.mtime_sec : -1,
-	                        p[0].head.mtime_nsec, e);
-	opened = 0;
-out:
-	if (opened)
-		pfs_outfile_abort(&of);
-	for (k = 0; k < o->nparts; k++)
-		if (p[k].fd >= 0)
-			close(p[k].fd);
-	free(p);
-	return rc;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -507,8 +418,8 @@ main(int argc, char **argv)
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
 	pfs_stats_start(&st);
-	if (o.parts) {
-		rc = join_parts(&o, &st, &e);
+	if (o.parts || o.commit) {
+		rc = o.parts ? join_parts(&o, &st, &e) : shared_commit(&o, &e);
 		pfs_stats_print(&st, o.c.stats);
 		if (rc < 0) {
 			if (pfs_interrupted)
@@ -529,6 +440,14 @@ main(int argc, char **argv)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	cfg.raw_out = 1;
 	x.rs.jfd = -1;
+	x.into_fd = -1;
+	if (o.into) {
+		pfs_catch_signals();
+		if (shared_open(o.into, &x.into_fd, &e) < 0)
+			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		cfg.out_fd = x.into_fd;
+		cfg.out_name = o.into;
+	}
 	if (o.output) {
 		pfs_catch_signals();
 		if ((o.resume ? pfs_outfile_open_part : pfs_outfile_open)(&of,
@@ -552,6 +471,10 @@ main(int argc, char **argv)
 	pfs_progress_end(&x.pr, x.done);
 	if (rc == 0 && o.resume)
 		rc = resume_size(&x, of.fd, &e);
+	if (rc == 0 && o.into)
+		rc = shared_done(o.into, x.into_fd, &x.head, &e);
+	if (x.into_fd >= 0)
+		close(x.into_fd);
 	if (rc == 0 && o.output)
 		rc = pfs_outfile_commit(&of, out_mode(&o, &x.head),
 		        (x.head.flags & PFS_HF_META) &&
