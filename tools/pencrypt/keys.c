@@ -27,7 +27,7 @@ keys_load(const struct opts *o, int tty, struct pfs_secret **sec,
 	/* no key option: the prompt, unless recipients (encrypting) or
 	 * identities (opening) stand in for it */
 	if (k->src == PFS_KS_NONE &&
-	    (o->decrypt || o->rekey ? o->nids : o->rcps.n))
+	    (o->decrypt || o->rekey || o->cont ? o->nids : o->rcps.n))
 		k = NULL;
 	*sec = pfs_cli_secret(k, tty, !o->decrypt && !o->rekey && !o->cont,
 	                      e);
