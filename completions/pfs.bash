@@ -8,8 +8,9 @@
 #
 # Options that take a value complete it: algorithm names (phash -a,
 # pipeline --hash), cipher names (--cipher), files (-o, --key-file,
-# --password-file), a directory (pipeline --perf); --stats completes to
-# --stats and --stats=json.  Both "--opt VALUE" and "--opt=VALUE" work.
+# --password-file, -R, -i...), a directory (pipeline --perf); a recipient
+# (pencrypt -r) completes to nothing; --stats completes to --stats and
+# --stats=json.  Both "--opt VALUE" and "--opt=VALUE" work.
 
 _pfs_algos='sha256 sha512 sha3-256 blake2b xxh64 xxh3 xxh128'
 _pfs_ciphers='aes-256-gcm chacha20-poly1305'
@@ -122,15 +123,21 @@ _pfs_pencrypt() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	--key-file|--raw-key-file|--password-file|-o|--output|--continue)
+	--key-file|--raw-key-file|--password-file|-o|--output|--continue|\
+	--new-key-file|--new-raw-key-file|--new-password-file|\
+	-R|--recipients-file|-i|--identity|--recipient-of)
 		_pfs_files; return 0 ;;
 	--cipher) _pfs_words "$_pfs_ciphers"; return 0 ;;
-	--password-fd|--kdf-time|--kdf-memory|-T|--threads|--range)
+	-r|--recipient) COMPREPLY=(); return 0 ;;   # pfs-recipient-1-...
+	--password-fd|--new-password-fd|--kdf-time|--kdf-memory|-T|--threads|--range)
 		COMPREPLY=(); return 0 ;;       # a number, a size, OFF:LEN
 	esac
-	_pfs_complete "--key-file --raw-key-file --password-file --password-fd
-		--keygen -o --output --cipher --hide-name --kdf-time --kdf-memory
-		--continue -d --decrypt --range -f --force -T --threads $_pfs_common"
+	_pfs_complete "-r --recipient -R --recipients-file -i --identity
+		--key-file --raw-key-file --password-file --password-fd --rekey
+		--new-key-file --new-raw-key-file --new-password-file --new-password-fd
+		--keygen --keygen-identity --recipient-of -o --output --cipher
+		--hide-name --kdf-time --kdf-memory --continue -d --decrypt --range
+		-f --force -T --threads $_pfs_common"
 }
 
 _pfs_phash() {
@@ -171,16 +178,21 @@ _pfs_pinfo() {
 _pfs_pipeline() {
 	local cur prev eq i w cmd='' opts
 	local o_process='--zstd --lz4 --brotli --no-compress -l --level --fast --ultra
-		--encrypt --cipher --hide-name --kdf-time --kdf-memory --hash --no-hash --range --resume'
-	local o_key='--key-file --raw-key-file --password-file --password-fd
-		-T --threads --progress --no-progress'
+		--encrypt --recipient --recipients-file --cipher --hide-name --kdf-time
+		--kdf-memory --hash --no-hash --range --resume'
+	local o_key='--key-file --raw-key-file --password-file --password-fd'
+	local o_id='--identity'
+	local o_stage='-T --threads --progress --no-progress'
 	local o_out='-o --output -c --stdout --output-dir-flat --output-dir-mirror
 		-f --force -k --keep --rm'
 	local o_restore='-N --name -p --keep-mode --range --resume'
 	local o_all="-r --recursive --dry-run --perf $_pfs_common"
 	_pfs_init
 	case $prev in
-	--key-file|--raw-key-file|--password-file|-o|--output) _pfs_files; return 0 ;;
+	--key-file|--raw-key-file|--password-file|-o|--output|--recipients-file|\
+	--identity)
+		_pfs_files; return 0 ;;
+	--recipient) COMPREPLY=(); return 0 ;;      # pfs-recipient-1-...
 	--perf|--output-dir-flat|--output-dir-mirror) _pfs_files -d; return 0 ;;
 	--cipher) _pfs_words "$_pfs_ciphers"; return 0 ;;
 	--hash) _pfs_words "$_pfs_algos"; return 0 ;;
@@ -189,7 +201,7 @@ _pfs_pipeline() {
 	esac
 	# the subcommand: the first word that is neither an option nor the
 	# value of one
-	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range))$'
+	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|recipient|recipients-file|identity|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range))$'
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w =~ $optval ]]; then
@@ -209,11 +221,11 @@ _pfs_pipeline() {
 		esac
 	done
 	case $cmd in
-	process) opts="$o_process $o_key $o_out $o_all" ;;
-	restore) opts="$o_key $o_out $o_restore $o_all" ;;
-	verify)  opts="$o_key $o_all" ;;
+	process) opts="$o_process $o_key $o_stage $o_out $o_all" ;;
+	restore) opts="$o_key $o_id $o_stage $o_out $o_restore $o_all" ;;
+	verify)  opts="$o_key $o_id $o_stage $o_all" ;;
 	info)    opts="$o_all" ;;
-	*)       opts="$o_process $o_key $o_out $o_restore $o_all" ;;
+	*)       opts="$o_process $o_key $o_id $o_stage $o_out $o_restore $o_all" ;;
 	esac
 	if [ -z "$cmd" ] && [ "$eq" = 0 ] && [[ $cur != -* ]]; then
 		_pfs_words 'process restore verify info'

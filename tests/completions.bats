@@ -210,9 +210,9 @@ agree() {
 	run -0 comp pipeline -- p
 	assert_output "process"
 	run -0 comp pipeline restore --
-	assert_output "--key-file --raw-key-file --password-file --password-fd --threads --progress --no-progress --output --stdout --output-dir-flat --output-dir-mirror --force --keep --rm --name --keep-mode --range --resume --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --raw-key-file --password-file --password-fd --identity --threads --progress --no-progress --output --stdout --output-dir-flat --output-dir-mirror --force --keep --rm --name --keep-mode --range --resume --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline --stats verify --
-	assert_output "--key-file --raw-key-file --password-file --password-fd --threads --progress --no-progress --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --raw-key-file --password-file --password-fd --identity --threads --progress --no-progress --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
 	run -0 comp pipeline info -
 	assert_output "-r --recursive --dry-run --perf -q --quiet --stats --stats=json -h --help -V --version"
 	run -0 comp pipeline process --e

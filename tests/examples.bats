@@ -54,6 +54,14 @@ setup() {
 		'pencrypt -d --password-file pw f.pfs | pcompress -d | pjoin | cmp - f'
 	run -1 --separate-stderr pencrypt -d --key-file k f.pfs
 	assert_equal "$stderr" "pencrypt: f.pfs: the stream was encrypted with a password, not a key file: use --password-file, --password-fd or the terminal prompt"
+	# the recipients example: Bob's copy, and after --rekey the key
+	# file and Alice open the stream, Bob no longer
+	cmp f bob.copy
+	cmp f k.copy
+	[ "$(stat -c %a alice.id)" = 600 ]
+	run -0 bash -o pipefail -c 'pencrypt -d -i alice.id alice.pfs | pjoin | cmp - f'
+	run -1 --separate-stderr pencrypt -d -i bob.id alice.pfs
+	assert_equal "$stderr" "pencrypt: alice.pfs: no identity given matches a recipient of the stream (another identity's, or a damaged HEAD)"
 }
 
 @test "phash(1): every command of EXAMPLES runs verbatim" {

@@ -411,4 +411,5 @@ shown() {
 	cmp big.bin restored/big.bin 2>/dev/null || true
 	cmp photos/one.txt restored/one.txt
 	cmp <(head -c 100 big.bin) start.bin
+	cmp big.bin mine.bin
 }
