@@ -155,11 +155,12 @@ _pfs_pjoin() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	-o|--output) _pfs_files; return 0 ;;
+	-o|--output|--into|--commit) _pfs_files; return 0 ;;
 	-T|--threads|--range) COMPREPLY=(); return 0 ;;
 	esac
-	_pfs_complete "-o --output -f --force --resume -p --keep-mode --payload
-		--no-verify --range --progress -T --threads $_pfs_common"
+	_pfs_complete "-o --output -f --force --resume --into --commit -p
+		--keep-mode --payload --no-verify --range --progress -T --threads
+		$_pfs_common"
 }
 
 _pfs_pinfo() {

@@ -413,7 +413,7 @@ zcomp() {
 	run -0 zcomp 'pipeline --hash '
 	assert_output "blake2b sha256 sha3-256 sha512 xxh128 xxh3 xxh64"
 	run -0 zcomp 'pjoin --'
-	assert_output "--force --help --keep-mode --no-verify --output --payload --progress --quiet --range --resume --stats --threads --version"
+	assert_output "--commit --force --help --into --keep-mode --no-verify --output --payload --progress --quiet --range --resume --stats --threads --version"
 	run -0 zcomp 'pinfo --stats='
 	assert_output "json"
 }

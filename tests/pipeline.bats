@@ -413,7 +413,7 @@ Try 'pipeline --help' for more information."
 @test "usage: pipeline --bogus verify in.bin.pfs" { usage_fails "unrecognized option '--bogus'" --bogus verify in.bin.pfs; }
 @test "usage: pipeline process --encrypt in.bin (no key, no terminal)" {
 	run -2 --separate-stderr setsid -w pipeline process --encrypt in.bin
-	assert_equal "$stderr" "pipeline: --encrypt: no key given and no terminal to ask for a password: use --key-file F, --password-file F or --password-fd N
+	assert_equal "$stderr" "pipeline: --encrypt: no key given and no terminal to ask for a password: use --recipient R, --key-file F, --password-file F or --password-fd N
 Try 'pipeline --help' for more information."
 	assert_file_not_exists in.bin.pfs
 }

@@ -262,3 +262,14 @@ PY
 	run -2 --separate-stderr pipeline process --encrypt --recipient "$(cat bob.r)" --resume data.bin
 	usage_line "pipeline: --resume needs a key or password that opens the partial output: a stream for recipients alone cannot be continued here (run again without --resume)"
 }
+
+@test "pencrypt --continue -i IDENTITY: the identity opens the interrupted output's record" {
+	pchunk -s 64K data.bin | pencrypt -R alice.r > full.pfs
+	head -c 200000 full.pfs > part.pfs
+	# chunks 0 and 1 are whole in part.pfs, chunk 2 cut short
+	pchunk -s 64K --range $((2 * 65536)): data.bin | pencrypt --continue part.pfs -i alice.id > tail.pfs
+	[ -s tail.pfs ]
+	run -1 --separate-stderr sh -c "pchunk -s 64K --range $((2 * 65536)): data.bin | pencrypt --continue part.pfs -i bob.id > t2.pfs"
+	assert_equal "$stderr" "pencrypt: stdin: no identity given matches a recipient of the stream (another identity's, or a damaged HEAD)"
+	[ ! -s t2.pfs ]
+}
