@@ -39,24 +39,8 @@ W=$(mktemp -d "$SHM/pfs-range.XXXXXX")
 pid=
 trap '[ -z "$pid" ] || kill -9 -- -"$pid" 2>/dev/null; rm -rf "$W"' EXIT INT TERM
 
-bytes() {   # bytes SIZE: K/M/G suffix to a number
-	local s=$1
-	case $s in
-	*K) echo $(( ${s%K} << 10 )) ;; *M) echo $(( ${s%M} << 20 )) ;;
-	*G) echo $(( ${s%G} << 30 )) ;; *) echo "$s" ;;
-	esac
-}
-
-source_of() {   # source_of KIND BYTES > file
-	case $1 in
-	tar)	while :; do tar -C / -cf - usr 2>/dev/null; done | head -c "$2" ;;
-	text)	"$GEN" text-like "$2" ;;
-	esac
-}
-
-now() { date +%s%N; }
+. "$ROOT/bench/lib.sh"
 json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 pencrypt --keygen -o "$W/k" 2>/dev/null
 printf '%-5s %-5s %9s %8s %10s %12s %9s %12s %10s %12s\n' size kind process_s \

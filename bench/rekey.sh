@@ -33,21 +33,7 @@ export PATH="$B:$PATH"
 W=$(mktemp -d "$SHM/pfs-rekey.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
 
-bytes() {
-	local s=$1
-	case $s in
-	*K) echo $(( ${s%K} << 10 )) ;; *M) echo $(( ${s%M} << 20 )) ;;
-	*G) echo $(( ${s%G} << 30 )) ;; *) echo "$s" ;;
-	esac
-}
-source_of() {   # source_of KIND BYTES > file
-	case $1 in
-	tar)	while :; do tar -C / -cf - usr 2>/dev/null; done | head -c "$2" ;;
-	random)	"$GEN" random "$2" ;;
-	esac
-}
-now() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+. "$ROOT/bench/lib.sh"
 # timed NAME CMD: one run of CMD (sh -c), its wall ns appended to NAME.t
 timed() {
 	local t0 t1

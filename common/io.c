@@ -361,3 +361,46 @@ pfs_pread_full(int fd, void *p, size_t n, uint64_t off)
 	}
 	return 0;
 }
+
+int
+pfs_read_small(const char *path, int dash, uint8_t *buf, size_t cap,
+               size_t *n, unsigned *mode, struct pfs_err *e)
+{
+	struct stat st;
+	ssize_t r;
+	int in = dash && strcmp(path, "-") == 0;
+	int fd = in ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	int rc = -1;
+
+	*n = 0;
+	*mode = 0;
+	if (fd < 0)
+		return pfs_seterr(e, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		pfs_seterr(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		pfs_seterr(e, "%s: is a directory", path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode))
+		*mode = (unsigned)st.st_mode;
+	while (*n < cap) {
+		r = read(fd, buf + *n, cap - *n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			pfs_seterr(e, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		*n += (size_t)r;
+	}
+	rc = 0;
+out:
+	if (!in)
+		close(fd);
+	return rc;
+}

@@ -38,6 +38,15 @@ void pfs_pipe_grow(int fd);
  * Refuses directories.  *name is set to the name used in messages. */
 int pfs_open_input(const char *path, const char **name, struct pfs_err *e);
 
+/* pfs_read_small - a small file (a key, identities, recipients) into buf:
+ * at most cap bytes, their count in *n (*n == cap: the file may be
+ * longer; the caller decides); *mode its st_mode when it is a regular
+ * file, else 0.  With dash, "-" is standard input (left open).
+ * Directories are refused.  Returns 0 or -1 with e set ("k: No such file
+ * or directory"). */
+int pfs_read_small(const char *path, int dash, uint8_t *buf, size_t cap,
+                   size_t *n, unsigned *mode, struct pfs_err *e);
+
 /* pfs_open_stream - pfs_open_input() for a frame stream: a terminal there is
  * refused too (pfs_refuse_tty_input), with the descriptor closed. */
 int pfs_open_stream(const char *path, const char **name, struct pfs_err *e);

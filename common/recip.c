@@ -2,20 +2,17 @@
  * recip.c - X25519, recipient and identity lines and files, identity
  * generation (recip.h).  The stanzas are in stanza.c.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <gcrypt.h>
 
+#include "io.h"
 #include "recip.h"
 
-#define FILE_MAX  (64u << 10)     /* a recipients file */
-#define ID_MAX    (8u << 10)      /* an identity file, in secure memory */
+#define FILE_MAX  ((64u << 10) + 1)   /* a recipients file, + 1 */
+#define ID_MAX    ((8u << 10) + 1)    /* an identity file (secure memory) */
 
 int
 pfs_x25519(uint8_t out[PFS_X25519_LEN], const uint8_t scalar[PFS_X25519_LEN],
@@ -87,53 +84,18 @@ pfs_rcp_add(struct pfs_rcps *r, const char *s, const char *what,
 }
 
 /* slurp - file path ("-": stdin) into buf (cap bytes), its length in *n;
- * *mode its mode (0 for what is not a regular file) */
+ * a file that fills buf is refused */
 static int
-slurp(const char *path, uint8_t *buf, size_t cap, size_t *n, mode_t *mode,
+slurp(const char *path, uint8_t *buf, size_t cap, size_t *n, unsigned *mode,
       struct pfs_err *e)
 {
-	struct stat st;
-	ssize_t r;
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	int rc = -1;
-
-	*n = 0;
-	*mode = 0;
-	if (fd < 0)
-		return pfs_seterr(e, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		pfs_seterr(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		pfs_seterr(e, "%s: is a directory", path);
-		goto out;
-	}
-	if (S_ISREG(st.st_mode))
-		*mode = st.st_mode;
-	for (;;) {
-		r = read(fd, buf + *n, cap - *n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pfs_seterr(e, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		*n += (size_t)r;
-		if (*n == cap) {
-			pfs_seterr(e, "%s: larger than %zu KiB: not a%s file",
-			           path, cap >> 10, cap == FILE_MAX ?
-			           " recipients" : "n identity");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	if (fd > 0)
-		close(fd);
-	return rc;
+	if (pfs_read_small(path, 1, buf, cap, n, mode, e) < 0)
+		return -1;
+	if (*n == cap)
+		return pfs_seterr(e, "%s: larger than %zu KiB: not a%s file",
+		                  path, (cap - 1) >> 10, cap == FILE_MAX ?
+		                  " recipients" : "n identity");
+	return 0;
 }
 
 /* next_line - the next line of buf[*pos..n) that is neither empty nor a
@@ -172,7 +134,7 @@ pfs_rcp_file(struct pfs_rcps *r, const char *path, struct pfs_err *e)
 	const char *p;
 	size_t n, pos = 0, len;
 	unsigned lineno = 0, found = 0;
-	mode_t mode;
+	unsigned mode;
 
 	if (slurp(path, buf, sizeof(buf), &n, &mode, e) < 0)
 		return -1;
@@ -199,7 +161,7 @@ pfs_id_file(struct pfs_secret *s, const char *path, struct pfs_err *warn,
 	const char *p;
 	size_t n, pos = 0, len;
 	unsigned lineno = 0, found = 0;
-	mode_t mode;
+	unsigned mode;
 	int rc = -1, t;
 
 	warn->msg[0] = '\0';

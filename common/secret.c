@@ -283,41 +283,18 @@ static int
 load_key(struct pfs_secret *s, const char *path, int raw,
          struct pfs_err *warn, struct pfs_err *e)
 {
-	struct stat st;
-	ssize_t r;
-	size_t n = 0;
-	int fd, rc = -1;
+	size_t n;
+	unsigned mode;
+	int rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pfs_seterr(e, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		pfs_seterr(e, "%s: %s", path, strerror(errno));
-		goto out;
+	if (pfs_read_small(path, 0, s->kbuf, sizeof(s->kbuf), &n, &mode,
+	                   e) == 0) {
+		if (mode)
+			pfs_secret_mode_warn(path, mode, "key file", warn);
+		rc = pfs_key_parse(s->kbuf, n, raw, path, s->key, e);
+		s->has_key = rc == 0;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		pfs_seterr(e, "%s: is a directory", path);
-		goto out;
-	}
-	if (S_ISREG(st.st_mode))
-		pfs_secret_mode_warn(path, st.st_mode, "key file", warn);
-	while (n < sizeof(s->kbuf)) {
-		r = read(fd, s->kbuf + n, sizeof(s->kbuf) - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pfs_seterr(e, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	rc = pfs_key_parse(s->kbuf, n, raw, path, s->key, e);
-	s->has_key = rc == 0;
-out:
 	explicit_bzero(s->kbuf, sizeof(s->kbuf));
-	close(fd);
 	return rc;
 }
 
