@@ -167,11 +167,11 @@ _pfs_pinfo() {
 	local cur prev eq
 	_pfs_init
 	case $prev in
-	--key-file|--raw-key-file|--password-file) _pfs_files; return 0 ;;
+	--key-file|--raw-key-file|--password-file|-i|--identity) _pfs_files; return 0 ;;
 	--password-fd) COMPREPLY=(); return 0 ;;
 	esac
 	_pfs_complete "--json --chunks --key-file --raw-key-file --password-file
-		--password-fd $_pfs_common"
+		--password-fd -i --identity $_pfs_common"
 }
 
 # pipeline: options may come before or after the subcommand; once the

@@ -173,7 +173,7 @@ agree() {
 	run -0 comp pjoin --r
 	assert_output "--resume --range"
 	run -0 comp pinfo -
-	assert_output "--json --chunks --key-file --raw-key-file --password-file --password-fd -q --quiet --stats --stats=json -h --help -V --version"
+	assert_output "--json --chunks --key-file --raw-key-file --password-file --password-fd -i --identity -q --quiet --stats --stats=json -h --help -V --version"
 	run -0 comp pchunk --st
 	assert_output "--stats --stats=json"
 	run -0 comp pchunk --nope

@@ -273,3 +273,13 @@ PY
 	assert_equal "$stderr" "pencrypt: stdin: no identity given matches a recipient of the stream (another identity's, or a damaged HEAD)"
 	[ ! -s t2.pfs ]
 }
+
+@test "pinfo -i IDENTITY checks the HEAD of a stream encrypted to its recipient" {
+	pencrypt -R alice.r --hide-name s.pfs > e.pfs
+	run -0 pinfo -i alice.id e.pfs
+	assert_line "source:         data.bin (hidden by pencrypt --hide-name, opened with the key)"
+	run -0 pinfo --json --identity alice.id e.pfs
+	assert_output --partial '"verified":true'
+	run -1 --separate-stderr pinfo -i bob.id e.pfs
+	assert_equal "$stderr" "pinfo: e.pfs: no identity given matches a recipient of the stream (another identity's, or a damaged HEAD)"
+}

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "digest.h"
 #include "encrec.h"
+#include "recip.h"
 #include "err.h"
 #include "frame.h"
 #include "head.h"
@@ -50,6 +51,8 @@ usage(void)
 	       "      --raw-key-file F   ... with a raw key: 32 bytes or 64 hex digits\n"
 	       "      --password-file F  ... with the password on the first line of F\n"
 	       "      --password-fd N    ... with the password read from descriptor N\n"
+	       "  -i, --identity F       ... with an identity of file F (pencrypt\n"
+	       "                         --keygen-identity), when encrypted to its recipient\n"
 	       "  -q, --quiet            no warnings\n"
 	       "      --stats[=json]     print statistics to stderr at exit (also PFS_STATS=1)\n"
 	       "  -h, --help             show this help\n"
@@ -80,6 +83,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "raw-key-file", required_argument, NULL, OPT_RAWKEY },
 		{ "password-file", required_argument, NULL, OPT_PWFILE },
 		{ "password-fd", required_argument, NULL, OPT_PWFD },
+		{ "identity", required_argument, NULL, 'i' },
 		PFS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -91,7 +95,7 @@ parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	pfs_keyopt_init(&o->key);
 	pfs_common_init(&o->c, 0);
-	while ((c = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:qhV", longopts, NULL)) != -1) {
 		if (pfs_common_opt(&o->c, c, optarg))
 			continue;
 		switch (c) {
@@ -108,6 +112,12 @@ parse(int argc, char **argv, struct opts *o)
 			if (pfs_keyopt_set(&o->key, src[c - OPT_KEYFILE], optarg,
 			                   &e) < 0)
 				pfs_usage_error("%s", e.msg);
+			break;
+		case 'i':
+			if (o->nids == PFS_IDS_MAX)
+				pfs_usage_error("-i: at most %u files",
+				                PFS_IDS_MAX);
+			o->ids[o->nids++] = optarg;
 			break;
 		case 'h':
 			usage();
@@ -137,10 +147,17 @@ load_secret(const struct opts *o)
 	if (pfs_crypto_init(&e) < 0)
 		goto fail;
 	sec = pfs_secret_new(&e);
-	if (!sec || pfs_secret_load(sec, &o->key, -1, 0, &w, &e) < 0)
+	if (!sec || (o->key.src != PFS_KS_NONE &&
+	             pfs_secret_load(sec, &o->key, -1, 0, &w, &e) < 0))
 		goto fail;
-	if (w.msg[0])
+	if (o->key.src != PFS_KS_NONE && w.msg[0])
 		pfs_warn("warning: %s", w.msg);
+	for (unsigned i = 0; i < o->nids; i++) {
+		if (pfs_id_file(sec, o->ids[i], &w, &e) < 0)
+			goto fail;
+		if (w.msg[0])
+			pfs_warn("warning: %s", w.msg);
+	}
 	return sec;
 fail:
 	pfs_secret_free(sec);
@@ -262,7 +279,7 @@ main(int argc, char **argv)
 		if (!rows)
 			pfs_die(PFS_EXIT_ERR, "out of memory");
 	}
-	if (o.key.src != PFS_KS_NONE)
+	if (o.key.src != PFS_KS_NONE || o.nids)
 		sec = load_secret(&o);
 	for (i = 0; i < (size_t)n; i++) {
 		if (read_stream(&o, o.ninputs ? o.inputs[i] : NULL, sec, &h,

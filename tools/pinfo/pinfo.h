@@ -24,6 +24,8 @@ struct opts {
 	int json;
 	int chunks;                /* --chunks: list every chunk */
 	struct pfs_keyopt key;     /* PFS_KS_NONE: no key, nothing verified */
+	const char *ids[PFS_IDS_MAX];  /* -i: identity files */
+	unsigned nids;
 	char **inputs;             /* the operands; none: standard input */
 	int ninputs;
 	struct pfs_common c;
