@@ -2,6 +2,7 @@
  * pjoin.h - the parts of pjoin(1), private to it: tools/pjoin.c (options,
  * the engine callbacks that verify and write the bytes, --resume, main)
  * and tools/pjoin/:
+ *   resume.c  pjoin --resume: the partial output and where to continue
  *   parts.c   pjoin -o OUT PART...: the parts of one file joined into OUT
  *   shared.c  pjoin --into OUT and --commit OUT: parts restored by several
  *             hosts into one file on shared storage, then put in place
@@ -61,6 +62,18 @@ int ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e);
 /* out_mode - the permission bits of the output file for HEAD h (-p, the
  * umask) */
 int out_mode(const struct opts *o, const struct pfs_head *h);
+
+/* resume.c: --resume.
+ * resume_head - HEAD h read: check the partial output against its journal;
+ *   a range stream must run from a chunk it holds to the end of the file.
+ * resume_from - with a stream file, read it from the first chunk the
+ *   partial output does not hold (cfg's range, through the index).
+ * resume_size - after the restore: the partial output is the whole file.
+ * Each returns 0 or -1 with e set. */
+int resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e);
+int resume_from(const struct opts *o, struct pfs_engine_cfg *cfg,
+                struct pfs_err *e);
+int resume_size(const struct ctx *x, int fd, struct pfs_err *e);
 
 /* parts.c */
 int join_parts(const struct opts *o, struct pfs_stats *st, struct pfs_err *e);
