@@ -234,7 +234,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			goto out;
 		}
 		if (rec->kind == PFS_STAGE_ENCRYPT && !o->key_opt &&
-		    !o->nids && !pfs_enc_is_password(rec)) {
+		    !o->nids && !o->dry_run && !pfs_enc_is_password(rec)) {
 			/* nothing to ask for: a password would not open it */
 			pfs_stage_describe(rec, desc, sizeof(desc));
 			pfs_seterr(e, "%s: the stream is encrypted (%s) for "
