@@ -412,7 +412,7 @@ pfs_enc_lock(struct pfs_secret *s, struct pfs_head *h,
 	p[PFS_ER_CIPHER] = (uint8_t)c->id;
 	p[PFS_ER_KDF] = PFS_KDF_WRAPPED;
 	/* the file key: the stream's own, wrapped for each recipient */
-	gcry_randomize(s->master, PFS_KEY_LEN, GCRY_VERY_STRONG_RANDOM);
+	gcry_randomize(s->master, PFS_KEY_LEN, GCRY_STRONG_RANDOM);
 	gcry_randomize(p + PFS_ER_SALT, PFS_ENC_SALT_LEN, GCRY_STRONG_RANDOM);
 	if (pfs_enc_stream_keys(s, c->id, p + PFS_ER_SALT, e) < 0 ||
 	    pfs_enc_cipher_open(c, s, hd, e) < 0)

@@ -50,4 +50,22 @@ cmp in.bin res.bin
 head -c 1500000 e.pfs > cont.pfs
 pchunk -s 256K --range 786432: < in.bin | phash -a sha256 | pcompress --zstd > tail.pfs
 vg pencrypt-continue tail.pfs /dev/null pencrypt --key-file k --continue cont.pfs
+# recipients: identities, X25519 stanzas, rekeying, parts restored in place
+# (key generation draws from libgcrypt's GCRY_VERY_STRONG_RANDOM pool,
+# which it never frees: not run under memcheck, as --keygen is not)
+pencrypt --keygen-identity -q -o id
+pencrypt --keygen-identity -q -o id2
+vg recipient-of /dev/null r.txt pencrypt --recipient-of id
+pencrypt --recipient-of id2 >> r.txt
+vg pencrypt-recipients z.pfs er.pfs pencrypt -R r.txt --key-file k -T 2
+vg pencrypt-rekey er.pfs ek.pfs pencrypt --rekey -i id -r "$(tail -n 1 r.txt)" --new-key-file k
+vg pencrypt-d-identity ek.pfs z4.pfs pencrypt -d -i id2 -T 2
+cmp z2.pfs z4.pfs
+vg pinfo-identity er.pfs /dev/null pinfo -i id er.pfs
+for i in 1 2 3; do pchunk -s 256K --part "$i/3" in.bin > "p$i.pfs"; done
+vg pjoin-into p2.pfs /dev/null pjoin --into joined.bin
+pjoin --into joined.bin p1.pfs
+pjoin --into joined.bin p3.pfs
+vg pjoin-commit /dev/null /dev/null pjoin --commit joined.bin
+cmp in.bin joined.bin
 echo "memcheck: all programs clean"
