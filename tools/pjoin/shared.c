@@ -115,7 +115,7 @@ int
 shared_head(const char *out, int fd, const struct pfs_head *h,
             struct pfs_err *e)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char tmp[PATH_MAX], dir[PATH_MAX], name[NAME_MAX + 1];
 	struct pfs_buf mine = PFS_BUF_INIT, theirs = PFS_BUF_INIT;
 	struct dirent *d;
 	struct stat st;
@@ -136,16 +136,18 @@ shared_head(const char *out, int fd, const struct pfs_head *h,
 	}
 	while ((d = readdir(dp)) && d->d_name[0] == '.')
 		;
-	if (d && read_mark(dir, d->d_name, &theirs, e) < 0) {
-		closedir(dp);
-		goto out;
-	}
+	/* d points into dp: its name copied before closedir */
+	name[0] = '\0';
+	if (d)
+		memcpy(name, d->d_name, strlen(d->d_name) + 1);
 	closedir(dp);
-	if (d && (theirs.len - MARK_HDR != mine.len ||
-	          memcmp(theirs.p + MARK_HDR, mine.p, mine.len) != 0)) {
+	if (name[0] && read_mark(dir, name, &theirs, e) < 0)
+		goto out;
+	if (name[0] && (theirs.len - MARK_HDR != mine.len ||
+	                memcmp(theirs.p + MARK_HDR, mine.p, mine.len) != 0)) {
 		pfs_seterr(e, "%s holds parts of another source or stage stack "
 		           "(%s/%s): finish or remove that join, or restore "
-		           "into another OUT", tmp, dir, d->d_name);
+		           "into another OUT", tmp, dir, name);
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
