@@ -362,6 +362,7 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
 	memset(&x, 0, sizeof(x));
 	x.o = &o;

@@ -355,6 +355,7 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	if (o.keygen) {
 		pfs_secret_nodump(NULL);
 		if (pfs_crypto_init(&e) < 0 ||

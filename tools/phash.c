@@ -338,6 +338,7 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
 	if (pfs_crypto_init(&e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);

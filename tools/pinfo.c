@@ -31,6 +31,7 @@
 #include "pinfo/pinfo.h"
 #include "secret.h"
 #include "stats.h"
+#include "trace.h"
 
 static _Noreturn void
 usage(void)
@@ -255,6 +256,9 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
+	if (pfs_trace_on)
+		pfs_trace_thread("main", 0);
 	pfs_stats_start(&st);
 	n = o.ninputs ? o.ninputs : 1;
 	if (n > 1 && !o.json && !o.chunks) {

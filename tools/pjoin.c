@@ -506,6 +506,7 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
 	if (o.parts) {
 		rc = join_parts(&o, &st, &e);
