@@ -64,20 +64,22 @@ chunk(const struct pfs_hdr *h)
 	return h->type == PFS_DATA ? h->seq : UINT64_MAX;
 }
 
-/* t_now - the time, only when tracing */
-static uint64_t
-t_now(void)
-{
-	return pfs_trace_on ? pfs_now_ns() : 0;
-}
-
-/* t_span - a busy span from t0 to now of the frame in slot s */
+/* t_now - the time into m, only when tracing */
 static void
-t_span(const char *name, uint64_t t0, const struct pfs_slot *s)
+t_now(struct pfs_trace_mark *m)
 {
 	if (pfs_trace_on)
-		pfs_trace_span(name, t0, pfs_now_ns(), chunk(&s->hdr),
-		               s->hdr.len, s->emit ? s->ohdr.len : 0);
+		pfs_trace_mark(m);
+}
+
+/* t_span - a busy span from m0 to now of the frame in slot s */
+static void
+t_span(const char *name, const struct pfs_trace_mark *m0,
+       const struct pfs_slot *s)
+{
+	if (pfs_trace_on)
+		pfs_trace_span(name, m0, chunk(&s->hdr), s->hdr.len,
+		               s->emit ? s->ohdr.len : 0);
 }
 
 /* t_flight - the in-flight counter (n chunks) and the rate of direction
@@ -114,7 +116,8 @@ worker_main(void *arg)
 	struct worker *wk = arg;
 	struct engine *en = wk->en;
 	struct pfs_slot *s;
-	uint64_t idx, t0;
+	struct pfs_trace_mark t0;
+	uint64_t idx;
 	char name[32];
 
 	if (pfs_trace_on) {
@@ -133,10 +136,10 @@ worker_main(void *arg)
 			continue;    /* a pass-through frame, maybe written already */
 		s->state = S_BUSY;
 		pthread_mutex_unlock(&en->mu);
-		t0 = t_now();
+		t_now(&t0);
 		if (en->ops->transform(en->ctx, wk->tstate, s, &s->err) < 0)
 			s->failed = 1;
-		t_span("transform", t0, s);
+		t_span("transform", &t0, s);
 		pthread_mutex_lock(&en->mu);
 		s->state = S_DONE;
 		pthread_cond_signal(&en->cv_done);
@@ -270,7 +273,8 @@ writer_main(void *arg)
 	struct engine *en = arg;
 	struct pfs_slot *s;
 	struct pfs_err e;
-	uint64_t t0, n;
+	struct pfs_trace_mark t0;
+	uint64_t n;
 
 	if (pfs_trace_on)
 		pfs_trace_thread("writer", 1000);
@@ -296,14 +300,14 @@ writer_main(void *arg)
 			pfs_seterr(&e, "interrupted");
 			goto fail;
 		}
-		t0 = t_now();
+		t_now(&t0);
 		if (ordered(en, s, &e) < 0)
 			goto fail;
-		t_span("order", t0, s);
-		t0 = t_now();
+		t_span("order", &t0, s);
+		t_now(&t0);
 		if (emit(en, s, &e) < 0)
 			goto fail;
-		t_span("write", t0, s);
+		t_span("write", &t0, s);
 		pthread_mutex_lock(&en->mu);
 		en->frames++;
 		s->state = S_FREE;
@@ -335,7 +339,8 @@ static int
 read_loop(struct engine *en, struct pfs_err *e)
 {
 	struct pfs_slot *s;
-	uint64_t t0, n;
+	struct pfs_trace_mark t0;
+	uint64_t n;
 	int rc;
 
 	for (;;) {
@@ -350,13 +355,13 @@ read_loop(struct engine *en, struct pfs_err *e)
 		pthread_mutex_unlock(&en->mu);
 		if (pfs_interrupted)
 			return pfs_seterr(e, "interrupted");
-		t0 = t_now();
+		t_now(&t0);
 		rc = pfs_reader_next(&en->r, &s->hdr, &s->in, e);
 		if (rc <= 0)
 			return rc;
 		if (pfs_trace_on)
-			pfs_trace_span("read", t0, pfs_now_ns(), chunk(&s->hdr),
-			               s->hdr.len, s->hdr.len);
+			pfs_trace_span("read", &t0, chunk(&s->hdr), s->hdr.len,
+			               s->hdr.len);
 		s->ohdr = s->hdr;
 		s->opay = s->in.p;
 		s->emit = 1;
@@ -403,7 +408,7 @@ ring_writer(void *arg)
 	struct ring *rg = en->ring;
 	struct pfs_buf *it;
 	struct pfs_err e;
-	uint64_t t0;
+	struct pfs_trace_mark t0;
 
 	if (pfs_trace_on)
 		pfs_trace_thread("writer", 1000);
@@ -415,12 +420,12 @@ ring_writer(void *arg)
 			break;
 		it = &rg->item[rg->nget % PFS_RING];
 		pthread_mutex_unlock(&en->mu);
-		t0 = t_now();
+		t_now(&t0);
 		if (pfs_writer_raw(&en->w, it->p, it->len, &e) < 0)
 			goto fail;
 		if (pfs_trace_on) {
-			pfs_trace_span("write", t0, pfs_now_ns(), UINT64_MAX,
-			               it->len, it->len);
+			pfs_trace_span("write", &t0, UINT64_MAX, it->len,
+			               it->len);
 			pfs_trace_rate(1, pfs_now_ns(), en->w.bytes_out);
 		}
 		pthread_mutex_lock(&en->mu);
@@ -603,19 +608,20 @@ static int
 stream_frames(struct engine *en, struct pfs_err *e)
 {
 	struct pfs_slot *s = &en->slots[0];
-	uint64_t t0 = t_now();
+	struct pfs_trace_mark t0;
 	int rc;
 
+	t_now(&t0);
 	while ((rc = next_frame(en, s, e)) == 1) {
 		rc = s->hdr.type == PFS_DATA ? stream_data(en, s, e) :
 		                               stream_frame(en, s, e);
 		if (rc < 0)
 			return -1;
-		t_span("read", t0, s);
+		t_span("read", &t0, s);
 		if (pfs_trace_on)
 			pfs_trace_rate(0, pfs_now_ns(), en->r.bytes_in);
 		en->frames++;
-		t0 = t_now();
+		t_now(&t0);
 	}
 	return rc;
 }
@@ -628,7 +634,7 @@ splice_frames(struct engine *en, struct pfs_err *e)
 {
 	struct pfs_slot *s = &en->slots[0];
 	int rc, splice_ok = 1;
-	uint64_t t0;
+	struct pfs_trace_mark t0;
 	size_t n;
 
 	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
@@ -642,7 +648,7 @@ splice_frames(struct engine *en, struct pfs_err *e)
 		}
 		if (ordered(en, s, e) < 0)
 			return -1;
-		t0 = t_now();
+		t_now(&t0);
 		rc = splice_ok ? pfs_writer_splice(&en->w, &en->r, s->hdr.len,
 		                                   e) : 1;
 		if (rc < 0)
@@ -655,7 +661,7 @@ splice_frames(struct engine *en, struct pfs_err *e)
 			    pfs_writer_raw(&en->w, s->in.p, n, e) < 0)
 				return -1;
 		}
-		t_span("write", t0, s);
+		t_span("write", &t0, s);
 		en->frames++;
 	}
 	return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -131,6 +132,10 @@ start(int fd, const char *path, struct pfs_err *e)
 	jesc(pfs_prog, name, sizeof(name));
 	event("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%ld,"
 	      "\"tid\":%ld,\"args\":{\"name\":\"%s\"}}", T.pid, tid(), name);
+	/* out at once: a program killed later still leaves its name */
+	pthread_mutex_lock(&T.mu);
+	flush_locked();
+	pthread_mutex_unlock(&T.mu);
 	return 0;
 }
 
@@ -204,17 +209,31 @@ pfs_trace_thread(const char *name, unsigned sort)
 }
 
 void
-pfs_trace_span(const char *name, uint64_t t0, uint64_t t1, uint64_t chunk,
-               uint64_t in, uint64_t out)
+pfs_trace_mark(struct pfs_trace_mark *m)
 {
+	struct timespec ts;
+
+	m->ns = pfs_now_ns();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	m->cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+pfs_trace_span(const char *name, const struct pfs_trace_mark *m0,
+               uint64_t chunk, uint64_t in, uint64_t out)
+{
+	struct pfs_trace_mark m1;
 	char c[48] = "";
 
+	pfs_trace_mark(&m1);
 	if (chunk != UINT64_MAX)
 		snprintf(c, sizeof(c), "\"chunk\":%" PRIu64 ",", chunk);
 	event("{\"ph\":\"X\",\"name\":\"%s\",\"cat\":\"busy\",\"pid\":%ld,"
-	      "\"tid\":%ld,\"ts\":" US_FMT ",\"dur\":" US_FMT ",\"args\":{%s"
-	      "\"in\":%" PRIu64 ",\"out\":%" PRIu64 "}}", name, T.pid, tid(),
-	      US(t0), US(t1 - t0), c, in, out);
+	      "\"tid\":%ld,\"ts\":" US_FMT ",\"dur\":" US_FMT ",\"tts\":"
+	      US_FMT ",\"tdur\":" US_FMT ",\"args\":{%s\"in\":%" PRIu64
+	      ",\"out\":%" PRIu64 "}}", name, T.pid, tid(), US(m0->ns),
+	      US(m1.ns - m0->ns), US(m0->cpu_ns), US(m1.cpu_ns - m0->cpu_ns),
+	      c, in, out);
 }
 
 void

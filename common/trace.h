@@ -75,10 +75,21 @@ int pfs_trace_close(struct pfs_err *e);
  * "worker 2", "writer"); sort orders the tracks (smaller first). */
 void pfs_trace_thread(const char *name, unsigned sort);
 
-/* pfs_trace_span - a busy span of the calling thread from t0 to t1 (ns,
- * pfs_now_ns) for chunk (the DATA frame's seq; UINT64_MAX: not a DATA
- * frame, the arg is left out), in and out bytes. */
-void pfs_trace_span(const char *name, uint64_t t0, uint64_t t1,
+/* A point in time on both clocks of a span: CLOCK_MONOTONIC (ts, dur) and
+ * the calling thread's CPU clock (tts, tdur: the CPU time the thread used
+ * in the span, so a span's tdur < dur shows a thread that waited for a
+ * core or inside a blocked span). */
+struct pfs_trace_mark {
+	uint64_t ns, cpu_ns;
+};
+
+/* pfs_trace_mark - now, into m */
+void pfs_trace_mark(struct pfs_trace_mark *m);
+
+/* pfs_trace_span - a busy span of the calling thread from m0 to now for
+ * chunk (the DATA frame's seq; UINT64_MAX: not a DATA frame, the arg is
+ * left out), in and out bytes. */
+void pfs_trace_span(const char *name, const struct pfs_trace_mark *m0,
                     uint64_t chunk, uint64_t in, uint64_t out);
 
 /* pfs_trace_blocked - a blocked-in (out 0) or blocked-out (out 1) span of

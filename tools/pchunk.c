@@ -337,12 +337,11 @@ stdin_part(const struct opts *o, struct pfs_head *h, uint64_t *left,
 /* trace_chunk - the trace span of chunk seq (n bytes), read and written
  * since t0; the output rate from out, the bytes written so far */
 static void
-trace_chunk(uint64_t t0, uint64_t seq, uint64_t n, uint64_t out)
+trace_chunk(const struct pfs_trace_mark *t0, uint64_t seq, uint64_t n,
+            uint64_t out)
 {
-	uint64_t t1 = pfs_now_ns();
-
-	pfs_trace_span("chunk", t0, t1, seq, n, n + PFS_HDR_LEN);
-	pfs_trace_rate(1, t1, out);
+	pfs_trace_span("chunk", t0, seq, n, n + PFS_HDR_LEN);
+	pfs_trace_rate(1, pfs_now_ns(), out);
 }
 
 int
@@ -358,7 +357,8 @@ main(int argc, char **argv)
 	struct pfs_progress pr;
 	struct stat sb;
 	const char *name;
-	uint64_t seq = 0, total = 0, blocked_in = 0, left = UINT64_MAX, t0 = 0;
+	uint64_t seq = 0, total = 0, blocked_in = 0, left = UINT64_MAX;
+	struct pfs_trace_mark t0 = { 0, 0 };
 	uint32_t cs;
 	struct stat ob;
 	int fd, known, use_splice, ranged;
@@ -436,12 +436,13 @@ main(int argc, char **argv)
 		fh.len = (uint32_t)want;
 		fh.seq = seq++;
 		fh.raw = want;
-		t0 = pfs_trace_on ? pfs_now_ns() : 0;
+		if (pfs_trace_on)
+			pfs_trace_mark(&t0);
 		n = splice_chunk(fd, name, &fh, want, &w, &data, &blocked_in, &e);
 		if (n < 0)
 			goto fail;
 		if (pfs_trace_on)
-			trace_chunk(t0, fh.seq, (uint64_t)n, w.bytes_out);
+			trace_chunk(&t0, fh.seq, (uint64_t)n, w.bytes_out);
 		total += (uint64_t)n;
 		pfs_progress_update(&pr, total);
 		if ((size_t)n < want)
@@ -456,7 +457,8 @@ main(int argc, char **argv)
 	}
 	for (; !use_splice && total < left;) {
 		size_t want = next_len(&h, total, left);
-		t0 = pfs_trace_on ? pfs_now_ns() : 0;
+		if (pfs_trace_on)
+			pfs_trace_mark(&t0);
 		n = pfs_read_full(fd, data.p, want, &blocked_in);
 		if (n < 0) {
 			pfs_seterr(&e, "%s: read error: %s", name, strerror(errno));
@@ -471,7 +473,7 @@ main(int argc, char **argv)
 		if (pfs_writer_frame(&w, &fh, data.p, (size_t)n, &e) < 0)
 			goto fail;
 		if (pfs_trace_on)
-			trace_chunk(t0, fh.seq, (uint64_t)n, w.bytes_out);
+			trace_chunk(&t0, fh.seq, (uint64_t)n, w.bytes_out);
 		total += (uint64_t)n;
 		pfs_progress_update(&pr, total);
 		if ((size_t)n < want)
