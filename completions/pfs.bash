@@ -8,12 +8,12 @@
 #
 # Options that take a value complete it: algorithm names (phash -a,
 # pipeline --hash), cipher names (--cipher), files (-o, --key-file,
-# --password-file), a directory (pipeline --perf); --stats completes to
+# --password-file, --trace), a directory (pipeline --perf); --stats completes to
 # --stats and --stats=json.  Both "--opt VALUE" and "--opt=VALUE" work.
 
 _pfs_algos='sha256 sha512 sha3-256 blake2b xxh64 xxh3 xxh128'
 _pfs_ciphers='aes-256-gcm chacha20-poly1305'
-_pfs_common='-q --quiet --stats --stats=json -h --help -V --version'
+_pfs_common='-q --quiet --stats --stats=json --trace -h --help -V --version'
 
 # _pfs_init: set cur (the word being completed), prev (the option whose
 # value it is, if any) and words_before (the words before it).  An
@@ -86,7 +86,9 @@ _pfs_after_dashdash() {
 # _pfs_complete OPTIONS: the usual end of a program's function: --stats=
 # values, options when cur starts with "-", files otherwise
 _pfs_complete() {
-	if [ "$prev" = --stats ] && [ "$eq" != 0 ]; then
+	if [ "$prev" = --trace ]; then
+		_pfs_files
+	elif [ "$prev" = --stats ] && [ "$eq" != 0 ]; then
 		_pfs_words json
 	elif [ "$eq" != 0 ]; then
 		COMPREPLY=()     # --flag=...: a flag takes no value
@@ -180,7 +182,7 @@ _pfs_pipeline() {
 	local o_all="-r --recursive --dry-run --perf $_pfs_common"
 	_pfs_init
 	case $prev in
-	--key-file|--raw-key-file|--password-file|-o|--output) _pfs_files; return 0 ;;
+	--key-file|--raw-key-file|--password-file|-o|--output|--trace) _pfs_files; return 0 ;;
 	--perf|--output-dir-flat|--output-dir-mirror) _pfs_files -d; return 0 ;;
 	--cipher) _pfs_words "$_pfs_ciphers"; return 0 ;;
 	--hash) _pfs_words "$_pfs_algos"; return 0 ;;
@@ -189,7 +191,7 @@ _pfs_pipeline() {
 	esac
 	# the subcommand: the first word that is neither an option nor the
 	# value of one
-	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range))$'
+	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range|trace))$'
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w =~ $optval ]]; then

@@ -84,6 +84,8 @@ usage(void)
 	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n"
 	       "  -q, --quiet        no warnings\n"
 	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "      --trace FILE   write a timeline of the run to FILE (Chrome trace\n"
+	       "                     JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show the version\n"
 	       "\n"
