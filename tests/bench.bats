@@ -158,6 +158,7 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 	assert_line --regexp '^profile: .*/profile/pcompress-perf-[0-9]{8}-[0-9]{6}$'
 	local d=${lines[-1]#profile: }
 	assert_line --regexp '^== perf report --stdio --no-children'
+	assert_line "Firefox Profiler: profile.perf.txt (profiler.firefox.com: Load a profile from file)"
 	# LZ4 by its function names, or (when perf resolves none in the
 	# stripped liblz4, which happens from one run to the next) by the
 	# library's name: either way the report names LZ4
@@ -172,6 +173,10 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 		run -0 grep -c 'LZ4F_compress' "$d/flame.html"
 	fi
 	run -0 grep -c 'd3' "$d/flame.html"
+	# the Firefox Profiler's import: perf script text, one header line
+	# "COMM PID/TID TIME: PERIOD EVENT:" per sample, then its stack
+	run -0 grep -cE '^pcompress +[0-9]+/[0-9]+ +[0-9]+\.[0-9]+: ' "$d/profile.perf.txt"
+	[ "$output" -ge 10 ]
 	run -0 cat "$d/stats.txt"
 	assert_output --regexp '^pcompress: stats: frames [0-9]+ '
 }
