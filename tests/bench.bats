@@ -138,6 +138,14 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 	assert_line --regexp '^  lz4-1 .*\(stock\) +[+-][0-9]+\.[0-9]%( !)?$'
 	assert_line --regexp '^  sha256sum .*\(stock\) +[+-][0-9]+\.[0-9]%( !)?$'
 	refute_line --partial pcompress-zstd
+	# the history of both runs, plotted with gnuplot
+	assert_line "history: $BENCH_OUT/history.png"
+	run -0 file -b "$BENCH_OUT/history.png"
+	assert_output --partial "PNG image data"
+	run -0 awk '{ print NF, $1, $2, $3 }' "$BENCH_OUT/history.png.dat"
+	assert_line --index 0 "3 run text-like/pcompress-lz4 text-like/phash-sha256"
+	assert_line --index 2 --regexp '^3 [0-9]{8}-[0-9]{6} [0-9]+\.[0-9] [0-9]+\.[0-9]$'
+	assert_equal "${#lines[@]}" 3
 }
 
 @test "bench: a missing baseline and bad settings are errors" {
