@@ -4,8 +4,10 @@
 # timed with tracing off and on (PFS_TRACE=DIR, every stage writing its
 # trace), and optionally with the programs of a build without tracing
 # (BASE_BIN), alternated within each round so that the machine's noise falls
-# on all alike.  Prints per FILE the median and best wall time of each, the
-# change of on and base against off, the trace size and the peak RSS of the
+# on all alike.  Prints per FILE the median and best wall time and the
+# median CPU time (all stages) of each, the change of on and base against
+# off (the median over the rounds of the ratio within a round, which the
+# machine's drift does not move), the trace size and the peak RSS of the
 # stages off and on (--stats).
 #
 #   BASE_BIN=/dev/shm/base/build/release/bin ROUNDS=15 \
@@ -25,26 +27,34 @@ TMP=$(mktemp -d "${SHM:-/dev/shm}/pfs-trace-overhead.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 "$PFS_BIN/pencrypt" --keygen -o "$TMP/k"
 
-# run BIN FILE [TRACEDIR]: the pipeline once; prints its wall time in s
+# run BIN FILE [TRACEDIR]: the pipeline once; prints "WALL CPU" in s (CPU:
+# user + sys of all the stages, from /usr/bin/time, to 10 ms)
 run() {
 	local bin=$1 f=$2 t0 t1
 	t0=$(date +%s%N)
-	if [ -n "${3:-}" ]; then
-		PFS_TRACE=$3 sh -c "'$bin/pchunk' '$f' | '$bin/pcompress' --zstd |
-			'$bin/pencrypt' --key-file '$TMP/k' | '$bin/phash' -a sha256 > /dev/null"
-	else
-		sh -c "'$bin/pchunk' '$f' | '$bin/pcompress' --zstd |
-			'$bin/pencrypt' --key-file '$TMP/k' | '$bin/phash' -a sha256 > /dev/null"
-	fi
+	PFS_TRACE=${3:-} /usr/bin/time -f '%U %S' -o "$TMP/time" sh -c \
+		"'$bin/pchunk' '$f' | '$bin/pcompress' --zstd |
+		'$bin/pencrypt' --key-file '$TMP/k' | '$bin/phash' -a sha256 > /dev/null"
 	t1=$(date +%s%N)
-	echo "scale=6; ($t1 - $t0) / 1000000000" | bc
+	awk -v w=$((t1 - t0)) '{ printf "%.4f %.2f\n", w / 1e9, $1 + $2 }' "$TMP/time"
 }
 
-# med FILE: median and min of the numbers in FILE
+# med FILE COLUMN: median and min of that column of FILE
 med() {
-	sort -g "$1" | awk '{ v[NR] = $1 } END {
+	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.3f %.3f", m, v[1] }'
+}
+
+# ratio A B COLUMN: the median over the rounds of A's time / B's time in
+# the same round (each round ran both twice), as a change in %
+ratio() {
+	paste -d ' ' "$TMP/$1" "$TMP/$2" | awk -v c="$3" -v n=2 '
+		{ a += $c; b += $(c + n); if (NR % 2 == 0) { r[++k] = a / b; a = b = 0 } }
+		END { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+		          if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+		      m = k % 2 ? r[(k + 1) / 2] : (r[k / 2] + r[k / 2 + 1]) / 2
+		      printf "%+.1f %%", (m - 1) * 100 }'
 }
 
 # rss BIN FILE [TRACEDIR]: peak RSS (MB) of each stage, from --stats=json
@@ -71,19 +81,16 @@ for f in "$@"; do
 			esac
 		done
 	done
-	read -r moff boff <<< "$(med "$TMP/off")"
-	read -r mon bon <<< "$(med "$TMP/on")"
-	echo "$(basename "$f") ($((size / 1048576)) MiB), $((2 * ROUNDS)) runs each, alternated; wall s median / best, MB/s by the median:"
-	printf "  tracing off  %7s / %7s  %7.1f MB/s\n" "$moff" "$boff" "$(echo "$size / $moff / 1000000" | bc -l)"
-	printf "  tracing on   %7s / %7s  %7.1f MB/s  %+.1f %% median, %+.1f %% best vs off\n" "$mon" "$bon" \
-		"$(echo "$size / $mon / 1000000" | bc -l)" "$(echo "($mon / $moff - 1) * 100" | bc -l)" \
-		"$(echo "($bon / $boff - 1) * 100" | bc -l)"
-	if [ -n "$BASE_BIN" ]; then
-		read -r mb bb <<< "$(med "$TMP/base")"
-		printf "  no tracing   %7s / %7s  %7.1f MB/s  %+.1f %% median, %+.1f %% best vs off (build without the code)\n" \
-			"$mb" "$bb" "$(echo "$size / $mb / 1000000" | bc -l)" "$(echo "($mb / $moff - 1) * 100" | bc -l)" \
-			"$(echo "($bb / $boff - 1) * 100" | bc -l)"
-	fi
+	echo "$(basename "$f") ($((size / 1048576)) MiB), $((2 * ROUNDS)) runs each, alternated in $ROUNDS rounds:"
+	echo "               wall s median / best   MB/s    CPU s median   wall, CPU vs off (median of the rounds' ratios)"
+	for w in off on base; do
+		[ -s "$TMP/$w" ] || continue
+		read -r mw bw <<< "$(med "$TMP/$w" 1)"
+		read -r mc _ <<< "$(med "$TMP/$w" 2)"
+		printf "  %-12s %7s / %7s  %7.1f   %7s" "$(case $w in off) echo "tracing off" ;; on) echo "tracing on" ;;
+			base) echo "without code" ;; esac)" "$mw" "$bw" "$(echo "$size / $mw / 1000000" | bc -l)" "$mc"
+		[ "$w" = off ] && echo || echo "        $(ratio "$w" off 1), $(ratio "$w" off 2)"
+	done
 	echo "  trace: $(cat "$TMP"/tr/*.json | wc -c) bytes in $(ls "$TMP/tr" | wc -l) files, $(cat "$TMP"/tr/*.json | grep -c '^{') events"
 	echo "  peak RSS MB off: $(rss "$PFS_BIN" "$f")"
 	rm -rf "$TMP/tr"; mkdir "$TMP/tr"
