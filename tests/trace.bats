@@ -57,6 +57,10 @@ for l in open("p.stats"):
 	assert_output ""
 	run check procs q.json
 	assert_output "$(printf '%s\n' '1: pinfo' pipeline)"
+	# the umask applies to the merged file, as to any new file
+	(umask 027 && pipeline --trace m.json info p.pfs > /dev/null)
+	run stat -c %a m.json
+	assert_output 640
 }
 
 @test "every span lies within its process's lifetime" {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -152,6 +153,7 @@ trace_end(int abort_it)
 	struct pfs_err e;
 	uint64_t t1 = pfs_now_ns();
 	long me = (long)getpid();
+	mode_t mask;
 	int n;
 
 	if (!TR.on)
@@ -176,7 +178,9 @@ trace_end(int abort_it)
 		pfs_outfile_abort(&TR.of);
 		return -1;
 	}
-	if (pfs_outfile_commit(&TR.of, 0644, -1, 0, &e) < 0) {
+	mask = umask(0);
+	(void)umask(mask);
+	if (pfs_outfile_commit(&TR.of, 0666 & ~(int)mask, -1, 0, &e) < 0) {
 		pfs_error("--trace: %s", e.msg);
 		return -1;
 	}
