@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "head.h"
 #include "io.h"
+#include "trace.h"
 #include "stats.h"
 #include "wire.h"
 
@@ -724,6 +725,12 @@ werr(struct pfs_writer *w, struct pfs_err *e)
 	if (errno == EPIPE) {
 		sigset_t pipe;
 
+		if (pfs_trace_on) {
+			/* dying: end the trace first (the SIGPIPE of the
+			 * failed write is pending and kills at the unblock) */
+			struct pfs_err ignored;
+			(void)pfs_trace_close(&ignored);
+		}
 		sigemptyset(&pipe);
 		sigaddset(&pipe, SIGPIPE);
 		signal(SIGPIPE, SIG_DFL);

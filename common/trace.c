@@ -60,6 +60,10 @@ static void
 put(const char *ev, size_t n)
 {
 	pthread_mutex_lock(&T.mu);
+	if (!pfs_trace_on) {          /* closed meanwhile (trace.h) */
+		pthread_mutex_unlock(&T.mu);
+		return;
+	}
 	if (T.len + n + 2 > TBUF)
 		flush_locked();
 	memcpy(T.buf + T.len, ev, n);

@@ -68,7 +68,9 @@ int pfs_trace_open_dir(const char *dir, struct pfs_err *e);
 
 /* pfs_trace_close - the process span, "]", close.  Returns 0, or -1 with
  * e set when an event could not be written (the file is then incomplete).
- * Nothing happens without an open trace. */
+ * Nothing happens without an open trace.  Other threads may still be
+ * running: what they emit after it is dropped (the writer before dying of
+ * SIGPIPE, frame.c, ends the trace so). */
 int pfs_trace_close(struct pfs_err *e);
 
 /* pfs_trace_thread - name the calling thread's track ("reader",

@@ -184,6 +184,22 @@ print("%.6f %.6f" % (d["blocked_in_s"], d["blocked_out_s"]))' "$stderr")"
 		'3: pcompress -d' '4: pjoin' pipeline)"
 }
 
+@test "a stage killed by SIGPIPE: the engine ends its trace first; pchunk's is left open, as the format allows" {
+	mkdir -p e && rm -f e/*
+	PFS_TRACE=$PWD/e run bash -c 'pchunk -s 256K src.bin | pcompress --lz4 | head -c 1000 > /dev/null'
+	run bash -c 'tail -n 2 e/pcompress.*.json'
+	assert_line --index 0 --regexp '^\{"ph":"X","name":"process","cat":"process",.*\}$'
+	assert_line --index 1 ']'
+	run check format e/pcompress.*.json
+	assert_output ok
+	run check lifetime e/pcompress.*.json
+	assert_output 0
+	run tail -c 2 e/pchunk.*.json
+	assert_output ","
+	run check format e/pchunk.*.json
+	assert_output ok
+}
+
 @test "trace-chart.sh: a PNG and an SVG timeline, one row per thread" {
 	command -v gnuplot || skip "gnuplot not installed (tests/deps.sh test)"
 	run -0 bash "$ROOT/bench/trace-chart.sh" p.json chart.png "4 stages"
