@@ -48,7 +48,7 @@ awk -F'\t' -v ere="$ERE" '
 	}' "${runs[@]}" > "$DAT"
 ncols=$(($(head -n 1 "$DAT" | wc -w) - 1))
 [ "$ncols" -gt 0 ] || die "no pfs rows match '$ERE'"
-gnuplot <<EOF || die "gnuplot failed"
+gnuplot 2> "$OUT.gnuplot.err" <<EOF || die "gnuplot failed: $(cat "$OUT.gnuplot.err")"
 set terminal $TERM_SPEC noenhanced
 set output '$OUT'
 set title 'make bench: MB/s of each pfs row, run by run (${#runs[@]} runs)'
@@ -61,4 +61,5 @@ set datafile missing 'NaN'
 set offsets 0.2, 0.2, 0, 0
 plot for [c=2:$((ncols + 1))] '$DAT' using 0:c:xtic(1) with linespoints title columnheader(c)
 EOF
+rm -f "$OUT.gnuplot.err"      # its warnings (a range of one point) are no news
 echo "$OUT"

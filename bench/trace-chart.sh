@@ -31,7 +31,7 @@ command -v gnuplot >/dev/null || die "gnuplot not found (apt-get install gnuplot
 command -v python3 >/dev/null || die "python3 not found"
 
 DAT=$OUT.dat ROWS=$OUT.rows
-python3 - "$TRACE" "$DAT" "$ROWS" <<'EOF' || die "$TRACE: not a pfs trace"
+python3 - "$TRACE" "$DAT" "$ROWS" 2> /dev/null <<'EOF' || die "$TRACE: not a pfs trace (no spans in Chrome trace JSON)"
 import json, sys
 src, dat, rows = sys.argv[1:4]
 with open(src) as f:
@@ -73,7 +73,7 @@ EOF
 NROWS=$(wc -l < "$ROWS")
 TERM_SPEC=${TERM_SPEC/ROWSPX/$((120 + 22 * NROWS))}
 YTICS=$(awk '{ $1 = $1; r = $1; $1 = ""; sub(/^ /, ""); printf "%s%s %s", (NR > 1 ? ", " : ""), $0, r }' "$ROWS")
-gnuplot <<EOF || die "gnuplot failed"
+gnuplot 2> "$OUT.gnuplot.err" <<EOF || die "gnuplot failed: $(cat "$OUT.gnuplot.err")"
 set terminal $TERM_SPEC
 set output '$OUT'
 set title "$(printf '%s' "$TITLE" | sed 's/["\\]/ /g')"
@@ -90,4 +90,5 @@ plot '$DAT' using ((\$2 + \$3) / 2):1:((\$3 - \$2) / 2):(\$4 == 0 ? 0.32 : 0.22)
      NaN with boxes lc rgb 0xd62728 title 'blocked on input', \
      NaN with boxes lc rgb 0x1f77b4 title 'blocked on output'
 EOF
+rm -f "$OUT.gnuplot.err"      # its warnings (a range of one point) are no news
 echo "$OUT"

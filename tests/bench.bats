@@ -148,6 +148,22 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 	assert_equal "${#lines[@]}" 3
 }
 
+@test "history-chart.sh: no results, no matching row and a bad name are errors" {
+	mkdir -p "$BENCH_OUT"
+	run -1 bash "$ROOT/bench/history-chart.sh" h.png
+	assert_output "history-chart: $BENCH_OUT: no bench-*.tsv results (run make bench)"
+	printf '# rev: x\nkind\trow\tvs\nmixed\tpjoin\tcat-cat\t1\t1\t0.1\t0.1\t0.1\t300.0\t1\t200\t1.5\tcmd\n' \
+		> "$BENCH_OUT/bench-20260101-000000.tsv"
+	run -1 bash "$ROOT/bench/history-chart.sh" h.png 'zstd'
+	assert_output "history-chart: no pfs rows match 'zstd'"
+	run -2 bash "$ROOT/bench/history-chart.sh" h.jpg
+	assert_output "history-chart: h.jpg: give a name ending in .png or .svg"
+	run -0 bash "$ROOT/bench/history-chart.sh" h.svg
+	assert_output h.svg
+	run -0 cat h.svg.dat
+	assert_output "$(printf 'run mixed/pjoin\n20260101-000000 300.0')"
+}
+
 @test "bench: a missing baseline and bad settings are errors" {
 	run bench QUICK=1 BASELINE=nosuch
 	assert_failure   # 1 from the script, 2 from make

@@ -215,4 +215,11 @@ print("%.6f %.6f" % (d["blocked_in_s"], d["blocked_out_s"]))' "$stderr")"
 	assert_output 1
 	run -2 bash "$ROOT/bench/trace-chart.sh" p.json chart.gif
 	assert_output "trace-chart: chart.gif: give a name ending in .png or .svg"
+	run -1 bash "$ROOT/bench/trace-chart.sh" nosuch.json chart.png
+	assert_output "trace-chart: nosuch.json: cannot read"
+	echo '{"traceEvents":[]}' > empty.json
+	run -1 bash "$ROOT/bench/trace-chart.sh" empty.json chart.png
+	assert_output "trace-chart: empty.json: not a pfs trace (no spans in Chrome trace JSON)"
+	run -1 bash "$ROOT/bench/trace-chart.sh" src.bin chart.png
+	assert_output "trace-chart: src.bin: not a pfs trace (no spans in Chrome trace JSON)"
 }
