@@ -54,7 +54,7 @@ LIB     = $(BUILD)/libcommon.a
 GEN     = $(BUILD)/bin/gen
 MANS    = $(TOOLS:%=$(BUILD)/man/%.1)
 MANS7   = $(patsubst docs/man/%.7.scd,$(BUILD)/man/%.7,$(wildcard docs/man/*.7.scd))
-DOCS    = $(wildcard docs/*.md docs/*.yaml)
+DOCS    = $(wildcard docs/*.md docs/*.yaml docs/*.png)
 SCDOC  ?= scdoc
 
 .SECONDARY:

@@ -43,7 +43,9 @@
 # a run without the profiler) and per mode:
 #   perf       perf.data, top.txt (flat profile), report.txt (perf report
 #              --stdio --no-children with call graphs), folded.txt (folded
-#              stacks, one "a;b;c COUNT" per line), flame.html (d3 flame graph)
+#              stacks, one "a;b;c COUNT" per line), flame.html (d3 flame graph),
+#              profile.perf.txt (perf script -F +pid: the Firefox Profiler
+#              imports it, profiler.firefox.com "Load a profile from file")
 #   massif     massif.out, ms_print.txt, summary.txt (peak, top sites at peak)
 #   heaptrack  heaptrack.*.zst|gz, heaptrack_print.txt, summary.txt
 #   dhat       dhat.json (open it in /usr/libexec/valgrind/dh_view.html),
@@ -273,6 +275,10 @@ run_perf() {
 	# perf script report takes perf.data from the current directory
 	(cd "$OUT" && perf script report stackcollapse > folded.txt 2> /dev/null) ||
 		echo "profile: folded stacks failed (perf built without python?)" >&2
+	# the Firefox Profiler imports perf script's text as it is (with the
+	# pid: -F +pid): profiler.firefox.com, "Load a profile from file"
+	perf script -i "$OUT/perf.data" -F +pid > "$OUT/profile.perf.txt" 2> /dev/null ||
+		die "perf script failed"
 	if tmpl=$(flame_template); then
 		(cd "$OUT" && perf script report flamegraph --template "$tmpl" \
 		    -o flame.html < /dev/null > /dev/null 2> flame.err) &&
@@ -289,6 +295,7 @@ run_perf() {
 	grep -v '^#' "$OUT/children.txt" | grep -v '^$' | head -n 12
 	echo
 	echo "call graphs: report.txt   folded stacks: folded.txt   flame graph: flame.html"
+	echo "Firefox Profiler: profile.perf.txt (profiler.firefox.com: Load a profile from file)"
 	echo "browse: perf report -i $OUT/perf.data"
 }
 

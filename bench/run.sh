@@ -51,6 +51,8 @@
 # ratio = our MB/s / the stock counterpart's MB/s (> 1: pfs is faster).
 #
 # Output: the table on stdout; bench/out/bench-DATE.tsv (and latest.tsv);
+# bench/out/history.png, MB/s of every row over all the runs there
+# (bench/history-chart.sh, when gnuplot is installed);
 # the hyperfine output in bench/out/hyperfine-DATE.log; the sizes and RSS of
 # the ratio section in bench/out/bench-DATE.ratio.tsv (and latest.ratio.tsv),
 # saved and compared with the baselines as NAME.ratio.tsv.  Exit status 1 when a
@@ -483,6 +485,11 @@ fi
 
 echo
 echo "results: $RESULTS"
+# the history of every run in BENCH_OUT, drawn as the traces are (gnuplot)
+if command -v gnuplot >/dev/null 2>&1 &&
+   BENCH_OUT=$BENCH_OUT bash "$ROOT/bench/history-chart.sh" "$BENCH_OUT/history.png" > /dev/null; then
+	echo "history: $BENCH_OUT/history.png"
+fi
 
 if [ -n "$SAVE" ]; then
 	mkdir -p "$BENCH_BASELINE_DIR" || die "cannot create $BENCH_BASELINE_DIR"

@@ -15,12 +15,17 @@
 #include "engine.h"
 #include "secret.h"
 #include "stats.h"
+#include "trace.h"
 #include "util.h"
 
 void
 pfs_common_init(struct pfs_common *c, unsigned threads_max)
 {
+	const char *t = getenv("PFS_TRACE");
+
 	c->stats = pfs_stats_env();
+	c->trace = NULL;
+	c->trace_dir = t && *t ? t : NULL;
 	c->threads_max = threads_max;
 	pfs_parse_threads("0", threads_max, &c->threads, NULL);
 }
@@ -38,6 +43,11 @@ pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
 			pfs_usage_error("--stats: unknown format '%s' "
 			                "(use --stats or --stats=json)", arg);
 		c->stats = m;
+		return 1;
+	case PFS_OPT_TRACE:
+		if (!*arg)
+			pfs_usage_error("--trace: empty file name");
+		c->trace = arg;
 		return 1;
 	case 'q':
 		pfs_quiet = 1;
@@ -199,10 +209,46 @@ pfs_catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static void
+trace_end(void)
+{
+	struct pfs_err e;
+
+	if (pfs_trace_close(&e) == 0)
+		return;
+	fflush(NULL);
+	pfs_error("--trace: %s", e.msg);
+	_exit(PFS_EXIT_ERR);         /* exit() again from atexit is undefined */
+}
+
+void
+pfs_common_trace(const struct pfs_common *c)
+{
+	struct pfs_err e;
+
+	if (c->trace) {
+		if (pfs_trace_open(c->trace, &e) < 0)
+			pfs_die(PFS_EXIT_ERR, "--trace: %s", e.msg);
+	} else if (c->trace_dir) {
+		if (pfs_trace_open_dir(c->trace_dir, &e) < 0)
+			pfs_die(PFS_EXIT_ERR, "PFS_TRACE: %s", e.msg);
+	} else {
+		return;
+	}
+	if (atexit(trace_end) != 0) {
+		(void)pfs_trace_close(&e);
+		pfs_die(PFS_EXIT_ERR, "--trace: cannot register the end of "
+		        "the trace");
+	}
+}
+
 void
 pfs_reraise(void)
 {
 	int signo = caught_signo ? caught_signo : SIGTERM;
+	struct pfs_err e;
+
+	(void)pfs_trace_close(&e);   /* dying anyway: a trace cut short */
 
 	signal(signo, SIG_DFL);
 	raise(signo);

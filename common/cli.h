@@ -35,11 +35,13 @@ enum {
 	PFS_OPT_HELP,
 	PFS_OPT_VERSION,
 	PFS_OPT_RANGE,
+	PFS_OPT_TRACE,
 	PFS_OPT_TOOL_BASE = 0x1100   /* first code free for a tool */
 };
 
 #define PFS_COMMON_LONGOPTS \
 	{ "stats",   optional_argument, NULL, PFS_OPT_STATS }, \
+	{ "trace",   required_argument, NULL, PFS_OPT_TRACE }, \
 	{ "help",    no_argument,       NULL, 'h' }, \
 	{ "version", no_argument,       NULL, 'V' }, \
 	{ "quiet",   no_argument,       NULL, 'q' }
@@ -57,6 +59,8 @@ struct pfs_common {
 	unsigned threads_max;  /* the tool's limit for -T; 0: no -T */
 	int range;             /* --range given (PFS_RANGE_LONGOPT) */
 	uint64_t range_off, range_len;
+	const char *trace;     /* --trace FILE, or NULL */
+	const char *trace_dir; /* PFS_TRACE=DIR from the environment, or NULL */
 };
 
 struct pfs_engine_cfg;
@@ -70,7 +74,17 @@ void pfs_common_cfg(const struct pfs_common *c, struct pfs_engine_cfg *cfg);
  * own; 0 for a tool without -T). */
 void pfs_common_init(struct pfs_common *c, unsigned threads_max);
 
-/* pfs_common_opt - handle --stats, -q, -V/--version, -T N.  Returns 1 if
+/* pfs_common_trace - start the trace c asks for (trace.h): --trace FILE,
+ * else PFS_TRACE=DIR (DIR/PROG.PID.json), else nothing; to be called once
+ * the options are parsed.  The trace is ended at exit (atexit), or before
+ * pfs_reraise() dies of a signal; a trace that cannot be written at the
+ * end is reported and the exit status becomes 1.  A file that cannot be
+ * created, or a PFS_TRACE that is not a directory we can write into, is
+ * an error: "prog: --trace: FILE: reason" or "prog: PFS_TRACE: DIR:
+ * reason", exit 1. */
+void pfs_common_trace(const struct pfs_common *c);
+
+/* pfs_common_opt - handle --stats, --trace, -q, -V/--version, -T N.  Returns 1 if
  * opt was one of them, 0 if it is not a common option.  Prints the
  * version and exits 0 for -V; a bad value is a usage error (exit 2):
  * "-T: '17' is out of range (0 to 16)". */

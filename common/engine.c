@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "engine.h"
 #include "io.h"
+#include "trace.h"
 
 enum { S_FREE = 0, S_FILLED, S_BUSY, S_DONE };
 
@@ -50,7 +52,49 @@ struct worker {
 	pthread_t tid;
 	void *tstate;
 	int started;
+	unsigned no;                 /* 1, 2, ...: for the trace */
 };
+
+/* --- tracing (trace.h): every hook costs one test when it is off --- */
+
+/* chunk - the chunk index of a DATA frame for the trace, else none */
+static uint64_t
+chunk(const struct pfs_hdr *h)
+{
+	return h->type == PFS_DATA ? h->seq : UINT64_MAX;
+}
+
+/* t_now - the time into m, only when tracing */
+static void
+t_now(struct pfs_trace_mark *m)
+{
+	if (pfs_trace_on)
+		pfs_trace_mark(m);
+}
+
+/* t_span - a busy span from m0 to now of the frame in slot s */
+static void
+t_span(const char *name, const struct pfs_trace_mark *m0,
+       const struct pfs_slot *s)
+{
+	if (pfs_trace_on)
+		pfs_trace_span(name, m0, chunk(&s->hdr), s->hdr.len,
+		               s->emit ? s->ohdr.len : 0);
+}
+
+/* t_flight - the in-flight counter (n chunks) and the rate of direction
+ * out (total bytes so far) */
+static void
+t_flight(uint64_t n, int out, uint64_t total)
+{
+	uint64_t t;
+
+	if (!pfs_trace_on)
+		return;
+	t = pfs_now_ns();
+	pfs_trace_counter("in flight", t, (double)n);
+	pfs_trace_rate(out, t, total);
+}
 
 unsigned
 pfs_default_threads(void)
@@ -72,8 +116,14 @@ worker_main(void *arg)
 	struct worker *wk = arg;
 	struct engine *en = wk->en;
 	struct pfs_slot *s;
+	struct pfs_trace_mark t0;
 	uint64_t idx;
+	char name[32];
 
+	if (pfs_trace_on) {
+		snprintf(name, sizeof(name), "worker %u", wk->no);
+		pfs_trace_thread(name, 1 + wk->no);
+	}
 	pthread_mutex_lock(&en->mu);
 	for (;;) {
 		while (en->nwork >= en->nread && !en->reader_done && !en->abort)
@@ -86,8 +136,10 @@ worker_main(void *arg)
 			continue;    /* a pass-through frame, maybe written already */
 		s->state = S_BUSY;
 		pthread_mutex_unlock(&en->mu);
+		t_now(&t0);
 		if (en->ops->transform(en->ctx, wk->tstate, s, &s->err) < 0)
 			s->failed = 1;
+		t_span("transform", &t0, s);
 		pthread_mutex_lock(&en->mu);
 		s->state = S_DONE;
 		pthread_cond_signal(&en->cv_done);
@@ -221,7 +273,11 @@ writer_main(void *arg)
 	struct engine *en = arg;
 	struct pfs_slot *s;
 	struct pfs_err e;
+	struct pfs_trace_mark t0;
+	uint64_t n;
 
+	if (pfs_trace_on)
+		pfs_trace_thread("writer", 1000);
 	pthread_mutex_lock(&en->mu);
 	for (;;) {
 		for (;;) {
@@ -244,15 +300,25 @@ writer_main(void *arg)
 			pfs_seterr(&e, "interrupted");
 			goto fail;
 		}
+		t_now(&t0);
 		if (ordered(en, s, &e) < 0)
 			goto fail;
+		t_span("order", &t0, s);
+		t_now(&t0);
 		if (emit(en, s, &e) < 0)
 			goto fail;
+		t_span("write", &t0, s);
 		pthread_mutex_lock(&en->mu);
 		en->frames++;
 		s->state = S_FREE;
 		en->nwritten++;
+		n = en->nread - en->nwritten;
 		pthread_cond_signal(&en->cv_space);
+		if (pfs_trace_on) {
+			pthread_mutex_unlock(&en->mu);
+			t_flight(n, 1, en->w.bytes_out);
+			pthread_mutex_lock(&en->mu);
+		}
 	}
 fail:
 	pthread_mutex_lock(&en->mu);
@@ -273,6 +339,8 @@ static int
 read_loop(struct engine *en, struct pfs_err *e)
 {
 	struct pfs_slot *s;
+	struct pfs_trace_mark t0;
+	uint64_t n;
 	int rc;
 
 	for (;;) {
@@ -287,9 +355,13 @@ read_loop(struct engine *en, struct pfs_err *e)
 		pthread_mutex_unlock(&en->mu);
 		if (pfs_interrupted)
 			return pfs_seterr(e, "interrupted");
+		t_now(&t0);
 		rc = pfs_reader_next(&en->r, &s->hdr, &s->in, e);
 		if (rc <= 0)
 			return rc;
+		if (pfs_trace_on)
+			pfs_trace_span("read", &t0, chunk(&s->hdr), s->hdr.len,
+			               s->hdr.len);
 		s->ohdr = s->hdr;
 		s->opay = s->in.p;
 		s->emit = 1;
@@ -300,11 +372,13 @@ read_loop(struct engine *en, struct pfs_err *e)
 		s->state = wants(en, s->hdr.type) ? S_FILLED : S_DONE;
 		s->ticket = en->nread;
 		en->nread++;
+		n = en->nread - en->nwritten;
 		if (s->state == S_FILLED)
 			pthread_cond_signal(&en->cv_work);
 		else
 			pthread_cond_signal(&en->cv_done);
 		pthread_mutex_unlock(&en->mu);
+		t_flight(n, 0, en->r.bytes_in);
 	}
 }
 
@@ -334,7 +408,10 @@ ring_writer(void *arg)
 	struct ring *rg = en->ring;
 	struct pfs_buf *it;
 	struct pfs_err e;
+	struct pfs_trace_mark t0;
 
+	if (pfs_trace_on)
+		pfs_trace_thread("writer", 1000);
 	pthread_mutex_lock(&en->mu);
 	for (;;) {
 		while (rg->nget == rg->nput && !rg->done)
@@ -343,8 +420,14 @@ ring_writer(void *arg)
 			break;
 		it = &rg->item[rg->nget % PFS_RING];
 		pthread_mutex_unlock(&en->mu);
+		t_now(&t0);
 		if (pfs_writer_raw(&en->w, it->p, it->len, &e) < 0)
 			goto fail;
+		if (pfs_trace_on) {
+			pfs_trace_span("write", &t0, UINT64_MAX, it->len,
+			               it->len);
+			pfs_trace_rate(1, pfs_now_ns(), en->w.bytes_out);
+		}
 		pthread_mutex_lock(&en->mu);
 		rg->nget++;
 		pthread_cond_signal(&en->cv_space);
@@ -525,14 +608,20 @@ static int
 stream_frames(struct engine *en, struct pfs_err *e)
 {
 	struct pfs_slot *s = &en->slots[0];
+	struct pfs_trace_mark t0;
 	int rc;
 
+	t_now(&t0);
 	while ((rc = next_frame(en, s, e)) == 1) {
 		rc = s->hdr.type == PFS_DATA ? stream_data(en, s, e) :
 		                               stream_frame(en, s, e);
 		if (rc < 0)
 			return -1;
+		t_span("read", &t0, s);
+		if (pfs_trace_on)
+			pfs_trace_rate(0, pfs_now_ns(), en->r.bytes_in);
 		en->frames++;
+		t_now(&t0);
 	}
 	return rc;
 }
@@ -545,6 +634,7 @@ splice_frames(struct engine *en, struct pfs_err *e)
 {
 	struct pfs_slot *s = &en->slots[0];
 	int rc, splice_ok = 1;
+	struct pfs_trace_mark t0;
 	size_t n;
 
 	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
@@ -558,6 +648,7 @@ splice_frames(struct engine *en, struct pfs_err *e)
 		}
 		if (ordered(en, s, e) < 0)
 			return -1;
+		t_now(&t0);
 		rc = splice_ok ? pfs_writer_splice(&en->w, &en->r, s->hdr.len,
 		                                   e) : 1;
 		if (rc < 0)
@@ -570,6 +661,7 @@ splice_frames(struct engine *en, struct pfs_err *e)
 			    pfs_writer_raw(&en->w, s->in.p, n, e) < 0)
 				return -1;
 		}
+		t_span("write", &t0, s);
 		en->frames++;
 	}
 	return rc;
@@ -839,6 +931,7 @@ setup(struct engine *en, struct worker **wkp, unsigned *nt,
 	*nt = n;
 	for (i = 0; i < n; i++) {
 		wk[i].en = en;
+		wk[i].no = i + 1;
 		if (ops->thread_new) {
 			wk[i].tstate = ops->thread_new(en->ctx, e);
 			if (!wk[i].tstate)
@@ -870,6 +963,8 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 	pthread_cond_init(&en.cv_work, NULL);
 	pthread_cond_init(&en.cv_done, NULL);
 	pfs_reader_init(&en.r, cfg->in_fd, cfg->in_name);
+	if (pfs_trace_on)
+		pfs_trace_thread("reader", 1);
 
 	if (setup(&en, &wk, &nt, out_head, e) < 0)
 		goto out;

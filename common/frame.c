@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "head.h"
 #include "io.h"
+#include "trace.h"
 #include "stats.h"
 #include "wire.h"
 
@@ -162,7 +163,7 @@ fill(struct pfs_reader *r, size_t need, size_t want, struct pfs_err *e)
 		do
 			n = read(r->fd, r->ibuf + r->ilen, want - r->ilen);
 		while (n < 0 && errno == EINTR && !pfs_interrupted);
-		r->blocked_ns += pfs_now_ns() - t0;
+		pfs_blocked_add(&r->blocked_ns, t0, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				return pfs_seterr(e, "interrupted");
@@ -724,6 +725,12 @@ werr(struct pfs_writer *w, struct pfs_err *e)
 	if (errno == EPIPE) {
 		sigset_t pipe;
 
+		if (pfs_trace_on) {
+			/* dying: end the trace first (the SIGPIPE of the
+			 * failed write is pending and kills at the unblock) */
+			struct pfs_err ignored;
+			(void)pfs_trace_close(&ignored);
+		}
 		sigemptyset(&pipe);
 		sigaddset(&pipe, SIGPIPE);
 		signal(SIGPIPE, SIG_DFL);
@@ -844,7 +851,7 @@ pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
 	while (n) {
 		t0 = pfs_now_ns();
 		k = splice(r->fd, NULL, w->fd, NULL, n, SPLICE_F_MOVE);
-		r->blocked_ns += pfs_now_ns() - t0;
+		pfs_blocked_add(&r->blocked_ns, t0, 0);
 		if (k < 0 && errno == EINTR && !pfs_interrupted)
 			continue;
 		if (k < 0 && errno == EINVAL && !r->bytes_spliced)

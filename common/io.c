@@ -10,6 +10,24 @@
 
 #include "io.h"
 #include "stats.h"
+#include "trace.h"
+
+void
+pfs_blocked_add(uint64_t *blocked_ns, uint64_t t0, int out)
+{
+	uint64_t t1;
+	int saved;
+
+	if (!blocked_ns)
+		return;
+	t1 = pfs_now_ns();
+	*blocked_ns += t1 - t0;
+	if (pfs_trace_on) {
+		saved = errno;
+		pfs_trace_blocked(out, t0, t1);
+		errno = saved;
+	}
+}
 
 static int
 interrupted(void)
@@ -40,12 +58,10 @@ pfs_read_full(int fd, void *p, size_t n, uint64_t *blocked_ns)
 			break;
 		got += (size_t)r;
 	}
-	if (blocked_ns)
-		*blocked_ns += pfs_now_ns() - t0;
+	pfs_blocked_add(blocked_ns, t0, 0);
 	return (ssize_t)got;
 fail:
-	if (blocked_ns)
-		*blocked_ns += pfs_now_ns() - t0;
+	pfs_blocked_add(blocked_ns, t0, 0);
 	return -1;
 }
 
@@ -93,8 +109,7 @@ pfs_writev_full(int fd, struct iovec *iov, int cnt, uint64_t *blocked_ns)
 			iov->iov_len -= (size_t)w;
 		}
 	}
-	if (blocked_ns)
-		*blocked_ns += pfs_now_ns() - t0;
+	pfs_blocked_add(blocked_ns, t0, 1);
 	return rc;
 }
 

@@ -30,6 +30,13 @@ int pfs_write_full(int fd, const void *p, size_t n, uint64_t *blocked_ns);
 /* pfs_writev_full - write every iovec completely (iov is modified). */
 int pfs_writev_full(int fd, struct iovec *iov, int cnt, uint64_t *blocked_ns);
 
+/* pfs_blocked_add - the time from t0 (pfs_now_ns) to now spent blocked in
+ * read(2)/splice(2) on the input (out 0) or write(2) on the output (out 1):
+ * added to *blocked_ns (nothing when NULL) and, when tracing, written as a
+ * blocked-in/blocked-out span (trace.h).  errno is kept.  The functions
+ * above call it for their blocked_ns. */
+void pfs_blocked_add(uint64_t *blocked_ns, uint64_t t0, int out);
+
 /* pfs_pipe_grow - if fd is a pipe, ask for a 1 MiB buffer (F_SETPIPE_SZ);
  * silently keeps the old size when the system refuses. */
 void pfs_pipe_grow(int fd);

@@ -8,13 +8,13 @@
 #
 # Options that take a value complete it: algorithm names (phash -a,
 # pipeline --hash), cipher names (--cipher), files (-o, --key-file,
-# --password-file, -R, -i...), a directory (pipeline --perf); a recipient
-# (pencrypt -r) completes to nothing; --stats completes to --stats and
-# --stats=json.  Both "--opt VALUE" and "--opt=VALUE" work.
+# --password-file, -R, -i, --trace...), a directory (pipeline --perf); a
+# recipient (pencrypt -r) completes to nothing; --stats completes to --stats
+# and --stats=json.  Both "--opt VALUE" and "--opt=VALUE" work.
 
 _pfs_algos='sha256 sha512 sha3-256 blake2b xxh64 xxh3 xxh128'
 _pfs_ciphers='aes-256-gcm chacha20-poly1305'
-_pfs_common='-q --quiet --stats --stats=json -h --help -V --version'
+_pfs_common='-q --quiet --stats --stats=json --trace -h --help -V --version'
 
 # _pfs_init: set cur (the word being completed), prev (the option whose
 # value it is, if any) and words_before (the words before it).  An
@@ -87,7 +87,9 @@ _pfs_after_dashdash() {
 # _pfs_complete OPTIONS: the usual end of a program's function: --stats=
 # values, options when cur starts with "-", files otherwise
 _pfs_complete() {
-	if [ "$prev" = --stats ] && [ "$eq" != 0 ]; then
+	if [ "$prev" = --trace ]; then
+		_pfs_files
+	elif [ "$prev" = --stats ] && [ "$eq" != 0 ]; then
 		_pfs_words json
 	elif [ "$eq" != 0 ]; then
 		COMPREPLY=()     # --flag=...: a flag takes no value
@@ -191,7 +193,7 @@ _pfs_pipeline() {
 	_pfs_init
 	case $prev in
 	--key-file|--raw-key-file|--password-file|-o|--output|--recipients-file|\
-	--identity)
+	--identity|--trace)
 		_pfs_files; return 0 ;;
 	--recipient) COMPREPLY=(); return 0 ;;      # pfs-recipient-1-...
 	--perf|--output-dir-flat|--output-dir-mirror) _pfs_files -d; return 0 ;;
@@ -202,7 +204,7 @@ _pfs_pipeline() {
 	esac
 	# the subcommand: the first word that is neither an option nor the
 	# value of one
-	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|recipient|recipients-file|identity|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range))$'
+	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|recipient|recipients-file|identity|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range|trace))$'
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w =~ $optval ]]; then

@@ -138,6 +138,30 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 	assert_line --regexp '^  lz4-1 .*\(stock\) +[+-][0-9]+\.[0-9]%( !)?$'
 	assert_line --regexp '^  sha256sum .*\(stock\) +[+-][0-9]+\.[0-9]%( !)?$'
 	refute_line --partial pcompress-zstd
+	# the history of both runs, plotted with gnuplot
+	assert_line "history: $BENCH_OUT/history.png"
+	run -0 file -b "$BENCH_OUT/history.png"
+	assert_output --partial "PNG image data"
+	run -0 awk '{ print NF, $1, $2, $3 }' "$BENCH_OUT/history.png.dat"
+	assert_line --index 0 "3 run text-like/pcompress-lz4 text-like/phash-sha256"
+	assert_line --index 2 --regexp '^3 [0-9]{8}-[0-9]{6} [0-9]+\.[0-9] [0-9]+\.[0-9]$'
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "history-chart.sh: no results, no matching row and a bad name are errors" {
+	mkdir -p "$BENCH_OUT"
+	run -1 bash "$ROOT/bench/history-chart.sh" h.png
+	assert_output "history-chart: $BENCH_OUT: no bench-*.tsv results (run make bench)"
+	printf '# rev: x\nkind\trow\tvs\nmixed\tpjoin\tcat-cat\t1\t1\t0.1\t0.1\t0.1\t300.0\t1\t200\t1.5\tcmd\n' \
+		> "$BENCH_OUT/bench-20260101-000000.tsv"
+	run -1 bash "$ROOT/bench/history-chart.sh" h.png 'zstd'
+	assert_output "history-chart: no pfs rows match 'zstd'"
+	run -2 bash "$ROOT/bench/history-chart.sh" h.jpg
+	assert_output "history-chart: h.jpg: give a name ending in .png or .svg"
+	run -0 bash "$ROOT/bench/history-chart.sh" h.svg
+	assert_output h.svg
+	run -0 cat h.svg.dat
+	assert_output "$(printf 'run mixed/pjoin\n20260101-000000 300.0')"
 }
 
 @test "bench: a missing baseline and bad settings are errors" {
@@ -158,6 +182,7 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 	assert_line --regexp '^profile: .*/profile/pcompress-perf-[0-9]{8}-[0-9]{6}$'
 	local d=${lines[-1]#profile: }
 	assert_line --regexp '^== perf report --stdio --no-children'
+	assert_line "Firefox Profiler: profile.perf.txt (profiler.firefox.com: Load a profile from file)"
 	# LZ4 by its function names, or (when perf resolves none in the
 	# stripped liblz4, which happens from one run to the next) by the
 	# library's name: either way the report names LZ4
@@ -172,6 +197,10 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 		run -0 grep -c 'LZ4F_compress' "$d/flame.html"
 	fi
 	run -0 grep -c 'd3' "$d/flame.html"
+	# the Firefox Profiler's import: perf script text, one header line
+	# "COMM PID/TID TIME: PERIOD EVENT:" per sample, then its stack
+	run -0 grep -cE '^pcompress +[0-9]+/[0-9]+ +[0-9]+\.[0-9]+: ' "$d/profile.perf.txt"
+	[ "$output" -ge 10 ]
 	run -0 cat "$d/stats.txt"
 	assert_output --regexp '^pcompress: stats: frames [0-9]+ '
 }

@@ -165,7 +165,7 @@ agree() {
 
 @test "codec flags and other options by prefix" {
 	run -0 comp pcompress --
-	assert_output "--zstd --lz4 --brotli --level --fast --ultra --decompress --range --force --threads --quiet --stats --stats=json --help --version"
+	assert_output "--zstd --lz4 --brotli --level --fast --ultra --decompress --range --force --threads --quiet --stats --stats=json --trace --help --version"
 	run -0 comp pcompress --l
 	assert_output "--lz4 --level"
 	run -0 comp pjoin --p
@@ -173,7 +173,7 @@ agree() {
 	run -0 comp pjoin --r
 	assert_output "--resume --range"
 	run -0 comp pinfo -
-	assert_output "--json --chunks --key-file --raw-key-file --password-file --password-fd -i --identity -q --quiet --stats --stats=json -h --help -V --version"
+	assert_output "--json --chunks --key-file --raw-key-file --password-file --password-fd -i --identity -q --quiet --stats --stats=json --trace -h --help -V --version"
 	run -0 comp pchunk --st
 	assert_output "--stats --stats=json"
 	run -0 comp pchunk --nope
@@ -189,6 +189,19 @@ agree() {
 	assert_output "--stats=json"
 	run -0 comp pinfo --json = ''
 	assert_output ""
+}
+
+@test "--trace completes to files, for every program and after the pipeline subcommand" {
+	local p
+	touch t1.json t2.json
+	for p in $PROGS; do
+		run -0 comp_sorted "$p" --trace t
+		assert_output "t1.json t2.json"
+	done
+	run -0 comp_sorted pipeline --trace t
+	assert_output "t1.json t2.json"
+	run -0 comp pipeline --trace t1.json ''
+	assert_output "process restore verify info"
 }
 
 @test "pipeline: subcommands, then the options of that subcommand" {
@@ -210,11 +223,11 @@ agree() {
 	run -0 comp pipeline -- p
 	assert_output "process"
 	run -0 comp pipeline restore --
-	assert_output "--key-file --raw-key-file --password-file --password-fd --identity --threads --progress --no-progress --output --stdout --output-dir-flat --output-dir-mirror --force --keep --rm --name --keep-mode --range --resume --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --raw-key-file --password-file --password-fd --identity --threads --progress --no-progress --output --stdout --output-dir-flat --output-dir-mirror --force --keep --rm --name --keep-mode --range --resume --recursive --dry-run --perf --quiet --stats --stats=json --trace --help --version"
 	run -0 comp pipeline --stats verify --
-	assert_output "--key-file --raw-key-file --password-file --password-fd --identity --threads --progress --no-progress --recursive --dry-run --perf --quiet --stats --stats=json --help --version"
+	assert_output "--key-file --raw-key-file --password-file --password-fd --identity --threads --progress --no-progress --recursive --dry-run --perf --quiet --stats --stats=json --trace --help --version"
 	run -0 comp pipeline info -
-	assert_output "-r --recursive --dry-run --perf -q --quiet --stats --stats=json -h --help -V --version"
+	assert_output "-r --recursive --dry-run --perf -q --quiet --stats --stats=json --trace -h --help -V --version"
 	run -0 comp pipeline process --e
 	assert_output "--encrypt"
 }
@@ -413,7 +426,7 @@ zcomp() {
 	run -0 zcomp 'pipeline --hash '
 	assert_output "blake2b sha256 sha3-256 sha512 xxh128 xxh3 xxh64"
 	run -0 zcomp 'pjoin --'
-	assert_output "--commit --force --help --into --keep-mode --no-verify --output --payload --progress --quiet --range --resume --stats --threads --version"
+	assert_output "--commit --force --help --into --keep-mode --no-verify --output --payload --progress --quiet --range --resume --stats --threads --trace --version"
 	run -0 zcomp 'pinfo --stats='
 	assert_output "json"
 }

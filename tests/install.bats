@@ -21,11 +21,12 @@ files() {
 	(cd "$1" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort)
 }
 
-# docs: the documents installed under share/doc/pfs, one per docs/*.md
-# and docs/*.yaml (the Kubernetes example of scale-out.md)
+# docs: the documents installed under share/doc/pfs, one per docs/*.md,
+# docs/*.yaml (the Kubernetes example of scale-out.md) and docs/*.png (the
+# timeline of profiling.md)
 docs() {
 	local f
-	for f in "$ROOT"/docs/*.md "$ROOT"/docs/*.yaml; do
+	for f in "$ROOT"/docs/*.md "$ROOT"/docs/*.yaml "$ROOT"/docs/*.png; do
 		basename "$f"
 	done
 }

@@ -412,4 +412,7 @@ shown() {
 	cmp photos/one.txt restored/one.txt
 	cmp <(head -c 100 big.bin) start.bin
 	cmp big.bin mine.bin
+	# the merged trace of the verify: phash --check, pcompress -d, pjoin
+	run -0 python3 "$BATS_TEST_DIRNAME/trace-check.py" procs trace.json
+	assert_output "$(printf '%s\n' '1: phash --check' '2: pcompress -d' '3: pjoin' pipeline)"
 }

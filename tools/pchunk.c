@@ -23,6 +23,7 @@
 #include "parts.h"
 #include "progress.h"
 #include "stats.h"
+#include "trace.h"
 #include "util.h"
 
 #define DEFAULT_CHUNK        (8u << 20)      /* docs/format.md "Chunk size" */
@@ -61,6 +62,8 @@ usage(void)
 	       "      --progress    show progress on stderr (when it is a terminal)\n"
 	       "  -q, --quiet       no warnings\n"
 	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "      --trace FILE   write a timeline of the run to FILE (Chrome trace\n"
+	       "                     JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
 	       "  -h, --help        show this help\n"
 	       "  -V, --version     show the version\n"
 	       "\n"
@@ -131,14 +134,14 @@ splice_payload(int fd, size_t n, struct pfs_writer *w)
 				signal(SIGPIPE, SIG_DFL);
 				raise(SIGPIPE);
 			}
-			w->blocked_ns += pfs_now_ns() - t0;
+			pfs_blocked_add(&w->blocked_ns, t0, 1);
 			return -1;
 		}
 		if (r == 0)
 			break;
 		done += (size_t)r;
 	}
-	w->blocked_ns += pfs_now_ns() - t0;
+	pfs_blocked_add(&w->blocked_ns, t0, 1);
 	w->bytes_out += done;
 	return (ssize_t)done;
 }
@@ -333,6 +336,16 @@ stdin_part(const struct opts *o, struct pfs_head *h, uint64_t *left,
 	return pfs_head_set_range(h, off, off, *left, e);
 }
 
+/* trace_chunk - the trace span of chunk seq (n bytes), read and written
+ * since t0; the output rate from out, the bytes written so far */
+static void
+trace_chunk(const struct pfs_trace_mark *t0, uint64_t seq, uint64_t n,
+            uint64_t out)
+{
+	pfs_trace_span("chunk", t0, seq, n, n + PFS_HDR_LEN);
+	pfs_trace_rate(1, pfs_now_ns(), out);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -347,6 +360,7 @@ main(int argc, char **argv)
 	struct stat sb;
 	const char *name;
 	uint64_t seq = 0, total = 0, blocked_in = 0, left = UINT64_MAX;
+	struct pfs_trace_mark t0 = { 0, 0 };
 	uint32_t cs;
 	struct stat ob;
 	int fd, known, use_splice, ranged;
@@ -354,7 +368,10 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
+	if (pfs_trace_on)
+		pfs_trace_thread("main", 0);
 	if (pfs_refuse_tty(1, o.force, &e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	fd = pfs_open_input(o.input, &name, &e);
@@ -421,9 +438,13 @@ main(int argc, char **argv)
 		fh.len = (uint32_t)want;
 		fh.seq = seq++;
 		fh.raw = want;
+		if (pfs_trace_on)
+			pfs_trace_mark(&t0);
 		n = splice_chunk(fd, name, &fh, want, &w, &data, &blocked_in, &e);
 		if (n < 0)
 			goto fail;
+		if (pfs_trace_on)
+			trace_chunk(&t0, fh.seq, (uint64_t)n, w.bytes_out);
 		total += (uint64_t)n;
 		pfs_progress_update(&pr, total);
 		if ((size_t)n < want)
@@ -438,6 +459,8 @@ main(int argc, char **argv)
 	}
 	for (; !use_splice && total < left;) {
 		size_t want = next_len(&h, total, left);
+		if (pfs_trace_on)
+			pfs_trace_mark(&t0);
 		n = pfs_read_full(fd, data.p, want, &blocked_in);
 		if (n < 0) {
 			pfs_seterr(&e, "%s: read error: %s", name, strerror(errno));
@@ -451,6 +474,8 @@ main(int argc, char **argv)
 		fh.raw = (uint64_t)n;
 		if (pfs_writer_frame(&w, &fh, data.p, (size_t)n, &e) < 0)
 			goto fail;
+		if (pfs_trace_on)
+			trace_chunk(&t0, fh.seq, (uint64_t)n, w.bytes_out);
 		total += (uint64_t)n;
 		pfs_progress_update(&pr, total);
 		if ((size_t)n < want)

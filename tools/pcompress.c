@@ -202,6 +202,8 @@ usage(void)
 	       "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
 	       "                     through its index, as a range stream\n"
 	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "      --trace FILE   write a timeline of the run to FILE (Chrome trace\n"
+	       "                     JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show the version\n"
 	       "\n"
@@ -362,6 +364,7 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
 	memset(&x, 0, sizeof(x));
 	x.o = &o;

@@ -379,6 +379,7 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	if (o.keygen || o.keygen_id || o.rcp_of)
 		return keys_command(&o);
 	pfs_stats_start(&st);

@@ -32,6 +32,7 @@
 #include "pinfo/pinfo.h"
 #include "secret.h"
 #include "stats.h"
+#include "trace.h"
 
 static _Noreturn void
 usage(void)
@@ -55,6 +56,8 @@ usage(void)
 	       "                         --keygen-identity), when encrypted to its recipient\n"
 	       "  -q, --quiet            no warnings\n"
 	       "      --stats[=json]     print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "      --trace FILE       write a timeline of the run to FILE (Chrome trace\n"
+	       "                         JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
 	       "  -h, --help             show this help\n"
 	       "  -V, --version          show the version\n"
 	       "\n"
@@ -272,6 +275,9 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
+	if (pfs_trace_on)
+		pfs_trace_thread("main", 0);
 	pfs_stats_start(&st);
 	n = o.ninputs ? o.ninputs : 1;
 	if (n > 1 && !o.json && !o.chunks) {

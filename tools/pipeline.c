@@ -93,6 +93,7 @@ main(int argc, char **argv)
 	static char *stdin_only[] = { dash, NULL };
 	struct opts o;
 	struct pipeline *p;
+	struct pfs_err e;
 	int i, bad = 0;
 
 	pfs_setprog(argv[0]);
@@ -109,6 +110,8 @@ main(int argc, char **argv)
 		if (setenv("PFS_PROGRESS", isatty(2) ? "tty" : "", 1) < 0 ||
 		    (o.c.stats && setenv("PFS_STATS", "json", 1) < 0))
 			pfs_die(PFS_EXIT_ERR, "setenv: %s", strerror(errno));
+		if (trace_begin(&o, &e) < 0)
+			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 		pfs_catch_signals();
 	}
 	for (i = 0; i < o.nfiles && !sigpipe_seen && !pfs_interrupted &&
@@ -116,6 +119,8 @@ main(int argc, char **argv)
 		bad += operand(&o, p, o.files[i]);
 	free(p);
 	password_forget();
+	if (trace_end(pfs_interrupted) < 0)
+		bad++;
 	if (pfs_interrupted)
 		pfs_reraise();
 	if (sigpipe_seen) {

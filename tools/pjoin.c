@@ -63,6 +63,8 @@ usage(void)
 	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n"
 	       "  -q, --quiet        no warnings\n"
 	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "      --trace FILE   write a timeline of the run to FILE (Chrome trace\n"
+	       "                     JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show the version\n"
 	       "\n"
@@ -341,6 +343,7 @@ main(int argc, char **argv)
 
 	pfs_setprog(argv[0]);
 	parse(argc, argv, &o);
+	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
 	if (o.parts || o.commit) {
 		rc = o.parts ? join_parts(&o, &st, &e) : shared_commit(&o, &e);

@@ -75,6 +75,8 @@ usage(void)
 	       "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
 	       "                     through its index, as a range stream\n"
 	       "      --stats[=json]     print statistics to stderr at exit (also PFS_STATS=1)\n"
+	       "      --trace FILE       write a timeline of the run to FILE (Chrome trace\n"
+	       "                         JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
 	       "  -h, --help             show this help\n"
 	       "  -V, --version          show the version\n"
 	       "\n"

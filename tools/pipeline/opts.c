@@ -145,6 +145,9 @@ check_opts(struct opts *o)
 	    strcmp(o->output, "-") == 0)
 		pfs_usage_error("-c with several FILEs: the streams would be "
 		                "concatenated, which no stage reads back");
+	if (o->c.trace && o->dry_run)
+		pfs_usage_error("--trace and --dry-run exclude each other "
+		                "(nothing runs, nothing is traced)");
 	if (many && o->key_opt && strcmp(o->key_opt, "--password-fd") == 0)
 		pfs_usage_error("--password-fd is read once: give one FILE, or "
 		                "--password-file F");

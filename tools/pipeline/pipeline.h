@@ -167,6 +167,16 @@ int cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 int cont_finish(const struct opts *o, struct pipeline *p, const char *out,
                 int mode, struct pfs_err *e);
 
+/* trace.c: --trace FILE.  trace_begin - make the private directory the
+ * stages trace into (PFS_TRACE) and the temporary file next to FILE; 0
+ * (also without --trace), or -1 with e set.  trace_collect - after a
+ * FILE's run, merge its stages' traces, in stage order, and remove them.
+ * trace_end - close the merged trace and rename it onto FILE, or with
+ * abort_it remove it; 0, or -1 when it failed (reported). */
+int trace_begin(const struct opts *o, struct pfs_err *e);
+void trace_collect(const struct pipeline *p);
+int trace_end(int abort_it);
+
 /* password.c: password_pass - give the password to the stages p->ask[]:
  * ask for it on the terminal the first time (twice for process), then
  * for each of them fill a close-on-exec pipe with it and a newline and

@@ -324,6 +324,7 @@ run_one(struct opts *o, struct pipeline *p)
 	exec_errors(p);
 	pfs_chain_drain(&p->chain, on_line, p);
 	pfs_chain_wait(&p->chain);
+	trace_collect(p);
 	pfs_feed_wait(&p->feed);
 	end_progress(p);
 	if (pfs_interrupted) {
