@@ -271,7 +271,9 @@ run_perf() {
 	# callers even where a stripped library leaves its leaves as addresses
 	perf report -i "$OUT/perf.data" --stdio --children -g none --sort sym \
 	    --percent-limit 2 > "$OUT/children.txt" 2> /dev/null || die "perf report failed"
-	ev=$(perf evlist -i "$OUT/perf.data" 2> /dev/null | head -n 1)
+	# sed, not head: under pipefail a writer that head has left behind
+	# dies of SIGPIPE and fails the script now and then
+	ev=$(perf evlist -i "$OUT/perf.data" 2> /dev/null | sed -n 1p)
 	# perf script report takes perf.data from the current directory
 	(cd "$OUT" && perf script report stackcollapse > folded.txt 2> /dev/null) ||
 		echo "profile: folded stacks failed (perf built without python?)" >&2
@@ -289,10 +291,11 @@ run_perf() {
 	fi
 	echo "== perf report --stdio --no-children -g none (self time; top.txt)"
 	grep -m 1 '^# Samples' "$OUT/top.txt" | sed 's/^# //' || true
-	grep -v '^#' "$OUT/top.txt" | grep -v '^$' | head -n "$PROFILE_TOP"
+	# (|| true: a report with no line left is not an error)
+	grep -v '^#' "$OUT/top.txt" | grep -v '^$' | sed -n "1,${PROFILE_TOP}p" || true
 	echo
 	echo "== perf report --stdio --children --sort sym (time including callees; children.txt)"
-	grep -v '^#' "$OUT/children.txt" | grep -v '^$' | head -n 12
+	grep -v '^#' "$OUT/children.txt" | grep -v '^$' | sed -n 1,12p || true
 	echo
 	echo "call graphs: report.txt   folded stacks: folded.txt   flame graph: flame.html"
 	echo "Firefox Profiler: profile.perf.txt (profiler.firefox.com: Load a profile from file)"
@@ -326,7 +329,7 @@ run_massif() {
 	}' "$OUT/massif.out" > "$OUT/summary.txt"
 	echo "== massif (ms_print.txt has the graph over time and every snapshot)"
 	cat "$OUT/summary.txt"
-	sed -n '/^    MB$/,/^Number of snapshots/p; /^    KB$/,/^Number of snapshots/p' "$OUT/ms_print.txt" | head -n 26
+	sed -n '/^    MB$/,/^Number of snapshots/p; /^    KB$/,/^Number of snapshots/p' "$OUT/ms_print.txt" | sed -n 1,26p
 }
 
 # --- heaptrack -----------------------------------------------------------------------
