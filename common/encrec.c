@@ -61,8 +61,10 @@ pfs_enc_name_hidden(const struct pfs_stage *st)
 	       (st->params[PFS_ER_FLAGS] & PFS_ERF_HIDE_NAME);
 }
 
-size_t
-pfs_enc_stanzas_off(const struct pfs_stage *st)
+/* stanzas_off - where record st's stanza block starts (KDF id 2): after
+ * the fixed fields and the sealed name */
+static size_t
+stanzas_off(const struct pfs_stage *st)
 {
 	if (st->len < PFS_ER_LEN)
 		return st->len;
@@ -75,7 +77,7 @@ pfs_enc_stanzas_off(const struct pfs_stage *st)
 int
 pfs_enc_kdf(const struct pfs_stage *st, uint32_t *t, uint32_t *m)
 {
-	size_t off = pfs_enc_stanzas_off(st);
+	size_t off = stanzas_off(st);
 
 	if (st->kind != PFS_STAGE_ENCRYPT || st->len < PFS_ER_LEN)
 		return 0;
@@ -101,7 +103,7 @@ void
 pfs_enc_describe(const struct pfs_stage *st, char *out, size_t n)
 {
 	const char *name = pfs_cipher_name(st->params[PFS_ER_CIPHER]);
-	size_t off = pfs_enc_stanzas_off(st);
+	size_t off = stanzas_off(st);
 	char k[64];
 
 	if (!name) {
@@ -133,7 +135,7 @@ pfs_enc_check(const struct pfs_head *h, const struct pfs_stage *st,
 	if (st->len > PFS_ER_KDF && p[PFS_ER_KDF] > PFS_KDF_WRAPPED)
 		return pfs_seterr(e, "unknown KDF id %u in the ENCRYPT record "
 		                  "(newer pencrypt?)", p[PFS_ER_KDF]);
-	want = pfs_enc_stanzas_off(st);
+	want = stanzas_off(st);
 	if (st->len < PFS_ER_LEN || want > st->len ||
 	    (p[PFS_ER_KDF] != PFS_KDF_WRAPPED && st->len != want) ||
 	    (p[PFS_ER_FLAGS] & ~PFS_ERF_HIDE_NAME) || p[PFS_ER_RESERVED] ||
@@ -366,10 +368,6 @@ finish(struct pfs_secret *s, struct pfs_head *h, const uint8_t *p,
 	if (below > PFS_PAYLOAD_MAX - PFS_ENC_TAG_LEN)
 		return pfs_seterr(e, "payloads would grow past the format's "
 		                  "limit of %u bytes", PFS_PAYLOAD_MAX);
-	if (len > PFS_STAGE_PARAMS_MAX)
-		return pfs_seterr(e, "too many recipients for one ENCRYPT "
-		                  "record (%zu bytes, at most %u)", len,
-		                  PFS_STAGE_PARAMS_MAX);
 	if (pfs_head_push(h, PFS_STAGE_ENCRYPT, p, len,
 	                  below + PFS_ENC_TAG_LEN, e) < 0)
 		return -1;
@@ -441,7 +439,7 @@ pfs_enc_rewrap(struct pfs_secret *s, struct pfs_head *h,
 {
 	uint8_t p[PFS_STAGE_PARAMS_MAX];
 	const struct pfs_stage *st = pfs_head_top(h);
-	size_t len = pfs_enc_stanzas_off(st);
+	size_t len = stanzas_off(st);
 	uint32_t cap = st->cap;
 
 	if (!r->n && !s->has_key && !s->password)
@@ -528,7 +526,7 @@ pfs_enc_unlock(struct pfs_secret *s, struct pfs_head *h,
 		return -1;
 	*c = pfs_enc_cipher_by_id(p[PFS_ER_CIPHER]);
 	if (p[PFS_ER_KDF] == PFS_KDF_WRAPPED) {
-		off = pfs_enc_stanzas_off(st);
+		off = stanzas_off(st);
 		if (pfs_stanzas_open(s, p + off, st->len - off, e) < 0)
 			return -1;
 	} else if (legacy(s, st, e) < 0) {

@@ -90,10 +90,6 @@ int pfs_enc_is_password(const struct pfs_stage *st);
  * it has no password. */
 int pfs_enc_kdf(const struct pfs_stage *st, uint32_t *t, uint32_t *m);
 
-/* pfs_enc_stanzas_off - where record st's stanza block starts (KDF id 2):
- * after the fixed fields and the sealed name. */
-size_t pfs_enc_stanzas_off(const struct pfs_stage *st);
-
 /* pfs_enc_describe - "aes-256-gcm", "aes-256-gcm/argon2id",
  * "chacha20-poly1305/2 x25519+argon2id": the cipher and what opens the
  * record but a key file, for messages and pinfo. */

@@ -15,11 +15,6 @@ static const struct name_id ciphers[] = {
 	{ 0, NULL }
 };
 
-static const struct name_id kdfs[] = {
-	{ PFS_KDF_NONE, "key" }, { PFS_KDF_ARGON2ID, "argon2id" },
-	{ PFS_KDF_WRAPPED, "recipients" }, { 0, NULL }
-};
-
 static const struct name_id hashes[] = {
 	{ PFS_H_SHA256, "sha256" }, { PFS_H_SHA512, "sha512" },
 	{ PFS_H_SHA3_256, "sha3-256" }, { PFS_H_BLAKE2B, "blake2b" },
@@ -65,7 +60,6 @@ pfs_calgo_id(const char *name)
 
 
 const char *pfs_cipher_name(unsigned id) { return by_id(ciphers, id); }
-const char *pfs_kdf_name(unsigned id) { return by_id(kdfs, id); }
 const char *pfs_hash_name(unsigned id) { return by_id(hashes, id); }
 unsigned pfs_cipher_id(const char *name) { return by_name(ciphers, name); }
 unsigned pfs_hash_id(const char *name) { return by_name(hashes, name); }

@@ -22,7 +22,6 @@ enum pfs_halgo {
 /* Name of an id, or NULL if unknown. */
 const char *pfs_calgo_name(unsigned id);
 const char *pfs_cipher_name(unsigned id);
-const char *pfs_kdf_name(unsigned id);
 const char *pfs_hash_name(unsigned id);
 
 /* Id for a name, or 0 if unknown. */

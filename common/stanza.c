@@ -40,6 +40,8 @@ struct tmp {
 	uint8_t salt[2 * PFS_X25519_LEN]; /* share || recipient */
 	uint8_t wk[32];                  /* the wrap key */
 	uint8_t fk[32];                  /* a candidate file key */
+	uint8_t pk[PFS_IDS_MAX][PFS_X25519_LEN]; /* the identities' public
+	                                           keys, made once per open */
 };
 
 /* wrap - ChaCha20-Poly1305 under wk with an all-zero nonce and no AAD:
@@ -201,11 +203,11 @@ try_one(const struct pfs_secret *s, uint8_t kind, const uint8_t *b,
 	case PFS_SK_X25519:
 		for (i = 0; i < s->nids; i++) {
 			/* a low-order share opens nothing */
-			if (pfs_x25519(x->salt + PFS_X25519_LEN, s->ids[i],
-			               NULL, &ignored) < 0 ||
-			    pfs_x25519(x->shared, s->ids[i], b, &ignored) < 0)
+			if (pfs_x25519(x->shared, s->ids[i], b, &ignored) < 0)
 				continue;
 			memcpy(x->salt, b, PFS_X25519_LEN);
+			memcpy(x->salt + PFS_X25519_LEN, x->pk[i],
+			       PFS_X25519_LEN);
 			if (x25519_key(x, e) < 0)
 				return -1;
 			rc = wrap(x->wk, 1, b + PFS_X25519_LEN, x->fk);
@@ -277,6 +279,8 @@ pfs_stanzas_open(struct pfs_secret *s, const uint8_t *p, size_t n,
 	x = gcry_calloc_secure(1, sizeof(*x));
 	if (!x)
 		return pfs_seterr(e, "out of secure memory");
+	for (i = 0; i < s->nids && rc == 0; i++)
+		rc = pfs_x25519(x->pk[i], s->ids[i], NULL, e);
 	for (i = 0; i < p[0] && pos < n && rc == 0; i++) {
 		has |= 1u << (p[pos] - 1);
 		rc = try_one(s, p[pos], p + pos + 1, x, e);

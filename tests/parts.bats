@@ -376,6 +376,15 @@ parts4() {
 	pjoin --into copy.bin p3.pfs
 	pjoin --commit copy.bin
 	cmp in.bin copy.bin
+	# the file of the join changed under it: refused, nothing appears
+	for i in 1 2 3 4; do pjoin --into cut.bin "p$i.pfs"; done
+	truncate -s 100000 cut.bin.pfs-join
+	run -1 --separate-stderr pjoin --commit cut.bin
+	assert_equal "$stderr" "pjoin: cut.bin.pfs-join: 100000 bytes, but the source has 204800"
+	assert_file_not_exists cut.bin
+	truncate -s 300000 cut.bin.pfs-join
+	run -1 --separate-stderr pjoin --into cut.bin p1.pfs
+	assert_equal "$stderr" "pjoin: p1.pfs: cut.bin.pfs-join: 300000 bytes, more than the source's 204800: left from another file? remove it"
 	# parts of two cuts of one file overlap
 	pchunk -s 16K --part 1/2 in.bin | pjoin --into two.bin
 	pchunk -s 16K --part 2/4 in.bin | pjoin --into two.bin

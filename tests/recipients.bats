@@ -201,6 +201,10 @@ PY
 	usage_line "pencrypt: --rekey keeps the cipher, the salts and the chunks: not with -d, --cipher, --hide-name, --continue or --range"
 	run -2 --separate-stderr pencrypt --new-key-file key -R bob.r s.pfs
 	usage_line "pencrypt: --new-key-file, --new-password-file and --new-password-fd are for --rekey"
+	run -2 --separate-stderr pencrypt --rekey -i alice.id --new-key-file key --new-password-file pw e.pfs
+	usage_line "pencrypt: give one of --new-key-file, --new-raw-key-file, --new-password-file and --new-password-fd"
+	run -2 --separate-stderr pencrypt --rekey -i alice.id --new-password-fd x e.pfs
+	usage_line "pencrypt: --new-password-fd: invalid number 'x'"
 	run -2 --separate-stderr pencrypt --rekey -i alice.id -R bob.r "${FASTKDF[@]}" e.pfs
 	usage_line "pencrypt: --kdf-time and --kdf-memory are for encrypting with a password (with --rekey: a new one)"
 }
@@ -223,6 +227,23 @@ PY
 	echo '# nobody' > empty.r
 	run -1 --separate-stderr pencrypt -R empty.r s.pfs
 	assert_equal "$stderr" "pencrypt: empty.r: no recipient in the file"
+	# at most 40 recipients (what one ENCRYPT record holds)
+	python3 -c 'import cryptography.hazmat.primitives.asymmetric.x25519' 2>/dev/null ||
+		skip "python3 cryptography not installed"
+	python3 - > many.r <<'PY'
+import base64, hashlib
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+p = b"pfs-recipient-1-"
+for _ in range(41):
+    pk = X25519PrivateKey.generate().public_key().public_bytes_raw()
+    print((p + base64.urlsafe_b64encode(pk + hashlib.sha256(p + pk).digest()[:4])).decode())
+PY
+	head -n 40 many.r > forty.r
+	pencrypt -R forty.r s.pfs > forty.pfs
+	run -0 pinfo forty.pfs
+	assert_line "stages:         1. encrypt aes-256-gcm/40 x25519"
+	run -1 --separate-stderr pencrypt -R many.r s.pfs
+	assert_equal "$stderr" "pencrypt: many.r:41: more than 40 recipients"
 	# -i: a key file, a recipient file, wrong options
 	pencrypt -R alice.r s.pfs > e.pfs
 	run -1 --separate-stderr pencrypt -d -i key e.pfs

@@ -251,14 +251,14 @@ parse(int argc, char **argv, struct opts *o)
 		case OPT_NEWRAW:
 		case OPT_NEWPW:
 		case OPT_NEWPWFD:
+			if (o->newkey.src != PFS_KS_NONE)
+				pfs_usage_error("give one of --new-key-file, "
+				                "--new-raw-key-file, "
+				                "--new-password-file and "
+				                "--new-password-fd");
 			if (pfs_keyopt_set(&o->newkey, src[ch - OPT_NEWKEY],
 			                   optarg, &e) < 0)
-				pfs_usage_error("%s", strcmp(e.msg, "give one of "
-				                "--key-file, --raw-key-file, "
-				                "--password-file and --password-fd")
-				                ? e.msg : "give one of --new-key-file, "
-				                "--new-raw-key-file, --new-password-file "
-				                "and --new-password-fd");
+				pfs_usage_error("--new-%s", e.msg + 2);
 			break;
 		case 'r':
 		case 'R':
