@@ -203,6 +203,12 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	cmp <(pipeline restore -c flat/x.pfs) a.bin
 }
 
+@test "--dry-run to a full disk: pipeline says why, once, exit 1" {
+	run -1 --separate-stderr bash -c 'pipeline --dry-run process a.bin b.txt > /dev/full'
+	assert_equal "$stderr" "pipeline: stdout: No space left on device"
+	assert_file_not_exists a.bin.pfs
+}
+
 @test "process compresses (zstd -3) and hashes (xxh3) by default" {
 	seq 1 200000 > big.txt
 	run -0 pipeline process big.txt

@@ -270,3 +270,4 @@ help_full() {
 @test "--help to a full disk: phash says why, exit 1" { help_full phash; }
 @test "--help to a full disk: pinfo says why, exit 1" { help_full pinfo; }
 @test "--help to a full disk: pjoin says why, exit 1" { help_full pjoin; }
+@test "--help to a full disk: pipeline says why, exit 1" { help_full pipeline; }

@@ -132,7 +132,8 @@ struct pipeline {
  * it (as zstd -dc | head) */
 extern int sigpipe_seen;
 
-/* usage.c: the --help text on stdout, exit 0 (1 if stdout fails) */
+/* usage.c: the --help text on stdout, exit 0 (pfs_stdout_done: 1, saying
+ * why, if stdout fails) */
 _Noreturn void usage(void);
 
 /* opts.c: argv into o, checked; exits 2 on bad usage, 0 after --help or

@@ -52,9 +52,12 @@ print_word(const char *w)
 	putchar('\'');
 }
 
+/* dry_run - the pipeline of one FILE on stdout as a shell command line;
+ * -1 when stdout cannot be written (said once: "stdout: reason") */
 static int
 dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 {
+	static int reported;
 	const char *av[PFS_STEP_AV];
 	unsigned i;
 	int k;
@@ -77,7 +80,12 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 		print_word(o->input);
 	}
 	putchar('\n');
-	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	if (!reported)          /* once, not again for each FILE */
+		pfs_error("stdout: %s", strerror(errno ? errno : EIO));
+	reported = 1;
+	return -1;
 }
 
 /* end_progress - a progress line left open on the terminal is ended

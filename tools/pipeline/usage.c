@@ -2,8 +2,8 @@
  * usage.c - pipeline --help (pipeline.h).
  */
 #include <stdio.h>
-#include <stdlib.h>
 
+#include "cli.h"
 #include "codec.h"
 #include "err.h"
 #include "pipeline.h"
@@ -141,5 +141,5 @@ usage(void)
 	       "Examples: pipeline process -r photos/\n"
 	       "          pipeline restore -c big.bin.pfs | tar x\n"
 	       "          pipeline --stats restore --key-file k -o copy.bin big.bin.pfs\n");
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	pfs_stdout_done();
 }
