@@ -60,7 +60,7 @@ pfs_outdir_name(const struct pfs_names *nm, const char *base, char *out,
 	if (len < 0 || (size_t)len >= n)
 		return pfs_seterr(e, "%s: name too long", nm->input);
 	/* mkdir -p of every directory of out */
-	for (q = out + 1; (q = strchr(q, '/')) != NULL; q++) {
+	for (q = out + 1; !nm->dry_run && (q = strchr(q, '/')) != NULL; q++) {
 		*q = '\0';
 		if (mkdir(out, 0777) < 0 && errno != EEXIST) {
 			pfs_seterr(e, "%s: %s", out, strerror(errno));

@@ -12,8 +12,9 @@
  *  - Every output name is written into the caller's buffer out[n]; no
  *    function keeps a pointer to it or to the struct pfs_names strings.
  *  - Only an output directory with mirror set is ever created (the
- *    directories of the input's path, under it); nothing else touches the
- *    file system but lstat(2), stat(2) and scandir(3).
+ *    directories of the input's path, under it), and not with dry_run
+ *    set; nothing else touches the file system but lstat(2), stat(2) and
+ *    scandir(3).
  */
 #ifndef PFS_FILES_H
 #define PFS_FILES_H
@@ -29,6 +30,7 @@ struct pfs_names {
 	const char *outdir;          /* --output-dir-*: DIR, or NULL */
 	int mirror;                  /* 1: --output-dir-mirror, 0: -flat */
 	int use_name;                /* -N: the name stored in the HEAD */
+	int dry_run;                 /* 1: name only, make no directory */
 };
 
 /* pfs_has_pfs_suffix - 1 if f ends in ".pfs" after at least one byte */
@@ -55,7 +57,8 @@ int pfs_process_name(const struct pfs_names *nm, char *out, size_t n,
 
 /* pfs_outdir_name - --output-dir-flat DIR: DIR/BASE; --output-dir-mirror
  * DIR: DIR/FILE's directory/BASE, that directory made if missing (FILE's
- * leading '/' and './' dropped; a FILE with a '..' component is refused).
+ * leading '/' and './' dropped; a FILE with a '..' component is refused),
+ * unless nm->dry_run (what --dry-run prints makes it: mkdir -p).
  * nm->outdir must not be NULL.  0, or -1 with e set. */
 int pfs_outdir_name(const struct pfs_names *nm, const char *base, char *out,
                     size_t n, struct pfs_err *e);

@@ -95,6 +95,19 @@ pipeline: d/x.pfs: already has the .pfs suffix -- skipped"
 	assert_regex "$stderr" "a path with '\.\.' would leave mirror$"
 }
 
+@test "--dry-run --output-dir-mirror makes no directory: it prints mkdir -p" {
+	run -0 pipeline --dry-run process --output-dir-mirror 'm m' -r d
+	assert_output "mkdir -p 'm m/d/sub' && pchunk d/sub/y | pcompress --zstd | phash -a xxh3 > 'm m/d/sub/y.pfs'
+mkdir -p 'm m/d' && pchunk d/x | pcompress --zstd | phash -a xxh3 > 'm m/d/x.pfs'"
+	assert_not_exists 'm m'
+	bash -o pipefail -c "$output"
+	run -0 pipeline --dry-run restore --output-dir-mirror back -r 'm m'
+	assert_not_exists back
+	bash -o pipefail -c "$output"
+	cmp a.bin 'back/m m/d/x'
+	cmp b.txt 'back/m m/d/sub/y'
+}
+
 @test "--rm removes the source after success only; -k keeps it" {
 	run -0 pipeline process --rm a.bin
 	assert_file_not_exists a.bin

@@ -16,7 +16,7 @@ static void
 restore_is(const char *input, int use_name, const char *stored,
            const char *want)
 {
-	struct pfs_names nm = { input, NULL, 0, use_name };
+	struct pfs_names nm = { input, NULL, 0, use_name, 0 };
 	static struct pfs_head h;
 	struct pfs_err e;
 	char out[512];
@@ -46,7 +46,7 @@ test_restore_names(void **state)
 static void
 test_restore_refusals(void **state)
 {
-	struct pfs_names nm = { "a.bin", NULL, 0, 0 };
+	struct pfs_names nm = { "a.bin", NULL, 0, 0, 0 };
 	static struct pfs_head h;
 	struct pfs_err e;
 	char out[512];
@@ -67,7 +67,7 @@ test_restore_refusals(void **state)
 static void
 test_process_and_outdir(void **state)
 {
-	struct pfs_names nm = { "d/a.bin", NULL, 0, 0 };
+	struct pfs_names nm = { "d/a.bin", NULL, 0, 0, 0 };
 	struct pfs_err e;
 	char out[512];
 

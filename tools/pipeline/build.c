@@ -27,7 +27,8 @@
 static struct pfs_names
 names(const struct opts *o)
 {
-	struct pfs_names nm = { o->input, o->outdir, o->mirror, o->use_name };
+	struct pfs_names nm = { o->input, o->outdir, o->mirror, o->use_name,
+	                        o->dry_run };
 
 	return nm;
 }

@@ -53,15 +53,26 @@ print_word(const char *w)
 }
 
 /* dry_run - the pipeline of one FILE on stdout as a shell command line;
- * -1 when stdout cannot be written (said once: "stdout: reason") */
+ * -1 when stdout cannot be written (said once: "stdout: reason").  The
+ * directories --output-dir-mirror would make (files.h) are not made but
+ * printed: "mkdir -p DIR && " first. */
 static int
 dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 {
 	static int reported;
 	const char *av[PFS_STEP_AV];
+	char dir[sizeof(p->outbuf)];
 	unsigned i;
 	int k;
 
+	if (o->mirror && out && strcmp(out, "-") != 0 &&
+	    strchr(o->input, '/') && strrchr(out, '/')) {
+		snprintf(dir, sizeof(dir), "%.*s",
+		         (int)(strrchr(out, '/') - out), out);
+		fputs(dir[0] == '-' ? "mkdir -p -- " : "mkdir -p ", stdout);
+		print_word(dir);
+		fputs(" && ", stdout);
+	}
 	for (i = 0; i < p->n; i++) {
 		pfs_step_argv(&p->s[i], av, 0);
 		for (k = 0; av[k]; k++) {
