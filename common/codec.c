@@ -507,8 +507,11 @@ pfs_codec_describe(unsigned id, int level, char *out, size_t n)
 
 	if (!c)
 		return -1;
-	if (level < 0)   /* zstd's own spelling of fast levels */
+	/* as the user types it to zstd or pcompress: options they take */
+	if (level < 0)
 		snprintf(out, n, "%s --fast=%d", c->name, -level);
+	else if (level > c->lmax)
+		snprintf(out, n, "%s --ultra -%d", c->name, level);
 	else
 		snprintf(out, n, "%s -%d", c->name, level);
 	return 0;

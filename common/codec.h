@@ -99,8 +99,10 @@ int pfs_codec_level_ok(const struct pfs_codec *c, long level, int ultra);
  * --ultra, -100 to -1 fast", "1-12". */
 void pfs_codec_levels(const struct pfs_codec *c, char *out, size_t n);
 
-/* pfs_codec_describe - "zstd -3", "zstd --fast=5" (any negative level is
- * spelt as zstd's fast levels) for algorithm id at level into out[n].
+/* pfs_codec_describe - "zstd -3", "zstd --fast=5", "zstd --ultra -22"
+ * (negative levels spelt as zstd's fast levels, those above lmax with
+ * --ultra: options pcompress and zstd take) for algorithm id at level
+ * into out[n].
  * Returns 0, or -1 (out untouched) when id is unknown. */
 int pfs_codec_describe(unsigned id, int level, char *out, size_t n);
 

@@ -392,7 +392,7 @@ replace_payload() {
 	assert_output --regexp "^pcompress \(pfs\) "
 }
 
-@test "levels as zstd spells them: -19 and --fast=5 are -l 19 and -l -5, and what pinfo prints runs" {
+@test "levels as zstd spells them: -19 and --fast=5 are -l 19 and -l -5, and what pinfo prints runs (--fast=5, --ultra -22)" {
 	gen text-like 200000 > t.bin
 	pchunk t.bin > s.pfs
 	pcompress -l 19 s.pfs > a.pfs
@@ -406,6 +406,17 @@ replace_payload() {
 	# the option pinfo names is one pcompress takes
 	pcompress --zstd --fast=5 s.pfs | cmp - b.pfs
 	pcompress --fast s.pfs | pcompress -d | cmp - s.pfs
+	pcompress --ultra -22 s.pfs > u.pfs
+	run -0 pinfo u.pfs
+	assert_line "stages:         1. compress zstd --ultra -22"
+	run -0 pinfo u.pfs b.pfs
+	assert_line --regexp ' zstd --ultra -22  u\.pfs$'
+	run -0 pinfo --json u.pfs
+	assert_output --partial '"algorithm":"zstd --ultra -22"'
+	# run as printed: "compress ALGO OPTIONS" is pcompress --ALGO OPTIONS
+	d=$(pinfo u.pfs | sed -n 's/^stages: *1\. compress //p')
+	[ "$d" = "zstd --ultra -22" ]
+	pcompress --$d s.pfs | cmp - u.pfs
 }
 
 @test "levels: two different ones, --fast with another codec, and -# with -d are usage errors" {

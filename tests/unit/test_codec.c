@@ -79,6 +79,10 @@ test_words(void **state)
 	assert_string_equal(s, "1-12");
 	assert_int_equal(pfs_codec_describe(PFS_C_ZSTD, -5, s, sizeof(s)), 0);
 	assert_string_equal(s, "zstd --fast=5");
+	assert_int_equal(pfs_codec_describe(PFS_C_ZSTD, 22, s, sizeof(s)), 0);
+	assert_string_equal(s, "zstd --ultra -22");
+	assert_int_equal(pfs_codec_describe(PFS_C_ZSTD, 19, s, sizeof(s)), 0);
+	assert_string_equal(s, "zstd -19");
 	assert_int_equal(pfs_codec_describe(PFS_C_BROTLI, 11, s, sizeof(s)), 0);
 	assert_string_equal(s, "brotli -11");
 	strcpy(s, "untouched");
