@@ -183,10 +183,24 @@ $hint"
 }
 
 @test "stdout: a terminal is refused, -f forces" {
-	[ -e /dev/tty ] && : > /dev/tty 2>/dev/null || skip "no terminal"
-	pipeline process -o s.pfs a.bin
-	run -1 --separate-stderr bash -c 'pipeline restore -c s.pfs > /dev/tty'
-	assert_regex "$stderr" "terminal"
+	command -v script >/dev/null || skip "script(1) is missing"
+	local refused="pipeline: refusing to write a binary stream to a terminal (redirect the output or use -f)"
+	run -1 script -qec "pipeline process -c a.bin" /dev/null
+	assert_equal "${output//$'\r'/}" "$refused"
+	run -1 script -qec "pipeline process < a.bin" /dev/null
+	assert_equal "${output//$'\r'/}" "$refused"
+	# -f reaches the stage that writes the stream, whichever it is
+	run -0 pipeline --dry-run process -f -c a.bin
+	assert_output "pchunk a.bin | pcompress --zstd | phash -a xxh3 -f"
+	run -0 pipeline --dry-run process -f -c --no-compress --no-hash a.bin
+	assert_output "pchunk -f a.bin"
+	run -0 script -qec "pipeline process -q -f -c b.txt" /dev/null
+	assert_output --partial "PFS"
+	refute_output --partial "refusing"
+	run -0 script -qec "pipeline process -q -f -c --no-hash b.txt" /dev/null
+	assert_output --partial "PFS"
+	run -0 script -qec "pipeline process -q -f -c --no-compress --no-hash b.txt" /dev/null
+	assert_output --partial "PFS"
 }
 
 @test "--dry-run of stdin and stdout forms runs as printed" {

@@ -90,10 +90,15 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 {
 	struct pfs_step *s;
 	unsigned i;
+	/* -f with standard output: the last stage writes the stream, and
+	 * refuses a terminal unless told -f too */
+	int force = o->force && p->to_stdout;
 
 	s = stage_new(p, "pchunk", NULL);
 	if (progress)
 		add(s, "--progress", NULL);
+	if (force && !o->codec && !o->encrypt && !o->hash)
+		add(s, "-f", NULL);      /* before FILE, which may follow -- */
 	add_common(o, s, 0);
 	if (o->range || p->rangebuf[0])   /* process --resume: cont.c */
 		add(s, "--range", o->range ? o->range : p->rangebuf);
@@ -125,6 +130,8 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 		add(s, "-a", o->hash);
 		add_common(o, s, 1);
 	}
+	if (force && p->n > 1)
+		add(&p->s[p->n - 1], "-f", NULL);
 }
 
 /* pinfo FILE */
