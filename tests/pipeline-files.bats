@@ -182,7 +182,7 @@ $hint"
 	assert_file_not_exists out
 }
 
-@test "stdout: a terminal is refused, -f forces" {
+@test "stdout: process refuses a terminal, -f forces" {
 	command -v script >/dev/null || skip "script(1) is missing"
 	local refused="pipeline: refusing to write a binary stream to a terminal (redirect the output or use -f)"
 	run -1 script -qec "pipeline process -c a.bin" /dev/null
@@ -201,6 +201,22 @@ $hint"
 	assert_output --partial "PFS"
 	run -0 script -qec "pipeline process -q -f -c --no-compress --no-hash b.txt" /dev/null
 	assert_output --partial "PFS"
+}
+
+@test "stdout: restore writes the restored data to a terminal, as zstd -dc" {
+	command -v script >/dev/null || skip "script(1) is missing"
+	seq 1 3 > s.txt
+	pipeline process s.txt
+	run -0 script -qec "pipeline restore -q -c s.txt.pfs" /dev/null
+	assert_equal "${output//$'\r'/}" "$(seq 1 3)"
+	run -0 script -qec "pipeline restore -q < s.txt.pfs" /dev/null
+	assert_equal "${output//$'\r'/}" "$(seq 1 3)"
+	# the printed pipeline runs as printed there too (pjoin refuses
+	# only --payload, a stream, on a terminal)
+	run -0 pipeline --dry-run -q restore -c s.txt.pfs
+	assert_output "phash --check -q s.txt.pfs | pcompress -d -q | pjoin -q"
+	run -0 script -qec "$output" /dev/null
+	assert_equal "${output//$'\r'/}" "$(seq 1 3)"
 }
 
 @test "--dry-run of stdin and stdout forms runs as printed" {

@@ -226,9 +226,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		           "output has none");
 		goto out;
 	}
-	if (!o->dry_run && out && strcmp(out, "-") == 0 &&
-	    pfs_refuse_tty(1, o->force, e) < 0)
-		goto out;
+	/* standard output may be a terminal: what pjoin writes is the
+	 * user's own data, not a stream (as zstd -dc) */
 	if (!o->dry_run && out && strcmp(out, "-") != 0 &&
 	    pfs_out_free(out, o->force, e) < 0)
 		goto out;
