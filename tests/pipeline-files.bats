@@ -286,12 +286,28 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	run -2 --separate-stderr pipeline process -22 a.bin
 	assert_equal "${stderr_lines[0]}" "pipeline: level 22 of zstd needs --ultra"
 	run -2 --separate-stderr pipeline process --ultra -23 a.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 23 is out of range for zstd (-100 to 22, not 0)"
+	assert_equal "${stderr_lines[0]}" "pipeline: level 23 is out of range for zstd (-100 to 22, not 0)"
 	run -0 as_printed process --fast=3 -o f.pfs a.bin
 	run -0 as_printed process -19 -o n.pfs a.bin
 	pinfo n.pfs | grep -q 'compress zstd -19'
 	run -0 pipeline restore -c n.pfs
 	cmp <(pipeline restore -c f.pfs) a.bin
+}
+
+@test "a bad level names the option typed (-#, -l, --fast, --ultra), as pcompress" {
+	run -2 --separate-stderr pipeline process --lz4 --fast=3 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: --fast is a zstd level: drop it or use --zstd"
+	run -2 --separate-stderr pipeline process --brotli --fast a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: --fast is a zstd level: drop it or use --zstd"
+	run -2 --separate-stderr pipeline process --lz4 -15 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: level 15 is out of range for lz4 (1 to 12)"
+	run -2 --separate-stderr pipeline process --lz4 -l 15 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 15 is out of range for lz4 (1 to 12)"
+	run -2 --separate-stderr pipeline process --fast=200 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: --fast: level -200 is out of range for zstd (-100 to 19, not 0)"
+	run -2 --separate-stderr pipeline process --lz4 --ultra -9 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: --ultra is for zstd levels 20-22"
+	assert_file_not_exists a.bin.pfs
 }
 
 @test "stage options: key kinds, --password-fd, KDF, --hide-name, --cipher" {

@@ -37,22 +37,33 @@ static const struct command commands[] = {
 };
 
 /* pcompress's levels (codec.h), checked here so that a bad level is a
- * usage error of pipeline, not a failed stage */
+ * usage error of pipeline, not a failed stage; the message names the
+ * option the user typed (-l, --fast, or none for -#), as pcompress does */
 static void
 check_level(const struct opts *o)
 {
 	const struct pfs_codec *c = o->codec;
+	const struct pfs_codec *z = &pfs_codecs[0];   /* zstd: --fast, --ultra */
+	const char *opt = o->level_opt ? o->level_opt : "";
 	struct pfs_err e;
 	long v;
 
+	if (o->ultra && c->lultra == c->lmax)
+		pfs_usage_error("--ultra is for %s levels %d-%d", z->name,
+		                z->lmax + 1, z->lultra);
+	if (!o->level)
+		return;
 	if (pfs_parse_int(o->level, -1000000, 1000000, &v, &e) < 0)
-		pfs_usage_error("-l: %s", e.msg);
+		pfs_usage_error("%s: %s", opt, e.msg);
+	if (o->level_opt && strcmp(o->level_opt, "--fast") == 0 && c->lmin >= 0)
+		pfs_usage_error("--fast is a %s level: drop it or use %s",
+		                z->name, z->flag);
 	if (pfs_codec_level_ok(c, v, o->ultra))
 		return;
 	if (!o->ultra && pfs_codec_level_ok(c, v, 1))
 		pfs_usage_error("level %ld of %s needs --ultra", v, c->name);
-	pfs_usage_error("-l: level %s is out of range for %s (%d to %d%s)",
-	                o->level, c->name, c->lmin,
+	pfs_usage_error("%s%slevel %s is out of range for %s (%d to %d%s)",
+	                opt, *opt ? ": " : "", o->level, c->name, c->lmin,
 	                o->ultra && c->lultra > c->lmax ? c->lultra : c->lmax,
 	                c->lmin < 0 ? ", not 0" : "");
 }
@@ -73,7 +84,7 @@ check_process(struct opts *o)
 		                "option", o->codec ? o->codec->flag : "level");
 	if (!o->no_compress && !o->codec)
 		o->codec = &pfs_codecs[0];
-	if (o->level)
+	if (o->codec)
 		check_level(o);
 	if (o->no_hash && o->hash)
 		pfs_usage_error("--hash and --no-hash exclude each other");
@@ -182,6 +193,7 @@ take_levels(int *argc, char **argv, const struct option *lo, struct opts *o)
 				pfs_usage_error("%s: invalid level", a);
 			strcpy(o->levelbuf, a + 1);
 			o->level = o->levelbuf;
+			o->level_opt = NULL;
 			o->used |= U_LEVEL;
 			continue;
 		} else {
@@ -292,6 +304,7 @@ parse(int argc, char **argv, struct opts *o)
 			if (pfs_parse_int(optarg, -1000000, 1000000, &v, &e) < 0)
 				pfs_usage_error("-l: %s", e.msg);
 			o->level = optarg;
+			o->level_opt = "-l";
 			o->used |= U_LEVEL;
 			break;
 		case OPT_FAST:
@@ -300,6 +313,7 @@ parse(int argc, char **argv, struct opts *o)
 				pfs_usage_error("--fast: %s", e.msg);
 			snprintf(o->levelbuf, sizeof(o->levelbuf), "-%ld", v);
 			o->level = o->levelbuf;
+			o->level_opt = "--fast";
 			o->used |= U_LEVEL;
 			break;
 		case OPT_ULTRA:

@@ -69,6 +69,7 @@ struct opts {
 	const struct pfs_codec *codec;   /* NULL: --no-compress */
 	const char *level, *cipher, *hash, *threads, *perf_dir;
 	char levelbuf[24];
+	const char *level_opt;       /* as typed: "-l", "--fast"; NULL: -# */
 	const char *key_opt;         /* "--key-file", ..., or NULL: ask,
 	                                unless recipients or identities */
 	const char *key_file;
