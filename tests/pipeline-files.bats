@@ -461,7 +461,14 @@ shown() {
 	run -0 script -qec "pipeline --no-progress process -f big.txt" /dev/null
 	refute_output --partial "pchunk: big.txt"
 	run -0 script -qec "pipeline restore -f big.txt.pfs" /dev/null
-	assert_output --partial "pjoin: "
+	assert_output --partial "pjoin: big.txt  "
+	# verify names the stream, not pjoin's output, /dev/null
+	run -0 script -qec "pipeline verify big.txt.pfs" /dev/null
+	assert_output --partial "pjoin: big.txt.pfs  "
+	refute_output --partial "/dev/null"
+	run -0 script -qec "pipeline verify < big.txt.pfs" /dev/null
+	assert_output --partial "pjoin: stdin  "
+	refute_output --partial "/dev/null"
 }
 
 @test "pipeline(1): every command of EXAMPLES runs verbatim" {

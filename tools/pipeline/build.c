@@ -288,8 +288,10 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	s = stage_new(p, "pjoin", NULL);
 	if (progress && !(enc && !o->key_opt && !o->nids))
 		add(s, "--progress", NULL);
-	if (o->cmd->cmd == C_VERIFY)
+	if (o->cmd->cmd == C_VERIFY) {
 		add(s, "-o", "/dev/null");
+		p->progress_name = in_stdin ? "stdin" : o->input;
+	}
 	else if (strcmp(out, "-") != 0)
 		add(s, "-o", out);
 	if (o->force)

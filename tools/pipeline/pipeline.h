@@ -111,6 +111,8 @@ struct pipeline {
 	int drawn;                   /* a progress line is open on stderr */
 	int to_stdout;               /* the last stage writes our stdout */
 	const char *input;           /* for messages: FILE, or "-" */
+	const char *progress_name;   /* verify: what pjoin's progress shows
+	                                instead of /dev/null (run.c) */
 	char perf[PATH_MAX];
 	/* restore/verify from a pipe: the bytes read for the HEAD, fed to
 	 * the first stage again by a child (feed.h) */

@@ -109,6 +109,26 @@ end_progress(struct pipeline *p)
 	p->drawn = 0;
 }
 
+/* show_progress - a progress redraw of stage i ("\rPROG: LABEL  ...") on
+ * our stderr; verify's pjoin names its output, /dev/null: the stream's
+ * name instead (p->progress_name) */
+static void
+show_progress(const struct pipeline *p, unsigned i, const char *line,
+              size_t len)
+{
+	static const char null[] = ": /dev/null  ";
+	const char *prog = p->s[i].argv[0];
+	size_t plen = strlen(prog), skip = 1 + plen + sizeof(null) - 1;
+
+	if (p->progress_name && len > skip && memcmp(line + 1, prog, plen) == 0 &&
+	    memcmp(line + 1 + plen, null, sizeof(null) - 1) == 0) {
+		(void)fprintf(stderr, "\r%s: %s  ", prog, p->progress_name);
+		line += skip;
+		len -= skip;
+	}
+	(void)fwrite(line, 1, len, stderr);
+}
+
 /* on_line - a line a stage wrote to stderr: its stats line is kept, a
  * progress redraw ("\r...") goes to our stderr at once, anything else is
  * kept until we know whether the stage failed on its own (report) */
@@ -119,7 +139,7 @@ on_line(void *arg, unsigned i, const char *line, size_t len)
 
 	if (pfs_stagelog_add(&p->s[i].log, line, len, p->drawn) ==
 	    PFS_LINE_PROGRESS) {
-		(void)fwrite(line, 1, len, stderr);
+		show_progress(p, i, line, len);
 		p->drawn = line[len - 1] != '\n';
 	}
 }
