@@ -35,15 +35,22 @@ as_printed() {
 	cmp b.txt out/b.txt
 }
 
-@test "-r: every regular file under DIR, .pfs skipped with a warning" {
+@test "-r: every regular file under DIR, .pfs skipped silently (a FILE.pfs operand with a warning)" {
 	run -0 --separate-stderr pipeline process -r d
 	assert_equal "$stderr" ""
 	assert_file_exists d/x.pfs
 	assert_file_exists d/sub/y.pfs
+	# again: one line per existing output, none for the .pfs files
+	run -1 --separate-stderr pipeline process -r d
+	assert_equal "$stderr" "pipeline: d/sub/y.pfs: file exists (use -f to overwrite it)
+pipeline: d/x.pfs: file exists (use -f to overwrite it)"
+	assert_file_not_exists d/x.pfs.pfs
 	run -0 --separate-stderr pipeline process -f -r d
-	assert_equal "$stderr" "pipeline: d/sub/y.pfs: already has the .pfs suffix -- skipped
-pipeline: d/x.pfs: already has the .pfs suffix -- skipped"
-	run -0 --separate-stderr pipeline -q process -f -r d
+	assert_equal "$stderr" ""
+	assert_file_not_exists d/x.pfs.pfs
+	run -0 --separate-stderr pipeline process d/x.pfs
+	assert_equal "$stderr" "pipeline: d/x.pfs: already has the .pfs suffix -- skipped"
+	run -0 --separate-stderr pipeline -q process d/x.pfs
 	assert_equal "$stderr" ""
 	rm d/x d/sub/y
 	run -0 pipeline restore -r d

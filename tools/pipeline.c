@@ -26,20 +26,18 @@ struct walk_arg {
 	struct pipeline *p;
 };
 
-/* -r: pfs_walk()'s callbacks; process takes every regular file (and
- * skips those with .pfs), restore and verify only NAME.pfs */
+/* -r: pfs_walk()'s callbacks; process takes every regular file but
+ * NAME.pfs, restore and verify only NAME.pfs.  The .pfs files process
+ * leaves out are outputs (of an earlier run, say), left out silently: a
+ * FILE operand NAME.pfs is warned about (operand) */
 static int
 walk_file(void *arg, const char *path)
 {
 	struct walk_arg *w = arg;
 
-	if (w->o->cmd->cmd != C_PROCESS && !pfs_has_pfs_suffix(path))
+	if ((w->o->cmd->cmd == C_PROCESS) == pfs_has_pfs_suffix(path))
 		return 0;
 	w->o->input = path;
-	if (w->o->cmd->cmd == C_PROCESS && pfs_has_pfs_suffix(path)) {
-		pfs_warn("%s: already has the .pfs suffix -- skipped", path);
-		return 0;
-	}
 	return run_one(w->o, w->p) < 0;
 }
 

@@ -72,8 +72,8 @@ usage(void)
 	       "                                the default when stderr is a terminal\n"
 	       "      --no-progress             no progress display\n"
 	       "  -r, --recursive               FILE may be a directory: every regular\n"
-	       "                                file under it (restore, verify: every\n"
-	       "                                *.pfs file)\n"
+	       "                                file under it but *.pfs (restore,\n"
+	       "                                verify: every *.pfs file)\n"
 	       );
 	printf("process and restore:\n"
 	       "  -o, --output FILE             output file ('-': standard output);\n"
