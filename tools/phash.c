@@ -330,12 +330,22 @@ print_sum(const struct opts *o, const char *name, const uint8_t *d)
 int
 main(int argc, char **argv)
 {
+	/* by mode: add and check hash each chunk on the workers, and check
+	 * holds a chunk back until its DIGESTs have passed; sum hashes the
+	 * whole stream in order on the writer (ordered) */
+	static const struct pfs_stage_ops ops[] = {
+		[M_ADD] = { .types = 1u << PFS_DATA, .head = on_head,
+		            .transform = transform, .ordered = ordered },
+		[M_CHECK] = { .types = 1u << PFS_DATA, .head = on_head,
+		              .transform = transform, .ordered = ordered,
+		              .hold = 1 },
+		[M_SUM] = { .head = on_head, .ordered = ordered }
+	};
 	struct opts o;
 	struct ctx x;
 	struct pfs_err e;
 	struct pfs_stats st;
 	struct pfs_engine_cfg cfg;
-	struct pfs_stage_ops ops;
 	int devnull = -1, rc;
 
 	pfs_setprog(argv[0]);
@@ -360,15 +370,7 @@ main(int argc, char **argv)
 		cfg.out_fd = devnull;
 		cfg.raw_out = 1;
 	}
-	memset(&ops, 0, sizeof(ops));
-	ops.head = on_head;
-	ops.ordered = ordered;
-	if (o.mode != M_SUM) {
-		ops.types = 1u << PFS_DATA;
-		ops.transform = transform;
-	}
-	ops.hold = o.mode == M_CHECK;   /* a chunk waits for its DIGESTs */
-	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
+	rc = pfs_engine_run(&cfg, &ops[o.mode], &x, NULL, &st, &e);
 	pfs_hashset_free(&x.hs);
 	if (rc == 0 && o.mode == M_SUM) {
 		print_sum(&o, x.head.namelen ? x.head.name : "-", x.sum);
