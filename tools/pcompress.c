@@ -376,13 +376,13 @@ main(int argc, char **argv)
 	x.cfg.level = o.level;
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0 ||
 	    pfs_refuse_tty(1, o.force, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	x.name = cfg.in_name;
 	pfs_common_cfg(&o.c, &cfg);
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (cfg.in_fd != 0)
 		close(cfg.in_fd);
 	return PFS_EXIT_OK;

@@ -353,20 +353,20 @@ main(int argc, char **argv)
 	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
 	if (pfs_crypto_init(&e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	if (o.mode != M_SUM && pfs_refuse_tty(1, o.force, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	cfg.name_errors = 1;
 	pfs_common_cfg(&o.c, &cfg);
 	if (o.mode == M_SUM) {
 		/* the stream goes nowhere; only the line is printed */
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (devnull < 0)
-			pfs_die(PFS_EXIT_ERR, "/dev/null: cannot open");
+			return pfs_fail("/dev/null: cannot open");
 		cfg.out_fd = devnull;
 		cfg.raw_out = 1;
 	}
@@ -380,7 +380,7 @@ main(int argc, char **argv)
 	}
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (devnull >= 0)
 		close(devnull);
 	if (cfg.in_fd != 0)

@@ -368,27 +368,27 @@ main(int argc, char **argv)
 		if (rc < 0) {
 			if (pfs_interrupted)
 				pfs_reraise();
-			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+			return pfs_fail("%s", e.msg);
 		}
 		return PFS_EXIT_OK;
 	}
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	cfg.name_errors = 1;
 	pfs_common_cfg(&o.c, &cfg);
 	if (o.resume && resume_from(&o, &cfg, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	cfg.raw_out = 1;
 	x.rs.jfd = -1;
 	x.into_fd = -1;
 	if (o.into) {
 		pfs_catch_signals();
 		if (shared_open(o.into, &x.into_fd, &e) < 0)
-			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+			return pfs_fail("%s", e.msg);
 		cfg.out_fd = x.into_fd;
 		cfg.out_name = o.into;
 	}
@@ -396,7 +396,7 @@ main(int argc, char **argv)
 		pfs_catch_signals();
 		if ((o.resume ? pfs_outfile_open_part : pfs_outfile_open)(&of,
 		    o.output, o.force, cfg.in_fd, &e) < 0)
-			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+			return pfs_fail("%s", e.msg);
 		cfg.out_fd = x.part_fd = of.fd;
 		cfg.out_name = o.output;
 		cfg.flush_on_error = o.resume;
@@ -422,7 +422,7 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		if (pfs_interrupted)
 			pfs_reraise();
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	}
 	if (cfg.in_fd != 0)
 		close(cfg.in_fd);
