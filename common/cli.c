@@ -127,6 +127,17 @@ pfs_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+pfs_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	return PFS_EXIT_ERR;
+}
+
 void
 pfs_die(int status, const char *fmt, ...)
 {

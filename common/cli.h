@@ -10,9 +10,12 @@
  * have output to remove first; nothing in common/ calls what is declared
  * here, only tools/ do.  So a program linking common/
  * without cli.c's callers (the unit tests, the fuzz targets of the frame
- * reader and HEAD) never meets an exit, and the fuzz targets that run a
- * tool's main() compile only the tool and cli.c with -Dexit=pfs_fuzz_exit
- * (tests/fuzz/fuzz.h).
+ * reader and HEAD) never meets an exit.  The tools the fuzz targets run
+ * (pjoin, phash, pcompress, pencrypt) exit only while parsing their
+ * options (usage errors, --help, --version) and in pencrypt's key
+ * commands; once a stream is being read, a failure is reported with
+ * pfs_fail() and main returns its status, so the targets call main()
+ * once per input with no exit trap (tests/fuzz/fuzz.h).
  *
  * Exit statuses, for every program: PFS_EXIT_OK 0, PFS_EXIT_ERR 1 (an
  * error), PFS_EXIT_USAGE 2 (bad usage: the message, then "Try 'prog
@@ -111,6 +114,12 @@ void pfs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* pfs_error - "prog: message" on stderr, always. */
 void pfs_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* pfs_fail - pfs_error(), then PFS_EXIT_ERR for main to return: how a
+ * tool ends a run that failed after its options were parsed
+ * ("return pfs_fail("%s", e.msg);"), so that main returns on every path a
+ * stream can take. */
+int pfs_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* pfs_die - pfs_error() then exit(status). */
 _Noreturn void pfs_die(int status, const char *fmt, ...)

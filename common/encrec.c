@@ -548,8 +548,7 @@ pfs_enc_unlock(struct pfs_secret *s, struct pfs_head *h,
 		return pfs_seterr(e, "wrong key or password (or a damaged "
 		                  "HEAD)");
 	/* the cap must be the one below + the tag */
-	if (st->cap != (h->nstages > 1 ? h->stages[h->nstages - 2].cap :
-	                h->chunk_size) + PFS_ENC_TAG_LEN)
+	if (st->cap != pfs_head_cap_below(h) + PFS_ENC_TAG_LEN)
 		return pfs_seterr(e, "damaged ENCRYPT record (payload cap)");
 	if (pfs_enc_cipher_open(*c, s, hd, e) < 0)
 		return -1;

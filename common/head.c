@@ -151,6 +151,14 @@ pfs_head_encode(const struct pfs_head *h, struct pfs_buf *b,
 	return 0;
 }
 
+/* the cap in force under record i: that of record i - 1, or the chunk
+ * size under the first */
+static uint32_t
+cap_under(const struct pfs_head *h, unsigned i)
+{
+	return i ? h->stages[i - 1].cap : h->chunk_size;
+}
+
 int
 pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
                 struct pfs_err *e)
@@ -225,7 +233,7 @@ pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
 			return pfs_seterr(e, "stage record %u: invalid payload "
 			                  "cap %u", i, s->cap);
 		/* a HASH record leaves the payloads as they are */
-		below = i ? h->stages[i - 1].cap : h->chunk_size;
+		below = cap_under(h, i);
 		if (s->kind == PFS_STAGE_HASH && s->cap != below)
 			return pfs_seterr(e, "stage record %u: hash record with "
 			                  "payload cap %u, not that of the record "
@@ -241,7 +249,13 @@ pfs_head_decode(const uint8_t *p, size_t len, struct pfs_head *h,
 uint32_t
 pfs_head_cap(const struct pfs_head *h)
 {
-	return h->nstages ? h->stages[h->nstages - 1].cap : h->chunk_size;
+	return cap_under(h, h->nstages);
+}
+
+uint32_t
+pfs_head_cap_below(const struct pfs_head *h)
+{
+	return cap_under(h, h->nstages ? h->nstages - 1 : 0);
 }
 
 const struct pfs_stage *

@@ -109,6 +109,12 @@ uint64_t pfs_head_first_chunk(const struct pfs_head *h);
  * chunk size when the stack is empty. */
 uint32_t pfs_head_cap(const struct pfs_head *h);
 
+/* pfs_head_cap_below - the cap that was in force before the top record was
+ * pushed (and is again once it is popped): the cap of the record below the
+ * top, or the chunk size when the top is the only record or the stack is
+ * empty.  Lets a reader check the top record's cap without popping it. */
+uint32_t pfs_head_cap_below(const struct pfs_head *h);
+
 /* pfs_head_top - the top record, or NULL for an empty stack. */
 const struct pfs_stage *pfs_head_top(const struct pfs_head *h);
 

@@ -242,8 +242,8 @@ kinds(unsigned m, int uses, char *out, size_t cap)
 	static const char *const noun[] = { "public keys (X25519)",
 	                                    "a key file", "a password" };
 	static const char *const use[] = { "-i IDENTITY", "--key-file",
-	                                   "--password-file, --password-fd or "
-	                                   "the terminal prompt" };
+	                                   ("--password-file, --password-fd or "
+	                                    "the terminal prompt") };
 	static const char pw_among[] = "a password (--password-file, "
 	                               "--password-fd or the terminal prompt)";
 	unsigned i, k = 0, total = 0;

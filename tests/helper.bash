@@ -69,6 +69,25 @@ frame() {
 	esac
 }
 
+# py SCRIPT ARGS...: the Python frame walker.  Runs SCRIPT (with -: read
+# from stdin) in python3, ARGS in sys.argv[1:], with struct and sys
+# imported and frames(b) defined: for a stream's bytes b, it yields
+# (off, type, flags, len, seq, raw) of every frame after the signature
+# (the fixed 32-byte header of format.md), for tests that edit streams.
+py() {
+	local script=$1
+	[ "$script" = - ] && script=$(cat)
+	python3 -c "
+import struct, sys
+def frames(b):
+    off = 8
+    while off + 32 <= len(b):
+        t, fl, ln, seq, raw = struct.unpack_from('<BBxxIQQ', b, off)
+        yield off, t, fl, ln, seq, raw
+        off += 32 + ln
+$script" "${@:2}"
+}
+
 # strip_index FILE > out: FILE without the INDEX frame every writer appends
 # after END (docs/format.md, "Index"); a stream that ends with END is
 # valid.  A test that inserts, drops or moves frames and expects the

@@ -183,22 +183,18 @@ seal_all() {
 		pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M > e2.pfs
 	# part 2 (chunks 4..8 from byte 65536) relabelled as chunks 0..4: the
 	# range fields of HEAD and the chunk indexes moved back by 4 chunks
-	python3 -c '
-import struct
+	py '
 b = bytearray(open("e2.pfs", "rb").read())
 nl = struct.unpack_from("<H", b, 40 + 32)[0]
 r = 40 + 34 + nl
 s, f = struct.unpack_from("<QQ", b, r)
 struct.pack_into("<QQ", b, r, s - 65536, f - 65536)
-off = 8
-while off < len(b):
-    t, ln, seq = b[off], *struct.unpack_from("<IQ", b, off + 4)
+for off, t, fl, ln, seq, raw in list(frames(b)):
     if t == 5:
         del b[off:]
         break
     if t in (2, 3):
         struct.pack_into("<Q", b, off + 8, seq - 4)
-    off += 32 + ln
 open("moved.pfs", "wb").write(b)
 '
 	seal_all moved.pfs
@@ -367,7 +363,7 @@ parts4() {
 	cp p2.pfs d2.pfs
 	flip_byte d2.pfs $(( $(frame d2.pfs 2 off) + 40 ))
 	run -1 --separate-stderr pjoin --into copy.bin d2.pfs
-	[[ $stderr == *"digest mismatch"* ]] || { echo "$stderr"; false; }
+	stderr_has "digest mismatch"
 	[ "$(ls copy.bin.pfs-join.d | wc -l)" -eq 2 ]
 	run -1 --separate-stderr pjoin --commit copy.bin
 	assert_file_not_exists copy.bin

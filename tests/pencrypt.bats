@@ -760,8 +760,8 @@ Try 'pencrypt --help' for more information."
 # checks the header MAC, opens every DATA, DIGEST and END frame and writes
 # the DATA plaintexts; prints the hidden name, if any, to stderr.
 pydecrypt() {
-	python3 - "$@" <<'PY'
-import base64, hashlib, hmac, struct, sys
+	py - "$@" <<'PY'
+import base64, hashlib, hmac
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
@@ -771,12 +771,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 path, how, secret = sys.argv[1:4]
 data = open(path, "rb").read()
-sig, off, frames = data[:8], 8, []
-while off < len(data):
-    t, fl, ln, seq, raw = struct.unpack_from("<BBxxIQQ", data, off)
-    frames.append((t, fl, seq, raw, data[off + 32:off + 32 + ln]))
-    off += 32 + ln
-head = frames[0][4]
+sig = data[:8]
+fs = [(t, fl, seq, raw, data[off + 32:off + 32 + ln])
+      for off, t, fl, ln, seq, raw in frames(data)]
+head = fs[0][4]
 p = 34 + struct.unpack_from("<H", head, 32)[0]
 nstages, p = head[p], p + 1
 for _ in range(nstages):
@@ -857,7 +855,7 @@ if flags & 1:
     name = aead.decrypt(nonce(0, 1, 0), pr[97:97 + pr[96] + 16], None)
     sys.stderr.write("name: %s\n" % name.decode())
 ndig, out = 0, sys.stdout.buffer
-for t, fl, seq, raw, pay in frames[1:]:
+for t, fl, seq, raw, pay in fs[1:]:
     ctr = ndig if t == 3 else seq
     aad = struct.pack("<BBQQQ", t, fl, seq, raw, ctr)
     if t == 4:

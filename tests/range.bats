@@ -27,19 +27,6 @@ restore_e() {
 		pcompress -d | pjoin
 }
 
-# py SCRIPT ARGS...: a stream surgery in python3 (frame layout of format.md)
-py() {
-	python3 -c "
-import struct, sys, zlib
-def frames(b):
-    off = 8
-    while off + 32 <= len(b):
-        t, fl, ln, seq, raw = b[off], b[off+1], *struct.unpack_from('<IQQ', b, off+4)
-        yield off, t, fl, ln, seq, raw
-        off += 32 + ln
-$1" "${@:2}"
-}
-
 @test "index: every stream ends in an INDEX frame with its own DATA offsets, 8 bytes a chunk" {
 	local f n
 	for f in h.pfs e.pfs; do

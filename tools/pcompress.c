@@ -354,12 +354,16 @@ parse(int argc, char **argv, struct opts *o)
 int
 main(int argc, char **argv)
 {
+	static const struct pfs_stage_ops ops = {
+		.types = 1u << PFS_DATA, .head = on_head,
+		.thread_new = thread_new, .thread_free = thread_free,
+		.transform = transform
+	};
 	struct opts o;
 	struct ctx x;
 	struct pfs_err e;
 	struct pfs_stats st;
 	struct pfs_engine_cfg cfg;
-	struct pfs_stage_ops ops;
 	int rc;
 
 	pfs_setprog(argv[0]);
@@ -372,19 +376,13 @@ main(int argc, char **argv)
 	x.cfg.level = o.level;
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0 ||
 	    pfs_refuse_tty(1, o.force, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	x.name = cfg.in_name;
 	pfs_common_cfg(&o.c, &cfg);
-	memset(&ops, 0, sizeof(ops));
-	ops.types = 1u << PFS_DATA;
-	ops.head = on_head;
-	ops.thread_new = thread_new;
-	ops.thread_free = thread_free;
-	ops.transform = transform;
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (cfg.in_fd != 0)
 		close(cfg.in_fd);
 	return PFS_EXIT_OK;

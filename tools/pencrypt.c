@@ -424,7 +424,7 @@ out:
 	if (tty >= 0)
 		close(tty);
 	if (rc < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (fd > 0)
 		close(fd);
 	return PFS_EXIT_OK;

@@ -330,12 +330,22 @@ print_sum(const struct opts *o, const char *name, const uint8_t *d)
 int
 main(int argc, char **argv)
 {
+	/* by mode: add and check hash each chunk on the workers, and check
+	 * holds a chunk back until its DIGESTs have passed; sum hashes the
+	 * whole stream in order on the writer (ordered) */
+	static const struct pfs_stage_ops ops[] = {
+		[M_ADD] = { .types = 1u << PFS_DATA, .head = on_head,
+		            .transform = transform, .ordered = ordered },
+		[M_CHECK] = { .types = 1u << PFS_DATA, .head = on_head,
+		              .transform = transform, .ordered = ordered,
+		              .hold = 1 },
+		[M_SUM] = { .head = on_head, .ordered = ordered }
+	};
 	struct opts o;
 	struct ctx x;
 	struct pfs_err e;
 	struct pfs_stats st;
 	struct pfs_engine_cfg cfg;
-	struct pfs_stage_ops ops;
 	int devnull = -1, rc;
 
 	pfs_setprog(argv[0]);
@@ -343,32 +353,24 @@ main(int argc, char **argv)
 	pfs_common_trace(&o.c);
 	pfs_stats_start(&st);
 	if (pfs_crypto_init(&e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	if (o.mode != M_SUM && pfs_refuse_tty(1, o.force, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	cfg.name_errors = 1;
 	pfs_common_cfg(&o.c, &cfg);
 	if (o.mode == M_SUM) {
 		/* the stream goes nowhere; only the line is printed */
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (devnull < 0)
-			pfs_die(PFS_EXIT_ERR, "/dev/null: cannot open");
+			return pfs_fail("/dev/null: cannot open");
 		cfg.out_fd = devnull;
 		cfg.raw_out = 1;
 	}
-	memset(&ops, 0, sizeof(ops));
-	ops.head = on_head;
-	ops.ordered = ordered;
-	if (o.mode != M_SUM) {
-		ops.types = 1u << PFS_DATA;
-		ops.transform = transform;
-	}
-	ops.hold = o.mode == M_CHECK;   /* a chunk waits for its DIGESTs */
-	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
+	rc = pfs_engine_run(&cfg, &ops[o.mode], &x, NULL, &st, &e);
 	pfs_hashset_free(&x.hs);
 	if (rc == 0 && o.mode == M_SUM) {
 		print_sum(&o, x.head.namelen ? x.head.name : "-", x.sum);
@@ -378,7 +380,7 @@ main(int argc, char **argv)
 	}
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (devnull >= 0)
 		close(devnull);
 	if (cfg.in_fd != 0)

@@ -223,7 +223,7 @@ not_one(const struct pfs_codec *c, struct pfs_err *e)
 	                  "frames concatenate", c->title, c->title, c->name);
 }
 
-int
+static int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
@@ -266,7 +266,7 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	return pfs_hashset_init(&x->hs, h, 0, 0, e);
 }
 
-int
+static int
 transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
@@ -297,7 +297,7 @@ cut(struct ctx *x, struct pfs_slot *s)
 	x->pos += s->hdr.raw;
 }
 
-int
+static int
 ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
@@ -329,6 +329,24 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* the engine's tables, the same for every way of joining: a chunk waits
+ * for its DIGESTs; with --payload of Brotli, for the END frame (a streamed
+ * stream holds nothing: see on_head).  Verifying, the workers hash each
+ * chunk (transform). */
+static const struct pfs_stage_ops copy_ops = {
+	.head = on_head, .ordered = ordered, .hold = 1
+};
+static const struct pfs_stage_ops verify_ops = {
+	.types = 1u << PFS_DATA, .head = on_head, .transform = transform,
+	.ordered = ordered, .hold = 1
+};
+
+const struct pfs_stage_ops *
+join_ops(const struct opts *o)
+{
+	return o->verify && !o->payload ? &verify_ops : &copy_ops;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -338,7 +356,6 @@ main(int argc, char **argv)
 	struct pfs_stats st;
 	struct pfs_outfile of;
 	struct pfs_engine_cfg cfg;
-	struct pfs_stage_ops ops;
 	int rc;
 
 	pfs_setprog(argv[0]);
@@ -351,27 +368,27 @@ main(int argc, char **argv)
 		if (rc < 0) {
 			if (pfs_interrupted)
 				pfs_reraise();
-			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+			return pfs_fail("%s", e.msg);
 		}
 		return PFS_EXIT_OK;
 	}
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	if (pfs_engine_cfg_open(&cfg, o.input, o.c.threads, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	cfg.name_errors = 1;
 	pfs_common_cfg(&o.c, &cfg);
 	if (o.resume && resume_from(&o, &cfg, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	cfg.raw_out = 1;
 	x.rs.jfd = -1;
 	x.into_fd = -1;
 	if (o.into) {
 		pfs_catch_signals();
 		if (shared_open(o.into, &x.into_fd, &e) < 0)
-			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+			return pfs_fail("%s", e.msg);
 		cfg.out_fd = x.into_fd;
 		cfg.out_name = o.into;
 	}
@@ -379,22 +396,12 @@ main(int argc, char **argv)
 		pfs_catch_signals();
 		if ((o.resume ? pfs_outfile_open_part : pfs_outfile_open)(&of,
 		    o.output, o.force, cfg.in_fd, &e) < 0)
-			pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+			return pfs_fail("%s", e.msg);
 		cfg.out_fd = x.part_fd = of.fd;
 		cfg.out_name = o.output;
 		cfg.flush_on_error = o.resume;
 	}
-	memset(&ops, 0, sizeof(ops));
-	ops.head = on_head;
-	ops.ordered = ordered;
-	if (o.verify && !o.payload) {
-		ops.types = 1u << PFS_DATA;
-		ops.transform = transform;
-	}
-	/* a chunk waits for its DIGESTs; with --payload of Brotli, for the
-	 * END frame (a streamed stream holds nothing: see on_head) */
-	ops.hold = 1;
-	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
+	rc = pfs_engine_run(&cfg, join_ops(&o), &x, NULL, &st, &e);
 	pfs_progress_end(&x.pr, x.done);
 	if (rc == 0 && o.resume)
 		rc = resume_size(&x, of.fd, &e);
@@ -415,7 +422,7 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		if (pfs_interrupted)
 			pfs_reraise();
-		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
+		return pfs_fail("%s", e.msg);
 	}
 	if (cfg.in_fd != 0)
 		close(cfg.in_fd);

@@ -6,24 +6,20 @@
  * real tools/<tool>.c (and the files of tools/<tool>/ when the tool is
  * split), compiled with
  *
- *   -Dmain=<tool>_main -Dexit=pfs_fuzz_exit
+ *   -Dmain=<tool>_main
  *
- * (and common/cli.c, the one file of common/ that exits, with
- * -Dexit=pfs_fuzz_exit; the rest of common/ returns errors and is built
- * as it is), and run the tool's main() once per input with the input on
- * fd 0 and fd 1 captured (pfs_fuzz_run_tool).  Every path that would exit
- * the process -- pfs_die(), pfs_usage_error(), the tool's usage() and its
- * own exit() calls -- reaches pfs_fuzz_exit(), which longjmp()s back into
- * pfs_fuzz_run_tool() with the exit status.  The trap stays as long as
- * the tools' main() exits: making common/ return errors removed it from
- * common/ but not from the tools.  Why a macro and not a wrapper:
- * glibc declares `extern void exit(int) __THROW __attribute__((noreturn))`;
- * with -Dexit=pfs_fuzz_exit that very declaration becomes the declaration
- * of pfs_fuzz_exit (same type, same noreturn), so the tools compile
- * unchanged and without warnings, and nothing else is renamed: the harness
- * and libFuzzer themselves are built without the macro and keep the real
- * exit().  _exit() (pfs_reraise) is a different identifier and is only
- * reached after a signal, which the fuzzer never sends.
+ * and common/ built as it is, and run the tool's main() once per input
+ * with the input on fd 0 and fd 1 captured (pfs_fuzz_run_tool).  There is
+ * no exit trap: common/ exits only in cli.c, when a tool asks it to (bad
+ * usage, --help, --version), and with the fixed, valid arguments a target
+ * passes, every path of the tool, for any input bytes, ends by returning
+ * from main with its exit status (pfs_fail, cli.h).  A path that still
+ * called exit() would end the fuzzing process: libFuzzer reports that as
+ * "fuzz target exited", and the harness's own atexit handler reports "the
+ * tool called exit() instead of returning from main" and traps, which is
+ * what the replay build (replay_main.c, no libFuzzer) relies on.  That is
+ * the check, not something to work around.  _exit() (pfs_reraise) is
+ * only reached after a signal, which the fuzzer never sends.
  *
  * Stream inputs are "fixed up" before use (pfs_fuzz_fixup): the XXH32
  * check of every frame header that can be walked from the signature is
@@ -48,9 +44,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The replacement of exit() in tools/ and common/ (see above). */
-_Noreturn void pfs_fuzz_exit(int status);
-
 /* pfs_fuzz_fixup - recompute the frame header checks of the stream in d
  * (in place), walking from the signature by the declared lengths. */
 void pfs_fuzz_fixup(uint8_t *d, size_t n);
@@ -65,9 +58,9 @@ int pfs_fuzz_memfd(const uint8_t *p, size_t n);
 
 /* pfs_fuzz_run_tool - run tool_main(argc, argv) (argv NULL-terminated,
  * copied first because getopt permutes it) with p/n on fd 0 and fd 1
- * captured into a memfd.  Returns the exit status (the return value of
- * main or the argument of exit).  *out and *outlen receive the output (owned
- * by the harness, valid until the next call). */
+ * captured into a memfd.  Returns the exit status, the return value of
+ * main (an exit() inside it fails, see above).  *out and *outlen receive
+ * the output (owned by the harness, valid until the next call). */
 int pfs_fuzz_run_tool(int (*tool_main)(int, char **), const char *const *argv,
                       const uint8_t *p, size_t n, const uint8_t **out,
                       size_t *outlen);

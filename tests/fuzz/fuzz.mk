@@ -21,10 +21,10 @@
 # Extra libFuzzer flags: FUZZ_FLAGS='-jobs=2 -workers=2' etc.; to keep
 # fuzzing past a known, unfixed crash: FUZZ_FLAGS='-fork=1 -ignore_crashes=1'.
 # Build: clang-14 with -fsanitize=fuzzer,address,undefined -g -O1, every
-# object (common/, the tool, the harness) in $(FUZZ_DIR)/obj.  The tools
-# and common/cli.c (the one file of common/ that exits) are compiled with
-# -Dexit=pfs_fuzz_exit and the tool with -Dmain=<tool>_main; see
-# tests/fuzz/fuzz.h for why and how.  A tool is tools/<tool>.c and, when
+# object (common/, the tool, the harness) in $(FUZZ_DIR)/obj.  The tool
+# is compiled with -Dmain=<tool>_main and nothing else is renamed: with
+# the targets' arguments its main returns on every path, and an exit()
+# is a finding (tests/fuzz/fuzz.h).  A tool is tools/<tool>.c and, when
 # it is split, tools/<tool>/*.c (FUZZ_TOOL_SRC): all of them are linked,
 # each compiled as the tool is.
 
@@ -94,21 +94,15 @@ FUZZ_CBINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/cov/%)
 fuzz-build: $(FUZZ_BINS)
 fuzz-replay-build: $(FUZZ_RBINS)
 
-# common/ never exits, except cli.c (cli.h), which only the tools call:
-# the exit trap is compiled into cli.c and the tools, nothing else
-FUZZ_EXIT =
-$(FUZZ_DIR)/obj/common/cli.o $(FUZZ_DIR)/robj/common/cli.o \
-$(FUZZ_DIR)/cobj/common/cli.o: FUZZ_EXIT = -Dexit=pfs_fuzz_exit
-
 # --- libFuzzer build (clang) ---
 $(FUZZ_DIR)/obj/common/%.o: common/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_EXIT) $(WARNFLAGS) \
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(WARNFLAGS) \
 	  $(FUZZ_CFLAGS) $(FUZZ_SANFLAGS) -pthread -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit $(FUZZ_TOOL_MAIN) \
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_TOOL_MAIN) \
 	  $(WARNFLAGS) $(FUZZ_TOOL_WARN) $(FUZZ_CFLAGS) $(FUZZ_SANFLAGS) \
 	  -pthread -MMD -MP -c $< -o $@
 
@@ -120,12 +114,12 @@ $(FUZZ_DIR)/obj/fuzz/%.o: tests/fuzz/%.c
 # --- replay build ($(CC), no libFuzzer) ---
 $(FUZZ_DIR)/robj/common/%.o: common/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CPPFLAGS) $(FUZZ_EXIT) $(WARNFLAGS) \
+	$(CC) $(FUZZ_CPPFLAGS) $(WARNFLAGS) \
 	  $(FUZZ_CFLAGS) $(FUZZ_REPLAY_SAN) -pthread -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/robj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit $(FUZZ_TOOL_MAIN) \
+	$(CC) $(FUZZ_CPPFLAGS) $(FUZZ_TOOL_MAIN) \
 	  $(WARNFLAGS) $(FUZZ_TOOL_WARN) $(FUZZ_CFLAGS) $(FUZZ_REPLAY_SAN) \
 	  -pthread -MMD -MP -c $< -o $@
 
@@ -137,12 +131,12 @@ $(FUZZ_DIR)/robj/fuzz/%.o: tests/fuzz/%.c
 # --- coverage build (clang source-based coverage, replay_main) ---
 $(FUZZ_DIR)/cobj/common/%.o: common/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_EXIT) $(FUZZ_CFLAGS) \
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) \
 	  $(FUZZ_COVFLAGS) -pthread -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/cobj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Dexit=pfs_fuzz_exit $(FUZZ_TOOL_MAIN) \
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_TOOL_MAIN) \
 	  $(FUZZ_CFLAGS) $(FUZZ_COVFLAGS) -pthread -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/cobj/fuzz/%.o: tests/fuzz/%.c

@@ -1,10 +1,10 @@
 /*
  * fuzz_pcompress_d - pcompress -d (the seeds cover zstd, lz4 and brotli) on arbitrary input.
  *
- * tools/pcompress.c is linked with -Dmain=pcompress_main -Dexit=pfs_fuzz_exit and
- * run once per input by pfs_fuzz_tool() (harness.c): the exit status must
- * be 0 or 1, and a success must have read a valid stream and written a
- * correct output.
+ * tools/pcompress.c is linked with -Dmain=pcompress_main and run once per
+ * input by pfs_fuzz_tool() (harness.c): main must return (not exit) 0 or
+ * 1, and a success must have read a valid stream and written a correct
+ * output.
  */
 #include <stddef.h>
 #include <stdint.h>

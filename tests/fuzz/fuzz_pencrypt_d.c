@@ -4,13 +4,13 @@
  * input.
  *
  * tools/pencrypt.c and the files of tools/pencrypt/ are linked with
- * -Dmain=pencrypt_main -Dexit=pfs_fuzz_exit and run once per input by
- * pfs_fuzz_tool() (harness.c): the exit status must be 0 or 1, and a
- * success must have read a valid stream and written a valid stream with
- * the same raw total.  Mutations of sealed bytes mostly fail
- * authentication; what this target covers is everything pencrypt -d
- * parses before and around the tags (ENCRYPT record, KDF limits, header
- * MAC, hidden name, frame order, DIGEST/END handling).
+ * -Dmain=pencrypt_main and run once per input by pfs_fuzz_tool()
+ * (harness.c): main must return (not exit) 0 or 1, and a success must
+ * have read a valid stream and written a valid stream with the same raw
+ * total.  Mutations of sealed bytes mostly fail authentication; what this
+ * target covers is everything pencrypt -d parses before and around the
+ * tags (ENCRYPT record, KDF limits, header MAC, hidden name, frame order,
+ * DIGEST/END handling).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,9 @@
 /*
  * fuzz_phash_check - phash --check on arbitrary input.
  *
- * tools/phash.c is linked with -Dmain=phash_main -Dexit=pfs_fuzz_exit and
- * run once per input by pfs_fuzz_tool() (harness.c): the exit status must
- * be 0 or 1, and a success must have read a valid stream and written a
- * correct output.
+ * tools/phash.c is linked with -Dmain=phash_main and run once per input
+ * by pfs_fuzz_tool() (harness.c): main must return (not exit) 0 or 1, and
+ * a success must have read a valid stream and written a correct output.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -2,10 +2,9 @@
  * fuzz_pjoin - pjoin on arbitrary input: no -o (the bytes go to fd 1,
  * which is captured), digests verified.
  *
- * tools/pjoin.c is linked with -Dmain=pjoin_main -Dexit=pfs_fuzz_exit and
- * run once per input by pfs_fuzz_tool() (harness.c): the exit status must
- * be 0 or 1, and a success must have read a valid stream and written a
- * correct output.
+ * tools/pjoin.c is linked with -Dmain=pjoin_main and run once per input
+ * by pfs_fuzz_tool() (harness.c): main must return (not exit) 0 or 1, and
+ * a success must have read a valid stream and written a correct output.
  */
 #include <stddef.h>
 #include <stdint.h>

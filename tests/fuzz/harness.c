@@ -1,15 +1,13 @@
 /*
- * harness.c - shared code of the fuzz targets: exit() trapping, running a
- * tool's main() on an input, checksum fixup, output checks.  See fuzz.h.
+ * harness.c - shared code of the fuzz targets: running a tool's main() on
+ * an input, checksum fixup, output checks.  See fuzz.h.
  *
- * Built WITHOUT -Dexit/-Dmain: this file calls the real exit().
+ * Built without -Dmain, as common/ is.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +30,7 @@ extern void __sanitizer_report_error_summary(const char *s)
 	__attribute__((weak));
 
 static int inited;
-static pthread_t main_tid;
+static volatile int in_tool;             /* inside a tool's main() */
 static int in_fd = -1, out_fd = -1, devnull = -1;
 static int saved0 = -1, saved1 = -1, saved2 = -1;
 static int quiet_stderr;                 /* redirect fd 2 during calls */
@@ -42,9 +40,6 @@ static uint8_t *inbuf, *outbuf;
 static size_t incap, outcap;
 
 #define OUT_CAP ((off_t)64 << 20)   /* bytes of tool output kept */
-
-static jmp_buf *exit_jb;
-static volatile int exit_status;
 
 static int
 xdup(int fd)
@@ -67,6 +62,17 @@ is_devnull(int fd)
 	       major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
 }
 
+/* at exit: a tool that exits instead of returning from main is a
+ * finding (libFuzzer reports it too, as "fuzz target exited"; the replay
+ * build has only this) */
+static void
+exit_in_tool(void)
+{
+	if (in_tool)
+		pfs_fuzz_fail("the tool called exit() instead of returning "
+		              "from main");
+}
+
 static void
 init(void)
 {
@@ -75,7 +81,8 @@ init(void)
 	if (inited)
 		return;
 	inited = 1;
-	main_tid = pthread_self();
+	if (atexit(exit_in_tool) != 0)
+		abort();
 	in_fd = memfd_create("pfs-fuzz-in", MFD_CLOEXEC);
 	out_fd = memfd_create("pfs-fuzz-out", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -123,20 +130,6 @@ pfs_fuzz_fail(const char *msg)
 	else if (n > 0)
 		(void)!write(report_fd, line, (size_t)n);
 	__builtin_trap();
-}
-
-_Noreturn void
-pfs_fuzz_exit(int status)
-{
-	jmp_buf *jb = exit_jb;
-
-	if (!jb)
-		exit(status);          /* not inside a tool call */
-	if (!pthread_equal(pthread_self(), main_tid))
-		pfs_fuzz_fail("exit() called from a worker thread");
-	exit_jb = NULL;
-	exit_status = status;
-	longjmp(*jb, 1);
 }
 
 void
@@ -274,9 +267,7 @@ pfs_fuzz_run_tool(int (*tool_main)(int, char **), const char *const *argv,
 {
 	static char *args[32];
 	const char *threads = getenv("PFS_FUZZ_THREADS");
-	jmp_buf jb;
-	volatile int rc;
-	int argc;
+	int argc, rc;
 
 	init();
 	for (argc = 0; argv[argc]; argc++) {
@@ -298,13 +289,9 @@ pfs_fuzz_run_tool(int (*tool_main)(int, char **), const char *const *argv,
 		abort();
 	optind = 0;                  /* glibc: full getopt re-initialisation */
 	opterr = 1;
-	if (setjmp(jb) == 0) {
-		exit_jb = &jb;
-		rc = tool_main(argc, args);
-		exit_jb = NULL;
-	} else {
-		rc = exit_status;
-	}
+	in_tool = 1;
+	rc = tool_main(argc, args);
+	in_tool = 0;
 	fflush(stdout);
 	fflush(stderr);
 	if (dup2(saved0, 0) < 0 || dup2(saved1, 1) < 0 ||

@@ -3,7 +3,8 @@
  * payload").  The encoding is canonical: pfs_head_decode() accepts exactly
  * the bytes pfs_head_encode() produces for the value it decodes; every rule
  * of head.h and format.md has a case that breaks it alone.  Then the stage
- * stack (push, pop, top, cap), names and the messages built from records.
+ * stack (push, pop, top, cap and the cap below), names and the messages
+ * built from records.
  * Range streams (flag bit 2): the 24 bytes of range fields after the name
  * and every range the decoder and pfs_head_set_range refuse.
  */
@@ -678,6 +679,33 @@ test_stack_push_pop_top_cap(void **state)
 }
 
 static void
+test_stack_cap_below(void **state)
+{
+	struct pfs_head h;
+	uint8_t p[2] = { PFS_C_LZ4, 1 };
+
+	(void)state;
+	pfs_head_init(&h, 4096);
+	assert_int_equal(pfs_head_cap_below(&h), 4096);     /* empty stack */
+	assert_int_equal(pfs_head_push(&h, PFS_STAGE_COMPRESS, p, 2, 5000,
+	                               NULL), 0);
+	assert_int_equal(pfs_head_cap_below(&h), 4096);     /* one record */
+	p[0] = PFS_H_SHA512;
+	assert_int_equal(pfs_head_push(&h, PFS_STAGE_HASH, p, 1, 5000, NULL), 0);
+	assert_int_equal(pfs_head_push(&h, PFS_STAGE_ENCRYPT, p, 1, 5016,
+	                               NULL), 0);
+	assert_int_equal(pfs_head_cap_below(&h), 5000);
+	assert_int_equal(h.nstages, 3);                     /* nothing popped */
+	assert_int_equal(pfs_head_cap(&h), 5016);
+	/* what pfs_head_cap gives once the top is popped */
+	pfs_head_pop(&h);
+	assert_int_equal(pfs_head_cap(&h), 5000);
+	assert_int_equal(pfs_head_cap_below(&h), 5000);
+	pfs_head_pop(&h);
+	assert_int_equal(pfs_head_cap_below(&h), 4096);
+}
+
+static void
 test_stack_only_hashes(void **state)
 {
 	struct pfs_head h;
@@ -870,6 +898,7 @@ main(void)
 		cmocka_unit_test(test_first_chunk),
 		cmocka_unit_test(test_range_rejects_cut_short),
 		cmocka_unit_test(test_stack_push_pop_top_cap),
+		cmocka_unit_test(test_stack_cap_below),
 		cmocka_unit_test(test_stack_only_hashes),
 		cmocka_unit_test(test_stack_cap_16),
 		cmocka_unit_test(test_stack_push_refuses_bad_records),

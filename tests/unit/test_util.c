@@ -2,11 +2,12 @@
  * test_util - common/util.c: the bounded number parsers every option goes
  * through (pfs_parse_size, pfs_parse_int, pfs_parse_threads) at their
  * edges, pfs_fmt_size, and the non-exiting paths of the shared options
- * (cli.c).
+ * and messages (cli.c).
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "engine.h"
@@ -352,6 +353,39 @@ test_common_opt(void **state)
 	unsetenv("PFS_STATS");
 }
 
+/* pfs_fail: pfs_die's message on stderr, even under -q, and the status
+ * for main to return instead of exiting */
+static void
+test_fail(void **state)
+{
+	const char *prog = pfs_prog;
+	FILE *f = tmpfile();
+	char out[128];
+	size_t len;
+	int saved, rc;
+
+	(void)state;
+	assert_non_null(f);
+	pfs_setprog("/usr/bin/ptool");
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(f), 2), 2);
+	pfs_quiet = 1;
+	rc = pfs_fail("%s: chunk %d failed", "f.pfs", 7);
+	pfs_quiet = 0;
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	rewind(f);
+	len = fread(out, 1, sizeof(out) - 1, f);
+	out[len] = '\0';
+	fclose(f);
+	pfs_prog = prog;
+	assert_int_equal(rc, PFS_EXIT_ERR);
+	assert_string_equal(out, "ptool: f.pfs: chunk 7 failed\n");
+}
+
 int
 main(void)
 {
@@ -367,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_fmt_size),
 		cmocka_unit_test(test_parse_threads),
 		cmocka_unit_test(test_common_opt),
+		cmocka_unit_test(test_fail),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

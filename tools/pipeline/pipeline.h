@@ -4,6 +4,7 @@
  *   usage.c  the --help text
  *   opts.c   the command line into struct opts; every combination is
  *            checked there, and a bad one is a usage error (exit 2)
+ *   levels.c zstd's -# options and the compression level's check
  *   build.c  the stages of one FILE as command lines (struct pipeline)
  *            and the name of its output
  *   run.c    one FILE's pipeline run: spawn, read the stages' stderr,
@@ -142,6 +143,15 @@ _Noreturn void usage(void);
 /* opts.c: argv into o, checked; exits 2 on bad usage, 0 after --help or
  * --version */
 void parse(int argc, char **argv, struct opts *o);
+
+/* levels.c, for parse: take_levels - zstd's -# levels (-1 ... -22) taken
+ * out of argv, lo the long options (to skip their arguments).
+ * check_level - o->level for o->codec, with o->ultra; a usage error (exit
+ * 2) when it is not one of its levels. */
+struct option;
+void take_levels(int *argc, char **argv, const struct option *lo,
+                 struct opts *o);
+void check_level(const struct opts *o);
 
 /* build.c: the stages of o->input into p (all zero but what run_one()
  * set).  build_process: pchunk, pcompress, pencrypt, phash as o asks.

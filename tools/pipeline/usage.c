@@ -7,13 +7,18 @@
 #include "codec.h"
 #include "err.h"
 #include "pipeline.h"
+#include "secret.h"
+#include "stages.h"
 
 _Noreturn void
 usage(void)
 {
-	char flags[64];
+	/* -#, --fast and --ultra are zstd's; the -T limit is pencrypt's */
+	const struct pfs_codec *z = pfs_codec_by_id(PFS_C_ZSTD);
+	char flags[64], zdef[32];
 
 	pfs_codec_join(0, ", ", ", ", flags, sizeof(flags));
+	pfs_codec_describe(z->id, z->ldef, zdef, sizeof(zdef));
 	printf("Usage: %s [OPTION]... process|restore|verify|info [FILE|DIR|-]...\n"
 	       "Run the pfs programs (found next to pipeline, else in PATH) as one\n"
 	       "pipeline joined by pipes, wait for all of them and report the stage\n"
@@ -22,7 +27,7 @@ usage(void)
 	       "stop the others.  No FILE, or '-': standard input to standard output.\n"
 	       "\n"
 	       "  process FILE    pchunk FILE | pcompress | pencrypt | phash > FILE.pfs\n"
-	       "                  by default compressed (zstd -3) and hashed (xxh3);\n"
+	       "                  by default compressed (%s) and hashed (xxh3);\n"
 	       "                  the output is written to a temporary file renamed\n"
 	       "                  when every stage succeeded; a FILE.pfs is skipped\n"
 	       "  restore FILE    the inverse pipeline, built from the stage stack in\n"
@@ -32,13 +37,15 @@ usage(void)
 	       "  verify FILE     the restore pipeline ending in 'pjoin -o /dev/null'\n"
 	       "  info FILE       pinfo FILE\n"
 	       "\n"
-	       "process:\n", pfs_prog);
+	       "process:\n", pfs_prog, zdef);
 	printf("      %-26scompress with that algorithm (default zstd)\n", flags);
 	printf("      --no-compress             do not compress\n"
-	       "  -#                            compression level, as zstd: -1 ... -19\n"
-	       "      --fast[=N]                zstd fast level -N (default 1)\n"
-	       "      --ultra                   allow zstd levels 20 to 22 (-20 ... -22)\n"
-	       "  -l, --level N                 compression level (negative: fast)\n"
+	       "  -#                            compression level, as %s: -1 ... -%d\n"
+	       "      --fast[=N]                %s fast level -N (default 1)\n"
+	       "      --ultra                   allow %s levels %d to %d (-%d ... -%d)\n",
+	       z->name, z->lmax, z->name, z->name, z->lmax + 1, z->lultra,
+	       z->lmax + 1, z->lultra);
+	printf("  -l, --level N                 compression level (negative: fast)\n"
 	       "      --hash ALGO               digests with ALGO (phash -a; default\n"
 	       "                                xxh3)\n"
 	       "      --no-hash                 add no digests\n"
@@ -66,15 +73,15 @@ usage(void)
 	       "      --identity F              open with an identity of F (pencrypt\n"
 	       "                                -i); may be repeated\n"
 	       "process, restore and verify:\n"
-	       "  -T, --threads N               worker threads of each stage (0..16,\n"
-	       "                                0: the number of CPUs, at most 16)\n"
+	       "  -T, --threads N               worker threads of each stage (0..%u,\n"
+	       "                                0: the number of CPUs, at most %u)\n"
 	       "      --progress                progress of pchunk (process) or pjoin,\n"
 	       "                                the default when stderr is a terminal\n"
 	       "      --no-progress             no progress display\n"
 	       "  -r, --recursive               FILE may be a directory: every regular\n"
 	       "                                file under it but *.pfs (restore,\n"
-	       "                                verify: every *.pfs file)\n"
-	       );
+	       "                                verify: every *.pfs file)\n",
+	       PFS_SECRET_THREADS_MAX, PFS_SECRET_THREADS_MAX);
 	printf("process and restore:\n"
 	       "  -o, --output FILE             output file ('-': standard output);\n"
 	       "                                one FILE only\n"

@@ -24,7 +24,6 @@ join_parts(const struct opts *o, struct pfs_stats *st, struct pfs_err *e)
 	struct pfs_part *p = calloc((size_t)o->nparts, sizeof(*p));
 	struct pfs_outfile of;
 	struct pfs_engine_cfg cfg;
-	struct pfs_stage_ops ops;
 	struct pfs_stats ps;
 	struct stat os, is;
 	struct ctx x;
@@ -54,14 +53,6 @@ join_parts(const struct opts *o, struct pfs_stats *st, struct pfs_err *e)
 	if (pfs_outfile_open(&of, o->output, o->force, -1, e) < 0)
 		goto out;
 	opened = 1;
-	memset(&ops, 0, sizeof(ops));
-	ops.head = on_head;
-	ops.ordered = ordered;
-	if (o->verify) {
-		ops.types = 1u << PFS_DATA;
-		ops.transform = transform;
-	}
-	ops.hold = 1;
 	for (k = 0; k < o->nparts; k++) {
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.in_fd = p[k].fd;
@@ -75,7 +66,7 @@ join_parts(const struct opts *o, struct pfs_stats *st, struct pfs_err *e)
 		x.o = o;
 		x.rs.jfd = -1;
 		pfs_stats_start(&ps);
-		rc = pfs_engine_run(&cfg, &ops, &x, NULL, &ps, e);
+		rc = pfs_engine_run(&cfg, join_ops(o), &x, NULL, &ps, e);
 		pfs_progress_end(&x.pr, x.done);
 		pfs_hashset_free(&x.hs);
 		st->frames += ps.frames;

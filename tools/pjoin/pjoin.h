@@ -55,10 +55,9 @@ struct ctx {
 };
 
 
-/* pjoin.c: the engine callbacks, shared by the ways of joining */
-int on_head(void *vctx, struct pfs_head *h, struct pfs_err *e);
-int transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e);
-int ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e);
+/* pjoin.c: the engine callbacks, shared by the ways of joining.
+ * join_ops - the static table of them for o (verifying or not). */
+const struct pfs_stage_ops *join_ops(const struct opts *o);
 /* out_mode - the permission bits of the output file for HEAD h (-p, the
  * umask) */
 int out_mode(const struct opts *o, const struct pfs_head *h);
