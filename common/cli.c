@@ -76,6 +76,51 @@ pfs_one_input(int argc, char **argv, int optind_)
 	return optind_ < argc ? argv[optind_] : NULL;
 }
 
+/* the shared options' --help lines (cli.h); text: the description, its
+ * lines separated by '\n'; opt NULL: text is whole lines, printed as
+ * they are */
+static const struct {
+	unsigned what;
+	const char *opt, *text;
+} help_lines[] = {
+	{ PFS_HELP_THREADS, "-T, --threads N",
+	  "worker threads (default: number of CPUs)" },
+	{ PFS_HELP_QUIET, "-q, --quiet", "no warnings" },
+	{ PFS_HELP_RANGE, NULL,
+	  "      --range OFF:LEN  read only the chunks holding LEN bytes from source\n"
+	  "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
+	  "                     through its index, as a range stream" },
+	{ PFS_HELP_STATS, "    --stats[=json]",
+	  "print statistics to stderr at exit (also PFS_STATS=1)" },
+	{ PFS_HELP_TRACE, "    --trace FILE",
+	  "write a timeline of the run to FILE (Chrome trace\n"
+	  "JSON; also PFS_TRACE=DIR, see docs/profiling.md)" },
+	{ PFS_HELP_HELP, "-h, --help", "show this help" },
+	{ PFS_HELP_VERSION, "-V, --version", "show the version" },
+};
+
+void
+pfs_help_common(int col, unsigned what)
+{
+	const char *t, *nl;
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(help_lines) / sizeof(help_lines[0]); i++) {
+		if (!(what & help_lines[i].what))
+			continue;
+		if (!help_lines[i].opt) {
+			printf("%s\n", help_lines[i].text);
+			continue;
+		}
+		n = 2 + (int)strlen(help_lines[i].opt);
+		printf("  %s%*s", help_lines[i].opt, n < col ? col - n : 1, "");
+		for (t = help_lines[i].text; (nl = strchr(t, '\n')); t = nl + 1)
+			printf("%.*s\n%*s", (int)(nl - t), t, col, "");
+		printf("%s\n", t);
+	}
+}
+
 void
 pfs_stdout_done(void)
 {

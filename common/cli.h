@@ -101,6 +101,36 @@ const char *pfs_one_input(int argc, char **argv, int optind_);
  * stdout cannot be written). */
 _Noreturn void pfs_version(void);
 
+/* --help: the lines of the shared options, written once here.  Each bit
+ * names one option's lines; pfs_help_common() prints those asked for in
+ * this order, which is the order of every tool's --help: */
+enum {
+	PFS_HELP_THREADS = 1u << 0, /* -T: "worker threads (default: number
+	                               of CPUs)"; a tool whose -T says more
+	                               prints its own line */
+	PFS_HELP_QUIET   = 1u << 1, /* -q, --quiet */
+	PFS_HELP_RANGE   = 1u << 2, /* --range of a tool that reads a stream
+	                               file (engine.h, cfg->range) */
+	PFS_HELP_STATS   = 1u << 3, /* --stats[=json] */
+	PFS_HELP_TRACE   = 1u << 4, /* --trace FILE (two lines) */
+	PFS_HELP_HELP    = 1u << 5, /* -h, --help */
+	PFS_HELP_VERSION = 1u << 6  /* -V, --version */
+};
+
+/* the lines every tool ends its option list with */
+#define PFS_HELP_COMMON (PFS_HELP_QUIET | PFS_HELP_STATS | PFS_HELP_TRACE | \
+                         PFS_HELP_HELP | PFS_HELP_VERSION)
+
+/* pfs_help_common - print on stdout the --help lines of the options in
+ * what (PFS_HELP_*, in the order above), each "  OPTION" padded with
+ * spaces so that its description starts at column col (0-based; one
+ * space if OPTION reaches col), continuation lines indented to col.  The
+ * --range lines ignore col: they are the same in every tool (description
+ * at column 23, continued at 21).  A tool calls it several times to put
+ * its own lines in between or to use another column for some lines.  A
+ * failed write shows in ferror(stdout), for pfs_stdout_done(). */
+void pfs_help_common(int col, unsigned what);
+
 /* pfs_stdout_done - after --help or --version: flush stdout and exit 0, or
  * report "prog: stdout: No space left on device" (the reason) and exit 1. */
 _Noreturn void pfs_stdout_done(void);

@@ -195,18 +195,9 @@ usage(void)
 	usage_codecs();
 	printf("  -d, --decompress   undo the top COMPRESS record of the stream; with\n"
 	       "                     --zstd etc., also check that it is that algorithm\n"
-	       "  -f, --force        write the stream even to a terminal\n"
-	       "  -T, --threads N    worker threads (default: number of CPUs)\n"
-	       "  -q, --quiet        no warnings\n"
-	       "      --range OFF:LEN  read only the chunks holding LEN bytes from source\n"
-	       "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
-	       "                     through its index, as a range stream\n"
-	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
-	       "      --trace FILE   write a timeline of the run to FILE (Chrome trace\n"
-	       "                     JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
-	       "  -h, --help         show this help\n"
-	       "  -V, --version      show the version\n"
-	       "\n"
+	       "  -f, --force        write the stream even to a terminal\n");
+	pfs_help_common(21, PFS_HELP_THREADS | PFS_HELP_RANGE | PFS_HELP_COMMON);
+	printf("\n"
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
 	       "Example: pchunk big.bin | pcompress --zstd -l 3 | pjoin --payload > big.zst\n");
 	pfs_stdout_done();

@@ -55,23 +55,14 @@ usage(void)
 	       "                        first bad chunk, and remove them from the stream\n"
 	       "      --sum             print a checksum line for the source instead of a\n"
 	       "                        stream, in the format of sha256sum/b2sum/xxhsum\n"
-	       "      --tag             with --sum: BSD-style line\n"
-	       "  -T, --threads N       worker threads (default: number of CPUs)\n"
-	       "  -f, --force           write the stream even to a terminal\n"
-	       "  -q, --quiet           no warnings\n"
-	       "      --range OFF:LEN  read only the chunks holding LEN bytes from source\n"
-	       "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
-	       "                     through its index, as a range stream\n"
-	       "      --stats[=json]    print statistics to stderr at exit (also PFS_STATS=1)\n"
-	       "      --trace FILE      write a timeline of the run to FILE (Chrome trace\n"
-	       "                        JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
-	       "  -h, --help            show this help\n"
-	       "  -V, --version         show the version\n"
-	       "\n"
+	       "      --tag             with --sum: BSD-style line\n", pfs_prog);
+	pfs_help_common(24, PFS_HELP_THREADS);
+	printf("  -f, --force           write the stream even to a terminal\n");
+	pfs_help_common(24, PFS_HELP_RANGE | PFS_HELP_COMMON);
+	printf("\n"
 	       "Exit status: 0 success, 1 error (a digest mismatch included), 2 bad usage.\n"
 	       "Examples: pchunk f | phash -a xxh3 > f.pfs\n"
-	       "          pchunk f | phash --sum > f.sha256 && sha256sum -c f.sha256\n",
-	       pfs_prog);
+	       "          pchunk f | phash --sum > f.sha256 && sha256sum -c f.sha256\n");
 	pfs_stdout_done();
 }
 

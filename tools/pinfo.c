@@ -53,22 +53,17 @@ usage(void)
 	       "      --password-file F  ... with the password on the first line of F\n"
 	       "      --password-fd N    ... with the password read from descriptor N\n"
 	       "  -i, --identity F       ... with an identity of file F (pencrypt\n"
-	       "                         --keygen-identity), when encrypted to its recipient\n"
-	       "  -q, --quiet            no warnings\n"
-	       "      --stats[=json]     print statistics to stderr at exit (also PFS_STATS=1)\n"
-	       "      --trace FILE       write a timeline of the run to FILE (Chrome trace\n"
-	       "                         JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
-	       "  -h, --help             show this help\n"
-	       "  -V, --version          show the version\n"
-	       "\n"
+	       "                         --keygen-identity), when encrypted to its recipient\n",
+	       pfs_prog);
+	pfs_help_common(25, PFS_HELP_COMMON);
+	printf("\n"
 	       "Ratio is raw bytes / stream bytes, as zstd -l shows it (3.142: the stream\n"
 	       "is 3.142 times smaller than its source).  The source of an encrypted\n"
 	       "stream (name, size, mode, mtime) is marked unverified unless a key option\n"
 	       "checked the header MAC (--json: \"verified\").\n"
 	       "Exit status: 0 success, 1 error (a stream is missing or invalid, or a\n"
 	       "wrong key or password; the others are still listed), 2 bad usage.\n"
-	       "Example: pchunk big.bin | pcompress --zstd | pinfo\n",
-	       pfs_prog);
+	       "Example: pchunk big.bin | pcompress --zstd | pinfo\n");
 	pfs_stdout_done();
 }
 

@@ -60,18 +60,13 @@ usage(void)
 	       "                     the rest); FILE must be a stream file, whose index\n"
 	       "                     leads to the chunks needed, the only ones read\n"
 	       "      --progress     show progress on stderr (when it is a terminal)\n"
-	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n"
-	       "  -q, --quiet        no warnings\n"
-	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
-	       "      --trace FILE   write a timeline of the run to FILE (Chrome trace\n"
-	       "                     JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
-	       "  -h, --help         show this help\n"
-	       "  -V, --version      show the version\n"
-	       "\n"
+	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n",
+	       pfs_prog, pfs_prog, pfs_prog, pfs_prog);
+	pfs_help_common(21, PFS_HELP_COMMON);
+	printf("\n"
 	       "Without -o the bytes go to standard output.\n"
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
-	       "Example: pchunk big.bin | pjoin -o copy.bin\n",
-	       pfs_prog, pfs_prog, pfs_prog, pfs_prog);
+	       "Example: pchunk big.bin | pjoin -o copy.bin\n");
 	pfs_stdout_done();
 }
 

@@ -34,17 +34,15 @@ usage(void)
 	       "                    multiple of the chunk size\n"
 	       "      --source SIZE:MTIME:MODE:NAME  the file standard input is a part\n"
 	       "                    of, as 'stat -c %%s:%%.9Y:%%a:%%n FILE' prints it\n"
-	       "      --progress    show progress on stderr (when it is a terminal)\n"
-	       "  -q, --quiet       no warnings\n"
-	       "      --stats[=json] print statistics to stderr at exit (also PFS_STATS=1)\n"
-	       "      --trace FILE   write a timeline of the run to FILE (Chrome trace\n"
-	       "                     JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
-	       "  -h, --help        show this help\n"
-	       "  -V, --version     show the version\n"
-	       "\n"
-	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
-	       "Example: pchunk big.bin | pcompress --zstd | pjoin --payload > big.zst\n",
+	       "      --progress    show progress on stderr (when it is a terminal)\n",
 	       pfs_prog);
+	/* pchunk's --stats and --trace start their text a column later */
+	pfs_help_common(20, PFS_HELP_QUIET);
+	pfs_help_common(21, PFS_HELP_STATS | PFS_HELP_TRACE);
+	pfs_help_common(20, PFS_HELP_HELP | PFS_HELP_VERSION);
+	printf("\n"
+	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
+	       "Example: pchunk big.bin | pcompress --zstd | pjoin --payload > big.zst\n");
 	pfs_stdout_done();
 }
 

@@ -69,24 +69,16 @@ usage(void)
 	       "  -d, --decrypt          undo the top ENCRYPT record of the stream\n"
 	       "  -f, --force            write the stream even to a terminal\n"
 	       "  -T, --threads N        worker threads, 0 to %u (default, and 0: the\n"
-	       "                         number of CPUs, at most that)\n"
-	       "  -q, --quiet            no warnings\n"
-	       "      --range OFF:LEN  read only the chunks holding LEN bytes from source\n"
-	       "                     byte OFF (OFF: for the rest) of a stream FILE, found\n"
-	       "                     through its index, as a range stream\n"
-	       "      --stats[=json]     print statistics to stderr at exit (also PFS_STATS=1)\n"
-	       "      --trace FILE       write a timeline of the run to FILE (Chrome trace\n"
-	       "                         JSON; also PFS_TRACE=DIR, see docs/profiling.md)\n"
-	       "  -h, --help             show this help\n"
-	       "  -V, --version          show the version\n"
-	       "\n"
-	       "There is no way to give a key or a password on the command line.\n"
-	       "Exit status: 0 success, 1 error (also a wrong key or password), 2 bad usage.\n"
-	       "Example: pencrypt --keygen-identity -o id; pencrypt --recipient-of id > r;\n"
-	       "         pchunk f | pencrypt -R r > f.pfs; pencrypt -d -i id f.pfs | pjoin\n",
+	       "                         number of CPUs, at most that)\n",
 	       pfs_prog, pfs_prog, pfs_prog, pfs_prog, pfs_prog, PFS_KDF_T_MIN,
 	       PFS_KDF_T_MAX, PFS_KDF_T_DEF, PFS_KDF_M_MIN >> 10, PFS_KDF_M_DEF >> 10,
 	       PFS_SECRET_THREADS_MAX);
+	pfs_help_common(25, PFS_HELP_RANGE | PFS_HELP_COMMON);
+	printf("\n"
+	       "There is no way to give a key or a password on the command line.\n"
+	       "Exit status: 0 success, 1 error (also a wrong key or password), 2 bad usage.\n"
+	       "Example: pencrypt --keygen-identity -o id; pencrypt --recipient-of id > r;\n"
+	       "         pchunk f | pencrypt -R r > f.pfs; pencrypt -d -i id f.pfs | pjoin\n");
 	pfs_stdout_done();
 }
 

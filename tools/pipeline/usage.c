@@ -128,10 +128,9 @@ usage(void)
 	       "                                (Chrome trace JSON: Perfetto UI,\n"
 	       "                                chrome://tracing, Firefox Profiler)\n"
 	       "  -q, --quiet                   no warnings and no progress (passed to\n"
-	       "                                every stage)\n"
-	       "  -h, --help                    show this help\n"
-	       "  -V, --version                 show the version\n"
-	       "\n"
+	       "                                every stage)\n");
+	pfs_help_common(32, PFS_HELP_HELP | PFS_HELP_VERSION);
+	printf("\n"
 	       "The bottleneck marked by --stats is the stage that spent the smallest\n"
 	       "share of its wall time blocked, taking the larger of its blocked-in and\n"
 	       "blocked-out times: stages after the bottleneck wait for input, stages\n"
