@@ -314,6 +314,8 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	assert_equal "${stderr_lines[0]}" "pipeline: --fast: level -200 is out of range for zstd (-100 to 19, not 0)"
 	run -2 --separate-stderr pipeline process --lz4 --ultra -9 a.bin
 	assert_equal "${stderr_lines[0]}" "pipeline: --ultra is for zstd levels 20-22"
+	run -2 --separate-stderr pipeline process -99999999999 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: -99999999999: '99999999999' is out of range (-1000000 to 1000000)"
 	assert_file_not_exists a.bin.pfs
 }
 

@@ -76,8 +76,11 @@ check_level(const struct opts *o)
 		                z->lmax + 1, z->lultra);
 	if (!o->level)
 		return;
-	if (pfs_parse_int(o->level, -1000000, 1000000, &v, &e) < 0)
+	if (pfs_parse_int(o->level, -1000000, 1000000, &v, &e) < 0) {
+		if (!o->level_opt)      /* -#: named as typed, as pcompress does */
+			pfs_usage_error("-%s: %s", o->level, e.msg);
 		pfs_usage_error("%s: %s", opt, e.msg);
+	}
 	if (o->level_opt && strcmp(o->level_opt, "--fast") == 0 && c->lmin >= 0)
 		pfs_usage_error("--fast is a %s level: drop it or use %s",
 		                z->name, z->flag);
