@@ -13,7 +13,10 @@
  *
  * The journal guards against crashes, not against an attacker who can
  * write next to the output: the bytes in the partial file were verified
- * against the stream when they were first written.  Layout: docs/format.md
+ * against the stream when they were first written.  pjoin also checks
+ * them against the stream when it can (tools/pjoin/resume.c): the DIGEST
+ * frames of a stream file, read through its index, or the chunks of a
+ * stream read through a pipe.  Layout: docs/format.md
  * does not cover it (it is local state, not a stream); resume.c does.
  */
 #ifndef PFS_RESUME_H

@@ -328,6 +328,34 @@ kill_at() {
 	assert_file_not_exists y.pfs-part
 }
 
+@test "pjoin --resume: a partial output of other bytes under the same HEAD is refused, by the stream's digests (file) or its bytes (pipe)" {
+	# two sources the HEAD cannot tell apart (name, size, mode, mtime):
+	# chunk 4 differs.  The partial output and its journal are from B,
+	# so the journal matches; the stream resumed is A.
+	mkdir a b
+	cp in.bin a/in.bin
+	cp in.bin b/in.bin
+	flip_byte b/in.bin $((4 * 16384 + 5))
+	touch -d 2020-01-01 a/in.bin b/in.bin
+	(cd a && pchunk -s 16K in.bin | phash -a sha256 > ../A.pfs)
+	(cd b && pchunk -s 16K in.bin | phash -a sha256 > ../B.pfs)
+	head -c "$(frame B.pfs 2:9 off)" B.pfs > cut.pfs
+	run -1 pjoin -o out --resume cut.pfs        # 8 chunks held, journal
+	run -1 --separate-stderr pjoin -o out --resume A.pfs
+	assert_equal "$stderr" "pjoin: A.pfs: out.pfs-part: chunk 4 does not match the stream's sha256 digest: remove it and its .sums file to restore from the start"
+	assert_file_not_exists out
+	run -1 --separate-stderr bash -c 'cat A.pfs | pjoin -o out --resume'
+	assert_equal "$stderr" "pjoin: stdin: out.pfs-part: chunk 4 differs from the stream's: remove it and its .sums file to restore from the start"
+	assert_file_not_exists out
+	# the partial output kept: B itself resumes it, byte-identical
+	pjoin -o out --resume B.pfs
+	cmp out b/in.bin
+	# and A from the start, once it is removed
+	rm out
+	pjoin -o out A.pfs
+	cmp out a/in.bin
+}
+
 @test "pinfo --chunks: text and JSON" {
 	run -0 pinfo --chunks h.pfs
 	assert_line --index 0 --regexp '^ +Chunk +Offset +Raw +Payload$'

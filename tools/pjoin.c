@@ -302,8 +302,11 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	if (x->one && s->hdr.type == PFS_DATA && s->hdr.seq > 0)
 		return not_one(x->one, e);
 	if (s->hdr.type == PFS_DATA && x->o->resume) {
-		if (s->hdr.seq < x->rs.chunks)
+		if (s->hdr.seq < x->rs.chunks) {
+			if (resume_held(x, s, e) < 0)
+				return -1;
 			s->emit = 0;    /* the partial output holds it */
+		}
 		else if (pfs_resume_chunk(&x->rs, s->hdr.seq, s->opay,
 		                          s->ohdr.len, e) < 0)
 			return -1;
@@ -412,6 +415,7 @@ main(int argc, char **argv)
 	else if (o.output)
 		pfs_outfile_abort(&of);
 	pfs_resume_end(&x.rs, rc == 0);
+	pfs_buf_free(&x.held);
 	pfs_hashset_free(&x.hs);
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0) {

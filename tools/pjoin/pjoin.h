@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "codec.h"
 #include "engine.h"
@@ -50,6 +51,7 @@ struct ctx {
 	int part_fd;                 /* --resume: the partial output */
 	int into_fd;                 /* --into: OUT.pfs-join */
 	struct pfs_resume rs;
+	struct pfs_buf held;         /* --resume: a held chunk, read back */
 	const struct pfs_codec *one;   /* --payload of a codec whose frames do
 	                                  not concatenate: one chunk at most */
 };
@@ -67,11 +69,14 @@ int out_mode(const struct opts *o, const struct pfs_head *h);
  *   a range stream must run from a chunk it holds to the end of the file.
  * resume_from - with a stream file, read it from the first chunk the
  *   partial output does not hold (cfg's range, through the index).
+ * resume_held - a chunk the partial output holds, read from the stream:
+ *   the partial output's bytes of it must be the same.
  * resume_size - after the restore: the partial output is the whole file.
  * Each returns 0 or -1 with e set. */
 int resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e);
 int resume_from(const struct opts *o, struct pfs_engine_cfg *cfg,
                 struct pfs_err *e);
+int resume_held(struct ctx *x, const struct pfs_slot *s, struct pfs_err *e);
 int resume_size(const struct ctx *x, int fd, struct pfs_err *e);
 
 /* parts.c */

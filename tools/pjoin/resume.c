@@ -3,13 +3,17 @@
  * and its journal (common/resume.h) checked against the stream, and a
  * stream file read from the first chunk the partial output lacks.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <errno.h>
 
+#include "digest.h"
 #include "err.h"
 #include "frame.h"
 #include "io.h"
@@ -36,6 +40,99 @@ resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e)
 		                  first, x->o->output, PFS_PART_SUFFIX,
 		                  x->rs.chunks);
 	return 0;
+}
+
+/* differs - the message for chunk k of the partial output that is not the
+ * stream's chunk k (the journal beside it matched: both were rewritten, or
+ * the stream is another one with the same HEAD) */
+static int
+differs(const char *out, uint64_t k, const char *why, struct pfs_err *e)
+{
+	return pfs_seterr(e, "%s%s: chunk %" PRIu64 " %s: remove it and "
+	                  "its %s file to restore from the start", out,
+	                  PFS_PART_SUFFIX, k, why, PFS_SUMS_SUFFIX);
+}
+
+/* held_digests - the chunks [ix->first, held) that the partial output of
+ * out holds, checked against the DIGEST frames that follow them in the
+ * stream file in_fd, read through the index: in a stream pjoin joins every
+ * record is a HASH record, so these are digests of the raw bytes.
+ * Returns 0, or -1 with e set. */
+static int
+held_digests(const char *out, int in_fd, const char *in_name,
+             const struct pfs_head *h, const struct pfs_index *ix,
+             uint64_t held, struct pfs_err *e)
+{
+	uint8_t hb[PFS_HDR_LEN], want[PFS_DIGEST_MAXLEN], got[PFS_DIGEST_MAXLEN];
+	const struct pfs_digest_algo *a;
+	struct pfs_hdr dh, fh;
+	uint64_t k, pos, next;
+	uint8_t *buf;
+	char *path;
+	int fd, rc = -1;
+
+	if (!(path = malloc(strlen(out) + sizeof(PFS_PART_SUFFIX))))
+		return pfs_seterr(e, "out of memory");
+	strcpy(path, out);
+	strcat(path, PFS_PART_SUFFIX);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return pfs_seterr(e, "%s%s: %s", out, PFS_PART_SUFFIX,
+		                  strerror(errno));
+	if (!(buf = malloc(h->chunk_size ? h->chunk_size : 1))) {
+		close(fd);
+		return pfs_seterr(e, "out of memory");
+	}
+	for (k = ix->first; k < held && k - ix->first < ix->n; k++) {
+		pos = ix->off[k - ix->first];
+		next = ix->off[k - ix->first + 1];
+		if (pfs_pread_full(in_fd, hb, sizeof(hb), pos) < 0 ||
+		    pfs_hdr_decode(hb, &dh, 0, e) < 0 || dh.type != PFS_DATA ||
+		    dh.seq != k || dh.len > h->chunk_size) {
+			pfs_seterr(e, "%s: chunk %" PRIu64 " is not where its "
+			           "index says", in_name, k);
+			goto out;
+		}
+		if (pfs_pread_full(fd, buf, dh.len, k * h->chunk_size) < 0) {
+			differs(out, k, "is shorter than the stream's", e);
+			goto out;
+		}
+		for (pos += PFS_HDR_LEN + dh.len; pos < next;
+		     pos += PFS_HDR_LEN + fh.len) {
+			if (pfs_pread_full(in_fd, hb, sizeof(hb), pos) < 0 ||
+			    pfs_hdr_decode(hb, &fh, 0, e) < 0 ||
+			    fh.len > next - pos - PFS_HDR_LEN) {
+				pfs_seterr(e, "%s: the frames after chunk "
+				           "%" PRIu64 " are damaged", in_name, k);
+				goto out;
+			}
+			if (fh.type != PFS_DIGEST || fh.seq != k ||
+			    fh.raw >= h->nstages ||
+			    !(a = pfs_digest_by_id(h->stages[fh.raw].params[0])) ||
+			    fh.len != a->len)
+				continue;      /* the engine reports it later */
+			if (pfs_pread_full(in_fd, want, a->len,
+			                   pos + PFS_HDR_LEN) < 0) {
+				pfs_seterr(e, "%s: cannot read: %s", in_name,
+				           strerror(errno ? errno : EIO));
+				goto out;
+			}
+			pfs_digest_buffer(a, buf, dh.len, got);
+			if (memcmp(want, got, a->len) != 0) {
+				char why[64];
+				snprintf(why, sizeof(why), "does not match the "
+				         "stream's %s digest", a->name);
+				differs(out, k, why, e);
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
 }
 
 /* resume_from - --resume with a stream file: read it from the first chunk
@@ -69,12 +166,40 @@ resume_from(const struct opts *o, struct pfs_engine_cfg *cfg,
 		return 0;
 	rc = pfs_index_load(cfg->in_fd, (uint64_t)st.st_size, cfg->in_name,
 	                    &ix, e);
+	if (rc > 0 && o->verify && pfs_head_only_hashes(&h) &&
+	    held_digests(o->output, cfg->in_fd, cfg->in_name, &h, &ix,
+	                 good / h.chunk_size, e) < 0) {
+		pfs_index_free(&ix);
+		pfs_prefix(e, cfg->in_name);
+		return -1;
+	}
 	pfs_index_free(&ix);
 	if (rc <= 0)
 		return 0;            /* no index: read from the start */
 	cfg->range = 1;
 	cfg->range_off = good;
 	cfg->range_len = UINT64_MAX;
+	return 0;
+}
+
+/* resume_held - chunk s->hdr.seq, which the partial output holds, read
+ * from the stream (a pipe, or a file without an index): checked against
+ * the partial output's bytes, as held_digests checks them in a file, and
+ * then, before it is dropped, against its DIGEST frames (ops.hold) */
+int
+resume_held(struct ctx *x, const struct pfs_slot *s, struct pfs_err *e)
+{
+	uint64_t k = s->hdr.seq;
+
+	if (pfs_buf_reserve(&x->held, s->ohdr.len ? s->ohdr.len : 1) < 0)
+		return pfs_seterr(e, "out of memory");
+	if (pfs_pread_full(x->part_fd, x->held.p, s->ohdr.len,
+	                   k * x->head.chunk_size) < 0)
+		return differs(x->o->output, k, "is shorter than the "
+		               "stream's", e);
+	if (memcmp(x->held.p, s->opay, s->ohdr.len) != 0)
+		return differs(x->o->output, k, "differs from the stream's",
+		               e);
 	return 0;
 }
 
