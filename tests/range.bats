@@ -347,6 +347,17 @@ kill_at() {
 	run -1 --separate-stderr bash -c 'cat A.pfs | pjoin -o out --resume'
 	assert_equal "$stderr" "pjoin: stdin: out.pfs-part: chunk 4 differs from the stream's: remove it and its .sums file to restore from the start"
 	assert_file_not_exists out
+	# chunks the resume does not read, damaged in the stream file: the
+	# check reads their frames through the index and says so
+	cp A.pfs D.pfs
+	flip_byte D.pfs $(($(frame D.pfs 2:3 off) + 20))      # DATA 3's header
+	run -1 --separate-stderr pjoin -o out --resume D.pfs
+	assert_equal "$stderr" "pjoin: D.pfs: chunk 3 is not where the index says (damaged stream)"
+	cp A.pfs D.pfs
+	flip_byte D.pfs $(($(frame D.pfs 3:2 off) + 20))      # DIGEST 2's
+	run -1 --separate-stderr pjoin -o out --resume D.pfs
+	assert_equal "$stderr" "pjoin: D.pfs: the frames after chunk 2 are damaged"
+	assert_file_not_exists out
 	# the partial output kept: B itself resumes it, byte-identical
 	pjoin -o out --resume B.pfs
 	cmp out b/in.bin

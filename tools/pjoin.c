@@ -354,6 +354,7 @@ main(int argc, char **argv)
 	struct pfs_stats st;
 	struct pfs_outfile of;
 	struct pfs_engine_cfg cfg;
+	struct pfs_index ix = { 0 };
 	int rc;
 
 	pfs_setprog(argv[0]);
@@ -376,8 +377,12 @@ main(int argc, char **argv)
 		return pfs_fail("%s", e.msg);
 	cfg.name_errors = 1;
 	pfs_common_cfg(&o.c, &cfg);
-	if (o.resume && resume_from(&o, &cfg, &e) < 0)
+	if (o.resume && resume_from(&o, &cfg, &ix, &e) < 0)
 		return pfs_fail("%s", e.msg);
+	if (ix.off) {
+		x.ix = &ix;
+		x.in_fd = cfg.in_fd;
+	}
 	if (o.payload && !o.output && pfs_refuse_tty(1, o.force, &e) < 0)
 		return pfs_fail("%s", e.msg);
 	cfg.raw_out = 1;
@@ -416,6 +421,7 @@ main(int argc, char **argv)
 		pfs_outfile_abort(&of);
 	pfs_resume_end(&x.rs, rc == 0);
 	pfs_buf_free(&x.held);
+	pfs_index_free(&ix);
 	pfs_hashset_free(&x.hs);
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0) {

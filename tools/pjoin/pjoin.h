@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "engine.h"
+#include "frame.h"
 #include "hashcheck.h"
 #include "head.h"
 #include "progress.h"
@@ -52,6 +53,9 @@ struct ctx {
 	int into_fd;                 /* --into: OUT.pfs-join */
 	struct pfs_resume rs;
 	struct pfs_buf held;         /* --resume: a held chunk, read back */
+	const struct pfs_index *ix;  /* --resume from a stream file: its
+	                                index (resume_from), else NULL */
+	int in_fd;                   /* ... and the file */
 	const struct pfs_codec *one;   /* --payload of a codec whose frames do
 	                                  not concatenate: one chunk at most */
 };
@@ -66,16 +70,18 @@ int out_mode(const struct opts *o, const struct pfs_head *h);
 
 /* resume.c: --resume.
  * resume_head - HEAD h read: check the partial output against its journal;
- *   a range stream must run from a chunk it holds to the end of the file.
+ *   a range stream must run from a chunk it holds to the end of the file;
+ *   the chunks before it are checked against the file's DIGEST frames.
  * resume_from - with a stream file, read it from the first chunk the
- *   partial output does not hold (cfg's range, through the index).
+ *   partial output does not hold (cfg's range, through the index, which
+ *   it leaves in *ix).
  * resume_held - a chunk the partial output holds, read from the stream:
  *   the partial output's bytes of it must be the same.
  * resume_size - after the restore: the partial output is the whole file.
  * Each returns 0 or -1 with e set. */
 int resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e);
 int resume_from(const struct opts *o, struct pfs_engine_cfg *cfg,
-                struct pfs_err *e);
+                struct pfs_index *ix, struct pfs_err *e);
 int resume_held(struct ctx *x, const struct pfs_slot *s, struct pfs_err *e);
 int resume_size(const struct ctx *x, int fd, struct pfs_err *e);
 

@@ -4,7 +4,6 @@
  * stream file read from the first chunk the partial output lacks.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +17,77 @@
 #include "frame.h"
 #include "io.h"
 #include "pjoin.h"
+
+/* differs - the message for chunk k of the partial output that is not the
+ * stream's chunk k (the journal beside it matched: both were rewritten, or
+ * the stream is another one with the same HEAD) */
+static int
+differs(const char *out, uint64_t k, const char *why, struct pfs_err *e)
+{
+	return pfs_seterr(e, "%s%s: chunk %" PRIu64 " %s: remove it and "
+	                  "its %s file to restore from the start", out,
+	                  PFS_PART_SUFFIX, k, why, PFS_SUMS_SUFFIX);
+}
+
+/* held_digests - the chunks [0, held) of the partial output, which the
+ * range read from the stream file leaves out, checked against the DIGEST
+ * frames that follow them in that file, found through its index (kept by
+ * resume_from): in a stream pjoin joins every record is a HASH record, so
+ * these are digests of the raw bytes.  pfs_resume_begin has just checked
+ * the same chunks against the journal. */
+static int
+held_digests(struct ctx *x, const struct pfs_head *h, uint64_t held,
+             struct pfs_err *e)
+{
+	uint8_t hb[PFS_HDR_LEN], want[PFS_DIGEST_MAXLEN], got[PFS_DIGEST_MAXLEN];
+	const struct pfs_index *ix = x->ix;
+	const struct pfs_digest_algo *a;
+	struct pfs_hdr dh, fh;
+	uint64_t k, pos, next;
+
+	if (pfs_buf_reserve(&x->held, h->chunk_size ? h->chunk_size : 1) < 0)
+		return pfs_seterr(e, "out of memory");
+	for (k = 0; k < held && k < ix->n; k++) {
+		pos = ix->off[k];
+		next = ix->off[k + 1];
+		if (pfs_pread_full(x->in_fd, hb, sizeof(hb), pos) < 0 ||
+		    pfs_hdr_decode(hb, &dh, 0, e) < 0 || dh.type != PFS_DATA ||
+		    dh.seq != k || dh.len > h->chunk_size)
+			return pfs_seterr(e, "chunk %" PRIu64 " is not where the "
+			                  "index says (damaged stream)", k);
+		if (pfs_pread_full(x->part_fd, x->held.p, dh.len,
+		                   k * h->chunk_size) < 0)
+			return pfs_seterr(e, "%s%s: cannot read: %s",
+			                  x->o->output, PFS_PART_SUFFIX,
+			                  strerror(errno ? errno : EIO));
+		for (pos += PFS_HDR_LEN + dh.len; pos < next;
+		     pos += PFS_HDR_LEN + fh.len) {
+			if (pfs_pread_full(x->in_fd, hb, sizeof(hb), pos) < 0 ||
+			    pfs_hdr_decode(hb, &fh, 0, e) < 0 ||
+			    fh.len > next - pos - PFS_HDR_LEN)
+				return pfs_seterr(e, "the frames after chunk "
+				                  "%" PRIu64 " are damaged", k);
+			/* a skippable frame may sit here too */
+			if (fh.type != PFS_DIGEST || fh.seq != k ||
+			    fh.raw >= h->nstages ||
+			    !(a = pfs_digest_by_id(h->stages[fh.raw].params[0])) ||
+			    fh.len != a->len)
+				continue;
+			if (pfs_pread_full(x->in_fd, want, a->len,
+			                   pos + PFS_HDR_LEN) < 0)
+				return pfs_seterr(e, "cannot read: %s",
+				                  strerror(errno ? errno : EIO));
+			pfs_digest_buffer(a, x->held.p, dh.len, got);
+			if (memcmp(want, got, a->len) != 0) {
+				char why[64];
+				snprintf(why, sizeof(why), "does not match the "
+				         "stream's %s digest", a->name);
+				return differs(x->o->output, k, why, e);
+			}
+		}
+	}
+	return 0;
+}
 
 /* resume_head - --resume: check the partial output against its journal;
  * a range stream must run from a chunk it holds to the end of the file */
@@ -39,111 +109,22 @@ resume_head(struct ctx *x, const struct pfs_head *h, struct pfs_err *e)
 		                  " but %s%s holds only %" PRIu64 " chunks",
 		                  first, x->o->output, PFS_PART_SUFFIX,
 		                  x->rs.chunks);
+	/* the chunks before the range were not read: their digests are */
+	if (x->ix && x->o->verify && h->nstages && pfs_head_only_hashes(h))
+		return held_digests(x, h, first, e);
 	return 0;
 }
 
-/* differs - the message for chunk k of the partial output that is not the
- * stream's chunk k (the journal beside it matched: both were rewritten, or
- * the stream is another one with the same HEAD) */
-static int
-differs(const char *out, uint64_t k, const char *why, struct pfs_err *e)
-{
-	return pfs_seterr(e, "%s%s: chunk %" PRIu64 " %s: remove it and "
-	                  "its %s file to restore from the start", out,
-	                  PFS_PART_SUFFIX, k, why, PFS_SUMS_SUFFIX);
-}
-
-/* held_digests - the chunks [ix->first, held) that the partial output of
- * out holds, checked against the DIGEST frames that follow them in the
- * stream file in_fd, read through the index: in a stream pjoin joins every
- * record is a HASH record, so these are digests of the raw bytes.
- * Returns 0, or -1 with e set. */
-static int
-held_digests(const char *out, int in_fd, const char *in_name,
-             const struct pfs_head *h, const struct pfs_index *ix,
-             uint64_t held, struct pfs_err *e)
-{
-	uint8_t hb[PFS_HDR_LEN], want[PFS_DIGEST_MAXLEN], got[PFS_DIGEST_MAXLEN];
-	const struct pfs_digest_algo *a;
-	struct pfs_hdr dh, fh;
-	uint64_t k, pos, next;
-	uint8_t *buf;
-	char *path;
-	int fd, rc = -1;
-
-	if (!(path = malloc(strlen(out) + sizeof(PFS_PART_SUFFIX))))
-		return pfs_seterr(e, "out of memory");
-	strcpy(path, out);
-	strcat(path, PFS_PART_SUFFIX);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
-		return pfs_seterr(e, "%s%s: %s", out, PFS_PART_SUFFIX,
-		                  strerror(errno));
-	if (!(buf = malloc(h->chunk_size ? h->chunk_size : 1))) {
-		close(fd);
-		return pfs_seterr(e, "out of memory");
-	}
-	for (k = ix->first; k < held && k - ix->first < ix->n; k++) {
-		pos = ix->off[k - ix->first];
-		next = ix->off[k - ix->first + 1];
-		if (pfs_pread_full(in_fd, hb, sizeof(hb), pos) < 0 ||
-		    pfs_hdr_decode(hb, &dh, 0, e) < 0 || dh.type != PFS_DATA ||
-		    dh.seq != k || dh.len > h->chunk_size) {
-			pfs_seterr(e, "%s: chunk %" PRIu64 " is not where its "
-			           "index says", in_name, k);
-			goto out;
-		}
-		if (pfs_pread_full(fd, buf, dh.len, k * h->chunk_size) < 0) {
-			differs(out, k, "is shorter than the stream's", e);
-			goto out;
-		}
-		for (pos += PFS_HDR_LEN + dh.len; pos < next;
-		     pos += PFS_HDR_LEN + fh.len) {
-			if (pfs_pread_full(in_fd, hb, sizeof(hb), pos) < 0 ||
-			    pfs_hdr_decode(hb, &fh, 0, e) < 0 ||
-			    fh.len > next - pos - PFS_HDR_LEN) {
-				pfs_seterr(e, "%s: the frames after chunk "
-				           "%" PRIu64 " are damaged", in_name, k);
-				goto out;
-			}
-			if (fh.type != PFS_DIGEST || fh.seq != k ||
-			    fh.raw >= h->nstages ||
-			    !(a = pfs_digest_by_id(h->stages[fh.raw].params[0])) ||
-			    fh.len != a->len)
-				continue;      /* the engine reports it later */
-			if (pfs_pread_full(in_fd, want, a->len,
-			                   pos + PFS_HDR_LEN) < 0) {
-				pfs_seterr(e, "%s: cannot read: %s", in_name,
-				           strerror(errno ? errno : EIO));
-				goto out;
-			}
-			pfs_digest_buffer(a, buf, dh.len, got);
-			if (memcmp(want, got, a->len) != 0) {
-				char why[64];
-				snprintf(why, sizeof(why), "does not match the "
-				         "stream's %s digest", a->name);
-				differs(out, k, why, e);
-				goto out;
-			}
-		}
-	}
-	rc = 0;
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 /* resume_from - --resume with a stream file: read it from the first chunk
- * the partial output does not hold, through its index (when it has one) */
+ * the partial output does not hold, through its index (when it has one),
+ * which is then left in *ix for resume_head (free it with
+ * pfs_index_free) */
 int
 resume_from(const struct opts *o, struct pfs_engine_cfg *cfg,
-            struct pfs_err *e)
+            struct pfs_index *ix, struct pfs_err *e)
 {
 	static struct pfs_head h;
 	struct stat st;
-	struct pfs_index ix;
 	struct pfs_reader r;
 	uint64_t good;
 	int complete, rc;
@@ -165,17 +146,11 @@ resume_from(const struct opts *o, struct pfs_engine_cfg *cfg,
 	if (good == 0 || complete)
 		return 0;
 	rc = pfs_index_load(cfg->in_fd, (uint64_t)st.st_size, cfg->in_name,
-	                    &ix, e);
-	if (rc > 0 && o->verify && pfs_head_only_hashes(&h) &&
-	    held_digests(o->output, cfg->in_fd, cfg->in_name, &h, &ix,
-	                 good / h.chunk_size, e) < 0) {
-		pfs_index_free(&ix);
-		pfs_prefix(e, cfg->in_name);
-		return -1;
-	}
-	pfs_index_free(&ix);
-	if (rc <= 0)
+	                    ix, e);
+	if (rc <= 0) {
+		pfs_index_free(ix);
 		return 0;            /* no index: read from the start */
+	}
 	cfg->range = 1;
 	cfg->range_off = good;
 	cfg->range_len = UINT64_MAX;
@@ -195,8 +170,8 @@ resume_held(struct ctx *x, const struct pfs_slot *s, struct pfs_err *e)
 		return pfs_seterr(e, "out of memory");
 	if (pfs_pread_full(x->part_fd, x->held.p, s->ohdr.len,
 	                   k * x->head.chunk_size) < 0)
-		return differs(x->o->output, k, "is shorter than the "
-		               "stream's", e);
+		return pfs_seterr(e, "%s%s: cannot read: %s", x->o->output,
+		                  PFS_PART_SUFFIX, strerror(errno ? errno : EIO));
 	if (memcmp(x->held.p, s->opay, s->ohdr.len) != 0)
 		return differs(x->o->output, k, "differs from the stream's",
 		               e);
