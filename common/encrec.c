@@ -445,6 +445,14 @@ pfs_enc_rewrap(struct pfs_secret *s, struct pfs_head *h,
 	if (!r->n && !s->has_key && !s->password)
 		return pfs_seterr(e, "no recipient, key or password to "
 		                  "encrypt to");
+	/* a record of KDF id 0 has no file key of its own: its key is the
+	 * key file's, which opens every other stream of that key file, so
+	 * it must not be wrapped for anyone */
+	if (st->params[PFS_ER_KDF] == PFS_KDF_NONE)
+		return pfs_seterr(e, "this stream's key is the key file's own "
+		                  "(made before recipients): --rekey would hand "
+		                  "that key to the new recipients; decrypt it and "
+		                  "encrypt it again instead");
 	memcpy(p, st->params, len);
 	p[PFS_ER_KDF] = PFS_KDF_WRAPPED;
 	memset(p + PFS_ER_T, 0, PFS_ER_SALT - PFS_ER_T);

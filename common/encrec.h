@@ -47,7 +47,7 @@
 /* Offsets in the ENCRYPT record's params (little-endian fields). */
 enum {
 	PFS_ER_CIPHER = 0,            /* u8 cipher id (stages.h) */
-	PFS_ER_KDF = 1,               /* u8 0 key file, 1 argon2id */
+	PFS_ER_KDF = 1,               /* u8 0 key file, 1 argon2id, 2 wrapped */
 	PFS_ER_FLAGS = 2,             /* u8 PFS_ERF_* */
 	PFS_ER_RESERVED = 3,          /* u8 0 */
 	PFS_ER_T = 4,                 /* u32 Argon2 passes (0 for a key) */

@@ -187,6 +187,18 @@ PY
 	cmp <(payload "$ROOT/testdata/weak-kdf.pfs") <(payload r.pfs)
 }
 
+@test "--rekey refuses a key-file stream from before recipients (its key is the key file's own); -d still reads it" {
+	# testdata/legacy-keyfile.pfs: made by pencrypt at 1311afe (KDF id 0):
+	#   yes 'made by pencrypt before recipients, with --key-file' |
+	#   head -c 3000 | pchunk -s 1K | pencrypt --key-file legacy.key
+	yes 'made by pencrypt before recipients, with --key-file' | head -c 3000 > legacy.txt
+	cp "$ROOT/testdata/legacy.key" k && chmod 600 k
+	pencrypt -d --key-file k < "$ROOT/testdata/legacy-keyfile.pfs" | pjoin | cmp - legacy.txt
+	run -1 --separate-stderr sh -c 'pencrypt --rekey --key-file k -R alice.r < "$0" > r.pfs' "$ROOT/testdata/legacy-keyfile.pfs"
+	assert_equal "$stderr" "pencrypt: stdin: this stream's key is the key file's own (made before recipients): --rekey would hand that key to the new recipients; decrypt it and encrypt it again instead"
+	[ ! -s r.pfs ]
+}
+
 @test "--rekey: a wrong secret, an unencrypted stream and usage errors, nothing written" {
 	pencrypt -R alice.r s.pfs > e.pfs
 	run -1 --separate-stderr sh -c 'pencrypt --rekey -i bob.id -R carol.r e.pfs > r.pfs'
