@@ -58,7 +58,7 @@ pfs_rcp_add(struct pfs_rcps *r, const char *s, const char *what,
 	if (rc == -2)
 		return pfs_seterr(e, "%s: recipient fails its checksum "
 		                  "(damaged or mistyped)", what);
-	if (rc < 0 && strncmp(s, PFS_ID_PREFIX, 9) == 0)
+	if (rc < 0 && strncmp(s, PFS_ID_TYPE, sizeof(PFS_ID_TYPE) - 1) == 0)
 		return pfs_seterr(e, "%s: an identity (a secret), not a "
 		                  "recipient: give the recipient that "
 		                  "'pencrypt --recipient-of FILE' prints", what);
@@ -177,7 +177,8 @@ pfs_id_file(struct pfs_secret *s, const char *path, struct pfs_err *warn,
 			           "(damaged or mistyped)", path, lineno);
 			goto out;
 		}
-		if (t < 0 && len >= 8 && memcmp(p, "PFS-KEY-", 8) == 0) {
+		if (t < 0 && len >= sizeof(PFS_KEY_TYPE) - 1 &&
+		    memcmp(p, PFS_KEY_TYPE, sizeof(PFS_KEY_TYPE) - 1) == 0) {
 			pfs_seterr(e, "%s: a key file, not an identity: give it "
 			           "with --key-file", path);
 			goto out;

@@ -33,6 +33,7 @@
 #define PFS_X25519_LEN   32u
 #define PFS_RCP_PREFIX   "pfs-recipient-1-"
 #define PFS_ID_PREFIX    "PFS-IDENTITY-1-"
+#define PFS_ID_TYPE      "PFS-IDENTITY-"     /* any version of it */
 #define PFS_RCP_LINE_LEN (sizeof(PFS_RCP_PREFIX) - 1 + PFS_TYPED_BODY_LEN)
 #define PFS_ID_LINE_LEN  (sizeof(PFS_ID_PREFIX) - 1 + PFS_TYPED_BODY_LEN)
 #define PFS_RCPS_MAX     40u       /* X25519 recipients of one stream */

@@ -240,7 +240,8 @@ pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
 		if (rc == -2)
 			return pfs_seterr(e, "%s: pfs key file fails its checksum "
 			                  "(damaged or mistyped key)", what);
-		if (rc < 0 && n >= 8 && memcmp(buf, "PFS-KEY-", 8) == 0 &&
+		if (rc < 0 && n >= sizeof(PFS_KEY_TYPE) - 1 &&
+		    memcmp(buf, PFS_KEY_TYPE, sizeof(PFS_KEY_TYPE) - 1) == 0 &&
 		    (n < PREFIX_LEN || memcmp(buf, PFS_KEYLINE_PREFIX,
 		                              PREFIX_LEN) != 0))
 			return pfs_seterr(e, "%s: pfs key file of an unknown "

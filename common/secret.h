@@ -34,6 +34,7 @@
 #define PFS_KEY_LEN          32u
 #define PFS_PASS_MAX         1024u
 #define PFS_KEYLINE_PREFIX   "PFS-KEY-1-"
+#define PFS_KEY_TYPE         "PFS-KEY-"     /* any version of it */
 #define PFS_KEYLINE_LEN      58u     /* prefix + 48 base64url characters */
 #define PFS_TYPED_PREFIX_MAX 24u     /* the longest prefix of a typed line */
 #define PFS_TYPED_BODY_LEN   48u     /* base64url of 32 bytes || check */

@@ -263,9 +263,16 @@ PY
 	run -1 --separate-stderr pencrypt -d -i alice.r e.pfs
 	assert_equal "$stderr" "pencrypt: alice.r:1: not a pfs identity (one is PFS-IDENTITY-1- and 48 base64url characters, made by 'pencrypt --keygen-identity')"
 	run -2 --separate-stderr pencrypt -i alice.id s.pfs
-	usage_line "pencrypt: -i is for -d and --rekey: to encrypt to an identity, give its recipient with -r (see --recipient-of)"
+	usage_line "pencrypt: -i is for -d, --rekey and --continue: to encrypt to an identity, give its recipient with -r (see --recipient-of)"
 	run -2 --separate-stderr pencrypt -d -R alice.r e.pfs
 	usage_line "pencrypt: -r and -R are for encrypting and --rekey (-d opens with -i IDENTITY)"
+	# '-' for a file while the stream is on standard input
+	run -2 --separate-stderr sh -c 'pencrypt -R - < s.pfs'
+	usage_line "pencrypt: -R -: standard input is the stream's: give the recipients in a file"
+	run -2 --separate-stderr sh -c 'pencrypt -d -i - < e.pfs'
+	usage_line "pencrypt: -i -: standard input is the stream's: give the identity in a file"
+	run -2 --separate-stderr sh -c 'pencrypt -r PFS-IDENTIFIER-x < s.pfs'
+	usage_line "pencrypt: -r: not a pfs recipient (one is pfs-recipient-1- and 48 base64url characters, printed by 'pencrypt --recipient-of IDENTITY')"
 	# an identity file others can read: warned, and used
 	chmod 644 bob.id
 	pencrypt -R bob.r s.pfs > b.pfs

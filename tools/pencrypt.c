@@ -344,9 +344,14 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 		}
 	}
 	x->ord.first_seq = x->ord.next_seq = pfs_head_first_chunk(h);
-	/* the master key is not needed any more, nor the password */
+	/* the master key is not needed any more, nor the password, the key
+	 * file's key or the identities */
 	explicit_bzero(x->sec->master, sizeof(x->sec->master));
 	explicit_bzero(x->sec->pw, sizeof(x->sec->pw));
+	explicit_bzero(x->sec->key, sizeof(x->sec->key));
+	explicit_bzero(x->sec->ids, sizeof(x->sec->ids));
+	x->sec->has_key = 0;
+	x->sec->nids = 0;
 	if (x->newsec)
 		pfs_secret_free(x->newsec);
 	x->newsec = NULL;

@@ -33,8 +33,8 @@ usage(void)
 	       "  -r, --recipient R      encrypt to the public key R (pfs-recipient-1-...)\n"
 	       "  -R, --recipients-file F  encrypt to every recipient in F, one per line\n"
 	       "                         ('#' comments and empty lines skipped)\n"
-	       "  -i, --identity F       with -d or --rekey: open with an identity of\n"
-	       "                         file F (made by --keygen-identity)\n"
+	       "  -i, --identity F       with -d, --rekey or --continue: open with an\n"
+	       "                         identity of file F (made by --keygen-identity)\n"
 	       "KEY, encrypting to it or opening with it (no KEY, -r or -i: a password\n"
 	       "asked on the terminal):\n"
 	       "      --key-file F       a key file made by --keygen (PFS-KEY-1-...)\n"
@@ -113,9 +113,9 @@ check_keys(const struct opts *o, int nopt)
 		                o->decrypt ? " (-d opens with -i IDENTITY)" :
 		                " (--continue takes FILE's recipients)");
 	if (o->nids && !opening)
-		pfs_usage_error("-i is for -d and --rekey: to encrypt to an "
-		                "identity, give its recipient with -r (see "
-		                "--recipient-of)");
+		pfs_usage_error("-i is for -d, --rekey and --continue: to "
+		                "encrypt to an identity, give its recipient "
+		                "with -r (see --recipient-of)");
 	if (o->newkey.src != PFS_KS_NONE && !o->rekey)
 		pfs_usage_error("--new-key-file, --new-password-file and "
 		                "--new-password-fd are for --rekey");
@@ -317,6 +317,19 @@ parse(int argc, char **argv, struct opts *o)
 	o->input = pfs_one_input(argc, argv, optind);
 	/* the recipients, in the order given, before any secret is asked
 	 * for: a bad -r is a usage error, a bad -R file an error */
+	/* a file named '-' is standard input: not while the stream is */
+	if (!o->input || strcmp(o->input, "-") == 0) {
+		for (i = 0; i < nr; i++)
+			if (rfile[i] && strcmp(rarg[i], "-") == 0)
+				pfs_usage_error("-R -: standard input is the "
+				                "stream's: give the recipients "
+				                "in a file");
+		for (i = 0; i < o->nids; i++)
+			if (strcmp(o->ids[i], "-") == 0)
+				pfs_usage_error("-i -: standard input is the "
+				                "stream's: give the identity "
+				                "in a file");
+	}
 	if (nr && pfs_crypto_init(&e) < 0)
 		pfs_die(PFS_EXIT_ERR, "%s", e.msg);
 	for (i = 0; i < nr; i++) {
