@@ -3,7 +3,7 @@
 # or pipeline --trace; Chrome Trace Event Format, common/trace.h) drawn as a
 # timeline without a browser: one row per thread of every stage (reader,
 # workers, writer), time in seconds from the first event across; busy spans
-# (read, transform, order, write, chunk) green, blocked-in red, blocked-out
+# (read, stream, transform, order, write, chunk) green, blocked-in red, blocked-out
 # blue, and nothing where a thread waits for another thread.  A stage whose
 # rows are mostly red is starved by the stage before it; mostly blue, held
 # back by the stage after it; the stage that is green is the bottleneck.
@@ -27,6 +27,8 @@ case $OUT in
 *) echo "trace-chart: $OUT: give a name ending in .png or .svg" >&2; exit 2 ;;
 esac
 [ -r "$TRACE" ] || die "$TRACE: cannot read"
+OUTDIR=$(dirname -- "$OUT")
+[ -d "$OUTDIR" ] && [ -w "$OUTDIR" ] || die "$OUT: cannot write in $OUTDIR"
 command -v gnuplot >/dev/null || die "gnuplot not found (apt-get install gnuplot-nox)"
 command -v python3 >/dev/null || die "python3 not found"
 

@@ -617,7 +617,8 @@ stream_frames(struct engine *en, struct pfs_err *e)
 		                               stream_frame(en, s, e);
 		if (rc < 0)
 			return -1;
-		t_span("read", &t0, s);
+		/* one thread reads, transforms and hands on the frame */
+		t_span("stream", &t0, s);
 		if (pfs_trace_on)
 			pfs_trace_rate(0, pfs_now_ns(), en->r.bytes_in);
 		en->frames++;

@@ -401,18 +401,12 @@ pfs_read_small(const char *path, int dash, uint8_t *buf, size_t cap,
 	}
 	if (S_ISREG(st.st_mode))
 		*mode = (unsigned)st.st_mode;
-	while (*n < cap) {
-		r = read(fd, buf + *n, cap - *n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pfs_seterr(e, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		*n += (size_t)r;
+	r = pfs_read_full(fd, buf, cap, NULL);
+	if (r < 0) {
+		pfs_seterr(e, "%s: %s", path, strerror(errno));
+		goto out;
 	}
+	*n = (size_t)r;
 	rc = 0;
 out:
 	if (!in)

@@ -60,7 +60,7 @@ static void
 put(const char *ev, size_t n)
 {
 	pthread_mutex_lock(&T.mu);
-	if (!pfs_trace_on) {          /* closed meanwhile (trace.h) */
+	if (!pfs_trace_on || T.err) { /* closed meanwhile, or failed (trace.h) */
 		pthread_mutex_unlock(&T.mu);
 		return;
 	}

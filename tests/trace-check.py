@@ -25,7 +25,7 @@ import sys
 PHASES = {'M', 'X', 'C'}
 META = {'process_name', 'process_sort_index', 'thread_name',
         'thread_sort_index'}
-SPANS = {'busy': {'read', 'transform', 'order', 'write', 'chunk'},
+SPANS = {'busy': {'read', 'stream', 'transform', 'order', 'write', 'chunk'},
          'blocked': {'blocked-in', 'blocked-out'},
          'process': {'process'}}
 COUNTERS = {'in flight', 'MB/s'}

@@ -156,6 +156,13 @@ print("%.6f %.6f" % (d["blocked_in_s"], d["blocked_out_s"]))' "$stderr")"
 	assert_file_not_exists x.pfs
 }
 
+@test "--trace to a full disk: exit 1 with the reason, and the stage's output still whole" {
+	pchunk -s 256K src.bin > c.pfs
+	run -1 --separate-stderr sh -c 'pcompress --zstd --trace /dev/full < c.pfs > z.pfs'
+	assert_equal "$stderr" "pcompress: --trace: /dev/full: write error: No space left on device"
+	pcompress -d < z.pfs | pjoin | cmp - src.bin
+}
+
 @test "PFS_TRACE that is not a directory is an error" {
 	PFS_TRACE=nodir run -1 --separate-stderr phash < /dev/null
 	assert_equal "$stderr" "phash: PFS_TRACE: nodir: No such file or directory"
@@ -217,6 +224,8 @@ print("%.6f %.6f" % (d["blocked_in_s"], d["blocked_out_s"]))' "$stderr")"
 	assert_output "trace-chart: chart.gif: give a name ending in .png or .svg"
 	run -1 bash "$ROOT/bench/trace-chart.sh" nosuch.json chart.png
 	assert_output "trace-chart: nosuch.json: cannot read"
+	run -1 bash "$ROOT/bench/trace-chart.sh" p.json nosuch/chart.png
+	assert_output "trace-chart: nosuch/chart.png: cannot write in nosuch"
 	echo '{"traceEvents":[]}' > empty.json
 	run -1 bash "$ROOT/bench/trace-chart.sh" empty.json chart.png
 	assert_output "trace-chart: empty.json: not a pfs trace (no spans in Chrome trace JSON)"

@@ -28,7 +28,10 @@
 
 #include "pchunk/pchunk.h"
 
-
+/* The automatic chunk size of a file of known size: 8 MiB, or for a smaller
+ * file its exact size (at least the 1 KiB minimum), so that it is one chunk
+ * and no stage reserves buffers or a window larger than the file
+ * (docs/format.md "Chunk size"). */
 static uint32_t
 auto_chunk(uint64_t size)
 {

@@ -46,10 +46,6 @@ usage(void)
 	pfs_stdout_done();
 }
 
-/* The automatic chunk size of a file of known size: 8 MiB, or for a smaller
- * file its exact size (at least the 1 KiB minimum), so that it is one chunk
- * and no stage reserves buffers or a window larger than the file
- * (docs/format.md "Chunk size"). */
 /* check - the combinations of --part, --block, --source and --range */
 static void
 check(const struct opts *o)
