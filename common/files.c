@@ -34,22 +34,28 @@ stored_name_ok(const char *input, const char *name, struct pfs_err *e)
 	return 0;
 }
 
+const char *
+pfs_mirror_path(const char *input)
+{
+	while (*input == '/' || (input[0] == '.' && input[1] == '/'))
+		input += input[0] == '/' ? 1 : 2;
+	return strchr(input, '/') ? input : NULL;
+}
+
 int
 pfs_outdir_name(const struct pfs_names *nm, const char *base, char *out,
                 size_t n, struct pfs_err *e)
 {
-	const char *in = nm->input, *slash = strrchr(in, '/');
+	const char *in = nm->mirror ? pfs_mirror_path(nm->input) : NULL;
 	char *q;
 	int len;
 
-	if (!nm->mirror || !slash) {
+	if (!in) {
 		len = snprintf(out, n, "%s/%s", nm->outdir, base);
 		return len < 0 || (size_t)len >= n ?
 		       pfs_seterr(e, "%s/%s: name too long", nm->outdir, base) :
 		       0;
 	}
-	while (*in == '/' || (in[0] == '.' && in[1] == '/'))
-		in += in[0] == '/' ? 1 : 2;
 	if (strcmp(in, "..") == 0 || strncmp(in, "../", 3) == 0 ||
 	    strstr(in, "/../"))
 		return pfs_seterr(e, "%s: --output-dir-mirror: a path with '..' "

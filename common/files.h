@@ -55,6 +55,11 @@ int pfs_restore_name(const struct pfs_names *nm, const struct pfs_head *h,
 int pfs_process_name(const struct pfs_names *nm, char *out, size_t n,
                      struct pfs_err *e);
 
+/* pfs_mirror_path - FILE as --output-dir-mirror puts it under DIR: without
+ * its leading '/' and './'; NULL when that leaves no directory (the file
+ * goes to DIR itself, as with --output-dir-flat). */
+const char *pfs_mirror_path(const char *input);
+
 /* pfs_outdir_name - --output-dir-flat DIR: DIR/BASE; --output-dir-mirror
  * DIR: DIR/FILE's directory/BASE, that directory made if missing (FILE's
  * leading '/' and './' dropped; a FILE with a '..' component is refused),

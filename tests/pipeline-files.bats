@@ -113,6 +113,9 @@ mkdir -p 'm m/d' && pchunk d/x | pcompress --zstd | phash -a xxh3 > 'm m/d/x.pfs
 	bash -o pipefail -c "$output"
 	cmp a.bin 'back/m m/d/x'
 	cmp b.txt 'back/m m/d/sub/y'
+	# ./a.bin has no directory to mirror: no mkdir, no '//'
+	run -0 pipeline --dry-run process --output-dir-mirror m ./a.bin
+	assert_output "pchunk ./a.bin | pcompress --zstd | phash -a xxh3 > m/a.bin.pfs"
 }
 
 @test "--rm removes the source after success only; -k keeps it" {

@@ -82,6 +82,16 @@ test_process_and_outdir(void **state)
 	assert_int_equal(pfs_process_name(&nm, out, sizeof(out), &e), -1);
 	assert_string_equal(e.msg, "../a.bin: --output-dir-mirror: a path with "
 	                    "'..' would leave o");
+	/* "./a.bin" and "/a.bin" have no directory under o: o/a.bin.pfs */
+	nm.dry_run = 1;
+	nm.input = "./a.bin";
+	assert_int_equal(pfs_process_name(&nm, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "o/a.bin.pfs");
+	nm.input = "./d/a.bin";
+	assert_int_equal(pfs_process_name(&nm, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "o/d/a.bin.pfs");
+	assert_null(pfs_mirror_path("/./a.bin"));
+	assert_string_equal(pfs_mirror_path("/./d/a.bin"), "d/a.bin");
 	assert_int_equal(pfs_has_pfs_suffix("x.pfs"), 1);
 	assert_int_equal(pfs_has_pfs_suffix(".pfs"), 0);
 	assert_int_equal(pfs_has_pfs_suffix("x.pfsx"), 0);

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "err.h"
 #include "feed.h"
+#include "files.h"
 #include "io.h"
 #include "pipeline.h"
 #include "proc.h"
@@ -66,7 +67,7 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 	int k;
 
 	if (o->mirror && out && strcmp(out, "-") != 0 &&
-	    strchr(o->input, '/') && strrchr(out, '/')) {
+	    pfs_mirror_path(o->input) && strrchr(out, '/')) {
 		snprintf(dir, sizeof(dir), "%.*s",
 		         (int)(strrchr(out, '/') - out), out);
 		fputs(dir[0] == '-' ? "mkdir -p -- " : "mkdir -p ", stdout);
