@@ -393,7 +393,20 @@ parts4() {
 	run -2 --separate-stderr pjoin --commit copy.bin p1.pfs
 	assert_equal "${stderr_lines[0]}" "pjoin: --commit OUT takes no stream and no other output option: it puts OUT in place"
 	run -2 --separate-stderr pjoin --into copy.bin -o x p1.pfs
-	assert_equal "${stderr_lines[0]}" "pjoin: --into OUT restores one part into OUT.pfs-join: not with -o, --resume, --payload, --range or several operands"
+	assert_equal "${stderr_lines[0]}" "pjoin: --into OUT restores one part into OUT.pfs-join: not with -o, --resume, --payload, --range, --no-verify (its marker says the part was verified) or several operands"
+	run -2 --separate-stderr pjoin --into copy.bin --no-verify p1.pfs
+	assert_equal "${stderr_lines[0]}" "pjoin: --into OUT restores one part into OUT.pfs-join: not with -o, --resume, --payload, --range, --no-verify (its marker says the part was verified) or several operands"
+	# the first part failed: the join's directory is there, no marker
+	run -1 pjoin --into first.bin d2.pfs
+	run -1 --separate-stderr pjoin --commit first.bin
+	assert_equal "$stderr" "pjoin: first.bin: no part has finished ('pjoin --into first.bin' writes a part's marker when it is verified)"
+	assert_file_not_exists first.bin
+	# a marker that is not one
+	pjoin --into first.bin p1.pfs
+	echo x > first.bin.pfs-join.d/0
+	run -1 --separate-stderr pjoin --commit first.bin
+	assert_equal "$stderr" "pjoin: first.bin.pfs-join.d/0: not a pjoin --into marker (damaged?)"
+	assert_file_not_exists first.bin
 	# a stream of stdin (no size in HEAD) cannot be placed
 	run -1 --separate-stderr sh -c 'cat in.bin | pchunk | pjoin --into pipe.bin'
 	assert_equal "$stderr" "pjoin: stdin: --into needs the source's size in HEAD (a part of a file, or a stream of a file)"

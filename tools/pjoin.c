@@ -137,10 +137,11 @@ parse(int argc, char **argv, struct opts *o)
 		pfs_usage_error("--commit OUT takes no stream and no other "
 		                "output option: it puts OUT in place");
 	if (o->into && (o->output || o->resume || o->payload || o->c.range ||
-	                argc - optind > 1))
+	                !o->verify || argc - optind > 1))
 		pfs_usage_error("--into OUT restores one part into OUT.pfs-join: "
-		                "not with -o, --resume, --payload, --range or "
-		                "several operands");
+		                "not with -o, --resume, --payload, --range, "
+		                "--no-verify (its marker says the part was "
+		                "verified) or several operands");
 	if (argc - optind > 1) {
 		o->parts = argv + optind;
 		o->nparts = argc - optind;
