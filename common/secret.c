@@ -16,11 +16,11 @@
 #include <gcrypt.h>
 
 #include "io.h"
+#include "recip.h"
 #include "secret.h"
 #include "util.h"
 
 #define CHECK_LEN  4u               /* checksum bytes in a PFS-KEY-1 line */
-#define BODY_LEN   48u              /* base64url of key || check */
 #define PREFIX_LEN (sizeof(PFS_KEYLINE_PREFIX) - 1)
 #define SECMEM_POOL 65536u          /* pfs_crypto_init()'s pool (digest.c) */
 
@@ -199,10 +199,10 @@ pfs_typed_parse(const char *prefix, const uint8_t *buf, size_t n,
 		n--;
 	if (n && buf[n - 1] == '\r')
 		n--;
-	if (n != pl + BODY_LEN || memcmp(buf, prefix, pl))
+	if (n != pl + PFS_TYPED_BODY_LEN || memcmp(buf, prefix, pl))
 		return -1;
 	buf += pl;
-	for (i = j = 0; i < BODY_LEN; i++) {
+	for (i = j = 0; i < PFS_TYPED_BODY_LEN; i++) {
 		c = b64val(buf[i]);
 		if (c < 0)
 			goto out;
@@ -225,6 +225,18 @@ out:
 	return rc;
 }
 
+/* has_line - 1 if a line of buf (n bytes) starts with prefix */
+static int
+has_line(const uint8_t *buf, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix), i;
+
+	for (i = 0; i + k <= n; i++)
+		if ((i == 0 || buf[i - 1] == '\n') && memcmp(buf + i, prefix, k) == 0)
+			return 1;
+	return 0;
+}
+
 int
 pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
               uint8_t key[PFS_KEY_LEN], struct pfs_err *e)
@@ -237,6 +249,9 @@ pfs_key_parse(const uint8_t *buf, size_t n, int raw, const char *what,
 			                  "raw bytes or 64 hex digits)", what);
 	} else {
 		rc = pfs_typed_parse(PFS_KEYLINE_PREFIX, buf, n, key);
+		if (rc < 0 && has_line(buf, n, PFS_ID_TYPE))
+			return pfs_seterr(e, "%s: an identity file, not a key "
+			                  "file: give it with -i", what);
 		if (rc == -2)
 			return pfs_seterr(e, "%s: pfs key file fails its checksum "
 			                  "(damaged or mistyped key)", what);

@@ -266,6 +266,9 @@ PY
 	usage_line "pencrypt: -i is for -d, --rekey and --continue: to encrypt to an identity, give its recipient with -r (see --recipient-of)"
 	run -2 --separate-stderr pencrypt -d -R alice.r e.pfs
 	usage_line "pencrypt: -r and -R are for encrypting and --rekey (-d opens with -i IDENTITY)"
+	# an identity file given as a key file
+	run -1 --separate-stderr pencrypt -d --key-file alice.id e.pfs
+	assert_equal "$stderr" "pencrypt: alice.id: an identity file, not a key file: give it with -i"
 	# '-' for a file while the stream is on standard input
 	run -2 --separate-stderr sh -c 'pencrypt -R - < s.pfs'
 	usage_line "pencrypt: -R -: standard input is the stream's: give the recipients in a file"

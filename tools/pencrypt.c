@@ -391,9 +391,7 @@ main(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	x.cipher = o.cipher;
-	if (o.key.src == PFS_KS_NONE &&
-	    !(o.decrypt || o.rekey || o.cont ? o.nids : o.rcps.n) &&
-	    (tty = pfs_tty_open()) < 0)
+	if (keys_prompt(&o) && (tty = pfs_tty_open()) < 0)
 		pfs_usage_error("no key given and no terminal to ask for a "
 		                "password: use %s--key-file F, --password-file F "
 		                "or --password-fd N", o.decrypt || o.rekey ?

@@ -16,6 +16,13 @@
 #include "secret.h"
 
 int
+keys_prompt(const struct opts *o)
+{
+	return o->key.src == PFS_KS_NONE &&
+	       !(o->decrypt || o->rekey || o->cont ? o->nids : o->rcps.n);
+}
+
+int
 keys_load(const struct opts *o, int tty, struct pfs_secret **sec,
           struct pfs_secret **newsec, struct pfs_err *e)
 {
@@ -26,8 +33,7 @@ keys_load(const struct opts *o, int tty, struct pfs_secret **sec,
 	*sec = *newsec = NULL;
 	/* no key option: the prompt, unless recipients (encrypting) or
 	 * identities (opening) stand in for it */
-	if (k->src == PFS_KS_NONE &&
-	    (o->decrypt || o->rekey || o->cont ? o->nids : o->rcps.n))
+	if (k->src == PFS_KS_NONE && !keys_prompt(o))
 		k = NULL;
 	*sec = pfs_cli_secret(k, tty, !o->decrypt && !o->rekey && !o->cont,
 	                      e);

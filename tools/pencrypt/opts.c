@@ -261,8 +261,8 @@ parse(int argc, char **argv, struct opts *o)
 			rfile[nr++] = ch == 'R';
 			break;
 		case 'i':
-			if (o->nids == IDS_MAX)
-				pfs_usage_error("-i: at most %u files", IDS_MAX);
+			if (o->nids == PFS_IDS_MAX)
+				pfs_usage_error("-i: at most %u files", PFS_IDS_MAX);
 			o->ids[o->nids++] = optarg;
 			break;
 		case OPT_REKEY:

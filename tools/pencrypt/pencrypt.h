@@ -21,7 +21,6 @@
 #include "recip.h"
 #include "secret.h"
 
-#define IDS_MAX 16                /* -i options */
 
 struct opts {
 	const struct pfs_enc_cipher *cipher;  /* NULL: not given */
@@ -31,7 +30,7 @@ struct opts {
 	struct pfs_keyopt newkey;     /* --rekey: --new-key-file and
 	                                 --new-password-file/-fd */
 	struct pfs_rcps rcps;         /* -r, -R */
-	const char *ids[IDS_MAX];     /* -i */
+	const char *ids[PFS_IDS_MAX]; /* -i */
 	unsigned nids;
 	const char *rcp_of;           /* --recipient-of FILE */
 	const char *keygen_out;       /* --keygen[-identity] -o FILE */
@@ -70,9 +69,13 @@ int pcont_begin(struct pcont *c, const struct pfs_hdr *h, struct pfs_err *e);
 int pcont_piece(struct pcont *c, const uint8_t *p, size_t n,
                 struct pfs_err *e);
 
-/* keys.c: the secrets for o: the key option (or the prompt) and the
+/* keys.c: keys_prompt - 1 if o asks for a password on the terminal: no
+ * key option, and no identity (opening) or recipient (encrypting) to
+ * stand in for it.
+ * keys_load - the secrets for o: the key option (or the prompt) and the
  * identities into *sec, the new key or password of --rekey into *newsec
  * (NULL unless rekeying); -1 with e set.  tty is the terminal or -1. */
+int keys_prompt(const struct opts *o);
 int keys_load(const struct opts *o, int tty, struct pfs_secret **sec,
               struct pfs_secret **newsec, struct pfs_err *e);
 /* keys.c: --keygen, --keygen-identity, --recipient-of: the exit status */
