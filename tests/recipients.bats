@@ -199,6 +199,37 @@ PY
 	[ ! -s r.pfs ]
 }
 
+@test "identity files and key options: a damaged or empty identity file, too many -i, one descriptor twice, key commands together, a missing file, rekey to a full disk" {
+	pencrypt -R alice.r s.pfs > e.pfs
+	sed 's/^\(PFS-IDENTITY-1-.....\)./\1_/' alice.id > bad.id
+	cmp -s bad.id alice.id && sed -i 's/^\(PFS-IDENTITY-1-.....\)./\1A/' bad.id
+	chmod 600 bad.id
+	run -1 --separate-stderr pencrypt -d -i bad.id e.pfs
+	assert_equal "$stderr" "pencrypt: bad.id:3: identity fails its checksum (damaged or mistyped)"
+	printf '# nothing here\n' > none.id
+	chmod 600 none.id
+	run -1 --separate-stderr pencrypt -d -i none.id e.pfs
+	assert_equal "$stderr" "pencrypt: none.id: no identity in the file"
+	local a=() i
+	for i in $(seq 17); do a+=(-i alice.id); done
+	run -2 --separate-stderr pencrypt -d "${a[@]}" e.pfs
+	usage_line "pencrypt: -i: at most 16 files"
+	run -2 --separate-stderr sh -c 'pencrypt --rekey -i alice.id --password-fd 3 --new-password-fd 3 e.pfs 3< pw'
+	usage_line "pencrypt: --password-fd and --new-password-fd name the same descriptor"
+	run -2 --separate-stderr pencrypt --keygen --recipient-of alice.id
+	usage_line "pencrypt: give one of --keygen, --keygen-identity and --recipient-of"
+	run -1 --separate-stderr pencrypt --recipient-of nosuch.id
+	assert_equal "$stderr" "pencrypt: nosuch.id: No such file or directory"
+	run -1 --separate-stderr sh -c 'pencrypt --rekey -i alice.id -R bob.r e.pfs > /dev/full'
+	assert_equal "$stderr" "pencrypt: stdout: write error: No space left on device"
+	# --new-raw-key-file: the stream then opens with that raw key
+	head -c 32 /dev/urandom > raw.key
+	chmod 600 raw.key
+	pencrypt --rekey -i alice.id --new-raw-key-file raw.key e.pfs > n.pfs
+	opens n.pfs --raw-key-file raw.key
+	refuses n.pfs "the stream was encrypted with a key file, not public keys (X25519): use --key-file" -i alice.id
+}
+
 @test "--rekey: a wrong secret, an unencrypted stream and usage errors, nothing written" {
 	pencrypt -R alice.r s.pfs > e.pfs
 	run -1 --separate-stderr sh -c 'pencrypt --rekey -i bob.id -R carol.r e.pfs > r.pfs'
