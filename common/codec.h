@@ -45,13 +45,15 @@ struct pfs_codec_cfg {
 
 /* One payload to (de)compress; why receives the reason of a failure. */
 struct pfs_codec_job {
-	const uint8_t *src;
+	uint8_t *src;           /* decompress may rewrite it (in_place) */
 	size_t n;
 	uint64_t lo, hi;        /* decompress: output length in [lo, hi] */
 	size_t cap;             /* compress: output at most this, which is
 	                           pfs_codec_bound(n); out holds cap bytes */
 	struct pfs_buf *out;
 	size_t outlen;          /* set on success */
+	int in_place;           /* decompress: the output is at src (which
+	                           was rewritten), not in out */
 	char why[256];
 };
 
@@ -128,7 +130,10 @@ int pfs_codec_compress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 /* pfs_codec_decompress - the one frame j->src[0..n) into j->out, which it
  * reserves: never more than j->hi bytes, and -1 (j->why says why) unless
  * the frame decodes to [lo, hi] bytes, is complete and has no trailing
- * bytes.  0 with j->outlen set. */
+ * bytes.  0 with j->outlen set.  A zstd frame of raw blocks only (data
+ * that did not compress) is decoded in place instead: src is rewritten,
+ * j->in_place is set and the output is at j->src; src is left as it was
+ * whenever the frame is refused before its checksum is checked. */
 int pfs_codec_decompress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 
 /* pfs_codec_longopts - one getopt_long entry per codec (its flag without

@@ -226,6 +226,23 @@ replace_payload() {
 	done
 }
 
+@test "stored zstd blocks decode in place, checked: a damaged byte of random data is found, and nothing of its chunk is written" {
+	gen random 1M > big.bin          # 4 chunks of 2 raw blocks each
+	pchunk -s 256K big.bin > s.pfs
+	pcompress --zstd < s.pfs > z.pfs
+	run -0 bash -c 'pcompress -d < z.pfs | pjoin | cmp - big.bin'
+	# the same bytes through stock zstd: the frames are raw blocks
+	pjoin --payload < z.pfs | zstd -d -q -c | cmp - big.bin
+	read -r off _ _ len < <(frame z.pfs 3)     # chunk 2
+	cp z.pfs bad.pfs; flip_byte bad.pfs $((off + 32 + len / 2))
+	run -1 --separate-stderr pcompress -d bad.pfs
+	assert_equal "$stderr" "pcompress: bad.pfs: chunk 2: zstd frame is corrupted: Restored data doesn't match checksum"
+	# what pcompress wrote before failing: DATA frames of chunks 0 and 1 only
+	pcompress -d bad.pfs 2>/dev/null > part.pfs || true
+	run py 'print(sorted(f[4] for f in frames(open(sys.argv[1], "rb").read()) if f[1] == 2))' part.pfs
+	assert_output "[0, 1]"
+}
+
 @test "a damaged zstd or lz4 payload: exit 1, the chunk is named, pjoin -o leaves nothing" {
 	pchunk -s 64K text.bin > s.pfs
 	pcompress --zstd < s.pfs > z.pfs

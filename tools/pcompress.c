@@ -69,6 +69,7 @@ transform(void *vctx, void *vt, struct pfs_slot *s, struct pfs_err *e)
 	j.n = s->hdr.len;
 	j.out = &s->out;
 	j.outlen = 0;
+	j.in_place = 0;
 	j.lo = x->exact ? s->hdr.raw : 0;
 	j.hi = x->exact ? s->hdr.raw : x->cfg.below;
 	j.cap = x->o->decompress ? 0 : pfs_codec_bound(x->codec, &x->cfg, j.n);
@@ -84,7 +85,7 @@ transform(void *vctx, void *vt, struct pfs_slot *s, struct pfs_err *e)
 		return pfs_seterr(e, "%s: chunk %" PRIu64 ": %s", x->name,
 		                  s->hdr.seq, j.why);
 	s->ohdr.len = (uint32_t)j.outlen;
-	s->opay = s->out.p;
+	s->opay = j.in_place ? s->in.p : s->out.p;
 	return 0;
 }
 

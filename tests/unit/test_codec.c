@@ -4,7 +4,8 @@
  * default within it) and every codec round-trips a small buffer at its
  * lowest, default, highest and --ultra level, within its bound (1 byte
  * and up: a chunk is never empty, and an LZ4 frame cannot declare a
- * content size of 0).
+ * content size of 0); zstd's in-place decoding of stored (raw) blocks,
+ * checksum included.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,16 +91,40 @@ test_words(void **state)
 	assert_string_equal(s, "untouched");
 }
 
+/* one decode of the frame z[0..zlen) for an output of [lo, hi] bytes, from
+ * a copy of it in d->copy */
+struct decoded {
+	struct pfs_codec_job j;
+	struct pfs_buf copy;
+	int rc;
+};
+
+static void
+decode(struct pfs_codec_ctx *dc, const struct pfs_buf *z, size_t zlen,
+       uint64_t lo, uint64_t hi, struct pfs_buf *out, struct decoded *d)
+{
+	memset(&d->j, 0, sizeof(d->j));
+	if (!d->copy.p)
+		assert_int_equal(pfs_buf_reserve(&d->copy, zlen), 0);
+	memcpy(d->copy.p, z->p, zlen);
+	d->j.src = d->copy.p;
+	d->j.n = zlen;
+	d->j.lo = lo;
+	d->j.hi = hi;
+	d->j.out = out;
+	d->rc = pfs_codec_decompress(dc, &d->j);
+}
+
 /* compress src at level, check the bound, decompress with the exact size
  * and with a larger bound, compare */
 static void
-round_trip(const struct pfs_codec *c, int level, const uint8_t *src,
-           size_t n)
+round_trip(const struct pfs_codec *c, int level, uint8_t *src, size_t n)
 {
 	struct pfs_codec_cfg cfg = { level, 64 << 10 };
 	struct pfs_buf z = PFS_BUF_INIT, d = PFS_BUF_INIT;
 	struct pfs_codec_ctx *cc, *dc;
-	struct pfs_codec_job j;
+	struct pfs_codec_job cj;
+	struct decoded j = { .copy = PFS_BUF_INIT };
 	struct pfs_err e;
 	size_t zlen;
 
@@ -108,47 +133,40 @@ round_trip(const struct pfs_codec *c, int level, const uint8_t *src,
 	assert_non_null(cc);
 	assert_non_null(dc);
 
-	memset(&j, 0, sizeof(j));
-	j.src = src;
-	j.n = n;
-	j.cap = pfs_codec_bound(c, &cfg, n);
-	assert_true(j.cap >= n);
-	assert_int_equal(pfs_buf_reserve(&z, j.cap), 0);
-	j.out = &z;
-	if (pfs_codec_compress(cc, &j) < 0)
+	memset(&cj, 0, sizeof(cj));
+	cj.src = src;
+	cj.n = n;
+	cj.cap = pfs_codec_bound(c, &cfg, n);
+	assert_true(cj.cap >= n);
+	assert_int_equal(pfs_buf_reserve(&z, cj.cap), 0);
+	cj.out = &z;
+	if (pfs_codec_compress(cc, &cj) < 0)
 		fail_msg("%s level %d: compress %zu bytes: %s", c->name, level,
-		         n, j.why);
-	assert_true(j.outlen > 0 && j.outlen <= j.cap);
-	zlen = j.outlen;
+		         n, cj.why);
+	assert_true(cj.outlen > 0 && cj.outlen <= cj.cap);
+	zlen = cj.outlen;
 
-	memset(&j, 0, sizeof(j));
-	j.src = z.p;
-	j.n = zlen;
-	j.lo = j.hi = n;                     /* the exact size */
-	j.out = &d;
-	if (pfs_codec_decompress(dc, &j) < 0)
-		fail_msg("%s level %d: decompress: %s", c->name, level, j.why);
-	assert_int_equal(j.outlen, n);
-	assert_memory_equal(d.p, src, n);
+	/* the exact size; a zstd frame of raw blocks decodes in place, in
+	 * its own buffer, so each decode works on a copy */
+	decode(dc, &z, zlen, n, n, &d, &j);
+	if (j.rc < 0)
+		fail_msg("%s level %d: decompress: %s", c->name, level, j.j.why);
+	assert_int_equal(j.j.outlen, n);
+	assert_memory_equal(j.j.in_place ? j.j.src : d.p, src, n);
 
-	memset(&j, 0, sizeof(j));
-	j.src = z.p;
-	j.n = zlen;
-	j.lo = 0;
-	j.hi = cfg.below;                    /* only a bound */
-	j.out = &d;
-	if (pfs_codec_decompress(dc, &j) < 0)
+	decode(dc, &z, zlen, 0, cfg.below, &d, &j);  /* only a bound */
+	if (j.rc < 0)
 		fail_msg("%s level %d: decompress (bound): %s", c->name, level,
-		         j.why);
-	assert_int_equal(j.outlen, n);
+		         j.j.why);
+	assert_int_equal(j.j.outlen, n);
+	assert_memory_equal(j.j.in_place ? j.j.src : d.p, src, n);
 
-	memset(&j, 0, sizeof(j));            /* one byte short of the size */
-	j.src = z.p;
-	j.n = zlen;
-	j.lo = j.hi = n - 1;
-	j.out = &d;
-	assert_int_equal(pfs_codec_decompress(dc, &j), -1);
-	assert_true(j.why[0] != '\0');
+	decode(dc, &z, zlen, n - 1, n - 1, &d, &j);  /* one byte short */
+	assert_int_equal(j.rc, -1);
+	assert_true(j.j.why[0] != '\0');
+	/* refused before its checksum: the frame is left as it was */
+	assert_memory_equal(j.copy.p, z.p, zlen);
+	pfs_buf_free(&j.copy);
 	pfs_codec_ctx_free(cc);
 	pfs_codec_ctx_free(dc);
 	pfs_buf_free(&z);
@@ -177,12 +195,83 @@ test_round_trip(void **state)
 	}
 }
 
+/* zstd stores data it cannot compress in raw blocks; such a frame is
+ * decoded in place (codec.h), checked against its checksum all the same */
+static void
+test_zstd_stored(void **state)
+{
+	const struct pfs_codec *c = pfs_codec_by_name("zstd");
+	struct pfs_codec_cfg cfg = { 3, 1 << 20 };
+	struct pfs_buf z = PFS_BUF_INIT, d = PFS_BUF_INIT;
+	struct decoded j = { .copy = PFS_BUF_INIT };
+	struct pfs_codec_ctx *cc, *dc;
+	struct pfs_codec_job cj;
+	struct pfs_err e;
+	static uint8_t noise[300 << 10];       /* three blocks of 128 KiB */
+	uint32_t x = 99;
+	size_t i, zlen;
+
+	(void)state;
+	for (i = 0; i < sizeof(noise); i++) {
+		x = x * 1103515245u + 12345u;
+		noise[i] = (uint8_t)(x >> 16);
+	}
+	cc = pfs_codec_ctx_new(c, &cfg, 0, &e);
+	dc = pfs_codec_ctx_new(c, &cfg, 1, &e);
+	assert_non_null(cc);
+	assert_non_null(dc);
+	memset(&cj, 0, sizeof(cj));
+	cj.src = noise;
+	cj.n = sizeof(noise);
+	cj.cap = pfs_codec_bound(c, &cfg, cj.n);
+	assert_int_equal(pfs_buf_reserve(&z, cj.cap), 0);
+	cj.out = &z;
+	assert_int_equal(pfs_codec_compress(cc, &cj), 0);
+	zlen = cj.outlen;
+	assert_true(zlen > sizeof(noise));     /* stored, not compressed */
+
+	decode(dc, &z, zlen, sizeof(noise), sizeof(noise), &d, &j);
+	assert_int_equal(j.rc, 0);
+	assert_int_equal(j.j.in_place, 1);
+	assert_ptr_equal(j.j.src, j.copy.p);
+	assert_int_equal(j.j.outlen, sizeof(noise));
+	assert_memory_equal(j.j.src, noise, sizeof(noise));
+	assert_int_equal(d.cap, 0);            /* no output buffer */
+
+	/* one byte of the data changed, then one of the checksum */
+	z.p[zlen / 2] ^= 1;
+	decode(dc, &z, zlen, sizeof(noise), sizeof(noise), &d, &j);
+	assert_int_equal(j.rc, -1);
+	assert_string_equal(j.j.why, "zstd frame is corrupted: Restored data "
+	                    "doesn't match checksum");
+	z.p[zlen / 2] ^= 1;
+	z.p[zlen - 1] ^= 0x80;
+	decode(dc, &z, zlen, sizeof(noise), sizeof(noise), &d, &j);
+	assert_int_equal(j.rc, -1);
+	assert_string_equal(j.j.why, "zstd frame is corrupted: Restored data "
+	                    "doesn't match checksum");
+	z.p[zlen - 1] ^= 0x80;
+
+	/* cut short: refused by the decoder, the frame left as it was */
+	decode(dc, &z, zlen - 5, sizeof(noise), sizeof(noise), &d, &j);
+	assert_int_equal(j.rc, -1);
+	assert_int_equal(j.j.in_place, 0);
+	assert_memory_equal(j.copy.p, z.p, zlen - 5);
+
+	pfs_buf_free(&j.copy);
+	pfs_codec_ctx_free(cc);
+	pfs_codec_ctx_free(dc);
+	pfs_buf_free(&z);
+	pfs_buf_free(&d);
+}
+
 int
 main(void)
 {
-	static struct CMUnitTest tests[2 + PFS_NCODECS] = {
+	static struct CMUnitTest tests[3 + PFS_NCODECS] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_zstd_stored),
 	};
 	static char names[PFS_NCODECS][32];
 	size_t i;
@@ -190,7 +279,7 @@ main(void)
 	for (i = 0; i < PFS_NCODECS; i++) {
 		snprintf(names[i], sizeof(names[i]), "round_trip_%s",
 		         pfs_codecs[i].name);
-		tests[2 + i] = (struct CMUnitTest){ names[i], test_round_trip,
+		tests[3 + i] = (struct CMUnitTest){ names[i], test_round_trip,
 		        NULL, NULL, (void *)(uintptr_t)&pfs_codecs[i] };
 	}
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
