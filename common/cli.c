@@ -57,6 +57,7 @@ pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
 	case 'T':
 		if (pfs_parse_threads(arg, c->threads_max, &c->threads, &e) < 0)
 			pfs_usage_error("-T: %s", e.msg);
+		c->threads_set = 1;
 		return 1;
 	case PFS_OPT_RANGE:
 		if (pfs_parse_range(arg, &c->range_off, &c->range_len, &e) < 0)

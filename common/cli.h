@@ -59,6 +59,7 @@ enum {
 struct pfs_common {
 	int stats;             /* enum pfs_stats_mode */
 	unsigned threads;      /* worker threads: -T, resolved (see below) */
+	int threads_set;       /* -T was given */
 	unsigned threads_max;  /* the tool's limit for -T; 0: no -T */
 	int range;             /* --range given (PFS_RANGE_LONGOPT) */
 	uint64_t range_off, range_len;

@@ -75,6 +75,12 @@ struct pfs_codec {
 	size_t (*bound)(const struct pfs_codec_cfg *cfg, size_t n);
 	int (*compress)(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 	int (*decompress)(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+	/* a chunk a piece at a time (NULL: not offered): see
+	 * pfs_codec_stream_begin */
+	int (*sbegin)(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+	int (*spiece)(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j,
+	              const uint8_t *p, size_t n);
+	int (*send)(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 };
 
 #define PFS_NCODECS 3
@@ -135,6 +141,22 @@ int pfs_codec_compress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
  * j->in_place is set and the output is at j->src; src is left as it was
  * whenever the frame is refused before its checksum is checked. */
 int pfs_codec_decompress(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+
+/* pfs_codec_streams - 1 when c takes a chunk a piece at a time (Brotli),
+ * so that a chunk need never be in memory whole: pfs_codec_stream_begin,
+ * then pfs_codec_stream_piece for each piece in order, then
+ * pfs_codec_stream_end, with the same job.  Compressing, j->n is the
+ * chunk's length and j->out is reserved to j->cap by the caller;
+ * decompressing, j->lo and j->hi bound the output as for
+ * pfs_codec_decompress.  The output goes to j->out, j->outlen bytes so
+ * far; it is complete, and checked, only when pfs_codec_stream_end
+ * returns 0.  Each returns 0, or -1 with j->why (the ctx can then begin
+ * again).  The output is the same as pfs_codec_compress's. */
+int pfs_codec_streams(const struct pfs_codec *c);
+int pfs_codec_stream_begin(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+int pfs_codec_stream_piece(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j,
+                           const uint8_t *p, size_t n);
+int pfs_codec_stream_end(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 
 /* pfs_codec_longopts - one getopt_long entry per codec (its flag without
  * the "--", no argument, val = val0 + the codec's index) into lo, which

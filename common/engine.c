@@ -542,6 +542,48 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* stream_collect - a DATA frame of a stage that makes its output only at
+ * the end of the payload (ops->stream_collect): the payload read a piece at
+ * a time into s->in and given to stream_piece, which keeps what it needs;
+ * stream_end sets the output (s->ohdr.len, s->opay), which goes through
+ * ordered and on to the ring a piece at a time. */
+static int
+stream_collect(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
+{
+	const struct pfs_stage_ops *ops = en->ops;
+	uint8_t hb[PFS_HDR_LEN];
+	size_t left, n, off, tlen = 0;
+
+	if (ops->stream_begin && ops->stream_begin(en->ctx, s, e) < 0)
+		return -1;
+	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
+		return pfs_seterr(e, "out of memory");
+	for (left = s->hdr.len; left; left -= n) {
+		n = left < PFS_PIECE ? left : PFS_PIECE;
+		if (pfs_reader_piece(&en->r, s->in.p, n, e) < 0 ||
+		    ops->stream_piece(en->ctx, s->in.p, n, e) < 0)
+			return -1;
+	}
+	if (ops->stream_end(en->ctx, s, NULL, &tlen, e) < 0 ||
+	    ordered(en, s, e) < 0)
+		return -1;
+	if (!s->emit)
+		return 0;
+	if (!en->cfg->raw_out) {
+		pfs_hdr_encode(&s->ohdr, hb);
+		if (ring_put(en, hb, sizeof(hb), e) < 0)
+			return -1;
+	}
+	for (off = 0; off < s->ohdr.len; off += n) {
+		n = s->ohdr.len - off < PFS_PIECE ? s->ohdr.len - off : PFS_PIECE;
+		if (ring_put(en, s->opay + off, n, e) < 0)
+			return -1;
+		ring_publish(en);
+	}
+	ring_publish(en);
+	return 0;
+}
+
 /* next_frame - streaming: the next frame's header into slot s, its
  * output set to "unchanged"; 1 for a frame, 0 at a validated end, -1. */
 static int
@@ -613,8 +655,9 @@ stream_frames(struct engine *en, struct pfs_err *e)
 
 	t_now(&t0);
 	while ((rc = next_frame(en, s, e)) == 1) {
-		rc = s->hdr.type == PFS_DATA ? stream_data(en, s, e) :
-		                               stream_frame(en, s, e);
+		rc = s->hdr.type != PFS_DATA ? stream_frame(en, s, e) :
+		     en->ops->stream_collect ? stream_collect(en, s, e) :
+		                               stream_data(en, s, e);
 		if (rc < 0)
 			return -1;
 		/* one thread reads, transforms and hands on the frame */

@@ -107,6 +107,15 @@ struct pfs_stage_ops {
 	                    struct pfs_err *e);
 	int (*stream_end)(void *ctx, struct pfs_slot *s, uint8_t *tail,
 	                  size_t *tlen, struct pfs_err *e);
+	/* 1: streaming for a stage whose output is known only at the end of
+	 * a DATA payload (compressing or decompressing a chunk a piece at a
+	 * time, pcompress --brotli): stream_begin, then stream_piece for each
+	 * piece, which it only reads; then stream_end (tail is NULL) sets the
+	 * output, s->ohdr.len and s->opay, as a worker's transform would, and
+	 * ordered runs.  Only then is anything of the frame written: what
+	 * stream_end refuses never leaves the stage.  Memory: one piece of
+	 * input and the stage's own output, never the chunk's input whole. */
+	int stream_collect;
 	/* 1: nothing unverified leaves the stage.  A DATA frame (and what
 	 * ordered added after it) is held back until ordered has accepted
 	 * the next frame that is not a DIGEST frame, so the DIGEST frames

@@ -41,6 +41,10 @@ struct ctx {
 	const struct pfs_codec *codec;
 	struct pfs_codec_cfg cfg;   /* level; below: cap of the record below */
 	int exact;                  /* -d: only HASH records below */
+	/* streaming (a codec that takes a chunk a piece at a time) */
+	struct pfs_codec_ctx *sc;
+	struct pfs_codec_job sj;
+	uint64_t seq;               /* the chunk under way */
 };
 
 static void *
@@ -89,6 +93,84 @@ transform(void *vctx, void *vt, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* Brotli streams (engine.h, stream_collect) unless -T asks for more than
+ * one thread: one chunk at a time, its input a piece at a time, so memory
+ * holds one chunk's output and the codec's window, not T + 2 chunks in and
+ * out.  That is what lets Brotli have the 32 MiB chunks its ratio needs
+ * (pipeline chooses them) in less memory than zstd -3 -T2: one thread, as
+ * the brotli tool itself, and faster than it (docs/performance.md). */
+static int
+streams(const struct ctx *x)
+{
+	const struct pfs_common *c = &x->o->c;
+
+	return pfs_codec_streams(x->codec) && (!c->threads_set || c->threads < 2);
+}
+
+static int
+stream_fail(struct ctx *x, struct pfs_err *e)
+{
+	return pfs_seterr(e, "%s: chunk %" PRIu64 ": %s", x->name, x->seq,
+	                  x->sj.why);
+}
+
+static int
+stream_begin(void *vctx, struct pfs_slot *s, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+	struct pfs_codec_job *j = &x->sj;
+
+	memset(j, 0, sizeof(*j));
+	x->seq = s->hdr.seq;
+	j->out = &s->out;
+	if (x->o->decompress) {
+		j->lo = x->exact ? s->hdr.raw : 0;
+		j->hi = x->exact ? s->hdr.raw : x->cfg.below;
+	} else {
+		j->n = s->hdr.len;
+		j->cap = pfs_codec_bound(x->codec, &x->cfg, j->n);
+		if (pfs_buf_reserve(&s->out, j->cap) < 0)
+			return pfs_seterr(e, "out of memory");
+	}
+	return pfs_codec_stream_begin(x->sc, j) < 0 ? stream_fail(x, e) : 0;
+}
+
+static int
+stream_piece(void *vctx, uint8_t *p, size_t n, struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+
+	return pfs_codec_stream_piece(x->sc, &x->sj, p, n) < 0 ?
+	       stream_fail(x, e) : 0;
+}
+
+static int
+stream_end(void *vctx, struct pfs_slot *s, uint8_t *tail, size_t *tlen,
+           struct pfs_err *e)
+{
+	struct ctx *x = vctx;
+
+	(void)tail;
+	*tlen = 0;
+	if (pfs_codec_stream_end(x->sc, &x->sj) < 0)
+		return stream_fail(x, e);
+	s->ohdr.len = (uint32_t)x->sj.outlen;
+	s->opay = s->out.p;
+	return 0;
+}
+
+/* start_stream - the codec context of a streaming run */
+static int
+start_stream(struct ctx *x, struct pfs_err *e)
+{
+	if (!streams(x))
+		return 0;
+	if (!(x->sc = pfs_codec_ctx_new(x->codec, &x->cfg, x->o->decompress,
+	                                e)))
+		return -1;
+	return PFS_STREAM;
+}
+
 static int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
@@ -105,7 +187,7 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 		                  (uint32_t)pfs_codec_bound(x->codec, &x->cfg,
 		                                            x->cfg.below), e) < 0)
 			goto fail;
-		return 0;
+		return start_stream(x, e);
 	}
 	if (!top) {
 		pfs_seterr(e, "stream is not compressed: nothing to undo");
@@ -131,7 +213,7 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	pfs_head_pop(h);
 	x->cfg.below = pfs_head_cap(h);
 	x->exact = pfs_head_only_hashes(h);
-	return 0;
+	return start_stream(x, e);
 fail:
 	pfs_prefix(e, x->name);
 	return -1;
@@ -349,7 +431,9 @@ main(int argc, char **argv)
 	static const struct pfs_stage_ops ops = {
 		.types = 1u << PFS_DATA, .head = on_head,
 		.thread_new = thread_new, .thread_free = thread_free,
-		.transform = transform
+		.transform = transform, .stream_begin = stream_begin,
+		.stream_piece = stream_piece, .stream_end = stream_end,
+		.stream_collect = 1
 	};
 	struct opts o;
 	struct ctx x;
@@ -372,6 +456,7 @@ main(int argc, char **argv)
 	x.name = cfg.in_name;
 	pfs_common_cfg(&o.c, &cfg);
 	rc = pfs_engine_run(&cfg, &ops, &x, NULL, &st, &e);
+	pfs_codec_ctx_free(x.sc);
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)
 		return pfs_fail("%s", e.msg);

@@ -93,6 +93,9 @@ struct opts {
 };
 
 /* process --resume: a partial output being continued (cont.c) */
+/* pchunk's chunk size for a Brotli stream (build.c) */
+#define PIPELINE_BROTLI_CHUNK "32M"
+
 struct cont {
 	int active;
 	char part[PATH_MAX + PFS_NAME_MAX + 16];   /* OUT.pfs-part */
@@ -122,6 +125,7 @@ struct pipeline {
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
 	char rangebuf[48];           /* --resume: "N:" for the first stage */
+	char csbuf[16];              /* pchunk's -s, when not its default */
 	struct cont cont;
 	/* the pencrypt stages without a key option: they get the password
 	 * pipeline asked for, each on a pipe of its own (password.c) */
