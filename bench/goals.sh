@@ -19,12 +19,15 @@
 # stream of several chunks: the brotli rows end at pcompress (the pjoin hop
 # costs nothing measurable at Brotli's speed) and their size is the payload
 # bytes of the stream (pinfo --json of this build: the chunks' Brotli
-# streams, without frame headers).
+# streams, without frame headers).  Brotli runs as `pipeline process
+# --brotli` runs it: 32 MiB chunks, pcompress streaming them on one thread.
 #
 # Settings: RUNS (5), GOALS_INPUTS ("inc doc text random"), PFS_BIN,
 # OLD_BIN (an older build: its rows are prefixed "old"), OLD_KEY (the
 # option that reads a 64-hex-digit key file in the old build; the new one
-# uses --raw-key-file).
+# uses --raw-key-file), OLD_BROTLI_PCHUNK and OLD_BROTLI_PCOMPRESS (the
+# options of the old brotli row: by default none and " -T 2", 8 MiB
+# chunks on two workers, as pipeline ran it before).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,11 +62,11 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 names=() cmds=()
 row() { names+=("$1"); cmds+=("$2"); }
 
-tool_rows() {     # tool_rows PREFIX BIN KEYOPT
-	local p=$1 b=$2 k=$3
+tool_rows() {     # tool_rows PREFIX BIN KEYOPT BROTLI-PCHUNK BROTLI-PCOMPRESS
+	local p=$1 b=$2 k=$3 bc=$4 bp=$5
 	row "${p}zstd"     "$b/pchunk \$F | $b/pcompress --zstd -l 3 -T 2 | $b/pjoin --payload"
 	row "${p}lz4"      "$b/pchunk \$F | $b/pcompress --lz4 -T 2 | $b/pjoin --payload"
-	row "${p}brotli"   "$b/pchunk \$F | $b/pcompress --brotli -l 5 -T 2"
+	row "${p}brotli"   "$b/pchunk $bc\$F | $b/pcompress --brotli -l 5$bp"
 	row "${p}pencrypt" "$b/pchunk \$F | $b/pencrypt $k \$D/hex.key | $b/pjoin --payload"
 	row "${p}hop"      "$b/pchunk \$F | $b/pjoin"
 	row "${p}forward"  "$b/pchunk \$F | $b/pcompress --zstd -l 3 -T 2 | $b/pencrypt $k \$D/hex.key | $b/phash"
@@ -83,8 +86,11 @@ stock_rows() {
 }
 
 stock_rows
-tool_rows "" "$NEW" --raw-key-file
-[ -n "$OLD" ] && tool_rows "old-" "$OLD" "$OLD_KEY"
+# Brotli as pipeline runs it: 32 MiB chunks, streamed on one thread; the
+# old build as it ran then (OLD_BROTLI_*: its pchunk and pcompress options)
+tool_rows "" "$NEW" --raw-key-file "-s 32M " ""
+[ -n "$OLD" ] && tool_rows "old-" "$OLD" "$OLD_KEY" "${OLD_BROTLI_PCHUNK-}" \
+                           "${OLD_BROTLI_PCOMPRESS- -T 2}"
 
 printf '| input | row | MB/s | size / input | vs stock MB/s | vs stock size |\n'
 printf '|---|---|---|---|---|---|\n'
@@ -139,8 +145,8 @@ done
 
 # peak RSS of each stage alone on its saved input, and of zstd -3 -T2
 rss() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1; }
-printf '\n| input | zstd -3 -T2 | pchunk | pcompress | pencrypt | phash | pjoin | pcompress -d |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
+printf '\n| input | zstd -3 -T2 | pchunk | pcompress | pencrypt | phash | pjoin | pcompress -d | pcompress --brotli | pcompress -d (brotli) |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for in in $INPUTS; do
 	make_input "$in"
 	F=$DIR/$in
@@ -149,12 +155,16 @@ for in in $INPUTS; do
 	$B/pcompress --zstd -T 2 < "$DIR/c.pfs" > "$DIR/z.pfs"
 	$B/pencrypt --raw-key-file "$DIR/hex.key" < "$DIR/z.pfs" > "$DIR/e.pfs"
 	$B/phash < "$DIR/e.pfs" > "$DIR/h.pfs"
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$in" \
+	$B/pchunk -s 32M "$F" > "$DIR/c32.pfs"
+	$B/pcompress --brotli < "$DIR/c32.pfs" > "$DIR/b.pfs"
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$in" \
 	    "$(rss "zstd -3 -T2 -c $F")" \
 	    "$(rss "$B/pchunk $F")" \
 	    "$(rss "$B/pcompress --zstd -T 2 < $DIR/c.pfs")" \
 	    "$(rss "$B/pencrypt --raw-key-file $DIR/hex.key < $DIR/z.pfs")" \
 	    "$(rss "$B/phash < $DIR/e.pfs")" \
 	    "$(rss "$B/pjoin < $DIR/h.pfs")" \
-	    "$(rss "$B/pcompress -d -T 2 < $DIR/z.pfs")"
+	    "$(rss "$B/pcompress -d -T 2 < $DIR/z.pfs")" \
+	    "$(rss "$B/pcompress --brotli < $DIR/c32.pfs")" \
+	    "$(rss "$B/pcompress -d < $DIR/b.pfs")"
 done

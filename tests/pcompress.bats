@@ -310,6 +310,46 @@ replace_payload() {
 	assert_equal "$stderr" "pcompress: rt.pfs: chunk 0: 1 trailing bytes after the brotli stream"
 }
 
+@test "brotli streams a chunk at a time on one thread unless -T asks for more: the same bytes both ways, and the same checks" {
+	pchunk -s 64K text.bin > s.pfs
+	pcompress --brotli < s.pfs > one.pfs
+	pcompress --brotli -T 2 < s.pfs > two.pfs
+	cmp one.pfs two.pfs
+	pcompress -d < one.pfs | pjoin | cmp - text.bin
+	pcompress -d -T 2 < one.pfs | pjoin | cmp - text.bin
+	pcompress -d -T 1 < one.pfs | pjoin | cmp - text.bin
+	# streaming has no worker threads; -T 2 has two
+	pcompress --brotli --trace t1.json < s.pfs > /dev/null
+	pcompress --brotli -T 2 --trace t2.json < s.pfs > /dev/null
+	pcompress -d --trace t3.json < one.pfs > /dev/null
+	run grep -c '"name":"worker' t1.json t2.json t3.json
+	assert_output "$(printf 't1.json:0\nt2.json:2\nt3.json:0')"
+	# a hostile payload, either way: the same message, and nothing of its
+	# chunk (nor after it) is written
+	head -c 300000 text.bin > k.bin
+	brotli -q 5 -c k.bin > k.br
+	head -c $(( $(stat -c %s k.br) / 2 )) k.br > cut.br
+	{ cat k.br; printf 'qq'; } > trail.br
+	cp k.br bad.br; flip_byte bad.br 2000
+	pchunk -s 300000 k.bin | pcompress --brotli > r.pfs
+	for t in 1 2; do
+		replace_payload r.pfs 1 cut.br > c.pfs
+		run -1 --separate-stderr pcompress -d -T $t c.pfs
+		assert_equal "$stderr" "pcompress: c.pfs: chunk 0: brotli stream is truncated"
+		replace_payload r.pfs 1 trail.br > t.pfs
+		run -1 --separate-stderr pcompress -d -T $t t.pfs
+		assert_equal "$stderr" "pcompress: t.pfs: chunk 0: 2 trailing bytes after the brotli stream"
+		replace_payload r.pfs 1 bad.br > b.pfs
+		run -1 --separate-stderr pcompress -d -T $t b.pfs
+		stderr_has -r "^pcompress: b.pfs: chunk 0: brotli stream (is corrupted: |is truncated|decodes to more than)"
+		echo "$stderr" > "bad$t.txt"
+		pcompress -d -T $t b.pfs > part.pfs 2>/dev/null || true
+		run py 'print(sum(1 for f in frames(open(sys.argv[1], "rb").read()) if f[1] == 2))' part.pfs
+		assert_output 0
+	done
+	cmp bad1.txt bad2.txt
+}
+
 @test "the bound of the record below limits a stacked decompression" {
 	pchunk -s 64K text.bin > s.pfs
 	pcompress --zstd < s.pfs | pcompress --lz4 > st.pfs

@@ -450,6 +450,27 @@ kill_at() {
 	pipeline restore -c out.pfs | cmp - src.bin
 }
 
+@test "pipeline process --brotli: 32 MiB chunks; --resume goes on in the chunk size of the partial output" {
+	local off
+	gen text-like 40M > src.bin
+	run -0 pipeline --dry-run process --brotli src.bin
+	assert_output "pchunk -s 32M src.bin | pcompress --brotli | phash -a xxh3 > src.bin.pfs"
+	pipeline process --brotli -o ref.pfs src.bin
+	run py 'print(len([f for f in frames(open(sys.argv[1], "rb").read()) if f[1] == 2]))' ref.pfs
+	assert_output 2
+	off=$(frame ref.pfs 2:1 | cut -d' ' -f1)     # DATA 1
+	head -c $((off + 100)) ref.pfs > out.pfs.pfs-part
+	pipeline process --brotli --resume -o out.pfs src.bin
+	cmp ref.pfs out.pfs
+	# an older pipeline's partial output, in 8 MiB chunks
+	pchunk src.bin | pcompress --brotli | phash -a xxh3 > ref8.pfs
+	off=$(frame ref8.pfs 2:3 | cut -d' ' -f1)    # DATA 3
+	head -c $((off + 40)) ref8.pfs > o8.pfs.pfs-part
+	pipeline process --brotli --resume -o o8.pfs src.bin
+	cmp ref8.pfs o8.pfs
+	pipeline restore -c o8.pfs | cmp - src.bin
+}
+
 @test "pipeline process --resume: after SIGKILL, and refusals: changed source, other options, encrypted" {
 	local i
 	head -c 48M /dev/urandom > src.bin

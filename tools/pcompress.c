@@ -9,8 +9,10 @@
  * level as int8) whose cap is the codec's worst-case bound of the cap
  * below; -d checks and pops it.  Decompression never allocates or writes
  * past the cap of the record below (hdr.raw exactly when only HASH records
- * remain).  The codecs, their levels and their per-thread contexts are in
- * common/codec.c; this file is the options and the engine callbacks.
+ * remain).  Brotli streams (see streams() below): one chunk at a time, a
+ * piece at a time, on one thread, unless -T asks for more.  The codecs,
+ * their levels and their per-thread contexts are in common/codec.c; this
+ * file is the options and the engine callbacks.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -278,8 +280,12 @@ usage(void)
 	usage_codecs();
 	printf("  -d, --decompress   undo the top COMPRESS record of the stream; with\n"
 	       "                     --zstd etc., also check that it is that algorithm\n"
-	       "  -f, --force        write the stream even to a terminal\n");
-	pfs_help_common(21, PFS_HELP_THREADS | PFS_HELP_RANGE | PFS_HELP_COMMON);
+	       "  -f, --force        write the stream even to a terminal\n"
+	       "  -T, --threads N    worker threads (default: number of CPUs); Brotli\n"
+	       "                     streams one chunk at a time on one thread unless\n"
+	       "                     N > 1 (it holds one chunk's output, not N + 2\n"
+	       "                     chunks in and out)\n");
+	pfs_help_common(21, PFS_HELP_RANGE | PFS_HELP_COMMON);
 	printf("\n"
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"
 	       "Example: pchunk big.bin | pcompress --zstd -l 3 | pjoin --payload > big.zst\n");

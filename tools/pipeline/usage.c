@@ -38,7 +38,9 @@ usage(void)
 	       "  info FILE       pinfo FILE\n"
 	       "\n"
 	       "process:\n", pfs_prog, zdef);
-	printf("      %-26scompress with that algorithm (default zstd)\n", flags);
+	printf("      %-26scompress with that algorithm (default zstd;\n"
+	       "                                Brotli gets pchunk -s %s, for its ratio)\n",
+	       flags, PIPELINE_BROTLI_CHUNK);
 	printf("      --no-compress             do not compress\n"
 	       "  -#                            compression level, as %s: -1 ... -%d\n"
 	       "      --fast[=N]                %s fast level -N (default 1)\n"
