@@ -12,6 +12,9 @@
 # text-like 128M, random = gen random 128M.  Every command of one input runs
 # once untimed (sizes), then RUNS rounds in which all commands alternate;
 # the median wall time is kept.  MB/s = input bytes (10^6) / median.  The
+# ratio of the fastest runs is there too: on a shared 2-core machine the
+# same build's median moves by up to 15 % between runs, and noise only
+# ever adds time.  The
 # stock rows are what a user would type instead.  Peak RSS (KiB) is of each
 # stage alone on its saved input stream (GNU time), next to zstd -3 -T2's.
 # The zstd and lz4 rows end in `pjoin --payload` (a .zst / .lz4 file);
@@ -92,8 +95,8 @@ tool_rows "" "$NEW" --raw-key-file "-s 32M " ""
 [ -n "$OLD" ] && tool_rows "old-" "$OLD" "$OLD_KEY" "${OLD_BROTLI_PCHUNK-}" \
                            "${OLD_BROTLI_PCOMPRESS- -T 2}"
 
-printf '| input | row | MB/s | size / input | vs stock MB/s | vs stock size |\n'
-printf '|---|---|---|---|---|---|\n'
+printf '| input | row | MB/s | size / input | vs stock MB/s | vs stock, fastest runs | vs stock size |\n'
+printf '|---|---|---|---|---|---|---|\n'
 for in in $INPUTS; do
 	make_input "$in"
 	F=$DIR/$in
@@ -123,10 +126,12 @@ for in in $INPUTS; do
 			t[$i]+="$(( (t1 - t0) / 1000 )) "
 		done
 	done
-	declare -A mbs=()
+	declare -A mbs=() best=()
 	for i in "${!names[@]}"; do
 		med=$(tr ' ' '\n' <<<"${t[$i]}" | grep . | median)
+		min=$(tr ' ' '\n' <<<"${t[$i]}" | grep . | sort -g | head -n 1)
 		mbs[${names[$i]}]=$(echo "scale=1; $size / $med" | bc)
+		best[${names[$i]}]=$(echo "scale=1; $size / $min" | bc)
 	done
 	for i in "${!names[@]}"; do
 		n=${names[$i]}
@@ -134,13 +139,15 @@ for in in $INPUTS; do
 		s=stock-$base
 		ratio=$(echo "scale=4; ${osz[$n]} / $size" | bc | sed 's/^\./0./')
 		vs=$(echo "scale=2; ${mbs[$n]} / ${mbs[$s]}" | bc | sed 's/^\./0./')
+		vsb=$(echo "scale=2; ${best[$n]} / ${best[$s]}" | bc | sed 's/^\./0./')
 		case $base in
 		zstd|lz4|brotli) vsz=$(echo "scale=4; ${osz[$n]} / ${osz[$s]}" | bc | sed 's/^\./0./') ;;
 		*) vsz="" ratio="" ;;
 		esac
-		printf '| %s | %s | %s | %s | %s | %s |\n' "$in" "$n" "${mbs[$n]}" "$ratio" "$vs" "$vsz"
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$in" "$n" "${mbs[$n]}" \
+		       "$ratio" "$vs" "$vsb" "$vsz"
 	done
-	unset t osz mbs
+	unset t osz mbs best
 done
 
 # peak RSS of each stage alone on its saved input, and of zstd -3 -T2
