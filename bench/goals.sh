@@ -21,8 +21,8 @@
 # Brotli streams do not concatenate, so pjoin --payload refuses a Brotli
 # stream of several chunks: the brotli rows end at pcompress (the pjoin hop
 # costs nothing measurable at Brotli's speed) and their size is the payload
-# bytes of the stream (pinfo --json of this build: the chunks' Brotli
-# streams, without frame headers).  Brotli runs as `pipeline process
+# bytes of the stream (pinfo --json of the build that wrote it: the
+# chunks' Brotli streams, without frame headers).  Brotli runs as `pipeline process
 # --brotli` runs it: 32 MiB chunks, pcompress streaming them on one thread.
 #
 # Settings: RUNS (5), GOALS_INPUTS ("inc doc text random"), PFS_BIN,
@@ -112,8 +112,10 @@ for in in $INPUTS; do
 		n=${names[$i]}
 		F=$F D=$DIR bash -o pipefail -c "${cmds[$i]}" > "$DIR/$n.out"
 		case $n in
-		brotli|old-brotli)   # a .pfs stream: its payload bytes
-			osz[$n]=$("$NEW/pinfo" --json < "$DIR/$n.out" |
+		brotli|old-brotli)   # a .pfs stream: its payload bytes,
+			pi=$NEW/pinfo        # by the pinfo that reads it
+			[ "$n" = old-brotli ] && pi=$OLD/pinfo
+			osz[$n]=$("$pi" --json < "$DIR/$n.out" |
 			          sed -n 's/.*"payload_bytes":\([0-9]*\).*/\1/p') ;;
 		*)	osz[$n]=$(stat -c %s "$DIR/$n.out") ;;
 		esac

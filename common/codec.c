@@ -55,6 +55,7 @@ struct pfs_codec_ctx {
 	int bdone;                  /* bd has seen the end of the stream */
 	uint64_t btrail;            /* input bytes after that end */
 	int bwhole;                 /* the chunk is given whole (brotli_sfree) */
+	struct pfs_buf bstage;      /* input short of a BROTLI_FEED block */
 };
 
 static int why(struct pfs_codec_job *j, const char *fmt, ...)
@@ -435,14 +436,16 @@ brotli_sfree(struct pfs_codec_ctx *t)
 }
 
 /* Brotli takes a chunk a piece at a time (pcompress streams Brotli chunks:
- * docs/performance.md) or whole; the bytes are the same either way.  The
- * encoder is flushed every BROTLI_FLUSH_EVERY bytes of input, at offsets
- * that depend on nothing else: a meta-block the encoder holds is then at
- * most that long, which bounds its memory (a 32 MiB chunk of a tar of
- * /usr/include: 85 -> 77 MB for 0.2 % in size).  The window is at most
+ * docs/performance.md) or whole; the bytes are the same either way, and
+ * whatever the pieces: the encoder gets its input in blocks of BROTLI_FEED
+ * bytes at fixed offsets from the chunk's start, and is flushed every
+ * BROTLI_FLUSH_EVERY bytes.  The flushes bound the meta-block the encoder
+ * holds, and so its memory (a 32 MiB chunk of a tar of /usr/include: 85 ->
+ * 77 MB for 0.2 % in size).  The window is at most
  * BROTLI_LGWIN_MAX: 8 MiB holds as much as 16 MiB on real data (0.1 % on
  * a tar of /usr/share/doc) for half the encoder's and decoder's memory. */
 #define BROTLI_FLUSH_EVERY ((uint64_t)4 << 20)
+#define BROTLI_FEED ((uint64_t)256 << 10)      /* divides the above */
 #define BROTLI_LGWIN_MAX 23u
 
 /* brotli_feed - in[0..n) given to the encoder with op, the output after
@@ -480,6 +483,7 @@ brotli_sbegin(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	brotli_sfree(t);
 	bc_trim(&t->bc);
 	j->outlen = 0;
+	t->bstage.len = 0;
 	t->bpos = 0;
 	t->bdone = 0;
 	t->btrail = 0;
@@ -540,24 +544,54 @@ brotli_dpiece(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
 	}
 }
 
+/* brotli_block - a block of input that ends at a multiple of BROTLI_FEED
+ * from the chunk's start (or is the chunk's last) to the encoder, and the
+ * flush when a multiple of BROTLI_FLUSH_EVERY is reached */
+static int
+brotli_block(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
+             const uint8_t *p, size_t n)
+{
+	if (brotli_feed(t, j, BROTLI_OPERATION_PROCESS, p, n) < 0)
+		return -1;
+	if (n && t->bpos % BROTLI_FLUSH_EVERY == 0 &&
+	    brotli_feed(t, j, BROTLI_OPERATION_FLUSH, NULL, 0) < 0)
+		return -1;
+	return 0;
+}
+
+/* brotli_spiece - compressing: the encoder gets the input in blocks cut at
+ * fixed offsets whatever the pieces the caller gives (at levels 0 and 1
+ * its output depends on how the input is cut): a piece that spans a
+ * whole block goes straight in, the rest through the staging buffer */
 static int
 brotli_spiece(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
               const uint8_t *p, size_t n)
 {
-	size_t k;
+	struct pfs_buf *st = &t->bstage;
+	size_t room, k;
 
 	if (t->decompress)
 		return brotli_dpiece(t, j, p, n);
-	for (; n; p += k, n -= k) {
-		k = (size_t)(BROTLI_FLUSH_EVERY - t->bpos % BROTLI_FLUSH_EVERY);
-		if (k > n)
-			k = n;
-		if (brotli_feed(t, j, BROTLI_OPERATION_PROCESS, p, k) < 0)
-			return -1;
+	while (n) {
+		room = (size_t)(BROTLI_FEED - t->bpos % BROTLI_FEED);
+		k = n < room ? n : room;
 		t->bpos += k;
-		if (t->bpos % BROTLI_FLUSH_EVERY == 0 &&
-		    brotli_feed(t, j, BROTLI_OPERATION_FLUSH, NULL, 0) < 0)
-			return -1;
+		if (!st->len && k == room) {
+			if (brotli_block(t, j, p, k) < 0)
+				return -1;
+		} else {
+			if (pfs_buf_reserve(st, BROTLI_FEED) < 0)
+				return why(j, "out of memory");
+			memcpy(st->p + st->len, p, k);
+			st->len += k;
+			if (k == room) {
+				st->len = 0;
+				if (brotli_block(t, j, st->p, BROTLI_FEED) < 0)
+					return -1;
+			}
+		}
+		p += k;
+		n -= k;
 	}
 	return 0;
 }
@@ -567,9 +601,13 @@ brotli_send(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 {
 	int rc = 0;
 
-	if (!t->decompress)
-		rc = brotli_feed(t, j, BROTLI_OPERATION_FINISH, NULL, 0);
-	else if (!t->bdone)
+	if (!t->decompress) {
+		rc = brotli_feed(t, j, BROTLI_OPERATION_PROCESS, t->bstage.p,
+		                 t->bstage.len);
+		t->bstage.len = 0;
+		if (rc == 0)
+			rc = brotli_feed(t, j, BROTLI_OPERATION_FINISH, NULL, 0);
+	} else if (!t->bdone)
 		rc = why(j, "brotli stream is truncated");
 	else if (t->btrail)
 		rc = why(j, "%" PRIu64 " trailing bytes after the brotli stream",
@@ -719,6 +757,7 @@ pfs_codec_ctx_free(struct pfs_codec_ctx *t)
 	if (!t)
 		return;
 	brotli_sfree(t);
+	pfs_buf_free(&t->bstage);
 	ZSTD_freeCCtx(t->zc);
 	ZSTD_freeDCtx(t->zd);
 	if (t->lc)

@@ -101,7 +101,9 @@ struct pfs_stage_ops {
 	 * PFS_STREAM_TAIL_MAX bytes written after the last piece.  Other frames
 	 * are read whole and go through ordered as usual.  Only for stages
 	 * whose output for a chunk needs no check of the whole chunk first
-	 * (encrypting, copying): hold does not apply to a streamed stream. */
+	 * (encrypting, copying), or that hold their output until the chunk is
+	 * checked (stream_collect below): hold does not apply to a streamed
+	 * stream. */
 	int (*stream_begin)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
 	int (*stream_piece)(void *ctx, uint8_t *p, size_t n,
 	                    struct pfs_err *e);
