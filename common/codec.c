@@ -174,9 +174,9 @@ zstd_stored(struct pfs_codec_job *j, unsigned long long cs)
 	uint32_t bh = 0, sum;
 
 	if (ZSTD_getFrameHeader(&fh, p, n) != 0 ||
-	    fh.frameType != ZSTD_frame || !fh.checksumFlag ||
+	    fh.frameType != ZSTD_frame || !fh.checksumFlag || fh.dictID ||
 	    cs < j->lo || cs > j->hi)
-		return 0;
+		return 0;           /* (a dictionary: the decoder refuses it) */
 	for (pos = fh.headerSize; !(bh & 1); pos += 3 + bs) {
 		if (n - pos < 3)
 			return 0;

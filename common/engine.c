@@ -553,16 +553,25 @@ stream_collect(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	const struct pfs_stage_ops *ops = en->ops;
 	uint8_t hb[PFS_HDR_LEN];
 	size_t left, n, off, tlen = 0;
+	struct pfs_err perr;
+	int bad = 0;
 
 	if (ops->stream_begin && ops->stream_begin(en->ctx, s, e) < 0)
 		return -1;
 	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
 		return pfs_seterr(e, "out of memory");
+	/* after a refused piece the payload is still read to its end, so
+	 * that a stream also cut short says so, as a worker's would */
 	for (left = s->hdr.len; left; left -= n) {
 		n = left < PFS_PIECE ? left : PFS_PIECE;
-		if (pfs_reader_piece(&en->r, s->in.p, n, e) < 0 ||
-		    ops->stream_piece(en->ctx, s->in.p, n, e) < 0)
+		if (pfs_reader_piece(&en->r, s->in.p, n, e) < 0)
 			return -1;
+		if (!bad && ops->stream_piece(en->ctx, s->in.p, n, &perr) < 0)
+			bad = 1;
+	}
+	if (bad) {
+		*e = perr;
+		return -1;
 	}
 	if (ops->stream_end(en->ctx, s, NULL, &tlen, e) < 0 ||
 	    ordered(en, s, e) < 0)

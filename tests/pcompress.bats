@@ -348,6 +348,23 @@ replace_payload() {
 		assert_output 0
 	done
 	cmp bad1.txt bad2.txt
+	# a payload of several 256 KiB pieces, damaged early and cut short:
+	# both ways the cut is reported (the streamed payload is read to its
+	# end before a refused piece is reported)
+	gen random 1200K | base64 > b64.txt
+	pchunk -s 4M b64.txt | pcompress --brotli > big.pfs
+	read -r off _ _ len < <(frame big.pfs 1)
+	[ "$len" -gt 600000 ]
+	head -c $((off + 32 + len / 2)) big.pfs > bc.pfs
+	# its code length tables: bytes 3-18 of the payload
+	py 'import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for i in range(16): b[int(sys.argv[2]) + 3 + i] ^= 0xff
+open(sys.argv[1], "wb").write(b)' bc.pfs $((off + 32))
+	for t in 1 2; do
+		run -1 --separate-stderr pcompress -d -T $t bc.pfs
+		assert_equal "$stderr" "pcompress: bc.pfs: truncated stream (frame 1: payload cut short)"
+	done
 }
 
 @test "the bound of the record below limits a stacked decompression" {

@@ -282,9 +282,9 @@ usage(void)
 	       "                     --zstd etc., also check that it is that algorithm\n"
 	       "  -f, --force        write the stream even to a terminal\n"
 	       "  -T, --threads N    worker threads (default: number of CPUs); Brotli\n"
-	       "                     streams one chunk at a time on one thread unless\n"
-	       "                     N > 1 (it holds one chunk's output, not N + 2\n"
-	       "                     chunks in and out)\n");
+	       "                     streams instead, one chunk at a time on one thread\n"
+	       "                     (it holds one chunk's output, not N + 2 chunks in\n"
+	       "                     and out), unless -T asks for more (0: one per CPU)\n");
 	pfs_help_common(21, PFS_HELP_RANGE | PFS_HELP_COMMON);
 	printf("\n"
 	       "Exit status: 0 success, 1 error, 2 bad usage.\n"

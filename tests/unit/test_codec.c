@@ -104,8 +104,7 @@ decode(struct pfs_codec_ctx *dc, const struct pfs_buf *z, size_t zlen,
        uint64_t lo, uint64_t hi, struct pfs_buf *out, struct decoded *d)
 {
 	memset(&d->j, 0, sizeof(d->j));
-	if (!d->copy.p)
-		assert_int_equal(pfs_buf_reserve(&d->copy, zlen), 0);
+	assert_int_equal(pfs_buf_reserve(&d->copy, zlen), 0);
 	memcpy(d->copy.p, z->p, zlen);
 	d->j.src = d->copy.p;
 	d->j.n = zlen;
@@ -251,6 +250,27 @@ test_zstd_stored(void **state)
 	assert_string_equal(j.j.why, "zstd frame is corrupted: Restored data "
 	                    "doesn't match checksum");
 	z.p[zlen - 1] ^= 0x80;
+
+	/* a dictionary id, which zstd -d refuses: so does the decoder here,
+	 * and the frame is left as it was */
+	{
+		struct pfs_buf zd = PFS_BUF_INIT;
+		size_t at = 5 + ((z.p[4] >> 5) & 1 ? 0 : 1);
+
+		assert_int_equal(z.p[4] & 3, 0);
+		assert_int_equal(pfs_buf_reserve(&zd, zlen + 1), 0);
+		memcpy(zd.p, z.p, at);
+		zd.p[4] |= 1;                     /* a 1-byte dictionary id */
+		zd.p[at] = 42;
+		memcpy(zd.p + at + 1, z.p + at, zlen - at);
+		decode(dc, &zd, zlen + 1, sizeof(noise), sizeof(noise), &d, &j);
+		assert_int_equal(j.rc, -1);
+		assert_int_equal(j.j.in_place, 0);
+		assert_string_equal(j.j.why, "zstd frame is corrupted: "
+		                    "Dictionary mismatch");
+		assert_memory_equal(j.copy.p, zd.p, zlen + 1);
+		pfs_buf_free(&zd);
+	}
 
 	/* cut short: refused by the decoder, the frame left as it was */
 	decode(dc, &z, zlen - 5, sizeof(noise), sizeof(noise), &d, &j);
