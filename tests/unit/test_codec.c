@@ -114,6 +114,29 @@ decode(struct pfs_codec_ctx *dc, const struct pfs_buf *z, size_t zlen,
 	d->rc = pfs_codec_decompress(dc, &d->j);
 }
 
+/* encode - src[0..n) compressed whole into z (reserved to the bound) by
+ * cc; its length, or the test fails naming codec c and the level */
+static size_t
+encode(struct pfs_codec_ctx *cc, const struct pfs_codec *c,
+       const struct pfs_codec_cfg *cfg, uint8_t *src, size_t n,
+       struct pfs_buf *z)
+{
+	struct pfs_codec_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.src = src;
+	j.n = n;
+	j.cap = pfs_codec_bound(c, cfg, n);
+	assert_true(j.cap >= n);
+	assert_int_equal(pfs_buf_reserve(z, j.cap), 0);
+	j.out = z;
+	if (pfs_codec_compress(cc, &j) < 0)
+		fail_msg("%s level %d: compress %zu bytes: %s", c->name,
+		         cfg->level, n, j.why);
+	assert_true(j.outlen > 0 && j.outlen <= j.cap);
+	return j.outlen;
+}
+
 /* compress src at level, check the bound, decompress with the exact size
  * and with a larger bound, compare */
 static void
@@ -122,7 +145,6 @@ round_trip(const struct pfs_codec *c, int level, uint8_t *src, size_t n)
 	struct pfs_codec_cfg cfg = { level, 64 << 10 };
 	struct pfs_buf z = PFS_BUF_INIT, d = PFS_BUF_INIT;
 	struct pfs_codec_ctx *cc, *dc;
-	struct pfs_codec_job cj;
 	struct decoded j = { .copy = PFS_BUF_INIT };
 	struct pfs_err e;
 	size_t zlen;
@@ -132,18 +154,7 @@ round_trip(const struct pfs_codec *c, int level, uint8_t *src, size_t n)
 	assert_non_null(cc);
 	assert_non_null(dc);
 
-	memset(&cj, 0, sizeof(cj));
-	cj.src = src;
-	cj.n = n;
-	cj.cap = pfs_codec_bound(c, &cfg, n);
-	assert_true(cj.cap >= n);
-	assert_int_equal(pfs_buf_reserve(&z, cj.cap), 0);
-	cj.out = &z;
-	if (pfs_codec_compress(cc, &cj) < 0)
-		fail_msg("%s level %d: compress %zu bytes: %s", c->name, level,
-		         n, cj.why);
-	assert_true(cj.outlen > 0 && cj.outlen <= cj.cap);
-	zlen = cj.outlen;
+	zlen = encode(cc, c, &cfg, src, n, &z);
 
 	/* the exact size; a zstd frame of raw blocks decodes in place, in
 	 * its own buffer, so each decode works on a copy */
@@ -204,7 +215,6 @@ test_zstd_stored(void **state)
 	struct pfs_buf z = PFS_BUF_INIT, d = PFS_BUF_INIT;
 	struct decoded j = { .copy = PFS_BUF_INIT };
 	struct pfs_codec_ctx *cc, *dc;
-	struct pfs_codec_job cj;
 	struct pfs_err e;
 	static uint8_t noise[300 << 10];       /* three blocks of 128 KiB */
 	uint32_t x = 99;
@@ -219,14 +229,7 @@ test_zstd_stored(void **state)
 	dc = pfs_codec_ctx_new(c, &cfg, 1, &e);
 	assert_non_null(cc);
 	assert_non_null(dc);
-	memset(&cj, 0, sizeof(cj));
-	cj.src = noise;
-	cj.n = sizeof(noise);
-	cj.cap = pfs_codec_bound(c, &cfg, cj.n);
-	assert_int_equal(pfs_buf_reserve(&z, cj.cap), 0);
-	cj.out = &z;
-	assert_int_equal(pfs_codec_compress(cc, &cj), 0);
-	zlen = cj.outlen;
+	zlen = encode(cc, c, &cfg, noise, sizeof(noise), &z);
 	assert_true(zlen > sizeof(noise));     /* stored, not compressed */
 
 	decode(dc, &z, zlen, sizeof(noise), sizeof(noise), &d, &j);
@@ -298,11 +301,11 @@ test_brotli_pieces(void **state)
 	struct pfs_buf whole = PFS_BUF_INIT, piece = PFS_BUF_INIT,
 	               back = PFS_BUF_INIT;
 	struct pfs_codec_ctx *cc, *dc;
-	struct pfs_codec_job j, k;
+	struct pfs_codec_job k;
 	struct pfs_err e;
 	uint8_t *src = malloc(n);
 	uint32_t x = 7;
-	size_t i, l, off, m, cut;
+	size_t i, l, off, m, cut, zlen;
 
 	(void)state;
 	assert_non_null(src);
@@ -320,20 +323,14 @@ test_brotli_pieces(void **state)
 		dc = pfs_codec_ctx_new(c, &cfg, 1, &e);
 		assert_non_null(cc);
 		assert_non_null(dc);
-		memset(&j, 0, sizeof(j));
-		j.src = src;
-		j.n = n;
-		j.cap = pfs_codec_bound(c, &cfg, n);
-		assert_int_equal(pfs_buf_reserve(&whole, j.cap), 0);
-		j.out = &whole;
-		assert_int_equal(pfs_codec_compress(cc, &j), 0);
+		zlen = encode(cc, c, &cfg, src, n, &whole);
 		for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 			cut = cuts[i];
 			if (cut == 1 && levels[l] == 5)
 				continue;           /* slow, and 7 cuts as oddly */
 			memset(&k, 0, sizeof(k));
 			k.n = n;
-			k.cap = j.cap;
+			k.cap = pfs_codec_bound(c, &cfg, n);
 			assert_int_equal(pfs_buf_reserve(&piece, k.cap), 0);
 			k.out = &piece;
 			assert_int_equal(pfs_codec_stream_begin(cc, &k), 0);
@@ -343,16 +340,16 @@ test_brotli_pieces(void **state)
 				                 src + off, m), 0);
 			}
 			assert_int_equal(pfs_codec_stream_end(cc, &k), 0);
-			assert_int_equal(k.outlen, j.outlen);
-			assert_memory_equal(piece.p, whole.p, j.outlen);
+			assert_int_equal(k.outlen, zlen);
+			assert_memory_equal(piece.p, whole.p, zlen);
 		}
 		/* decoded a piece at a time, to the exact size */
 		memset(&k, 0, sizeof(k));
 		k.lo = k.hi = n;
 		k.out = &back;
 		assert_int_equal(pfs_codec_stream_begin(dc, &k), 0);
-		for (off = 0; off < j.outlen; off += m) {
-			m = j.outlen - off < 4099 ? j.outlen - off : 4099;
+		for (off = 0; off < zlen; off += m) {
+			m = zlen - off < 4099 ? zlen - off : 4099;
 			assert_int_equal(pfs_codec_stream_piece(dc, &k,
 			                 whole.p + off, m), 0);
 		}
