@@ -64,30 +64,39 @@ thread_free(void *vctx, void *vt)
 	pfs_codec_ctx_free(vt);
 }
 
+/* job - the codec job of the chunk in slot s, its output in s->out (which
+ * compressing is reserved to the codec's bound): the same for a worker and
+ * for a streamed chunk.  -1 with e set when out of memory. */
+static int
+job(const struct ctx *x, struct pfs_slot *s, struct pfs_codec_job *j,
+    struct pfs_err *e)
+{
+	memset(j, 0, sizeof(*j));
+	j->src = s->in.p;
+	j->n = s->hdr.len;
+	j->out = &s->out;
+	if (x->o->decompress) {
+		j->lo = x->exact ? s->hdr.raw : 0;
+		j->hi = x->exact ? s->hdr.raw : x->cfg.below;
+		return 0;
+	}
+	j->cap = pfs_codec_bound(x->codec, &x->cfg, j->n);
+	if (pfs_buf_reserve(&s->out, j->cap) < 0)
+		return pfs_seterr(e, "%s: chunk %" PRIu64 ": out of memory",
+		                  x->name, s->hdr.seq);
+	return 0;
+}
+
 static int
 transform(void *vctx, void *vt, struct pfs_slot *s, struct pfs_err *e)
 {
 	const struct ctx *x = vctx;
 	struct pfs_codec_job j;
-	int rc;
 
-	j.src = s->in.p;
-	j.n = s->hdr.len;
-	j.out = &s->out;
-	j.outlen = 0;
-	j.in_place = 0;
-	j.lo = x->exact ? s->hdr.raw : 0;
-	j.hi = x->exact ? s->hdr.raw : x->cfg.below;
-	j.cap = x->o->decompress ? 0 : pfs_codec_bound(x->codec, &x->cfg, j.n);
-	if (x->o->decompress) {
-		rc = pfs_codec_decompress(vt, &j);
-	} else if (pfs_buf_reserve(&s->out, j.cap) < 0) {
-		snprintf(j.why, sizeof(j.why), "out of memory");
-		rc = -1;
-	} else {
-		rc = pfs_codec_compress(vt, &j);
-	}
-	if (rc < 0)
+	if (job(x, s, &j, e) < 0)
+		return -1;
+	if ((x->o->decompress ? pfs_codec_decompress(vt, &j) :
+	                        pfs_codec_compress(vt, &j)) < 0)
 		return pfs_seterr(e, "%s: chunk %" PRIu64 ": %s", x->name,
 		                  s->hdr.seq, j.why);
 	s->ohdr.len = (uint32_t)j.outlen;
@@ -100,7 +109,8 @@ transform(void *vctx, void *vt, struct pfs_slot *s, struct pfs_err *e)
  * holds one chunk's output and the codec's window, not T + 2 chunks in and
  * out.  That is what lets Brotli have the 32 MiB chunks its ratio needs
  * (pipeline chooses them) in less memory than zstd -3 -T2: one thread, as
- * the brotli tool itself, and faster than it (docs/performance.md). */
+ * the brotli tool itself, and about as fast (0.93-1.16 x brotli -q 5 on
+ * tars of system directories and generated data: docs/performance.md). */
 static int
 streams(const struct ctx *x)
 {
@@ -120,21 +130,13 @@ static int
 stream_begin(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
-	struct pfs_codec_job *j = &x->sj;
 
-	memset(j, 0, sizeof(*j));
 	x->seq = s->hdr.seq;
-	j->out = &s->out;
-	if (x->o->decompress) {
-		j->lo = x->exact ? s->hdr.raw : 0;
-		j->hi = x->exact ? s->hdr.raw : x->cfg.below;
-	} else {
-		j->n = s->hdr.len;
-		j->cap = pfs_codec_bound(x->codec, &x->cfg, j->n);
-		if (pfs_buf_reserve(&s->out, j->cap) < 0)
-			return pfs_seterr(e, "out of memory");
-	}
-	return pfs_codec_stream_begin(x->sc, j) < 0 ? stream_fail(x, e) : 0;
+	if (job(x, s, &x->sj, e) < 0)
+		return -1;
+	/* the payload comes later, a piece at a time */
+	x->sj.src = NULL;
+	return pfs_codec_stream_begin(x->sc, &x->sj) < 0 ? stream_fail(x, e) : 0;
 }
 
 static int
