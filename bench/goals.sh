@@ -16,7 +16,8 @@
 # same build's median moves by up to 15 % between runs, and noise only
 # ever adds time.  The
 # stock rows are what a user would type instead.  Peak RSS (KiB) is of each
-# stage alone on its saved input stream (GNU time), next to zstd -3 -T2's.
+# stage alone on its saved input stream (GNU time), next to zstd -3 -T2's;
+# pcompress at the default (zstd) and with --lz4.
 # The zstd and lz4 rows end in `pjoin --payload` (a .zst / .lz4 file);
 # Brotli streams do not concatenate, so pjoin --payload refuses a Brotli
 # stream of several chunks: the brotli rows end at pcompress (the pjoin hop
@@ -154,8 +155,8 @@ done
 
 # peak RSS of each stage alone on its saved input, and of zstd -3 -T2
 rss() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1; }
-printf '\n| input | zstd -3 -T2 | pchunk | pcompress | pencrypt | phash | pjoin | pcompress -d | pcompress --brotli | pcompress -d (brotli) |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|\n'
+printf '\n| input | zstd -3 -T2 | pchunk | pcompress | pencrypt | phash | pjoin | pcompress -d | pcompress --lz4 | pcompress --brotli | pcompress -d (brotli) |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for in in $INPUTS; do
 	make_input "$in"
 	F=$DIR/$in
@@ -166,7 +167,7 @@ for in in $INPUTS; do
 	$B/phash < "$DIR/e.pfs" > "$DIR/h.pfs"
 	$B/pchunk -s 32M "$F" > "$DIR/c32.pfs"
 	$B/pcompress --brotli < "$DIR/c32.pfs" > "$DIR/b.pfs"
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$in" \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$in" \
 	    "$(rss "zstd -3 -T2 -c $F")" \
 	    "$(rss "$B/pchunk $F")" \
 	    "$(rss "$B/pcompress --zstd -T 2 < $DIR/c.pfs")" \
@@ -174,6 +175,7 @@ for in in $INPUTS; do
 	    "$(rss "$B/phash < $DIR/e.pfs")" \
 	    "$(rss "$B/pjoin < $DIR/h.pfs")" \
 	    "$(rss "$B/pcompress -d -T 2 < $DIR/z.pfs")" \
+	    "$(rss "$B/pcompress --lz4 -T 2 < $DIR/c.pfs")" \
 	    "$(rss "$B/pcompress --brotli < $DIR/c32.pfs")" \
 	    "$(rss "$B/pcompress -d < $DIR/b.pfs")"
 done

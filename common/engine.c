@@ -19,6 +19,12 @@ enum { S_FREE = 0, S_FILLED, S_BUSY, S_DONE };
 
 struct ring;
 
+/* the spare buffers of ops->lend_in, most recently returned on top */
+struct pool {
+	struct pfs_buf *b;
+	unsigned n, max;
+};
+
 struct engine {
 	const struct pfs_engine_cfg *cfg;
 	const struct pfs_stage_ops *ops;
@@ -45,6 +51,11 @@ struct engine {
 	struct pfs_slot held;
 	int holding;
 	struct pfs_buf tail;
+	/* ops->lend_in (engine.h): slots borrow their buffers */
+	int lend;
+	struct pool pin, pout;
+	unsigned in_busy, in_cap;    /* input tokens out, and their limit */
+	unsigned out_busy, out_cap;  /* output tokens out, and their limit */
 };
 
 struct worker {
@@ -104,6 +115,62 @@ pfs_default_threads(void)
 	return n < 1 ? 1u : n > (long)MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
+/* pool_take - b (empty) gets the pool's last returned buffer, if any */
+static void
+pool_take(struct pool *p, struct pfs_buf *b)
+{
+	if (!b->cap && p->n)
+		*b = p->b[--p->n];
+}
+
+/* pool_give - b's storage back to the pool (freed if the pool is full);
+ * b is left empty */
+static void
+pool_give(struct pool *p, struct pfs_buf *b)
+{
+	const struct pfs_buf none = PFS_BUF_INIT;
+
+	if (!b->cap)
+		return;
+	b->len = 0;
+	if (p->n < p->max)
+		p->b[p->n++] = *b;
+	else
+		pfs_buf_free(b);
+	*b = none;
+}
+
+/* in_free - slot s gives back its input buffer and token (ops->lend_in),
+ * with en->mu held */
+static void
+in_free(struct engine *en, struct pfs_slot *s)
+{
+	pool_give(&en->pin, &s->in);
+	if (s->intok) {
+		s->intok = 0;
+		en->in_busy--;
+		pthread_cond_signal(&en->cv_space);
+	}
+}
+
+/* out_wait - whether the next frame for a worker must wait for an output
+ * buffer (ops->lend_in).  A buffer is taken in the same step as the frame,
+ * so in frame order: the frame next to be written never waits, as every
+ * buffer out is then back (no deadlock), and the limit is never passed. */
+static int
+out_wait(const struct engine *en)
+{
+	return en->lend && en->out_busy >= en->out_cap &&
+	       en->nwork != en->nwritten;
+}
+
+/* aliases - whether the output of slot s is (in) its input buffer */
+static int
+aliases(const struct pfs_slot *s)
+{
+	return s->in.cap && s->opay >= s->in.p && s->opay <= s->in.p + s->in.cap;
+}
+
 static int
 wants(const struct engine *en, uint8_t type)
 {
@@ -126,21 +193,33 @@ worker_main(void *arg)
 	}
 	pthread_mutex_lock(&en->mu);
 	for (;;) {
-		while (en->nwork >= en->nread && !en->reader_done && !en->abort)
+		while ((en->nwork >= en->nread || out_wait(en)) &&
+		       !en->reader_done && !en->abort)
 			pthread_cond_wait(&en->cv_work, &en->mu);
 		if (en->abort || en->nwork >= en->nread)
 			break;
+		if (out_wait(en)) {  /* reader done: wait for an output buffer */
+			pthread_cond_wait(&en->cv_work, &en->mu);
+			continue;
+		}
 		idx = en->nwork++;
 		s = &en->slots[idx % en->ns];
 		if (s->state != S_FILLED || s->ticket != idx)
 			continue;    /* a pass-through frame, maybe written already */
 		s->state = S_BUSY;
+		if (en->lend) {
+			pool_take(&en->pout, &s->out);
+			s->outtok = 1;
+			en->out_busy++;
+		}
 		pthread_mutex_unlock(&en->mu);
 		t_now(&t0);
 		if (en->ops->transform(en->ctx, wk->tstate, s, &s->err) < 0)
 			s->failed = 1;
 		t_span("transform", &t0, s);
 		pthread_mutex_lock(&en->mu);
+		if (en->lend && !s->failed && !aliases(s))
+			in_free(en, s);
 		s->state = S_DONE;
 		pthread_cond_signal(&en->cv_done);
 	}
@@ -310,6 +389,15 @@ writer_main(void *arg)
 		t_span("write", &t0, s);
 		pthread_mutex_lock(&en->mu);
 		en->frames++;
+		if (en->lend) {
+			in_free(en, s);
+			pool_give(&en->pout, &s->out);
+			if (s->outtok) {
+				s->outtok = 0;
+				en->out_busy--;
+			}
+			pthread_cond_broadcast(&en->cv_work);
+		}
 		s->state = S_FREE;
 		en->nwritten++;
 		n = en->nread - en->nwritten;
@@ -345,13 +433,19 @@ read_loop(struct engine *en, struct pfs_err *e)
 
 	for (;;) {
 		pthread_mutex_lock(&en->mu);
-		while (en->nread - en->nwritten >= en->ns && !en->abort)
+		while ((en->nread - en->nwritten >= en->ns ||
+		        (en->lend && en->in_busy >= en->in_cap)) && !en->abort)
 			pthread_cond_wait(&en->cv_space, &en->mu);
 		if (en->abort) {
 			pthread_mutex_unlock(&en->mu);
 			return 1;
 		}
 		s = &en->slots[en->nread % en->ns];
+		if (en->lend) {
+			pool_take(&en->pin, &s->in);
+			s->intok = 1;
+			en->in_busy++;
+		}
 		pthread_mutex_unlock(&en->mu);
 		if (pfs_interrupted)
 			return pfs_seterr(e, "interrupted");
@@ -981,6 +1075,15 @@ setup(struct engine *en, struct worker **wkp, unsigned *nt,
 	*wkp = wk = calloc(n ? n : 1, sizeof(*wk));
 	if (!en->slots || !wk)
 		return pfs_seterr(e, "out of memory");
+	if (en->transform && ops->lend_in && !ops->hold) {
+		en->lend = 1;
+		en->in_cap = en->out_cap = n + 1;
+		en->pin.max = en->pout.max = en->ns;
+		en->pin.b = calloc(en->ns, sizeof(*en->pin.b));
+		en->pout.b = calloc(en->ns, sizeof(*en->pout.b));
+		if (!en->pin.b || !en->pout.b)
+			return pfs_seterr(e, "out of memory");
+	}
 	*nt = n;
 	for (i = 0; i < n; i++) {
 		wk[i].en = en;
@@ -1062,6 +1165,12 @@ out:
 		}
 	free(en.slots);
 	free(wk);
+	while (en.pin.n)
+		pfs_buf_free(&en.pin.b[--en.pin.n]);
+	while (en.pout.n)
+		pfs_buf_free(&en.pout.b[--en.pout.n]);
+	free(en.pin.b);
+	free(en.pout.b);
 	pfs_buf_free(&en.held.in);
 	pfs_buf_free(&en.held.out);
 	pfs_buf_free(&en.tail);

@@ -63,6 +63,7 @@ struct pfs_slot {
 	int state;
 	uint64_t ticket;
 	int failed;
+	int intok, outtok;         /* holds an ops->lend_in buffer token */
 	struct pfs_err err;
 };
 
@@ -127,6 +128,20 @@ struct pfs_stage_ops {
 	 * memory and no copy.  A chunk followed by more than
 	 * PFS_HOLD_TAIL_MAX bytes of DIGEST frames is an error. */
 	int hold;
+	/* 1: once transform returns, s->in is not needed again (no ordered
+	 * hook reads it), unless s->opay points into it (a payload decoded
+	 * in place, or a frame transform did not take).  The slots then
+	 * borrow their buffers from two pools instead of owning them: an
+	 * input buffer from the reader's read until transform is done (or
+	 * the frame is written, when its output is s->in), an output buffer
+	 * from transform until the frame is written; and at most workers + 1
+	 * frames hold an input buffer at once (the one being read and one
+	 * per worker), which holds the reader back no more than the workers
+	 * do.  So chunk-sized buffers number workers + 1 in and about as
+	 * many out, not one of each per slot in flight (measured: pcompress
+	 * --lz4 -T 2, 8 MiB chunks of text: docs/performance.md).  Not with
+	 * hold. */
+	int lend_in;
 };
 
 #define PFS_HOLD_TAIL_MAX (PFS_STAGES_MAX * (PFS_HDR_LEN + PFS_DIGEST_MAX))

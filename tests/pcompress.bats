@@ -445,6 +445,31 @@ open(sys.argv[1], "wb").write(b)' bc.pfs $((off + 32))
 	done
 }
 
+# allocs N: the "allocs" of the --stats=json line in stderr file N
+allocs() { sed -n 's/.*"allocs": *\([0-9]*\).*/\1/p' "$1"; }
+
+@test "-T N holds N + 1 chunk buffers in and N + 1 out, however many chunks are in flight, and a slow reader of its output changes nothing" {
+	cat text.bin text.bin text.bin text.bin > t4.bin
+	pchunk -s 64K t4.bin > s.pfs          # 64 chunks: 2N + 2 slots in flight
+	gen random 2M > r.bin
+	pchunk -s 64K r.bin | pcompress --zstd > r.pfs   # stored: decoded in place
+	for t in 1 2 4; do
+		max=$((2 * (t + 1) + 2))          # + the reader's and writer's own
+		for a in --zstd --lz4; do
+			pcompress $a -T $t --stats=json < s.pfs 2> st > c.pfs
+			[ "$(allocs st)" -le $max ] || fail "$a -T $t: $(allocs st) buffers, over $max"
+			pcompress -d -T $t --stats=json < c.pfs 2> st | cmp - s.pfs
+			[ "$(allocs st)" -le $max ] || fail "-d $a -T $t: $(allocs st) buffers, over $max"
+			# the writer held up: done chunks wait, and must not take more
+			pcompress $a -T $t --stats=json < s.pfs 2> st |
+				{ sleep 0.3; cat; } | cmp - c.pfs
+			[ "$(allocs st)" -le $max ] || fail "$a -T $t, slow output: $(allocs st) buffers, over $max"
+		done
+		pcompress -d -T $t --stats=json < r.pfs 2> st | pjoin | cmp - r.bin
+		[ "$(allocs st)" -le $max ] || fail "-d -T $t in place: $(allocs st) buffers, over $max"
+	done
+}
+
 @test "refuses to write to a terminal without -f" {
 	command -v script >/dev/null || skip "script(1) missing"
 	pchunk -s 64K zeros.bin > s.pfs

@@ -106,7 +106,7 @@ transform(void *vctx, void *vt, struct pfs_slot *s, struct pfs_err *e)
 
 /* Brotli streams (engine.h, stream_collect) unless -T asks for more than
  * one thread: one chunk at a time, its input a piece at a time, so memory
- * holds one chunk's output and the codec's window, not T + 2 chunks in and
+ * holds one chunk's output and the codec's window, not T + 1 chunks in and
  * out.  That is what lets Brotli have the 32 MiB chunks its ratio needs
  * (pipeline chooses them) in less memory than zstd -3 -T2: one thread, as
  * the brotli tool itself, and about as fast (0.93-1.16 x brotli -q 5 on
@@ -285,7 +285,7 @@ usage(void)
 	       "  -f, --force        write the stream even to a terminal\n"
 	       "  -T, --threads N    worker threads (default: number of CPUs); Brotli\n"
 	       "                     streams instead, one chunk at a time on one thread\n"
-	       "                     (it holds one chunk's output, not N + 2 chunks in\n"
+	       "                     (it holds one chunk's output, not N + 1 chunks in\n"
 	       "                     and out), unless -T asks for more (0: one per CPU)\n");
 	pfs_help_common(21, PFS_HELP_RANGE | PFS_HELP_COMMON);
 	printf("\n"
@@ -441,7 +441,7 @@ main(int argc, char **argv)
 		.thread_new = thread_new, .thread_free = thread_free,
 		.transform = transform, .stream_begin = stream_begin,
 		.stream_piece = stream_piece, .stream_end = stream_end,
-		.stream_collect = 1
+		.stream_collect = 1, .lend_in = 1
 	};
 	struct opts o;
 	struct ctx x;
