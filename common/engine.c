@@ -616,7 +616,7 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 			return -1;
 	}
 	for (left = s->hdr.len; left; left -= n) {
-		n = left < PFS_PIECE ? left : PFS_PIECE;
+		n = left < PFS_STREAM_PIECE ? left : PFS_STREAM_PIECE;
 		it = ring_item(en, n, e);
 		if (!it || pfs_reader_piece(&en->r, it->p + it->len, n, e) < 0)
 			return -1;

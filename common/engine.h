@@ -72,6 +72,14 @@ struct pfs_slot {
 
 /* bytes of a streamed payload handled at once: well inside the L2 cache */
 #define PFS_PIECE (256u << 10)
+/* ... but a stage that streams its output too (stream_data: pencrypt, pjoin
+ * copying) hands the writer thread a pipe's worth (pfs_pipe_grow) at once:
+ * a quarter of the wake-ups of 256 KiB pieces, and still within the 1 MiB
+ * L2 of this machine's cores.  `pchunk | pencrypt | pjoin --payload`, 25
+ * alternating runs, medians: tar of /usr/include 78.8 -> 67.2 ms, 128 MiB
+ * of random data 74.5 -> 68.0 ms (512 KiB between the two; 2 MiB no
+ * better: docs/performance.md). */
+#define PFS_STREAM_PIECE (1u << 20)
 #define PFS_STREAM_TAIL_MAX 64u
 
 /* payload bytes the engine aims to keep in flight at most (see above) */
@@ -92,8 +100,9 @@ struct pfs_stage_ops {
 	/* Writer: every frame, in order, after transform. */
 	int (*ordered)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
 	/* Streaming, when head returned PFS_STREAM: no worker or writer
-	 * thread; the calling thread reads every DATA payload PFS_PIECE bytes
-	 * at a time and writes each piece at once, so a chunk of any size
+	 * thread; the calling thread reads every DATA payload
+	 * PFS_STREAM_PIECE bytes at a time (PFS_PIECE with stream_collect)
+	 * and writes each piece at once, so a chunk of any size
 	 * stays in cache and is never in memory whole.  For a DATA frame:
 	 * stream_begin (optional) sees the slot with the header only and sets
 	 * s->ohdr.len; then ordered runs (the payload is not there yet: s->in

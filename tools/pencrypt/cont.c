@@ -58,7 +58,7 @@ pcont_open(struct pcont *c, const char *path, struct pfs_err *e)
 
 	memset(c, 0, sizeof(*c));
 	c->path = path;
-	c->buf = malloc(PFS_PIECE);
+	c->buf = malloc(PFS_STREAM_PIECE);   /* a piece of stream_data */
 	c->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->fd < 0 || !c->buf)
 		return pfs_seterr(e, "%s: %s", path,
