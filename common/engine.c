@@ -155,13 +155,15 @@ in_free(struct engine *en, struct pfs_slot *s)
 
 /* out_wait - whether the next frame for a worker must wait for an output
  * buffer (ops->lend_in).  A buffer is taken in the same step as the frame,
- * so in frame order: the frame next to be written never waits, as every
- * buffer out is then back (no deadlock), and the limit is never passed. */
+ * so in frame order, and the limit is never passed.  No deadlock: the
+ * buffers out are held by frames taken before this one and not yet
+ * written, whose transforms need nothing more; the writer writes them and
+ * gives their buffers back (when this frame is next to be written, every
+ * buffer is back, so it never waits). */
 static int
 out_wait(const struct engine *en)
 {
-	return en->lend && en->out_busy >= en->out_cap &&
-	       en->nwork != en->nwritten;
+	return en->lend && en->out_busy >= en->out_cap;
 }
 
 /* aliases - whether the output of slot s is (in) its input buffer */
@@ -548,14 +550,17 @@ ring_item(struct engine *en, size_t n, struct pfs_err *e)
 	struct pfs_buf *it;
 
 	if (!rg->open) {
+		int failed;
+
 		pthread_mutex_lock(&en->mu);
 		while (rg->nput - rg->nget >= PFS_RING && !rg->wfailed)
 			pthread_cond_wait(&en->cv_space, &en->mu);
-		pthread_mutex_unlock(&en->mu);
-		if (rg->wfailed) {
+		failed = rg->wfailed;        /* the writer sets both under mu */
+		if (failed)
 			*e = rg->werr;
+		pthread_mutex_unlock(&en->mu);
+		if (failed)
 			return NULL;
-		}
 		rg->open = 1;
 		rg->item[rg->nput % PFS_RING].len = 0;
 	}

@@ -455,11 +455,15 @@ allocs() { sed -n 's/.*"allocs": *\([0-9]*\).*/\1/p' "$1"; }
 	pchunk -s 64K r.bin | pcompress --zstd > r.pfs   # stored: decoded in place
 	for t in 1 2 4; do
 		max=$((2 * (t + 1) + 2))          # + the reader's and writer's own
+		# allocs counts growth too: decompressing, an input buffer
+		# first sized for one compressed chunk may grow once for a
+		# larger one (chunks of this text straddle a 4 KiB page)
+		maxd=$((max + t + 1))
 		for a in --zstd --lz4; do
 			pcompress $a -T $t --stats=json < s.pfs 2> st > c.pfs
 			[ "$(allocs st)" -le $max ] || fail "$a -T $t: $(allocs st) buffers, over $max"
 			pcompress -d -T $t --stats=json < c.pfs 2> st | cmp - s.pfs
-			[ "$(allocs st)" -le $max ] || fail "-d $a -T $t: $(allocs st) buffers, over $max"
+			[ "$(allocs st)" -le $maxd ] || fail "-d $a -T $t: $(allocs st) buffers, over $maxd"
 			# the writer held up: done chunks wait, and must not take more
 			pcompress $a -T $t --stats=json < s.pfs 2> st |
 				{ sleep 0.3; cat; } | cmp - c.pfs
