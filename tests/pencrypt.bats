@@ -369,8 +369,8 @@ PY
 
 @test "secure memory that cannot be locked is warned about (not with -q)" {
 	local cmd='ulimit -l 0; pencrypt "$@" --key-file key < small.pfs > /dev/null'
-	! ldd "$(command -v pencrypt)" 2>/dev/null | grep -q libasan ||
-		skip "AddressSanitizer makes mlock a no-op that succeeds"
+	! ldd "$(command -v pencrypt)" 2>/dev/null | grep -Eq 'lib[at]san' ||
+		skip "AddressSanitizer and ThreadSanitizer make mlock a no-op that succeeds"
 	if [ "$(id -u)" -eq 0 ]; then
 		command -v capsh >/dev/null || skip "capsh needed to drop CAP_IPC_LOCK as root"
 		run -0 --separate-stderr capsh --drop=cap_ipc_lock -- -c "$cmd" sh
