@@ -195,15 +195,12 @@ worker_main(void *arg)
 	}
 	pthread_mutex_lock(&en->mu);
 	for (;;) {
-		while ((en->nwork >= en->nread || out_wait(en)) &&
-		       !en->reader_done && !en->abort)
+		/* a frame to take and an output buffer for it, or the end */
+		while (!en->abort && (en->nwork < en->nread ? out_wait(en) :
+		                                              !en->reader_done))
 			pthread_cond_wait(&en->cv_work, &en->mu);
 		if (en->abort || en->nwork >= en->nread)
 			break;
-		if (out_wait(en)) {  /* reader done: wait for an output buffer */
-			pthread_cond_wait(&en->cv_work, &en->mu);
-			continue;
-		}
 		idx = en->nwork++;
 		s = &en->slots[idx % en->ns];
 		if (s->state != S_FILLED || s->ticket != idx)
