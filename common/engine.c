@@ -477,17 +477,22 @@ read_loop(struct engine *en, struct pfs_err *e)
 
 /*
  * Streaming (PFS_STREAM): the calling thread reads, runs the callbacks and
- * fills a ring of PFS_RING byte items (a DATA payload a piece per item, the
- * header before its first piece, the tail after its last); a writer thread
- * writes the items in order.  Reading and transforming overlap writing, and
- * every piece is written while it is still in cache.
+ * fills a ring of PFS_RING byte items, a whole frame per item (a DATA
+ * payload read and transformed a piece at a time, in cache, the header
+ * before it and the tail after it); a writer thread writes the items in
+ * order.  An item is handed over only when its frame is complete, so a
+ * stream cut short or refused mid-frame leaves no part of that frame in
+ * the output.  Reading and transforming overlap writing.
  */
-#define PFS_RING 4u
+#define PFS_RING 2u
+#define PFS_STREAM_RESERVE (32u << 20)
 
 struct ring {
 	struct pfs_buf item[PFS_RING];
+	uint64_t chunk[PFS_RING];    /* the item's chunk, for --trace */
 	uint64_t nput, nget;         /* items published / written */
 	int open;                    /* item[nput % PFS_RING] is being filled */
+	int ended;                   /* END is in the item being filled */
 	int done;                    /* no more items: flush and stop */
 	int flush;                   /* ... and flush the writer at the end */
 	int wfailed;
@@ -517,7 +522,8 @@ ring_writer(void *arg)
 		if (pfs_writer_raw(&en->w, it->p, it->len, &e) < 0)
 			goto fail;
 		if (pfs_trace_on) {
-			pfs_trace_span("write", &t0, UINT64_MAX, it->len,
+			pfs_trace_span("write", &t0,
+			               rg->chunk[rg->nget % PFS_RING], it->len,
 			               it->len);
 			pfs_trace_rate(1, pfs_now_ns(), en->w.bytes_out);
 		}
@@ -560,6 +566,7 @@ ring_item(struct engine *en, size_t n, struct pfs_err *e)
 			return NULL;
 		rg->open = 1;
 		rg->item[rg->nput % PFS_RING].len = 0;
+		rg->chunk[rg->nput % PFS_RING] = UINT64_MAX;
 	}
 	it = &rg->item[rg->nput % PFS_RING];
 	if (pfs_buf_reserve(it, it->len + n) < 0) {
@@ -612,6 +619,17 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 		return -1;
 	if (ordered(en, s, e) < 0)
 		return -1;
+	/* the whole frame goes into one item, published only when the
+	 * payload has been read to its end: a stream cut short (or a piece
+	 * refused) leaves no part of the frame behind.  Room for the whole
+	 * frame is made at once up to PFS_STREAM_RESERVE; beyond that, a
+	 * piece at a time: a short stream declaring a huge payload does not
+	 * make it reserve the payload. */
+	if (!ring_item(en, PFS_HDR_LEN + (s->hdr.len < PFS_STREAM_RESERVE ?
+	                                  s->hdr.len : PFS_STREAM_RESERVE) +
+	                   PFS_STREAM_TAIL_MAX, e))
+		return -1;
+	en->ring->chunk[en->ring->nput % PFS_RING] = chunk(&s->hdr);
 	if (s->emit && !raw) {
 		pfs_hdr_encode(&s->ohdr, hb);
 		if (ring_put(en, hb, sizeof(hb), e) < 0)
@@ -627,8 +645,6 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 			return -1;
 		if (s->emit)
 			it->len += n;
-		if (left > n)
-			ring_publish(en);
 	}
 	if (ops->stream_end && ops->stream_end(en->ctx, s, tail, &tlen, e) < 0)
 		return -1;
@@ -746,7 +762,13 @@ stream_frame(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 		    ring_put(en, s->xpay, s->xhdr.len, e) < 0)
 			return -1;
 	}
-	ring_publish(en);
+	/* END, and what follows it, are handed over only when the stream
+	 * has been read and validated to its end (stream_loop): a stage that
+	 * fails never passes END on */
+	if (s->hdr.type == PFS_END)
+		en->ring->ended = 1;
+	if (!en->ring->ended)
+		ring_publish(en);
 	return 0;
 }
 
@@ -775,47 +797,6 @@ stream_frames(struct engine *en, struct pfs_err *e)
 	return rc;
 }
 
-/* splice_frames - streaming that only copies DATA payloads out (pjoin
- * without checks) from a pipe: the payloads are spliced, never copied
- * through this process; where splice does not work, copied in pieces. */
-static int
-splice_frames(struct engine *en, struct pfs_err *e)
-{
-	struct pfs_slot *s = &en->slots[0];
-	int rc, splice_ok = 1;
-	struct pfs_trace_mark t0;
-	size_t n;
-
-	if (pfs_buf_reserve(&s->in, PFS_PIECE) < 0)
-		return pfs_seterr(e, "out of memory");
-	while ((rc = next_frame(en, s, e)) == 1) {
-		if (s->hdr.type != PFS_DATA) {
-			if (read_whole(en, s, e) < 0)
-				return -1;
-			en->frames++;
-			continue;       /* raw output: only DATA payloads */
-		}
-		if (ordered(en, s, e) < 0)
-			return -1;
-		t_now(&t0);
-		rc = splice_ok ? pfs_writer_splice(&en->w, &en->r, s->hdr.len,
-		                                   e) : 1;
-		if (rc < 0)
-			return -1;
-		if (rc == 1)
-			splice_ok = 0;
-		while (en->r.pending) {
-			n = en->r.pending < PFS_PIECE ? en->r.pending : PFS_PIECE;
-			if (pfs_reader_piece(&en->r, s->in.p, n, e) < 0 ||
-			    pfs_writer_raw(&en->w, s->in.p, n, e) < 0)
-				return -1;
-		}
-		t_span("write", &t0, s);
-		en->frames++;
-	}
-	return rc;
-}
-
 /* stream_loop - the whole stream (PFS_STREAM), with the writer thread.
  * Returns 0 when END was read and validated and everything was written and
  * flushed, -1 with e set. */
@@ -823,20 +804,11 @@ static int
 stream_loop(struct engine *en, struct pfs_err *e)
 {
 	struct ring rg;
-	struct stat st;
 	sigset_t all, old;
 	pthread_t tid;
 	unsigned i;
 	int rc, err;
 
-	if (en->cfg->raw_out && !en->ops->stream_begin &&
-	    !en->ops->stream_piece && !en->ops->stream_end &&
-	    fstat(en->cfg->in_fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-		rc = splice_frames(en, e);
-		if (rc == 0 && pfs_writer_flush(&en->w, e) < 0)
-			rc = -1;
-		return rc;
-	}
 	memset(&rg, 0, sizeof(rg));
 	en->ring = &rg;
 	sigfillset(&all);
@@ -848,10 +820,14 @@ stream_loop(struct engine *en, struct pfs_err *e)
 		return pfs_seterr(e, "cannot start threads: %s", strerror(err));
 	}
 	rc = stream_frames(en, e);
-	ring_publish(en);            /* what was filled before an error */
+	/* the item being filled holds the frame that failed: dropped; the
+	 * whole frames before it are written and flushed */
+	if (rc < 0)
+		rg.open = 0;
+	ring_publish(en);
 	pthread_mutex_lock(&en->mu);
 	rg.done = 1;
-	rg.flush = rc == 0;
+	rg.flush = 1;
 	pthread_cond_signal(&en->cv_done);
 	pthread_mutex_unlock(&en->mu);
 	pthread_join(tid, NULL);

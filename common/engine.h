@@ -72,13 +72,11 @@ struct pfs_slot {
 
 /* bytes of a streamed payload handled at once: well inside the L2 cache */
 #define PFS_PIECE (256u << 10)
-/* ... but a stage that streams its output too (stream_data: pencrypt, pjoin
- * copying) hands the writer thread a pipe's worth (pfs_pipe_grow) at once:
- * a quarter of the wake-ups of 256 KiB pieces, and still within the 1 MiB
- * L2 of this machine's cores.  `pchunk | pencrypt | pjoin --payload`, 25
- * alternating runs, medians: tar of /usr/include 78.8 -> 67.2 ms, 128 MiB
- * of random data 74.5 -> 68.0 ms (512 KiB between the two; 2 MiB no
- * better: docs/performance.md). */
+/* ... and by a stage that streams its output too (stream_data: pencrypt,
+ * pjoin copying): read and transformed 1 MiB at a time, within the 1 MiB
+ * L2 of this machine's cores (256 KiB pieces cost pencrypt 78.8 against
+ * 67.2 ms on the tar of /usr/include when each piece was also written at
+ * once; docs/performance.md). */
 #define PFS_STREAM_PIECE (1u << 20)
 #define PFS_STREAM_TAIL_MAX 64u
 
@@ -101,19 +99,21 @@ struct pfs_stage_ops {
 	int (*ordered)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
 	/* Streaming, when head returned PFS_STREAM: no worker or writer
 	 * thread; the calling thread reads every DATA payload
-	 * PFS_STREAM_PIECE bytes at a time (PFS_PIECE with stream_collect)
-	 * and writes each piece at once, so a chunk of any size
-	 * stays in cache and is never in memory whole.  For a DATA frame:
-	 * stream_begin (optional) sees the slot with the header only and sets
-	 * s->ohdr.len; then ordered runs (the payload is not there yet: s->in
-	 * is empty); the header is written; stream_piece (optional) transforms
-	 * each piece in place; stream_end (optional) gives *tlen <=
-	 * PFS_STREAM_TAIL_MAX bytes written after the last piece.  Other frames
-	 * are read whole and go through ordered as usual.  Only for stages
-	 * whose output for a chunk needs no check of the whole chunk first
-	 * (encrypting, copying), or that hold their output until the chunk is
-	 * checked (stream_collect below): hold does not apply to a streamed
-	 * stream. */
+	 * PFS_STREAM_PIECE bytes at a time (PFS_PIECE with stream_collect),
+	 * each piece transformed while it is in cache, and a writer thread
+	 * writes the frame once its payload has been read to the end: a
+	 * stream cut short never leaves part of a frame behind.  For a DATA
+	 * frame: stream_begin (optional) sees the slot with the header only
+	 * and sets s->ohdr.len; then ordered runs (the payload is not there
+	 * yet: s->in is empty); stream_piece (optional) transforms each piece
+	 * in place; stream_end (optional) gives *tlen <= PFS_STREAM_TAIL_MAX
+	 * bytes written after the last piece.  Other frames are read whole
+	 * and go through ordered as usual; END and what follows it are
+	 * written only when the stream has been validated to its end.  Only
+	 * for stages whose output for a chunk needs no check of the whole
+	 * chunk first (encrypting, copying), or that hold their output until
+	 * the chunk is checked (stream_collect below): hold does not apply to
+	 * a streamed stream.  Memory: two frames (engine.c, PFS_RING). */
 	int (*stream_begin)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
 	int (*stream_piece)(void *ctx, uint8_t *p, size_t n,
 	                    struct pfs_err *e);

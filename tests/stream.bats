@@ -244,3 +244,57 @@ expect_fail() {
 	run -1 --separate-stderr bash -c 'ulimit -v 150000; pjoin hostile.pfs'
 	assert_equal "$stderr" "pjoin: hostile.pfs: truncated stream (frame 1: payload cut short)"
 }
+
+# ends_on_frame FILE: FILE is a signature and whole frames, nothing after
+ends_on_frame() {
+	local off type seq len end=8
+	while read -r off type seq len; do
+		end=$((off + 32 + len))
+	done < <(frame_offsets "$1")
+	[ "$end" -eq "$(stat -c %s "$1")" ] ||
+		{ echo "$1: $(stat -c %s "$1") bytes, last whole frame ends at $end"; return 1; }
+}
+
+@test "a stream cut short mid-chunk: pjoin writes whole chunks only, to a pipe too, and --payload whole zstd frames" {
+	local n size
+	gen random 300000 > r.bin
+	pchunk -s 64K r.bin > r.pfs
+	pchunk -s 64K r.bin | pcompress --zstd > z.pfs
+	for n in 100 70000 131100 200000 299000; do
+		run -1 --separate-stderr bash -o pipefail -c "head -c $n r.pfs | pjoin | cat > out"
+		[[ $stderr == "pjoin: stdin: truncated stream ("* ]]
+		size=$(stat -c %s out)
+		[ $((size % 65536)) -eq 0 ] || { echo "cut at $n: $size bytes out"; return 1; }
+		cmp -n "$size" out r.bin
+		run -1 bash -o pipefail -c "head -c $n z.pfs | pjoin --payload | cat > out.zst"
+		: > out
+		[ ! -s out.zst ] || zstd -qdc out.zst > out
+		size=$(stat -c %s out)
+		[ $((size % 65536)) -eq 0 ] || { echo "cut at $n: $size bytes of zstd frames"; return 1; }
+		cmp -n "$size" out r.bin
+	done
+}
+
+@test "a stage that fails writes whole frames only: pencrypt on a cut stream, pencrypt -d and phash --check on a damaged one" {
+	local n
+	pencrypt --keygen -o key
+	gen mixed 3M > m.bin
+	pchunk -s 16K m.bin > p.pfs
+	pchunk -s 2M m.bin > p2.pfs         # chunks larger than pencrypt's pieces
+	for n in 1500000 2600000; do
+		run -1 bash -o pipefail -c "head -c $n p2.pfs | pencrypt --key-file key | cat > cut.enc"
+		ends_on_frame cut.enc
+		run -1 --separate-stderr pencrypt -d --key-file key cut.enc
+		[[ $stderr == *"no END frame after"* ]]
+	done
+	pencrypt --key-file key p.pfs > e.pfs
+	pchunk -s 16K m.bin | phash > h.pfs
+	for n in 1000000 2000000 2500000; do
+		cp e.pfs bad.pfs; printf '\001' | dd of=bad.pfs bs=1 seek=$n conv=notrunc 2>/dev/null
+		run -1 bash -o pipefail -c 'pencrypt -d --key-file key bad.pfs | cat > d.pfs'
+		ends_on_frame d.pfs
+		cp h.pfs bad.pfs; printf '\001' | dd of=bad.pfs bs=1 seek=$n conv=notrunc 2>/dev/null
+		run -1 bash -o pipefail -c 'phash --check bad.pfs | cat > d.pfs'
+		ends_on_frame d.pfs
+	done
+}

@@ -127,9 +127,9 @@ transform(void *vctx, void *t, struct pfs_slot *s, struct pfs_err *e)
 	return seal(vctx, t, s, s->hdr.seq, e);
 }
 
-/* Encrypting, DATA payloads stream through in cache-sized pieces on one
- * thread (engine.h, PFS_STREAM): the cipher is far faster than the pipes,
- * and a chunk that stays in cache is what keeps pencrypt at pipe speed. */
+/* Encrypting, DATA payloads are read and sealed in cache-sized pieces on
+ * one thread (engine.h, PFS_STREAM): the cipher is far faster than the
+ * pipes; a writer thread writes each frame once it is whole. */
 static int
 stream_begin(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 {
