@@ -355,3 +355,24 @@ Try 'pinfo --help' for more information."
 	assert_line --partial '"file":"plain.pfs"'
 	assert_line "source:         numbers.txt (hidden by pencrypt --hide-name, opened with the key)"
 }
+
+@test "names with control characters are shown escaped in the text and the table, never raw" {
+	local n=$'e\e[31mred\n\tx\\y.bin'
+	cp data.bin "$n"
+	pchunk "$n" > "$n.pfs"
+	run -0 pinfo "$n.pfs"
+	assert_line --index 0 'source:         e\033[31mred\n\tx\\y.bin'
+	head -c 1000000 /dev/zero > zero.bin
+	pchunk zero.bin | pcompress > zero.pfs
+	run -0 pinfo zero.pfs "$n.pfs"
+	assert_equal "${#lines[@]}" 5
+	# a ratio of 1000 or more widens its column instead of shifting the rest
+	assert_line --index 0 --regexp '^Chunks  Skips  Compressed  Uncompressed  +Ratio  Stages   Filename$'
+	col() { awk -v s="$2" '{ print index($0, s) }' <<< "$1"; }
+	assert_equal "$(col "${lines[0]}" Stages)" "$(col "${lines[1]}" zstd)"
+	assert_equal "$(col "${lines[0]}" Filename)" "$(col "${lines[1]}" zero.pfs)"
+	assert_equal "$(col "${lines[0]}" Filename)" "$(col "${lines[2]}" 'e\\033')"
+	assert_line --index 2 --regexp ' none     e\\033\[31mred\\n\\tx\\\\y\.bin\.pfs$'
+	run -0 pinfo --json "$n.pfs"
+	assert_output --partial '"name":"e\u001b[31mred\u000a\u0009x\\y.bin"'
+}

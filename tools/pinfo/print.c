@@ -31,6 +31,27 @@ json_str(const char *s)
 	putchar('"');
 }
 
+/* a name in the text output: control bytes and backslashes escaped, so
+ * that a name stored in a stream (anyone may have written it) cannot move
+ * the cursor, recolour the terminal or split a line ("\n", "\033") */
+static void
+text_name(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\\')
+			fputs("\\\\", stdout);
+		else if (ch == '\n')
+			fputs("\\n", stdout);
+		else if (ch == '\t')
+			fputs("\\t", stdout);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\%03o", ch);
+		else
+			putchar(ch);
+	}
+}
+
 /* pencrypt --hide-name moved the name into its record */
 static int
 name_hidden(const struct pfs_head *h)
@@ -138,7 +159,10 @@ print_text(const struct pfs_head *h, const struct info *in)
 	unsigned i;
 	const char *unv = in->encrypted && !in->verified ? " (unverified)" : "";
 
-	printf("source:         %s%s\n", h->namelen ? h->name :
+	fputs("source:         ", stdout);
+	if (h->namelen)
+		text_name(h->name);
+	printf("%s%s\n", h->namelen ? "" :
 	       name_hidden(h) ? "(name hidden by pencrypt --hide-name)" :
 	       "(standard input)", in->revealed ? " (hidden by pencrypt "
 	       "--hide-name, opened with the key)" : *unv ? " (unverified: "
@@ -195,7 +219,7 @@ print_table(const struct row *rows, size_t n)
 	char c[32], u[32];
 	struct row t = { NULL, 0, 0, 0, 0, NULL };
 	const char *same;
-	int w = (int)strlen("Stages"), len;
+	int w = (int)strlen("Stages"), rw = (int)strlen("Ratio"), len, k;
 	size_t i;
 
 	if (!n)
@@ -206,16 +230,22 @@ print_table(const struct row *rows, size_t n)
 			w = (int)strlen(rows[i].stages);
 		if (strcmp(rows[i].stages, same) != 0)
 			same = "";
+		/* a ratio of 1000 or more is wider than its heading */
+		k = snprintf(c, sizeof(c), "%.3f",
+		             ratio(rows[i].raw, rows[i].bytes));
+		if (k > rw)
+			rw = k;
 	}
-	len = printf("Chunks  Skips  Compressed  Uncompressed  Ratio  %-*s  "
-	             "Filename\n", w, "Stages") - 1;
+	len = printf("Chunks  Skips  Compressed  Uncompressed  %*s  %-*s  "
+	             "Filename\n", rw, "Ratio", w, "Stages") - 1;
 	for (i = 0; i < n; i++) {
 		human(rows[i].bytes, 6, c, sizeof(c));
 		human(rows[i].raw, 8, u, sizeof(u));
-		printf("%6" PRIu64 "  %5" PRIu64 "  %s  %s  %5.3f  %-*s  %s\n",
-		       rows[i].chunks, rows[i].skippable, c, u,
-		       ratio(rows[i].raw, rows[i].bytes), w, rows[i].stages,
-		       rows[i].file);
+		printf("%6" PRIu64 "  %5" PRIu64 "  %s  %s  %*.3f  %-*s  ",
+		       rows[i].chunks, rows[i].skippable, c, u, rw,
+		       ratio(rows[i].raw, rows[i].bytes), w, rows[i].stages);
+		text_name(rows[i].file);
+		putchar('\n');
 		t.chunks += rows[i].chunks;
 		t.skippable += rows[i].skippable;
 		t.bytes += rows[i].bytes;
@@ -228,8 +258,9 @@ print_table(const struct row *rows, size_t n)
 	putchar('\n');
 	human(t.bytes, 6, c, sizeof(c));
 	human(t.raw, 8, u, sizeof(u));
-	printf("%6" PRIu64 "  %5" PRIu64 "  %s  %s  %5.3f  %-*s  %zu files\n",
-	       t.chunks, t.skippable, c, u, ratio(t.raw, t.bytes), w, same, n);
+	printf("%6" PRIu64 "  %5" PRIu64 "  %s  %s  %*.3f  %-*s  %zu files\n",
+	       t.chunks, t.skippable, c, u, rw, ratio(t.raw, t.bytes), w, same,
+	       n);
 }
 
 /* list_chunk - --chunks: one line (or JSON object) for a DATA frame */
