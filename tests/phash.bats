@@ -551,6 +551,13 @@ Try 'phash --help' for more information."
 	run -1 --separate-stderr phash --check p.pfs
 	assert_output ""
 	assert_equal "$stderr" "phash: p.pfs: stream has no digests (no hash record): nothing to check"
+	# nor under another record: no advice to undo that record first
+	pcompress --lz4 < p.pfs > c.pfs
+	run -1 --separate-stderr phash --check c.pfs
+	assert_equal "$stderr" "phash: c.pfs: stream has no digests (no hash record): nothing to check"
+	phash < p.pfs | pcompress --lz4 > hc.pfs
+	run -1 --separate-stderr phash --check hc.pfs
+	assert_equal "$stderr" "phash: hc.pfs: digests are not at this depth: stream is still compressed (lz4 -1): run 'pcompress -d' first"
 	phash -a sha512 < p.pfs > h.pfs
 	run -1 --separate-stderr phash -a blake2b --check h.pfs
 	assert_output ""

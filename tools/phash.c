@@ -155,8 +155,12 @@ head_check(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	const struct pfs_stage *top = pfs_head_top(h);
 	const struct pfs_digest_algo *a;
 	char msg[256];
+	unsigned d;
 
-	if (!top)
+	for (d = 0; d < h->nstages; d++)
+		if (h->stages[d].kind == PFS_STAGE_HASH)
+			break;
+	if (d == h->nstages)           /* none under the others either */
 		return pfs_seterr(e, "stream has no digests (no hash record): "
 		                  "nothing to check");
 	if (top->kind != PFS_STAGE_HASH) {
