@@ -131,10 +131,10 @@ pfs_enc_check(const struct pfs_head *h, const struct pfs_stage *st,
 
 	if (!pfs_enc_cipher_by_id(p[PFS_ER_CIPHER]))
 		return pfs_seterr(e, "unknown cipher id %u in the ENCRYPT record "
-		                  "(newer pencrypt?)", p[PFS_ER_CIPHER]);
+		                  "(a damaged HEAD, or a newer pencrypt?)", p[PFS_ER_CIPHER]);
 	if (st->len > PFS_ER_KDF && p[PFS_ER_KDF] > PFS_KDF_WRAPPED)
 		return pfs_seterr(e, "unknown KDF id %u in the ENCRYPT record "
-		                  "(newer pencrypt?)", p[PFS_ER_KDF]);
+		                  "(a damaged HEAD, or a newer pencrypt?)", p[PFS_ER_KDF]);
 	want = stanzas_off(st);
 	if (st->len < PFS_ER_LEN || want > st->len ||
 	    (p[PFS_ER_KDF] != PFS_KDF_WRAPPED && st->len != want) ||

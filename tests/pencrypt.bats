@@ -700,7 +700,9 @@ Try 'pencrypt --help' for more information."
 	run -2 --separate-stderr pencrypt --password-file pw --kdf-memory 19455K small.pfs
 	stderr_has "--kdf-memory: at least 19 MiB"
 	run -2 --separate-stderr pencrypt --password-file pw --kdf-time 17 small.pfs
-	stderr_has "--kdf-time: '17' is out of range (1 to 16)"
+	stderr_has "--kdf-time: '17' is out of range (2 to 16)"
+	run -2 --separate-stderr pencrypt --password-file pw --kdf-memory 2G small.pfs
+	stderr_has "--kdf-memory: size '2G' is out of range (19 MiB to 1 GiB)"
 	[ ! -e e.pfs ]
 	pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M < small.pfs > e.pfs
 	pencrypt -d --password-file pw < e.pfs | cmp - small.pfs

@@ -239,7 +239,7 @@ PY
 	assert_equal "$stderr" "pencrypt: s.pfs: stream is not encrypted: nothing to rekey"
 	[ ! -s r.pfs ]
 	run -2 --separate-stderr pencrypt --rekey -i alice.id e.pfs
-	usage_line "pencrypt: --rekey needs the new recipients: -r, -R, --new-key-file, --new-password-file or --new-password-fd (those not given lose access)"
+	usage_line "pencrypt: --rekey needs the new recipients: -r, -R, --new-key-file, --new-raw-key-file, --new-password-file or --new-password-fd (those not given lose access)"
 	run -2 --separate-stderr pencrypt --rekey -i alice.id -R bob.r --cipher chacha20-poly1305 e.pfs
 	usage_line "pencrypt: --rekey keeps the cipher, the salts and the chunks: not with -d, --cipher, --hide-name, --continue or --range"
 	run -2 --separate-stderr pencrypt --new-key-file key -R bob.r s.pfs
