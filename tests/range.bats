@@ -571,3 +571,15 @@ kill_at() {
 	run -1 --separate-stderr pjoin -o x --resume p.pfs
 	stderr_has "x.pfs-part.sums: the partial output is of another stream"
 }
+
+@test "--range: a LEN past the end of the source stops there, as dd and tail -c do; an OFF at the end is refused" {
+	local s
+	s=$(stat -c %s in.bin)
+	pchunk -s 16K in.bin > p.pfs
+	run -0 --separate-stderr bash -o pipefail -c "pjoin --range $((s - 3)):100 p.pfs | od -An -tx1"
+	assert_output "$(tail -c 3 in.bin | od -An -tx1)"
+	run -0 --separate-stderr bash -o pipefail -c "pchunk --range $((s - 3)):100 in.bin | pjoin | od -An -tx1"
+	assert_output "$(tail -c 3 in.bin | od -An -tx1)"
+	run -1 --separate-stderr pjoin --range "$s:1" p.pfs
+	assert_equal "$stderr" "pjoin: p.pfs: --range starts at byte $s, past the end of the source ($s bytes)"
+}
