@@ -57,6 +57,9 @@ struct pfs_codec_ctx {
 	uint64_t btrail;            /* input bytes after that end */
 	int bwhole;                 /* the chunk is given whole (brotli_sfree) */
 	struct pfs_buf bstage;      /* input short of a BROTLI_FEED block */
+	XXH64_state_t *bxh;         /* cfg.bsum: the chunk's content so far */
+	uint8_t btail[16];          /* decompressing with cfg.bsum: the last */
+	size_t btlen;               /* btlen (<= BROTLI_TAIL) input bytes */
 };
 
 static int why(struct pfs_codec_job *j, const char *fmt, ...)
@@ -404,18 +407,58 @@ bc_free(void *opaque, void *p)
 	free(p);
 }
 
+/* The checksum of a Brotli payload (cfg.bsum; format.md, "COMPRESS
+ * params"): XXH64, seed 0, of the chunk's decompressed bytes, all 8 bytes
+ * of it, little-endian, as the content of a metadata meta-block (RFC 7932
+ * 9.2: decoders skip it, so brotli -d still reads the payload) just before
+ * the stream's empty last meta-block.  All 64 bits, not zstd's 32: they
+ * cost 4 bytes more per chunk (of 8 or 32 MiB), and a damaged chunk that
+ * still decodes gets through with a chance of 2^-64, not 2^-32.
+ *
+ * The encoder is flushed (BROTLI_OPERATION_FLUSH: the stream padded to a
+ * byte boundary with an empty metadata block) before the metadata block
+ * is emitted; it only soft-flushes on its own, and the header of the
+ * metadata block would then share its first byte with the data before.
+ * So every checked payload ends with exactly these BROTLI_TAIL bytes
+ * (measured with libbrotli 1.0.9, levels 0-11, 1 byte to 9 MB of random,
+ * text and zero input, whatever came before; and checked for every
+ * payload, brotli_sum_put):
+ *   D6 01        ISLAST 0, MNIBBLES 0 (coded 3), reserved 0, MSKIPBYTES 1,
+ *                MSKIPLEN - 1 = 7, 2 bits of padding: a metadata block of
+ *                8 bytes
+ *   8 bytes      the XXH64, little-endian
+ *   03           ISLAST 1, ISLASTEMPTY 1, 6 bits of padding
+ * Decompressing (the decoder has no way to hand on metadata), the last
+ * BROTLI_TAIL bytes of the input are kept as it streams by and checked for
+ * exactly that shape once the decoder has reached the end of the stream
+ * at the end of the payload, and the XXH64 of its output against them. */
+#define BROTLI_SUM_LEN 8u
+#define BROTLI_TAIL (2u + BROTLI_SUM_LEN + 1u)
+/* room in the bound for the flush's padding (at most 2 bytes) and the
+ * tail: the last empty meta-block is in BrotliEncoderMaxCompressedSize's
+ * already, counted again here to stay clear of its arithmetic */
+#define BROTLI_SUM_ROOM 16u
+
+_Static_assert(BROTLI_TAIL <= sizeof(((struct pfs_codec_ctx *)0)->btail),
+               "btail holds the tail");
+
+static const uint8_t brotli_sum_head[2] = { 0xd6, 0x01 };
+#define BROTLI_LAST_EMPTY 0x03u
+
 static int
 brotli_init(struct pfs_codec_ctx *t, int decompress)
 {
 	t->decompress = decompress;
+	if (t->cfg.bsum && !(t->bxh = XXH64_createState()))
+		return -1;
 	return 0;
 }
 
 static size_t
 brotli_bound(const struct pfs_codec_cfg *cfg, size_t n)
 {
-	(void)cfg;
-	return BrotliEncoderMaxCompressedSize(n);
+	return BrotliEncoderMaxCompressedSize(n) +
+	       (cfg->bsum ? BROTLI_SUM_ROOM : 0);
 }
 
 /* brotli_sfree - the instance of the chunk under way, if any, destroyed;
@@ -488,6 +531,9 @@ brotli_sbegin(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	t->bpos = 0;
 	t->bdone = 0;
 	t->btrail = 0;
+	t->btlen = 0;
+	if (t->cfg.bsum)
+		XXH64_reset(t->bxh, 0);
 	if (t->decompress) {
 		/* no declared size: decode into a buffer of the bound, no
 		 * further (only the pages written are ever touched) */
@@ -512,14 +558,34 @@ brotli_sbegin(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	return 0;
 }
 
+/* brotli_keep_tail - the last BROTLI_TAIL bytes of the input so far, with
+ * in[0..n) the newest */
+static void
+brotli_keep_tail(struct pfs_codec_ctx *t, const uint8_t *in, size_t n)
+{
+	size_t keep;
+
+	if (n >= BROTLI_TAIL) {
+		memcpy(t->btail, in + n - BROTLI_TAIL, BROTLI_TAIL);
+		t->btlen = BROTLI_TAIL;
+		return;
+	}
+	keep = t->btlen < BROTLI_TAIL - n ? t->btlen : BROTLI_TAIL - n;
+	memmove(t->btail, t->btail + t->btlen - keep, keep);
+	memcpy(t->btail + keep, in, n);
+	t->btlen = keep + n;
+}
+
 static int
 brotli_dpiece(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
               const uint8_t *in, size_t n)
 {
 	BrotliDecoderResult r;
 	uint8_t *out;
-	size_t aout;
+	size_t aout, was = j->outlen;
 
+	if (t->cfg.bsum)
+		brotli_keep_tail(t, in, n);
 	if (t->bdone) {
 		t->btrail += n;
 		return 0;
@@ -528,6 +594,9 @@ brotli_dpiece(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
 	aout = (size_t)j->hi - j->outlen;
 	r = BrotliDecoderDecompressStream(t->bd, &n, &in, &aout, &out, NULL);
 	j->outlen = (size_t)j->hi - aout;
+	/* the output hashed while it is in cache */
+	if (t->cfg.bsum)
+		XXH64_update(t->bxh, j->out->p + was, j->outlen - was);
 	switch (r) {
 	case BROTLI_DECODER_RESULT_ERROR:
 		return why(j, "brotli stream is corrupted: %s",
@@ -573,6 +642,8 @@ brotli_spiece(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
 
 	if (t->decompress)
 		return brotli_dpiece(t, j, p, n);
+	if (t->cfg.bsum)
+		XXH64_update(t->bxh, p, n);
 	while (n) {
 		room = (size_t)(BROTLI_FEED - t->bpos % BROTLI_FEED);
 		k = n < room ? n : room;
@@ -597,6 +668,60 @@ brotli_spiece(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
 	return 0;
 }
 
+/* brotli_sum_put - the checksum block and the end of the stream, after
+ * all the input: flush (byte-aligned), EMIT_METADATA, FINISH; then the
+ * bytes written are checked to be exactly the tail the decoder requires,
+ * so that a libbrotli that lays them out otherwise fails here, loudly,
+ * rather than write streams pcompress -d refuses */
+static int
+brotli_sum_put(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	uint8_t sum[BROTLI_SUM_LEN];
+	const uint8_t *e;
+	size_t at;
+
+	pfs_put64(sum, XXH64_digest(t->bxh));
+	if (brotli_feed(t, j, BROTLI_OPERATION_FLUSH, NULL, 0) < 0)
+		return -1;
+	at = j->outlen;
+	if (brotli_feed(t, j, BROTLI_OPERATION_EMIT_METADATA, sum,
+	                sizeof(sum)) < 0 ||
+	    brotli_feed(t, j, BROTLI_OPERATION_FINISH, NULL, 0) < 0)
+		return -1;
+	e = j->out->p + at;
+	if (j->outlen - at != BROTLI_TAIL ||
+	    memcmp(e, brotli_sum_head, sizeof(brotli_sum_head)) != 0 ||
+	    memcmp(e + 2, sum, sizeof(sum)) != 0 ||
+	    e[BROTLI_TAIL - 1] != BROTLI_LAST_EMPTY)
+		return why(j, "brotli compression failed: libbrotli wrote the "
+		           "checksum block as %zu bytes, not the %u of the "
+		           "format", j->outlen - at, BROTLI_TAIL);
+	return 0;
+}
+
+/* brotli_sum_check - decompressing, at the end of a stream that decoded
+ * without trailing bytes: the payload ends with the checksum block, which
+ * holds the XXH64 of the output */
+static int
+brotli_sum_check(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
+{
+	const uint8_t *e = t->btail;
+	uint64_t want, got;
+
+	if (t->btlen != BROTLI_TAIL ||
+	    memcmp(e, brotli_sum_head, sizeof(brotli_sum_head)) != 0 ||
+	    e[BROTLI_TAIL - 1] != BROTLI_LAST_EMPTY)
+		return why(j, "brotli stream does not end with its checksum "
+		           "block");
+	want = pfs_get64(e + 2);
+	got = XXH64_digest(t->bxh);
+	if (got != want)
+		return why(j, "brotli stream is corrupted: the checksum does "
+		           "not match (XXH64 %016" PRIx64 ", the stream says "
+		           "%016" PRIx64 ")", got, want);
+	return 0;
+}
+
 static int
 brotli_send(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 {
@@ -609,7 +734,8 @@ brotli_send(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 			                 t->bstage.p, t->bstage.len);
 		t->bstage.len = 0;
 		if (rc == 0)
-			rc = brotli_feed(t, j, BROTLI_OPERATION_FINISH, NULL, 0);
+			rc = t->cfg.bsum ? brotli_sum_put(t, j) :
+			     brotli_feed(t, j, BROTLI_OPERATION_FINISH, NULL, 0);
 	} else if (!t->bdone)
 		rc = why(j, "brotli stream is truncated");
 	else if (t->btrail)
@@ -618,6 +744,8 @@ brotli_send(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	else if (j->outlen < j->lo)
 		rc = why(j, "brotli stream decodes to %zu bytes but the chunk "
 		         "has %" PRIu64, j->outlen, j->lo);
+	else if (t->cfg.bsum)
+		rc = brotli_sum_check(t, j);
 	brotli_sfree(t);
 	return rc;
 }
@@ -764,6 +892,8 @@ pfs_codec_ctx_free(struct pfs_codec_ctx *t)
 		return;
 	brotli_sfree(t);
 	pfs_buf_free(&t->bstage);
+	if (t->bxh)
+		XXH64_freeState(t->bxh);
 	ZSTD_freeCCtx(t->zc);
 	ZSTD_freeDCtx(t->zd);
 	if (t->lc)
@@ -810,6 +940,47 @@ int
 pfs_codec_stream_end(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 {
 	return t->codec->send(t, j);
+}
+
+size_t
+pfs_codec_params(const struct pfs_codec *c, const struct pfs_codec_cfg *cfg,
+                 uint8_t *out)
+{
+	out[0] = (uint8_t)c->id;
+	out[1] = (uint8_t)(int8_t)cfg->level;
+	if (c->id != PFS_C_BROTLI || !cfg->bsum)
+		return 2;
+	out[2] = PFS_BROTLI_F_SUM;
+	return 3;
+}
+
+int
+pfs_codec_params_read(const uint8_t *p, size_t len,
+                      const struct pfs_codec **cp, struct pfs_codec_cfg *cfg,
+                      char *why, size_t n)
+{
+	const struct pfs_codec *c = len ? pfs_codec_by_id(p[0]) : NULL;
+
+	if (!c) {
+		snprintf(why, n, "unknown compression record (algorithm id %u)",
+		         len ? p[0] : 0u);
+		return -1;
+	}
+	if (len != 2 && !(len == 3 && c->id == PFS_C_BROTLI)) {
+		snprintf(why, n, "invalid %s compression record (%zu bytes of "
+		         "params, not %s)", c->name, len,
+		         c->id == PFS_C_BROTLI ? "2 or 3" : "2");
+		return -1;
+	}
+	if (len == 3 && p[2] != PFS_BROTLI_F_SUM) {
+		snprintf(why, n, "invalid %s compression record (flags 0x%02x, "
+		         "not 0x%02x)", c->name, p[2], PFS_BROTLI_F_SUM);
+		return -1;
+	}
+	*cp = c;
+	cfg->level = (int8_t)p[1];
+	cfg->bsum = len == 3;
+	return 0;
 }
 
 void

@@ -14,10 +14,12 @@
  *    level.  ldef is the level when none is given.
  *  - Every payload becomes one complete standard frame (a zstd frame with
  *    content size and checksum, an LZ4 frame with content size and content
- *    checksum, a Brotli stream), so one payload is a file the stock tool
- *    decodes.  The payloads of several chunks concatenated are one file
- *    only when concat is set: zstd and LZ4 frames concatenate, Brotli
- *    streams do not (brotli -d stops after the first, silently).
+ *    checksum, a Brotli stream that ends with the XXH64 of its content in
+ *    a metadata block, which decoders skip: cfg.bsum), so one payload is a
+ *    file the stock tool decodes.  The payloads of several chunks
+ *    concatenated are one file only when concat is set: zstd and LZ4
+ *    frames concatenate, Brotli streams do not (brotli -d stops after the
+ *    first, silently).
  *  - Decompression never allocates or writes past a bound fixed before it
  *    starts (job->hi), checked against the size the frame declares.
  *
@@ -41,7 +43,16 @@ struct pfs_codec_cfg {
 	int level;
 	uint32_t below;         /* payload cap of the record below COMPRESS:
 	                           LZ4 block size, Brotli window */
+	int bsum;               /* Brotli: every payload ends with the XXH64
+	                           of its decompressed bytes in a metadata
+	                           block (PFS_BROTLI_F_SUM, codec.c):
+	                           compressing, written (and counted in the
+	                           bound); decompressing, required and checked.
+	                           0: a stream from before it, unchecked */
 };
+
+/* COMPRESS params[2] of a Brotli record (format.md): its flags */
+#define PFS_BROTLI_F_SUM 0x01u  /* every payload ends with its checksum */
 
 /* One payload to (de)compress; why receives the reason of a failure. */
 struct pfs_codec_job {
@@ -157,6 +168,23 @@ int pfs_codec_stream_begin(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
 int pfs_codec_stream_piece(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j,
                            const uint8_t *p, size_t n);
 int pfs_codec_stream_end(struct pfs_codec_ctx *ctx, struct pfs_codec_job *j);
+
+/* pfs_codec_params - the COMPRESS params for c and cfg (level, bsum) into
+ * out, which has room for PFS_CODEC_PARAMS_MAX bytes; their length:
+ * [id, level as int8] (2), and for Brotli with cfg->bsum a third byte of
+ * flags, PFS_BROTLI_F_SUM (3). */
+#define PFS_CODEC_PARAMS_MAX 3
+size_t pfs_codec_params(const struct pfs_codec *c,
+                        const struct pfs_codec_cfg *cfg, uint8_t *out);
+
+/* pfs_codec_params_read - the codec of COMPRESS params p[0..len) into *c
+ * and its level and bsum into cfg (below untouched).  Accepted: 2 bytes
+ * for every codec (Brotli then unchecked: streams from before the
+ * checksum), and 3 for Brotli with flags exactly PFS_BROTLI_F_SUM (checked).
+ * Returns 0, or -1 with why[n] saying what is wrong. */
+int pfs_codec_params_read(const uint8_t *p, size_t len,
+                          const struct pfs_codec **c,
+                          struct pfs_codec_cfg *cfg, char *why, size_t n);
 
 /* pfs_codec_longopts - one getopt_long entry per codec (its flag without
  * the "--", no argument, val = val0 + the codec's index) into lo, which

@@ -367,6 +367,156 @@ open(sys.argv[1], "wb").write(b)' bc.pfs $((off + 32))
 	done
 }
 
+@test "brotli: the record is [3, level, flags 01] and the cap the bound plus 16, for the checksum block" {
+	pchunk -s 64K text.bin > s.pfs
+	pcompress --brotli < s.pfs > b.pfs
+	# the last 11 bytes of HEAD: kind 1, 0, params length 3, cap, params;
+	# BrotliEncoderMaxCompressedSize(65536) = 65536 + 2 + 4 * 4 + 3 + 1
+	# = 65558, + 16 = 65574 = 0x10026
+	hl=$(od -An -tu4 -j 12 -N4 b.pfs | tr -d ' ')
+	run bash -c "tail -c +$((40 + hl - 11 + 1)) b.pfs | head -c 11 | od -An -tx1"
+	assert_output " 01 00 03 00 26 00 01 00 03 05 01"
+	run -0 pinfo b.pfs
+	assert_line "stages:         1. compress brotli -5"
+	# flags other than 01, or a third byte for zstd: refused, named
+	cp b.pfs f0.pfs; put_le f0.pfs $((40 + hl - 1)) 1 0
+	run -1 --separate-stderr pcompress -d f0.pfs
+	assert_equal "$stderr" "pcompress: f0.pfs: invalid brotli compression record (flags 0x00, not 0x01)"
+	cp b.pfs f3.pfs; put_le f3.pfs $((40 + hl - 1)) 1 3
+	run -1 --separate-stderr pcompress -d f3.pfs
+	assert_equal "$stderr" "pcompress: f3.pfs: invalid brotli compression record (flags 0x03, not 0x01)"
+	cp b.pfs z.pfs; put_le z.pfs $((40 + hl - 3)) 1 1
+	run -1 --separate-stderr pcompress -d z.pfs
+	assert_equal "$stderr" "pcompress: z.pfs: invalid zstd compression record (3 bytes of params, not 2)"
+}
+
+@test "brotli: every payload ends with D6 01, the XXH64 of the chunk (little-endian), 03; stock brotli -d reads it at every level" {
+	head -c 100000 text.bin > k.bin
+	for l in 0 1 2 5 9 10 11; do
+		pchunk -s 100000 k.bin | pcompress --brotli -l $l > one.pfs
+		pjoin --payload < one.pfs > one.br
+		run -0 brotli -t one.br
+		brotli -dc one.br | cmp - k.bin
+		run bash -c "tail -c 11 one.br | od -An -tx1 | tr -d ' \\n'"
+		sum=$(xxhsum -H1 k.bin | cut -d' ' -f1)     # canonical: big-endian
+		le=$(echo "$sum" | sed 's/../& /g' | awk '{ for (i = NF; i > 0; i--) printf "%s", $i }')
+		assert_output "d601${le}03"
+	done
+	# several chunks and 4 MiB flushes: each payload is a .br file
+	gen text-like 9M > nine.bin
+	pchunk -s 9M nine.bin | pcompress --brotli -l 1 | pjoin --payload | brotli -dc | cmp - nine.bin
+}
+
+@test "brotli: a damaged chunk that still decodes is caught by its checksum, either way, and nothing of it is written" {
+	# QA's case: 3 MiB of text in 16 KiB chunks, one byte changed
+	gen text-like 3M 7 > t.bin
+	pchunk -s 16K t.bin | pcompress --brotli > br.pfs
+	cp br.pfs bad.pfs; printf '\x55' | dd of=bad.pfs bs=1 seek=54070 conv=notrunc status=none
+	k=$(frame_offsets bad.pfs | awk '$2 == 2 && $1 <= 54070 { k = $3 } END { print k }')
+	run -1 --separate-stderr pcompress -d bad.pfs
+	assert_equal "${#stderr_lines[@]}" 1
+	stderr_has -r "^pcompress: bad.pfs: chunk $k: brotli stream "
+	run bash -c 'pcompress -d bad.pfs 2>/dev/null | pjoin > out 2>/dev/null; echo ${PIPESTATUS[*]}'
+	assert_output "1 1"
+	# what pcompress wrote: DATA frames of chunks before it only, in
+	# order (how many depends on when its writer flushes); what pjoin
+	# wrote: a prefix of the file
+	pcompress -d bad.pfs > part.pfs 2>/dev/null || true
+	run py 's = [f[4] for f in frames(open(sys.argv[1], "rb").read()) if f[1] == 2]; print(s == list(range(len(s))) and len(s) <= int(sys.argv[2]))' part.pfs "$k"
+	assert_output "True"
+	[ "$(stat -c %s out)" -le $((k * 16384)) ]
+	cmp out <(head -c "$(stat -c %s out)" t.bin)
+	# the checksum itself damaged: the message says so, either way
+	read -r off _ _ len < <(frame br.pfs 3)       # chunk 2
+	for t in 1 2; do
+		cp br.pfs c.pfs; flip_byte c.pfs $((off + 32 + len - 5))
+		run -1 --separate-stderr pcompress -d -T $t c.pfs
+		stderr_has -r "^pcompress: c.pfs: chunk 2: brotli stream is corrupted: the checksum does not match \(XXH64 [0-9a-f]{16}, the stream says [0-9a-f]{16}\)$"
+		# DATA frames of chunks 0 and 1 at most
+		pcompress -d -T $t c.pfs > part.pfs 2>/dev/null || true
+		run py 'print(sorted(f[4] for f in frames(open(sys.argv[1], "rb").read()) if f[1] == 2))' part.pfs
+		assert_output --regexp '^\[(0(, 1)?)?\]$'
+	done
+	# a stock Brotli stream (no checksum block) in a checked stream
+	head -c 16384 t.bin > k.bin
+	brotli -q 5 -c k.bin > k.br
+	for t in 1 2; do
+		replace_payload br.pfs 1 k.br > nb.pfs
+		run -1 --separate-stderr pcompress -d -T $t nb.pfs
+		assert_equal "$stderr" "pcompress: nb.pfs: chunk 0: brotli stream does not end with its checksum block"
+	done
+}
+
+@test "brotli: every byte of a small stream's payloads damaged: an error or the same output, never other bytes with exit 0" {
+	gen text-like 3000 3 > k.bin
+	pchunk -s 1K k.bin | pcompress --brotli > s.pfs
+	# every payload byte with the streaming decoder (-T 1), every third
+	# with the worker (-T 2); XOR 0x01 and 0x80
+	cat > scan.py <<'PY'
+import subprocess
+b = open(sys.argv[1], "rb").read()
+want = subprocess.run(["pcompress", "-d"], input=b, capture_output=True, check=True).stdout
+offs = [o for off, t, fl, ln, seq, raw in frames(b) if t == 2 for o in range(off + 32, off + 32 + ln)]
+n = bad = caught = 0
+for o in offs:
+    for x in (0x01, 0x80):
+        for t in ("1", "2"):
+            if t == "2" and o % 3:
+                continue
+            d = bytearray(b); d[o] ^= x
+            r = subprocess.run(["pcompress", "-d", "-T", t], input=bytes(d), capture_output=True)
+            n += 1
+            if r.returncode == 0 and r.stdout != want:
+                bad += 1
+                print("silent: offset", o, "xor", x, "-T", t)
+            caught += r.returncode != 0
+print(len(offs), "bytes,", n, "runs,", caught, "refused,", bad, "silent")
+PY
+	run py "$(cat scan.py)" s.pfs
+	assert_success
+	assert_line --regexp "^[0-9]+ bytes, [0-9]+ runs, [0-9]+ refused, 0 silent$"
+}
+
+@test "brotli: a stream from before the checksum (2-byte record) still decodes, unchecked" {
+	# made by pcompress at 8c58c5a: seq 1000 > old.txt;
+	# pchunk -s 1K old.txt | pcompress --brotli -l 5
+	base64 -d > old.pfs <<'B64'
+j1BGUw0KGgIBAAAANAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAkYBNkQAEAAADAAAANQ8AAAAAAACk
+AQAAE3yPDtQUCmsAAAAABwBvbGQudHh0AQEAAgAGBAAAAwUCAAAAtQEAAAAAAAAAAAAAAAQAAAAA
+AAAAAAAAS70apbH4HwAg4AbDvpYEP1R5ah5tnTdiwQrGKVNrAA9fzApzwxFIz1PujwuTFM2wHI8C
+CRklKtRo0KJDjwMLGycu3Hjw4sNPBinSZJJFNjnkkkc+FZQoU0kV1dRQSx31dNCiTSdddNNDL330
+M8GIMZNMMc0Ms8wxzwYr1myyxTY77LLHPhecOHPJFdfccMsd93zw4s0nX3zzwy9//KMIFEJhFImi
+Ul1TWzd+nm4JrYiIyK5HDuQb08iJXJkbeZAX+ZAfZaAUymcwURbKznJQLspD+agClVAZ1ddYqBrV
+fNaiOlSPOtC8qI06Ub+XjXpQb9aH+tEEGqExmkRTaDxoGzSL5tA82kArtEabaAttoxWmbdEe2kcX
+6ITO6BJdoWt0g86stkP36AO90Bt9oi/0jX7QL3oFhYFDOHyIxFE4OvcYHIvjcDyWrBSWsfKgwmqs
+yabFOuy0TJbxijwevHcf9uMMnMKpPxNn4ewsB+fiPJyPK3AJl3H1hIWrcU1Wi+twPe7ALdzGnbgL
+xcY9uDfrw/14Ao/wGE/iKTzNaxs8i+fwPN7AK7zGm3gLb+OtaLB4D+/jC3zCZ3wJAgAAAL8AAAAB
+AAAAAAAAAAAEAAAAAAAAAAAAACsKQgyx+B8AIO5g31tUEbTwtMEDmz6YLoCHqNg66fdtAImtk/ti
+twEktk76TRtAYuukH9oAElsn/dgGkNg66ac2gMTWST+3ASS2TvptG0Bi66TftQEktk76pQ0gsXXS
+79sAElsn96VuA0hsnfSbNoDE1kk/tAEktk76sQ0gsXXST20Aia2Tfm4DSGyd9Ns2gMTWSb9rA0hs
+nfRLG0Bi66TftwEktk7uy90GkNg66TdtAImtk35oA0hsnfRjG0Bi6+R/AQIAAAC+AAAAAgAAAAAA
+AAAABAAAAAAAAAAAAACYTUfKsfgfACDuYN9boQq08LTBA5s+mC6AJ6K0sUgsrp+gjUVicf0MbSwS
+i+sXaGORWFy/gzYWicX1e2hjkVjcfRnQxiKxuH4NbSwSi+s30MYisbh+C20sEovrR2hjkVhcP0Eb
+i8Ti+hnaWCQW1y/QxiKxuH4HbSwSi+v30MYisbj7CqCNRWJx/RraWCQW12+gjUVicf0W2lgkFteP
+0MYisbh+gjYWicX1M7SxSCyuX6CNRWJx/Q7aWCQW1++hjcWvAgIAAACfAAAAAwAAAAAAAAA1AwAA
+AAAAAAAAAAAUpxcnsaAZACCeMOxriT2ghacNHtj0wXUBPOWL+FIGUBvrPHEZgdpY54nLGqiNdZ64
+bIDaWOeJyxaojXWeuOyA2ljnicseqI11nrhMQG2s88RlBmpjnScuC1Ab6zzxpQKgNtZ54jICtbHO
+E5c1UBvrPHHZALWxzhOXLVAb6zxx2QG1sc4Tlz1QG+s8cZmA2ljnicsM1MY6T1wWoDbWeeI/RQAF
+BAAAAAAAAAAEAAAAAAAAADUPAAAAAAAAAAAAAPR8LU4FAAAAOAAAAAQAAAAAAAAAAAAAAAAAAAAA
+AAAAaQYaeFwAAAAAAAAAMQIAAAAAAAAQAwAAAAAAAO4DAAAAAAAArQQAAAAAAAChG3SCg4Jx8TgA
+AABQRlNJ
+B64
+	seq 1000 > old.txt
+	hl=$(od -An -tu4 -j 12 -N4 old.pfs | tr -d ' ')
+	run bash -c "tail -c +$((40 + hl - 10 + 1)) old.pfs | head -c 10 | od -An -tx1"
+	assert_output " 01 00 02 00 06 04 00 00 03 05"
+	for t in 1 2; do
+		pcompress -d -T $t old.pfs | pjoin | cmp - old.txt
+	done
+	run -0 pinfo old.pfs
+	assert_line "stages:         1. compress brotli -5"
+}
+
 @test "the bound of the record below limits a stacked decompression" {
 	pchunk -s 64K text.bin > s.pfs
 	pcompress --zstd < s.pfs | pcompress --lz4 > st.pfs

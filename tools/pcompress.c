@@ -5,10 +5,13 @@
  * Every DATA payload becomes one complete standard frame (codec.h), so the
  * payloads concatenated by 'pjoin --payload' are a file the stock tools
  * decode (zstd, LZ4; Brotli streams do not concatenate: one chunk only,
- * pjoin refuses more).  Compression pushes a COMPRESS record (params: algorithm id,
- * level as int8) whose cap is the codec's worst-case bound of the cap
- * below; -d checks and pops it.  Decompression never allocates or writes
- * past the cap of the record below (hdr.raw exactly when only HASH records
+ * pjoin refuses more).  Compression pushes a COMPRESS record (params:
+ * algorithm id, level as int8; for Brotli a third byte, flags: bit 0,
+ * every payload ends with its checksum, codec.c) whose cap is the codec's
+ * worst-case bound of the cap below; -d checks and pops it (a Brotli
+ * record of 2 bytes, from before the checksum, is read too: its payloads
+ * are decoded unchecked).  Decompression never allocates or writes past
+ * the cap of the record below (hdr.raw exactly when only HASH records
  * remain).  Brotli streams (see streams() below): one chunk at a time, a
  * piece at a time, on one thread, unless -T asks for more.  The codecs,
  * their levels and their per-thread contexts are in common/codec.c; this
@@ -180,14 +183,18 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
 	struct ctx *x = vctx;
 	const struct pfs_stage *top = pfs_head_top(h);
-	uint8_t params[2];
+	uint8_t params[PFS_CODEC_PARAMS_MAX];
+	size_t plen;
 	char msg[256];
 
 	if (!x->o->decompress) {
 		x->cfg.below = pfs_head_cap(h);
-		params[0] = (uint8_t)x->codec->id;
-		params[1] = (uint8_t)(int8_t)x->cfg.level;
-		if (pfs_head_push(h, PFS_STAGE_COMPRESS, params, 2,
+		/* Brotli payloads carry their checksum, which the record
+		 * says (params[2]); before it is set, as it counts in the
+		 * bound */
+		x->cfg.bsum = 1;
+		plen = pfs_codec_params(x->codec, &x->cfg, params);
+		if (pfs_head_push(h, PFS_STAGE_COMPRESS, params, plen,
 		                  (uint32_t)pfs_codec_bound(x->codec, &x->cfg,
 		                                            x->cfg.below), e) < 0)
 			goto fail;
@@ -202,10 +209,11 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 		pfs_seterr(e, "%s", msg);
 		goto fail;
 	}
-	x->codec = pfs_codec_by_id(top->params[0]);
-	if (!x->codec || top->len != 2) {
-		pfs_seterr(e, "unknown compression record (algorithm id %u)",
-		           top->params[0]);
+	/* the level, and for Brotli whether every payload carries its
+	 * checksum (3 bytes: required) or not (2: a stream from before) */
+	if (pfs_codec_params_read(top->params, top->len, &x->codec, &x->cfg,
+	                          msg, sizeof(msg)) < 0) {
+		pfs_seterr(e, "%s", msg);
 		goto fail;
 	}
 	if (x->o->codec && x->o->codec != x->codec) {
@@ -213,7 +221,6 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 		           x->codec->name, x->o->codec->name);
 		goto fail;
 	}
-	x->cfg.level = (int8_t)top->params[1];
 	pfs_head_pop(h);
 	x->cfg.below = pfs_head_cap(h);
 	x->exact = pfs_head_only_hashes(h);

@@ -5,14 +5,18 @@
  * lowest, default, highest and --ultra level, within its bound (1 byte
  * and up: a chunk is never empty, and an LZ4 frame cannot declare a
  * content size of 0); zstd's in-place decoding of stored (raw) blocks,
- * checksum included.
+ * checksum included; Brotli's checksum block (cfg.bsum): its exact bytes,
+ * its check, the COMPRESS params that say it is there.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <xxhash.h>
+
 #include "codec.h"
 #include "stages.h"
 #include "unit.h"
+#include "wire.h"
 
 static void
 test_table(void **state)
@@ -140,9 +144,10 @@ encode(struct pfs_codec_ctx *cc, const struct pfs_codec *c,
 /* compress src at level, check the bound, decompress with the exact size
  * and with a larger bound, compare */
 static void
-round_trip(const struct pfs_codec *c, int level, uint8_t *src, size_t n)
+round_trip(const struct pfs_codec *c, int level, int bsum, uint8_t *src,
+           size_t n)
 {
-	struct pfs_codec_cfg cfg = { level, 64 << 10 };
+	struct pfs_codec_cfg cfg = { level, 64 << 10, bsum };
 	struct pfs_buf z = PFS_BUF_INIT, d = PFS_BUF_INIT;
 	struct pfs_codec_ctx *cc, *dc;
 	struct decoded j = { .copy = PFS_BUF_INIT };
@@ -199,9 +204,15 @@ test_round_trip(void **state)
 		noise[i] = (uint8_t)(x >> 16);
 	}
 	for (l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
-		round_trip(c, levels[l], text, sizeof(text));
-		round_trip(c, levels[l], noise, sizeof(noise)); /* incompressible */
-		round_trip(c, levels[l], text, 1);
+		round_trip(c, levels[l], 0, text, sizeof(text));
+		round_trip(c, levels[l], 0, noise, sizeof(noise)); /* incompressible */
+		round_trip(c, levels[l], 0, text, 1);
+		if (c->id != PFS_C_BROTLI)
+			continue;
+		/* with the checksum block, within the bound still */
+		round_trip(c, levels[l], 1, text, sizeof(text));
+		round_trip(c, levels[l], 1, noise, sizeof(noise));
+		round_trip(c, levels[l], 1, text, 1);
 	}
 }
 
@@ -211,7 +222,7 @@ static void
 test_zstd_stored(void **state)
 {
 	const struct pfs_codec *c = pfs_codec_by_name("zstd");
-	struct pfs_codec_cfg cfg = { 3, 1 << 20 };
+	struct pfs_codec_cfg cfg = { 3, 1 << 20, 0 };
 	struct pfs_buf z = PFS_BUF_INIT, d = PFS_BUF_INIT;
 	struct decoded j = { .copy = PFS_BUF_INIT };
 	struct pfs_codec_ctx *cc, *dc;
@@ -290,7 +301,8 @@ test_zstd_stored(void **state)
 
 /* Brotli streamed in pieces of any size gives the bytes it gives whole (at
  * levels 0 and 1 the encoder's output depends on how its input is cut),
- * across the feed blocks and a flush (4 MiB), and decodes in pieces */
+ * across the feed blocks and a flush (4 MiB), and decodes in pieces; with
+ * the checksum block, as pcompress writes it */
 static void
 test_brotli_pieces(void **state)
 {
@@ -317,7 +329,7 @@ test_brotli_pieces(void **state)
 		                   : (uint8_t)(x >> 16);
 	}
 	for (l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
-		struct pfs_codec_cfg cfg = { levels[l], (uint32_t)n };
+		struct pfs_codec_cfg cfg = { levels[l], (uint32_t)n, 1 };
 
 		cc = pfs_codec_ctx_new(c, &cfg, 0, &e);
 		dc = pfs_codec_ctx_new(c, &cfg, 1, &e);
@@ -365,14 +377,186 @@ test_brotli_pieces(void **state)
 	pfs_buf_free(&back);
 }
 
+/* stream_decode - z[0..zlen) decoded a piece of 5 bytes at a time (the
+ * checksum block is cut across pieces) to exactly n bytes, by dc; the
+ * result of pfs_codec_stream_end, why in k */
+static int
+stream_decode(struct pfs_codec_ctx *dc, const uint8_t *z, size_t zlen,
+              size_t n, struct pfs_buf *out, struct pfs_codec_job *k)
+{
+	size_t off, m;
+
+	memset(k, 0, sizeof(*k));
+	k->lo = k->hi = n;
+	k->out = out;
+	assert_int_equal(pfs_codec_stream_begin(dc, k), 0);
+	for (off = 0; off < zlen; off += m) {
+		m = zlen - off < 5 ? zlen - off : 5;
+		if (pfs_codec_stream_piece(dc, k, z + off, m) < 0)
+			return -1;
+	}
+	return pfs_codec_stream_end(dc, k);
+}
+
+/* Brotli with cfg.bsum: every payload ends with D6 01, the XXH64 of the
+ * content (little-endian), 03 (codec.c), at every level and for input that
+ * does and does not compress; stock decoding (bsum 0) skips the block; a
+ * checked decoder refuses a stream without it, a damaged checksum, and a
+ * damaged stream that still decodes */
+static void
+test_brotli_sum(void **state)
+{
+	const struct pfs_codec *c = pfs_codec_by_name("brotli");
+	static uint8_t src[70000];
+	struct pfs_buf z = PFS_BUF_INIT, plain = PFS_BUF_INIT,
+	               out = PFS_BUF_INIT;
+	struct pfs_codec_ctx *cc, *dc, *dc0, *pc;
+	struct pfs_codec_job k;
+	struct pfs_err e;
+	uint32_t x = 5;
+	size_t i, zlen, plen, n;
+	int level, silent = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(src); i++) {   /* text, then noise */
+		x = x * 1103515245u + 12345u;
+		src[i] = i < 40000 ? (uint8_t)("sums of text "[i % 13] + i / 9999)
+		                   : (uint8_t)(x >> 16);
+	}
+	for (level = 0; level <= 11; level++) {
+		struct pfs_codec_cfg cfg = { level, 1 << 20, 1 },
+		                     cfg0 = { level, 1 << 20, 0 };
+
+		n = level % 2 ? sizeof(src) : 39000;  /* noise, or text only */
+		cc = pfs_codec_ctx_new(c, &cfg, 0, &e);
+		pc = pfs_codec_ctx_new(c, &cfg0, 0, &e);
+		dc = pfs_codec_ctx_new(c, &cfg, 1, &e);
+		dc0 = pfs_codec_ctx_new(c, &cfg0, 1, &e);
+		assert_true(cc && pc && dc && dc0);
+		zlen = encode(cc, c, &cfg, src, n, &z);
+		plen = encode(pc, c, &cfg0, src, n, &plain);
+		/* the unchecked stream, byte for byte, then the tail (the
+		 * flush before it may end the last meta-block otherwise) */
+		assert_true(zlen >= plen + 11);
+		assert_int_equal(z.p[zlen - 11], 0xd6);
+		assert_int_equal(z.p[zlen - 10], 0x01);
+		assert_true(pfs_get64(z.p + zlen - 9) == XXH64(src, n, 0));
+		assert_int_equal(z.p[zlen - 1], 0x03);
+
+		assert_int_equal(stream_decode(dc, z.p, zlen, n, &out, &k), 0);
+		assert_memory_equal(out.p, src, n);
+		/* what a stock decoder does: the block is skipped */
+		assert_int_equal(stream_decode(dc0, z.p, zlen, n, &out, &k), 0);
+		assert_memory_equal(out.p, src, n);
+		/* a stream without the block: unchecked it decodes, checked
+		 * it is refused */
+		assert_int_equal(stream_decode(dc0, plain.p, plen, n, &out, &k),
+		                 0);
+		assert_int_equal(stream_decode(dc, plain.p, plen, n, &out, &k),
+		                 -1);
+		assert_string_equal(k.why, "brotli stream does not end with its "
+		                    "checksum block");
+		/* each byte of the checksum, and of the block's header */
+		for (i = zlen - 11; i < zlen; i++) {
+			z.p[i] ^= 0x10;
+			assert_int_equal(stream_decode(dc, z.p, zlen, n, &out,
+			                               &k), -1);
+			if (i >= zlen - 9 && i < zlen - 1)
+				assert_non_null(strstr(k.why, "brotli stream is "
+				                "corrupted: the checksum does not "
+				                "match (XXH64 "));
+			z.p[i] ^= 0x10;
+		}
+		/* every 97th byte of the data: an error, or (a bit the
+		 * decoder ignores) the same output; never other bytes */
+		for (i = 0; i + 11 < zlen; i += 97) {
+			z.p[i] ^= 0x04;
+			if (stream_decode(dc, z.p, zlen, n, &out, &k) == 0 &&
+			    memcmp(out.p, src, n) != 0)
+				silent++;
+			z.p[i] ^= 0x04;
+		}
+		pfs_codec_ctx_free(cc);
+		pfs_codec_ctx_free(pc);
+		pfs_codec_ctx_free(dc);
+		pfs_codec_ctx_free(dc0);
+	}
+	assert_int_equal(silent, 0);
+	pfs_buf_free(&z);
+	pfs_buf_free(&plain);
+	pfs_buf_free(&out);
+}
+
+/* the COMPRESS params: written as the format says, read back; a Brotli
+ * record of 2 bytes (before the checksum) is read as unchecked */
+static void
+test_params(void **state)
+{
+	struct pfs_codec_cfg cfg = { 5, 0, 1 }, got;
+	const struct pfs_codec *c;
+	uint8_t p[PFS_CODEC_PARAMS_MAX];
+	char why[128];
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < PFS_NCODECS; i++) {
+		size_t len = pfs_codec_params(&pfs_codecs[i], &cfg, p);
+
+		assert_int_equal(len, pfs_codecs[i].id == PFS_C_BROTLI ? 3 : 2);
+		assert_int_equal(p[0], pfs_codecs[i].id);
+		assert_int_equal(p[1], 5);
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(pfs_codec_params_read(p, len, &c, &got, why,
+		                                       sizeof(why)), 0);
+		assert_ptr_equal(c, &pfs_codecs[i]);
+		assert_int_equal(got.level, 5);
+		assert_int_equal(got.bsum, len == 3);
+	}
+	cfg.level = -5;
+	cfg.bsum = 0;
+	assert_int_equal(pfs_codec_params(pfs_codec_by_name("brotli"), &cfg, p),
+	                 2);
+	assert_int_equal(pfs_codec_params(pfs_codec_by_name("zstd"), &cfg, p), 2);
+	assert_int_equal(p[1], 0xfb);
+
+	got.bsum = 1;       /* 2 bytes of Brotli: unchecked */
+	assert_int_equal(pfs_codec_params_read((const uint8_t[]){ 3, 11 }, 2,
+	                 &c, &got, why, sizeof(why)), 0);
+	assert_int_equal(got.bsum, 0);
+	assert_int_equal(got.level, 11);
+	assert_int_equal(pfs_codec_params_read((const uint8_t[]){ 3, 5, 0 }, 3,
+	                 &c, &got, why, sizeof(why)), -1);
+	assert_string_equal(why, "invalid brotli compression record (flags "
+	                    "0x00, not 0x01)");
+	assert_int_equal(pfs_codec_params_read((const uint8_t[]){ 3, 5, 3 }, 3,
+	                 &c, &got, why, sizeof(why)), -1);
+	assert_string_equal(why, "invalid brotli compression record (flags "
+	                    "0x03, not 0x01)");
+	assert_int_equal(pfs_codec_params_read((const uint8_t[]){ 3, 5, 1, 0 },
+	                 4, &c, &got, why, sizeof(why)), -1);
+	assert_string_equal(why, "invalid brotli compression record (4 bytes "
+	                    "of params, not 2 or 3)");
+	assert_int_equal(pfs_codec_params_read((const uint8_t[]){ 1, 3, 1 }, 3,
+	                 &c, &got, why, sizeof(why)), -1);
+	assert_string_equal(why, "invalid zstd compression record (3 bytes of "
+	                    "params, not 2)");
+	assert_int_equal(pfs_codec_params_read((const uint8_t[]){ 3 }, 1,
+	                 &c, &got, why, sizeof(why)), -1);
+	assert_int_equal(pfs_codec_params_read((const uint8_t[]){ 9, 1 }, 2,
+	                 &c, &got, why, sizeof(why)), -1);
+	assert_string_equal(why, "unknown compression record (algorithm id 9)");
+}
+
 int
 main(void)
 {
-	static struct CMUnitTest tests[4 + PFS_NCODECS] = {
+	static struct CMUnitTest tests[6 + PFS_NCODECS] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_zstd_stored),
 		cmocka_unit_test(test_brotli_pieces),
+		cmocka_unit_test(test_brotli_sum),
+		cmocka_unit_test(test_params),
 	};
 	static char names[PFS_NCODECS][32];
 	size_t i;
@@ -380,7 +564,7 @@ main(void)
 	for (i = 0; i < PFS_NCODECS; i++) {
 		snprintf(names[i], sizeof(names[i]), "round_trip_%s",
 		         pfs_codecs[i].name);
-		tests[4 + i] = (struct CMUnitTest){ names[i], test_round_trip,
+		tests[6 + i] = (struct CMUnitTest){ names[i], test_round_trip,
 		        NULL, NULL, (void *)(uintptr_t)&pfs_codecs[i] };
 	}
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
