@@ -500,3 +500,14 @@ shown() {
 	run -0 python3 "$BATS_TEST_DIRNAME/trace-check.py" procs trace.json
 	assert_output "$(printf '%s\n' '1: phash --check' '2: pcompress -d' '3: pjoin' pipeline)"
 }
+
+@test "process: a named FIFO as FILE is read once, by pchunk; its writer is not killed" {
+	mkfifo ff
+	( cat a.bin > ff; echo "$?" > cat.rc ) &
+	run -0 --separate-stderr timeout 10 pipeline process ff
+	wait
+	assert_equal "$stderr" ""
+	assert_equal "$(cat cat.rc)" 0
+	run -0 pipeline restore -c ff.pfs
+	pipeline restore -c ff.pfs | cmp - a.bin
+}

@@ -253,10 +253,19 @@ open_output(const struct opts *o, struct pipeline *p, const char *out,
 
 	if (strcmp(out, "-") == 0)
 		return pfs_refuse_tty(1, o->force, e) < 0 ? -1 : 0;
-	in = pfs_open_input(o->input, &name, e);
-	if (in < 0)
-		return -1;
-	*mode = fstat(in, &st) == 0 && S_ISREG(st.st_mode) ?
+	/* a FILE that is not a regular file (a FIFO, a device) is never
+	 * opened here: opening a FIFO and closing it unread would end its
+	 * writer's stream (SIGPIPE) and leave pchunk waiting for another;
+	 * only a regular file can be the output too */
+	in = -1;
+	if (strcmp(o->input, "-") != 0 && stat(o->input, &st) < 0)
+		return pfs_seterr(e, "%s: %s", o->input, strerror(errno));
+	if (strcmp(o->input, "-") == 0 || S_ISREG(st.st_mode)) {
+		in = pfs_open_input(o->input, &name, e);
+		if (in < 0)
+			return -1;
+	}
+	*mode = in >= 0 && fstat(in, &st) == 0 && S_ISREG(st.st_mode) ?
 	        (int)(st.st_mode & 07777) : -1;
 	if (p->cont.active) {
 		of->path = of->tmp = NULL;
@@ -270,7 +279,7 @@ open_output(const struct opts *o, struct pipeline *p, const char *out,
 	} else {
 		rc = pfs_outfile_open(of, out, o->force, in, e);
 	}
-	if (in != 0)
+	if (in > 0)
 		(void)close(in);
 	return rc < 0 ? -1 : 1;
 }
