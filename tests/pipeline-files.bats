@@ -511,3 +511,17 @@ shown() {
 	run -0 pipeline restore -c ff.pfs
 	pipeline restore -c ff.pfs | cmp - a.bin
 }
+
+@test "an output that cannot be written is named, not 'stdout'" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run -1 --separate-stderr pipeline process -f -o /dev/full a.bin
+	assert_equal "$stderr" "phash: /dev/full: write error: No space left on device"
+	run -1 --separate-stderr pipeline process -f -o /dev/full --no-compress --no-hash a.bin
+	assert_equal "$stderr" "pchunk: /dev/full: write error: No space left on device"
+	pipeline process a.bin
+	run -1 --separate-stderr pipeline restore -f -o /dev/full a.bin.pfs
+	assert_equal "$stderr" "pjoin: /dev/full: write error: No space left on device"
+	# standard output stays "stdout"
+	run -1 --separate-stderr bash -c 'pipeline process -c a.bin > /dev/full'
+	assert_equal "$stderr" "phash: stdout: write error: No space left on device"
+}

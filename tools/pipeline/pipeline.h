@@ -114,6 +114,9 @@ struct pipeline {
 	int progress;                /* a stage draws progress through us */
 	int drawn;                   /* a progress line is open on stderr */
 	int to_stdout;               /* the last stage writes our stdout */
+	const char *out_name;        /* process: the output file the last
+	                                stage's stdout is, named in its
+	                                messages instead of "stdout" */
 	const char *input;           /* for messages: FILE, or "-" */
 	const char *progress_name;   /* verify: what pjoin's progress shows
 	                                instead of /dev/null (run.c) */

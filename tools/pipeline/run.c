@@ -145,10 +145,25 @@ on_line(void *arg, unsigned i, const char *line, size_t len)
 	}
 }
 
+/* stdout_skip - the length of a leading "PROG: stdout: " of line l (n
+ * bytes) with more after it, else 0 */
+static size_t
+stdout_skip(const char *prog, const char *l, size_t n)
+{
+	static const char out[] = ": stdout: ";
+	size_t plen = strlen(prog);
+
+	return n > plen + sizeof(out) - 1 && memcmp(l, prog, plen) == 0 &&
+	       memcmp(l + plen, out, sizeof(out) - 1) == 0 ?
+	       plen + sizeof(out) - 1 : 0;
+}
+
 /* show_msg - what stage i wrote to stderr.  A stage after the first reads
  * the stream of FILE from a pipe and calls it "stdin": its messages are
  * given FILE's name instead ("pencrypt: stdin: wrong key" becomes
- * "pencrypt: f.pfs: wrong key"). */
+ * "pencrypt: f.pfs: wrong key").  The last stage of process writes the
+ * output file as its stdout: "stdout" becomes that file's name
+ * ("phash: stdout: write error" becomes "phash: f.pfs: write error"). */
 static void
 show_msg(struct pipeline *p, unsigned i)
 {
@@ -165,6 +180,9 @@ show_msg(struct pipeline *p, unsigned i)
 		l = s->log.msg + off;
 		if (skip)
 			fprintf(stderr, "%s: %s: ", s->argv[0], p->input);
+		else if (i + 1 == p->n && p->out_name &&
+		         (skip = stdout_skip(s->argv[0], l, n)) > 0)
+			fprintf(stderr, "%s: %s: ", s->argv[0], p->out_name);
 		(void)fwrite(l + skip, 1, n - skip, stderr);
 		if (l[n - 1] != '\n')
 			(void)fputc('\n', stderr);
@@ -351,8 +369,10 @@ run_one(struct opts *o, struct pipeline *p)
 		have_of = open_output(o, p, out, &of, &mode, &e);
 		if (have_of < 0)
 			goto fail;
-		if (have_of)
+		if (have_of) {
 			out_fd = of.fd;
+			p->out_name = out;
+		}
 	}
 	/* stage i runs as process i; every stderr is ours to read
 	 * (on_line), so that only the cause of a failure is shown */
