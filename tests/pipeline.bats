@@ -436,3 +436,31 @@ Try 'pipeline --help' for more information."
 @test "usage: pipeline process --lz4 -l 0 -o o.pfs in.bin" { usage_fails "-l: level 0 is out of range for lz4 (1 to 12)" process --lz4 -l 0 -o o.pfs in.bin; }
 @test "usage: pipeline process --brotli -l 12 -o o.pfs in.bin" { usage_fails "-l: level 12 is out of range for brotli (0 to 11)" process --brotli -l 12 -o o.pfs in.bin; }
 @test "usage: pipeline -T 17 process --zstd -o o.pfs in.bin" { usage_fails "-T: '17' is out of range (0 to 16)" -T 17 process --zstd -o o.pfs in.bin; }
+
+@test "key options are checked once, before any FILE, in pipeline's option names" {
+	need pencrypt
+	cp in.bin b.bin
+	run -2 --separate-stderr pipeline process --encrypt --recipient pfs-recipient-1-garbage in.bin b.bin
+	assert_equal "$stderr" "pipeline: --recipient pfs-recipient-1-garbage: not a pfs recipient (one is pfs-recipient-1- and 48 base64url characters, printed by 'pencrypt --recipient-of IDENTITY')
+Try 'pipeline --help' for more information."
+	run -1 --separate-stderr pipeline process --encrypt --key-file nonexist in.bin b.bin
+	assert_equal "$stderr" "pipeline: --key-file nonexist: No such file or directory"
+	echo junk > bad
+	run -1 --separate-stderr pipeline process --encrypt --recipients-file bad in.bin b.bin
+	assert_equal "$stderr" "pipeline: --recipients-file bad:1: not a pfs recipient (one is pfs-recipient-1- and 48 base64url characters, printed by 'pencrypt --recipient-of IDENTITY')"
+	run -1 --separate-stderr pipeline process --encrypt --recipients-file nonexist in.bin b.bin
+	assert_equal "$stderr" "pipeline: --recipients-file nonexist: No such file or directory"
+	assert_file_not_exists in.bin.pfs
+	assert_file_not_exists b.bin.pfs
+	pipeline process in.bin
+	run -1 --separate-stderr pipeline restore --identity bad -o x in.bin.pfs
+	assert_equal "$stderr" "pipeline: --identity bad:1: not a pfs identity (one is PFS-IDENTITY-1- and 48 base64url characters, made by 'pencrypt --keygen-identity')"
+	run -1 --separate-stderr pipeline verify --password-file nonexist in.bin.pfs
+	assert_equal "$stderr" "pipeline: --password-file nonexist: No such file or directory"
+	assert_file_not_exists x
+	# a key from a process substitution is left to the stage to read
+	pencrypt --keygen > k
+	pipeline process --encrypt --key-file <(cat k) -o e.pfs b.bin
+	pipeline restore --key-file <(cat k) -o back e.pfs
+	cmp back b.bin
+}

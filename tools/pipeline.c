@@ -97,6 +97,7 @@ main(int argc, char **argv)
 	pfs_setprog(argv[0]);
 	pfs_proc_std_fds();
 	parse(argc, argv, &o);
+	check_keys(&o);
 	if (o.nfiles == 0) {
 		o.files = stdin_only;
 		o.nfiles = 1;

@@ -10,6 +10,7 @@
  *   run.c    one FILE's pipeline run: spawn, read the stages' stderr,
  *            wait, report the cause of a failure, commit or remove the
  *            output
+ *   keys.c   the key options checked once before any FILE runs
  *   password.c  with no key option: the password asked once for all
  *            FILEs, held in secure memory, handed to each pencrypt stage
  *            on a pipe
@@ -178,6 +179,12 @@ int process_name(const struct opts *o, struct pipeline *p, const char **out,
 /* run.c: the whole pipeline for one FILE (o->input).  0 on success, -1
  * when it failed (reported), 1 when stdout's reader went away. */
 int run_one(struct opts *o, struct pipeline *p);
+
+/* keys.c: the key options checked once, before any FILE: a --recipient
+ * that does not parse is a usage error (exit 2); a key, password,
+ * recipients or identity file that is missing or holds no key exits 1,
+ * one line naming the option and the file */
+void check_keys(const struct opts *o);
 
 /* cont.c: process --resume.  cont_begin - when OUT.pfs-part is there,
  * check it and the source and set p->cont (active) and p->rangebuf, the
