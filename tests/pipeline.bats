@@ -464,3 +464,21 @@ Try 'pipeline --help' for more information."
 	pipeline restore --key-file <(cat k) -o back e.pfs
 	cmp back b.bin
 }
+
+@test "-i is --identity, as the stages' hint 'use -i IDENTITY' says" {
+	need pencrypt
+	pencrypt -q --keygen-identity -o me.id
+	pencrypt --recipient-of me.id > me.r
+	pencrypt --keygen -o k
+	pipeline process --encrypt --recipients-file me.r -o r.pfs in.bin
+	run -1 --separate-stderr pipeline restore --key-file k -o x r.pfs
+	assert_equal "$stderr" "pencrypt: r.pfs: the stream was encrypted with public keys (X25519), not a key file: use -i IDENTITY"
+	run -0 --separate-stderr pipeline restore -i me.id -o x r.pfs
+	assert_equal "$stderr" ""
+	cmp x in.bin
+	run -0 pipeline verify -i me.id r.pfs
+	run -2 --separate-stderr pipeline process -i me.id in.bin
+	assert_equal "$stderr" "pipeline: -i/--identity does not apply to 'process'
+Try 'pipeline --help' for more information."
+	pipeline --help | grep -q -- '-i, --identity F'
+}

@@ -46,7 +46,7 @@ take_levels(int *argc, char **argv, const struct option *lo, struct opts *o)
 			continue;
 		} else {
 			for (j = 1; a[j]; j++)
-				if (strchr("lTo", a[j])) {
+				if (strchr("lToi", a[j])) {
 					skip = !a[j + 1];
 					break;
 				}

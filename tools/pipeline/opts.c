@@ -25,7 +25,7 @@ static const char *const used_names[] = {
 	"-T", "--progress", "-p", "-N", "--no-compress", "--no-hash",
 	"--kdf-time/--kdf-memory", "--hide-name", "--rm", "-c",
 	"--output-dir-flat/--output-dir-mirror", "-k", "--range", "--resume",
-	"--recipient/--recipients-file", "--identity"
+	"--recipient/--recipients-file", "-i/--identity"
 };
 
 static const struct command commands[] = {
@@ -151,7 +151,7 @@ parse(int argc, char **argv, struct opts *o)
 	       OPT_PASSWORD, OPT_PWFD, OPT_CIPHER, OPT_HASH, OPT_DRY, OPT_PERF,
 	       OPT_PROGRESS, OPT_NOPROGRESS, OPT_NOCOMP, OPT_NOHASH, OPT_FAST,
 	       OPT_ULTRA, OPT_HIDE, OPT_KDFT, OPT_KDFM, OPT_RM, OPT_FLAT,
-	       OPT_MIRROR, OPT_RANGE, OPT_RESUME, OPT_RCP, OPT_RCPFILE, OPT_ID,
+	       OPT_MIRROR, OPT_RANGE, OPT_RESUME, OPT_RCP, OPT_RCPFILE,
 	       OPT_CODEC /* + codec index */ };
 	static const struct option fixed[] = {
 		{ "level", required_argument, NULL, 'l' },
@@ -165,7 +165,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "password-fd", required_argument, NULL, OPT_PWFD },
 		{ "recipient", required_argument, NULL, OPT_RCP },
 		{ "recipients-file", required_argument, NULL, OPT_RCPFILE },
-		{ "identity", required_argument, NULL, OPT_ID },
+		{ "identity", required_argument, NULL, 'i' },
 		{ "cipher", required_argument, NULL, OPT_CIPHER },
 		{ "hide-name", no_argument, NULL, OPT_HIDE },
 		{ "kdf-time", required_argument, NULL, OPT_KDFT },
@@ -205,7 +205,7 @@ parse(int argc, char **argv, struct opts *o)
 	o->progress = -1;
 	pfs_common_init(&o->c, PFS_SECRET_THREADS_MAX);
 	take_levels(&argc, argv, longopts, o);
-	while ((c = getopt_long(argc, argv, "l:T:o:cfkrpNqhV", longopts,
+	while ((c = getopt_long(argc, argv, "l:T:o:i:cfkrpNqhV", longopts,
 	                        NULL)) != -1) {
 		if (c == 'T') {     /* checked by pfs_common_opt, passed on */
 			o->threads = optarg;
@@ -266,12 +266,12 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_RCP:
 		case OPT_RCPFILE:
-		case OPT_ID:
+		case 'i':
 			if (o->nrcp + o->nids == PFS_PIPE_RCP_MAX)
 				pfs_usage_error("at most %u --recipient, "
 				                "--recipients-file and --identity "
 				                "options", PFS_PIPE_RCP_MAX);
-			if (c == OPT_ID) {
+			if (c == 'i') {
 				o->id_arg[o->nids++] = optarg;
 				o->used |= U_ID;
 				break;

@@ -72,7 +72,7 @@ usage(void)
 	       "                                --identity: asked on the terminal once\n"
 	       "                                for all FILEs)\n"
 	       "restore and verify:\n"
-	       "      --identity F              open with an identity of F (pencrypt\n"
+	       "  -i, --identity F              open with an identity of F (pencrypt\n"
 	       "                                -i); may be repeated\n"
 	       "process, restore and verify:\n"
 	       "  -T, --threads N               worker threads of each stage (0..%u,\n"
