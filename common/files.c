@@ -135,7 +135,14 @@ pfs_out_free(const char *out, int force, struct pfs_err *e)
 {
 	struct stat st;
 
-	if (force || lstat(out, &st) < 0)
+	if (lstat(out, &st) < 0)
+		return 0;
+	/* what pfs_outfile_open (io.h) does with it: a directory is refused
+	 * with or without force, a device or FIFO (/dev/null) is written in
+	 * place, as zstd and gzip do; a file or a link to one needs force */
+	if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+		return pfs_seterr(e, "%s: is a directory", out);
+	if (force || (stat(out, &st) == 0 && !S_ISREG(st.st_mode)))
 		return 0;
 	return pfs_seterr(e, "%s: file exists (use -f to overwrite it)", out);
 }

@@ -69,9 +69,11 @@ int pfs_outdir_name(const struct pfs_names *nm, const char *base, char *out,
                     size_t n, struct pfs_err *e);
 
 /* pfs_out_free - an output file that does not exist yet (any file, even a
- * dangling symbolic link), unless force.  0, or -1 with e set ("OUT: file
- * exists (use -f to overwrite it)").  Only a check made before any stage
- * starts: the file is still created with O_EXCL. */
+ * dangling symbolic link), unless force; an existing device or FIFO
+ * (/dev/null), which pfs_outfile_open (io.h) writes in place, is free too.
+ * 0, or -1 with e set ("OUT: file exists (use -f to overwrite it)"; a
+ * directory, with force too: "OUT: is a directory").  Only a check made
+ * before any stage starts: the file is still created with O_EXCL. */
 int pfs_out_free(const char *out, int force, struct pfs_err *e);
 
 /* what pfs_walk() calls */

@@ -482,3 +482,23 @@ Try 'pipeline --help' for more information."
 Try 'pipeline --help' for more information."
 	pipeline --help | grep -q -- '-i, --identity F'
 }
+
+@test "an existing device is written in place without -f (-o /dev/null); a directory is one at once" {
+	pipeline process in.bin
+	run -0 --separate-stderr pipeline restore -o /dev/null in.bin.pfs
+	assert_equal "$stderr" ""
+	run -0 --separate-stderr pipeline process -o /dev/null in.bin
+	assert_equal "$stderr" ""
+	mkdir od
+	run -1 --separate-stderr pipeline restore -o od in.bin.pfs
+	assert_equal "$stderr" "pipeline: od: is a directory"
+	run -1 --separate-stderr pipeline restore -f -o od in.bin.pfs
+	assert_equal "$stderr" "pipeline: od: is a directory"
+	# pjoin -o says the same
+	run -1 --separate-stderr pjoin -o od < <(pipeline restore -c in.bin.pfs | pchunk)
+	assert_equal "$stderr" "pjoin: od: is a directory"
+	# a regular file still needs -f
+	touch ex
+	run -1 --separate-stderr pipeline restore -o ex in.bin.pfs
+	assert_equal "$stderr" "pipeline: ex: file exists (use -f to overwrite it)"
+}
