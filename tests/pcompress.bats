@@ -681,4 +681,9 @@ allocs() { sed -n 's/.*"allocs": *\([0-9]*\).*/\1/p' "$1"; }
 	assert_equal "${stderr_lines[0]}" "pcompress: -d reads the level from the stream: drop the level"
 	run -2 --separate-stderr pcompress -23
 	assert_equal "${stderr_lines[0]}" "pcompress: zstd level 23 is out of range (1-19, 20-22 with --ultra, -100 to -1 fast)"
+	# --fast names the range zstd takes, the same at both ends
+	run -2 --separate-stderr pcompress --fast=0
+	assert_equal "${stderr_lines[0]}" "pcompress: --fast: '0' is out of range (1 to 100)"
+	run -2 --separate-stderr pcompress --fast=101
+	assert_equal "${stderr_lines[0]}" "pcompress: --fast: '101' is out of range (1 to 100)"
 }

@@ -398,7 +398,10 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_FAST:
 			v = 1;
-			if (optarg && pfs_parse_int(optarg, 1, 128, &v, &e) < 0)
+			/* zstd's fast levels (--fast is zstd's alone) */
+			if (optarg && pfs_parse_int(optarg, 1,
+			                            -pfs_codecs[0].lmin, &v,
+			                            &e) < 0)
 				pfs_usage_error("--fast: %s", e.msg);
 			set_level(o, -v, "--fast");
 			o->fast = 1;
