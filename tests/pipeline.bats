@@ -502,3 +502,19 @@ Try 'pipeline --help' for more information."
 	run -1 --separate-stderr pipeline restore -o ex in.bin.pfs
 	assert_equal "$stderr" "pipeline: ex: file exists (use -f to overwrite it)"
 }
+
+@test "restore --resume: a partial output of another, longer stream is named as such, not as a --range" {
+	data 1000000 > big.bin
+	pchunk -s 64K big.bin | phash > big.pfs
+	# an interrupted restore of big.pfs: its first chunks in r.pfs-part
+	run -1 bash -o pipefail -c 'head -c 600000 big.pfs | phash --check | pjoin --resume -o r'
+	assert_file_exists r.pfs-part
+	pipeline process -o in.pfs in.bin
+	run -1 --separate-stderr pipeline restore --resume -o r in.pfs
+	assert_equal "$stderr" "pipeline: in.pfs: r.pfs-part.sums: the partial output is of another stream: remove it (and r.pfs-part) to start over"
+	assert_file_exists r.pfs-part
+	assert_file_not_exists r
+	# its own stream continues it
+	run -0 pipeline restore --resume -o r big.pfs
+	cmp r big.bin
+}

@@ -171,17 +171,37 @@ build_info(const struct opts *o, struct pipeline *p)
  * there is none, when pjoin is the first stage (it seeks by itself), or
  * for standard input (read through, the chunks held skipped) */
 static int
-resume_range(struct pipeline *p, const char *out, int in_stdin,
-             unsigned nstages, struct pfs_err *e)
+resume_range(const struct opts *o, struct pipeline *p, const char *out,
+             int in_stdin, const struct pfs_head *h, struct pfs_err *e)
 {
+	static struct pfs_head seen;
 	uint64_t good;
-	int complete;
+	unsigned i, nstages = h->nstages;
+	int complete, hidden = 0;
 
 	if (!out || strcmp(out, "-") == 0)
 		return pfs_seterr(e, "--resume continues an output file: not "
 		                  "with standard output");
-	if (pfs_resume_probe(out, &good, &complete, e) < 0)
+	/* the partial output must be of this stream, as pjoin sees its HEAD
+	 * (every stage record popped); unless a stage puts a hidden name
+	 * back, which only the key shows (pjoin checks that one) */
+	for (i = 0; i < nstages; i++)
+		hidden |= pfs_enc_name_hidden(&h->stages[i]);
+	if (!hidden && !(h->flags & PFS_HF_RANGE)) {
+		seen = *h;
+		seen.nstages = 0;
+		if (pfs_resume_probe_head(out, &seen, &good, &complete, e) < 0) {
+			pfs_prefix(e, o->input);
+			return -1;
+		}
+	} else if (pfs_resume_probe(out, &good, &complete, e) < 0) {
 		return -1;
+	}
+	if ((h->flags & PFS_HF_SIZE) && good > h->size)
+		return pfs_seterr(e, "%s: %s%s%s: the partial output is of "
+		                  "another stream: remove it (and %s%s) to start "
+		                  "over", o->input, out, PFS_PART_SUFFIX,
+		                  PFS_SUMS_SUFFIX, out, PFS_PART_SUFFIX);
 	if (good && !complete && !in_stdin && nstages)
 		snprintf(p->rangebuf, sizeof(p->rangebuf), "%llu:",
 		         (unsigned long long)good);
@@ -250,7 +270,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	if (!o->dry_run && out && strcmp(out, "-") != 0 &&
 	    pfs_out_free(out, o->force, e) < 0)
 		goto out;
-	if (o->resume && resume_range(p, out, in_stdin, h.nstages, e) < 0)
+	if (o->resume && resume_range(o, p, out, in_stdin, &h, e) < 0)
 		goto out;
 	for (i = h.nstages; i-- > 0;) {
 		rec = &h.stages[i];
