@@ -518,3 +518,19 @@ Try 'pipeline --help' for more information."
 	run -0 pipeline restore --resume -o r big.pfs
 	cmp r big.bin
 }
+
+@test "process --resume with other options than the interrupted run's: the file, what it was made with, the remedy" {
+	need pcompress
+	head -c 17M /dev/urandom > src.bin
+	pipeline process -o ref.pfs src.bin
+	head -c 9000000 ref.pfs > out.pfs.pfs-part
+	cp out.pfs.pfs-part keep
+	run -1 --separate-stderr pipeline process --resume --lz4 -o out.pfs src.bin
+	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out.pfs.pfs-part was made with zstd -3, xxh3): give its options, or remove out.pfs.pfs-part to start over"
+	cmp keep out.pfs.pfs-part
+	assert_file_not_exists out.pfs
+	run -1 --separate-stderr pipeline process --resume --encrypt --password-file /dev/null -o out.pfs src.bin
+	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out.pfs.pfs-part was made with zstd -3, xxh3): give its options, or remove out.pfs.pfs-part to start over"
+	run -0 pipeline process --resume -o out.pfs src.bin
+	cmp ref.pfs out.pfs
+}

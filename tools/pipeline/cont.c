@@ -45,11 +45,36 @@
 #include "util.h"
 #include "wire.h"
 
+/* differ - -1 with "FILE: the options differ from the interrupted run's
+ * (OUT.pfs-part: its stages): ..."; the source's size and mtime were
+ * checked already, so it is the options, or the source changed within
+ * its size and mtime */
+static int
+differ(const struct opts *o, const struct cont *c, struct pfs_err *e)
+{
+	char stages[160], d[64];
+	size_t len = 0;
+	unsigned i;
+
+	stages[0] = '\0';
+	for (i = 0; i < c->head.nstages && len < sizeof(stages); i++) {
+		pfs_stage_describe(&c->head.stages[i], d, sizeof(d));
+		len += (size_t)snprintf(stages + len, sizeof(stages) - len,
+		                        "%s%s", i ? ", " : "", d);
+	}
+	return pfs_seterr(e, "%s: the options or the source differ from the "
+	                  "interrupted run's (%s was made with %s): give "
+	                  "its options, or remove %s to start over", o->input, c->part,
+	                  c->head.nstages ? stages : "no stage", c->part);
+}
+
 /* same_record - the ENCRYPT options asked for now are those of the
  * partial output's record (pencrypt --continue takes the record as it is) */
 static int
-same_record(const struct opts *o, const struct pfs_head *h, struct pfs_err *e)
+same_record(const struct opts *o, const struct cont *p_cont,
+            struct pfs_err *e)
 {
+	const struct pfs_head *h = &p_cont->head;
 	const struct pfs_stage *r = NULL;
 	const struct pfs_enc_cipher *c;
 	uint64_t m;
@@ -74,8 +99,7 @@ same_record(const struct opts *o, const struct pfs_head *h, struct pfs_err *e)
 			                      &ignored) == 0 && m >> 10 == km;
 		}
 	}
-	return same ? 0 : pfs_seterr(e, "the options or the source differ "
-	                             "from the interrupted run's");
+	return same ? 0 : differ(o, p_cont, e);
 }
 
 /* cont_begin - see above.  0 (p->cont filled; p->cont.active when a
@@ -140,7 +164,7 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 		           o->input, c->part, c->part);
 		goto out;
 	}
-	if (same_record(o, &c->head, e) < 0)
+	if (same_record(o, c, e) < 0)
 		goto out;
 	c->k = n - 1;
 	c->off = off;
@@ -167,15 +191,15 @@ out:
 
 /* same_head - the tail's HEAD is the partial output's, range apart */
 static int
-same_head(const struct pfs_head *a, const struct pfs_head *tail,
+same_head(const struct opts *o, const struct cont *c,
+          const struct pfs_head *a, const struct pfs_head *tail,
           struct pfs_err *e)
 {
 	int same = pfs_head_same(a, tail, e);
 
 	if (same < 0)
 		return -1;
-	return same ? 0 : pfs_seterr(e, "the options or the source differ from "
-	                             "the interrupted run's");
+	return same ? 0 : differ(o, c, e);
 }
 
 /* put - a frame into w, its DATA payload into the digest */
@@ -245,7 +269,7 @@ cont_finish(const struct opts *o, struct pipeline *p, const char *out,
 	    pfs_digest_init(&d, pfs_digest_by_id(top->params[0]), e) < 0)
 		goto wout;
 	if (pfs_reader_start(&pr, &ph, e) < 0 ||
-	    pfs_reader_start(&tr, &th, e) < 0 || same_head(&ph, &th, e) < 0)
+	    pfs_reader_start(&tr, &th, e) < 0 || same_head(o, c, &ph, &th, e) < 0)
 		goto wout;
 	if (pfs_outfile_open(&of, out, o->force, -1, e) < 0)
 		goto wout;
