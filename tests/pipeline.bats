@@ -534,3 +534,16 @@ Try 'pipeline --help' for more information."
 	run -0 pipeline process --resume -o out.pfs src.bin
 	cmp ref.pfs out.pfs
 }
+
+@test "verify: a stream that carries nothing to verify is an error, as sha256sum -c with no checksum line" {
+	pipeline process --no-hash --no-compress -o n.pfs in.bin
+	run -1 --separate-stderr pipeline verify n.pfs
+	assert_equal "$stderr" "pipeline: n.pfs: carries no digests, checksums or authentication (no hash, compress or encrypt stage): nothing to verify"
+	run -1 --separate-stderr pipeline verify < n.pfs
+	assert_equal "$stderr" "pipeline: stdin: carries no digests, checksums or authentication (no hash, compress or encrypt stage): nothing to verify"
+	# restore still restores it
+	run -0 pipeline restore -o back n.pfs
+	cmp back in.bin
+	pipeline process --no-compress -o h.pfs in.bin
+	run -0 pipeline verify h.pfs
+}

@@ -254,6 +254,14 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	}
 	if (o->cmd->cmd == C_VERIFY)
 		out = NULL;
+	/* as sha256sum -c with no checksum line: a stream with no stage
+	 * record has nothing verify could check but its frame headers */
+	if (o->cmd->cmd == C_VERIFY && h.nstages == 0) {
+		pfs_seterr(e, "%s: carries no digests, checksums or "
+		           "authentication (no hash, compress or encrypt stage): "
+		           "nothing to verify", in_stdin ? "stdin" : o->input);
+		goto out;
+	}
 	if (out && strcmp(out, "-") != 0 && fd >= 0 && stat(out, &ost) == 0 &&
 	    fstat(fd, &ist) == 0 && ost.st_dev == ist.st_dev &&
 	    ost.st_ino == ist.st_ino) {
