@@ -248,8 +248,9 @@ fake_dir() {
 }
 
 @test "a key option for a stream that is not encrypted is warned about" {
-	pipeline process --no-compress --no-hash -o s.pfs in.bin
-	echo x > k
+	need pencrypt
+	pipeline process --no-compress -o s.pfs in.bin
+	pencrypt --keygen > k
 	run -0 --separate-stderr pipeline verify --key-file k s.pfs
 	assert_equal "$stderr" "pipeline: s.pfs: the stream is not encrypted: --key-file ignored"
 	run -0 --separate-stderr pipeline -q verify --key-file k s.pfs
