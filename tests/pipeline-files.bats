@@ -147,7 +147,10 @@ $hint"
 	assert_equal "$stderr" "pipeline: -c with several FILEs: the streams would be concatenated, which no stage reads back
 $hint"
 	run -2 --separate-stderr pipeline restore -c --rm a.bin.pfs
-	assert_equal "$stderr" "pipeline: --rm: the output is standard output: the source is kept
+	assert_equal "$stderr" "pipeline: --rm and -c exclude each other (the source is kept when the output is standard output)
+$hint"
+	run -2 --separate-stderr pipeline process --rm -o - a.bin
+	assert_equal "$stderr" "pipeline: --rm and -o - exclude each other (the source is kept when the output is standard output)
 $hint"
 	run -2 --separate-stderr pipeline restore -k --rm a.bin.pfs
 	assert_equal "$stderr" "pipeline: -k and --rm exclude each other
@@ -524,4 +527,25 @@ shown() {
 	# standard output stays "stdout"
 	run -1 --separate-stderr bash -c 'pipeline process -c a.bin > /dev/full'
 	assert_equal "$stderr" "phash: stdout: write error: No space left on device"
+}
+
+@test "--stats with several FILEs names each table's FILE" {
+	pipeline process a.bin b.txt
+	run -0 --separate-stderr pipeline --stats verify a.bin.pfs b.txt.pfs
+	assert_equal "$(grep -v '^ ' <<< "$stderr")" "a.bin.pfs:
+stage  program            MB in    MB out   cpu s  blk-in s blk-out s     MB/s  rss MB
+b.txt.pfs:
+stage  program            MB in    MB out   cpu s  blk-in s blk-out s     MB/s  rss MB"
+	# one FILE: the table alone
+	run -0 --separate-stderr pipeline --stats verify a.bin.pfs
+	assert_equal "${stderr_lines[0]}" "stage  program            MB in    MB out   cpu s  blk-in s blk-out s     MB/s  rss MB"
+}
+
+@test "-r applies to info too, and --help lists it under all subcommands as pipeline(1) does" {
+	pipeline process -r d
+	run -0 pipeline info -r d
+	assert_equal "$(grep '^source:' <<< "$output" | tr -s ' ')" "source: y
+source: x"
+	run -0 pipeline --help
+	assert_equal "$(sed -n '/^all:/,/^[a-z]/p' <<< "$output" | grep -c -- '-r, --recursive')" 1
 }

@@ -410,6 +410,8 @@ Try 'pipeline --help' for more information."
 @test "usage: pipeline verify --keep-mode in.bin.pfs" { usage_fails "-p does not apply to 'verify'" verify --keep-mode in.bin.pfs; }
 @test "usage: pipeline verify -N in.bin.pfs" { usage_fails "-N does not apply to 'verify'" verify -N in.bin.pfs; }
 @test "usage: pipeline info --name in.bin.pfs" { usage_fails "-N does not apply to 'info'" info --name in.bin.pfs; }
+@test "usage: pipeline restore -19 in.bin.pfs (the level as typed)" { usage_fails "-19 does not apply to 'restore'" restore -19 in.bin.pfs; }
+@test "usage: pipeline verify --fast=3 in.bin.pfs" { usage_fails "--fast does not apply to 'verify'" verify --fast=3 in.bin.pfs; }
 @test "usage: pipeline -T x verify in.bin.pfs" { usage_fails "-T: invalid number 'x'" -T x verify in.bin.pfs; }
 @test "usage: pipeline --bogus verify in.bin.pfs" { usage_fails "unrecognized option '--bogus'" --bogus verify in.bin.pfs; }
 @test "usage: pipeline process --encrypt in.bin (no key, no terminal)" {
@@ -479,7 +481,7 @@ Try 'pipeline --help' for more information."
 	cmp x in.bin
 	run -0 pipeline verify -i me.id r.pfs
 	run -2 --separate-stderr pipeline process -i me.id in.bin
-	assert_equal "$stderr" "pipeline: -i/--identity does not apply to 'process'
+	assert_equal "$stderr" "pipeline: --identity does not apply to 'process'
 Try 'pipeline --help' for more information."
 	pipeline --help | grep -q -- '-i, --identity F'
 }

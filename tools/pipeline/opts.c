@@ -25,7 +25,7 @@ static const char *const used_names[] = {
 	"-T", "--progress", "-p", "-N", "--no-compress", "--no-hash",
 	"--kdf-time/--kdf-memory", "--hide-name", "--rm", "-c",
 	"--output-dir-flat/--output-dir-mirror", "-k", "--range", "--resume",
-	"--recipient/--recipients-file", "-i/--identity"
+	"--recipient/--recipients-file", "--identity"
 };
 
 static const struct command commands[] = {
@@ -82,6 +82,18 @@ check_process(struct opts *o)
 	}
 }
 
+/* level_typed - the level option as the user typed it: -l, --fast,
+ * --ultra or -# (-19) */
+static const char *
+level_typed(struct opts *o)
+{
+	if (o->level && !o->level_opt) {
+		snprintf(o->typedbuf, sizeof(o->typedbuf), "-%s", o->level);
+		return o->typedbuf;
+	}
+	return o->level_opt ? o->level_opt : "--ultra";
+}
+
 static void
 check_opts(struct opts *o)
 {
@@ -92,9 +104,11 @@ check_opts(struct opts *o)
 	pfs_codec_join(0, "/", "/", flags, sizeof(flags));
 	for (i = 0; bad; i++)
 		if (bad & (1u << i))
-			pfs_usage_error("%s does not apply to '%s'",
-			                used_names[i] ? used_names[i] : flags,
-			                o->cmd->name);
+			pfs_usage_error("%s%s does not apply to '%s'",
+			                (1u << i) != U_LEVEL ? "" :
+			                level_typed(o), (1u << i) == U_LEVEL ?
+			                "" : used_names[i] ? used_names[i] :
+			                flags, o->cmd->name);
 	if (o->cmd->cmd == C_PROCESS)
 		check_process(o);
 	if ((o->used & U_OUTPUT) && strcmp(o->output, "-") != 0 && many)
@@ -108,8 +122,9 @@ check_opts(struct opts *o)
 		                strcmp(o->output, "-") == 0 && !(o->used & U_OUTPUT)
 		                ? "-c" : "-o");
 	if (o->rm && o->output && strcmp(o->output, "-") == 0)
-		pfs_usage_error("--rm: the output is standard output: the source "
-		                "is kept");
+		pfs_usage_error("--rm and %s exclude each other (the source is "
+		                "kept when the output is standard output)",
+		                (o->used & U_STDOUT) ? "-c" : "-o -");
 	if ((o->used & U_KEEP) && o->rm)
 		pfs_usage_error("-k and --rm exclude each other");
 	if (o->range && o->resume)

@@ -72,6 +72,7 @@ struct opts {
 	const char *level, *cipher, *hash, *threads, *perf_dir;
 	char levelbuf[24];
 	const char *level_opt;       /* as typed: "-l", "--fast"; NULL: -# */
+	char typedbuf[28];           /* "-#" as typed, for messages */
 	const char *key_opt;         /* "--key-file", ..., or NULL: ask,
 	                                unless recipients or identities */
 	const char *key_file;

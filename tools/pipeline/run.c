@@ -404,8 +404,14 @@ run_one(struct opts *o, struct pipeline *p)
 		if (rc > 0)
 			sigpipe_seen = 1;
 	}
-	if (p->stats)
+	if (p->stats) {
+		/* several FILEs: each table names its FILE */
+		if (p->stats != PFS_STATS_JSON && (o->nfiles > 1 ||
+		    o->recursive))
+			(void)fprintf(stderr, "%s:\n", strcmp(o->input, "-") ?
+			              o->input : "stdin");
 		print_stats(p);
+	}
 	if (have_of && p->cont.active) {
 		(void)close(of.fd);
 		if (!failed && cont_finish(o, p, out, mode, &e) < 0) {

@@ -79,10 +79,7 @@ usage(void)
 	       "                                0: the number of CPUs, at most %u)\n"
 	       "      --progress                progress of pchunk (process) or pjoin,\n"
 	       "                                the default when stderr is a terminal\n"
-	       "      --no-progress             no progress display\n"
-	       "  -r, --recursive               FILE may be a directory: every regular\n"
-	       "                                file under it but *.pfs (restore,\n"
-	       "                                verify: every *.pfs file)\n",
+	       "      --no-progress             no progress display\n",
 	       PFS_SECRET_THREADS_MAX, PFS_SECRET_THREADS_MAX);
 	printf("process and restore:\n"
 	       "  -o, --output FILE             output file ('-': standard output);\n"
@@ -118,6 +115,9 @@ usage(void)
 	       "                                the chunks that hold them\n"
 	       );
 	printf("all:\n"
+	       "  -r, --recursive               FILE may be a directory: every regular\n"
+	       "                                file under it but *.pfs (restore,\n"
+	       "                                verify, info: every *.pfs file)\n"
 	       "      --dry-run                 print the equivalent shell pipeline and\n"
 	       "                                exit without running anything\n"
 	       "      --perf DIR                run every stage under 'perf record -g -o\n"
