@@ -549,3 +549,23 @@ source: x"
 	run -0 pipeline --help
 	assert_equal "$(sed -n '/^all:/,/^[a-z]/p' <<< "$output" | grep -c -- '-r, --recursive')" 1
 }
+
+@test "restore, verify: a named FIFO as FILE is read once, its HEAD fed again to the first stage" {
+	pipeline process -o a.pfs a.bin
+	mkfifo ff.pfs
+	( cat a.pfs > ff.pfs; echo "$?" > cat.rc ) &
+	run -0 --separate-stderr timeout 10 pipeline restore ff.pfs
+	wait
+	assert_equal "$stderr" ""
+	assert_equal "$(cat cat.rc)" 0
+	cmp ff a.bin
+	( cat a.pfs > ff.pfs ) &
+	run -0 --separate-stderr timeout 10 pipeline verify ff.pfs a.pfs
+	wait
+	assert_equal "$stderr" ""
+	# damaged: the first stage names the FIFO, not "stdin"
+	( head -c 100000 a.pfs > ff.pfs ) &
+	run -1 --separate-stderr timeout 10 pipeline verify ff.pfs
+	wait
+	assert_equal "$stderr" "phash: ff.pfs: truncated stream (frame 1: payload cut short)"
+}

@@ -225,11 +225,16 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 
 	memset(&r, 0, sizeof(r));
 	r.fd = -1;
-	in_stdin = strcmp(o->input, "-") == 0;
+	/* a FIFO FILE is read as standard input is (run_one made it fd 0):
+	 * once, its HEAD fed to the first stage again */
+	in_stdin = strcmp(o->input, "-") == 0 || p->piped;
 	if (in_stdin) {
-		if (pfs_feed_head(&p->feed, &r, &h, &p->in_fd, e) < 0)
+		if (pfs_feed_head(&p->feed, &r, &h, &p->in_fd, e) < 0) {
+			if (p->piped)
+				pfs_prefix(e, o->input);
 			goto out;
-		if (!out)
+		}
+		if (!out && !p->piped)
 			out = "-";
 	} else {
 		fd = pfs_open_input(o->input, &name, e);
@@ -240,8 +245,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			goto out;
 	}
 	if (o->range && in_stdin) {
-		pfs_seterr(e, "--range needs a stream file: standard input "
-		           "cannot seek");
+		pfs_seterr(e, "--range needs a stream file: %s cannot seek",
+		           p->piped ? o->input : "standard input");
 		goto out;
 	}
 	if (o->range && !out)
@@ -259,7 +264,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	if (o->cmd->cmd == C_VERIFY && h.nstages == 0) {
 		pfs_seterr(e, "%s: carries no digests, checksums or "
 		           "authentication (no hash, compress or encrypt stage): "
-		           "nothing to verify", in_stdin ? "stdin" : o->input);
+		           "nothing to verify", p->piped || !in_stdin ?
+		           o->input : "stdin");
 		goto out;
 	}
 	if (out && strcmp(out, "-") != 0 && fd >= 0 && stat(out, &ost) == 0 &&
@@ -326,7 +332,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 			if (o->range || p->rangebuf[0])
 				add(s, "--range", o->range ? o->range :
 				    p->rangebuf);
-			add_file(s, o->input);
+			add_file(s, p->piped ? "-" : o->input);
 		}
 	}
 	if ((o->key_opt || o->nids) && !enc)
@@ -337,7 +343,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		add(s, "--progress", NULL);
 	if (o->cmd->cmd == C_VERIFY) {
 		add(s, "-o", "/dev/null");
-		p->progress_name = in_stdin ? "stdin" : o->input;
+		p->progress_name = in_stdin && !p->piped ? "stdin" : o->input;
 	}
 	else if (strcmp(out, "-") != 0)
 		add(s, "-o", out);
@@ -351,7 +357,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	if (p->n == 1) {
 		if (o->range)
 			add(s, "--range", o->range);
-		add_file(s, o->input);   /* pjoin --resume seeks by itself */
+		/* pjoin --resume seeks by itself */
+		add_file(s, p->piped ? "-" : o->input);
 	}
 	p->to_stdout = out && strcmp(out, "-") == 0;
 	*outp = out;

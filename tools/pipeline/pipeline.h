@@ -127,6 +127,9 @@ struct pipeline {
 	 * the first stage again by a child (feed.h) */
 	struct pfs_feed feed;
 	int in_fd;                   /* -1: our stdin */
+	int piped;                   /* restore/verify: FILE is a FIFO, made
+	                                our fd 0 for this run (run.c) */
+	int saved_stdin;             /* our own fd 0 meanwhile, or -1 */
 	char outbuf[PATH_MAX + PFS_NAME_MAX + 4];
 	char tmpname[PATH_MAX + PFS_NAME_MAX + 4];
 	char rangebuf[48];           /* --resume: "N:" for the first stage */

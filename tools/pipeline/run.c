@@ -170,7 +170,7 @@ show_msg(struct pipeline *p, unsigned i)
 	struct pfs_step *s = &p->s[i];
 	const char *l;
 	size_t off, n, skip;
-	int named = i > 0 && strcmp(p->input, "-") != 0;
+	int named = (i > 0 || p->piped) && strcmp(p->input, "-") != 0;
 
 	if (!s->log.msglen)
 		return;
@@ -315,6 +315,34 @@ want_progress(const struct opts *o)
 	         !o->nrcp);
 }
 
+/* pipe_input - restore, verify: a FILE that is a FIFO is opened once and
+ * made our fd 0 for this run (the old one kept in p->saved_stdin), and
+ * read as standard input is: its HEAD read here, then fed to the first
+ * stage again.  Opening it twice (to read the HEAD, then in the first
+ * stage) would lose what the first read took. */
+static int
+pipe_input(const struct opts *o, struct pipeline *p, struct pfs_err *e)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(o->input, "-") == 0 || stat(o->input, &st) < 0 ||
+	    !S_ISFIFO(st.st_mode))
+		return 0;            /* a missing FILE: said when opened */
+	fd = open(o->input, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pfs_seterr(e, "%s: %s", o->input, strerror(errno));
+	p->saved_stdin = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	if (p->saved_stdin < 0 || dup2(fd, 0) < 0) {
+		pfs_seterr(e, "%s: %s", o->input, strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	p->piped = 1;
+	return 0;
+}
+
 /* run_one - the whole pipeline for one FILE (o->input).  0 on success,
  * -1 when it failed (reported), 1 when stdout's reader went away. */
 int
@@ -330,7 +358,11 @@ run_one(struct opts *o, struct pipeline *p)
 	memset(p, 0, sizeof(*p));
 	p->stats = o->c.stats;
 	p->in_fd = -1;
+	p->saved_stdin = -1;
 	p->input = o->input;
+	if (o->cmd->cmd != C_PROCESS && o->cmd->cmd != C_INFO && !o->dry_run &&
+	    pipe_input(o, p, &e) < 0)
+		goto fail;
 	if (o->cmd->cmd == C_PROCESS) {
 		if (process_name(o, p, &out, &e) < 0)
 			goto fail;
@@ -441,5 +473,10 @@ done:
 	p->cont.off = NULL;
 	password_close(p);
 	pfs_feed_free(&p->feed);
+	if (p->saved_stdin >= 0) {
+		(void)dup2(p->saved_stdin, 0);
+		(void)close(p->saved_stdin);
+		p->saved_stdin = -1;
+	}
 	return sigpipe_seen ? 1 : rc;
 }
