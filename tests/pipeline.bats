@@ -532,6 +532,7 @@ Try 'pipeline --help' for more information."
 	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out.pfs.pfs-part was made with zstd -3, xxh3): give its options, or remove out.pfs.pfs-part to start over"
 	cmp keep out.pfs.pfs-part
 	assert_file_not_exists out.pfs
+	assert_file_not_exists out.pfs.pfs-part.tail
 	run -1 --separate-stderr pipeline process --resume --encrypt --password-file /dev/null -o out.pfs src.bin
 	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out.pfs.pfs-part was made with zstd -3, xxh3): give its options, or remove out.pfs.pfs-part to start over"
 	run -0 pipeline process --resume -o out.pfs src.bin

@@ -42,6 +42,7 @@
 #include "head.h"
 #include "io.h"
 #include "pipeline.h"
+#include "stages.h"
 #include "util.h"
 #include "wire.h"
 
@@ -68,6 +69,36 @@ differ(const struct opts *o, const struct cont *c, struct pfs_err *e)
 	                  c->head.nstages ? stages : "no stage", c->part);
 }
 
+/* same_stack - the partial output's stages are those o asks for:
+ * compress (codec and level, as pcompress records them), encrypt, hash
+ * (its algorithm), in that order */
+static int
+same_stack(const struct opts *o, const struct pfs_head *h)
+{
+	const struct pfs_stage *s;
+	unsigned i = 0;
+	long level;
+
+	if (o->codec) {
+		s = &h->stages[i++];
+		level = o->level ? strtol(o->level, NULL, 10) : o->codec->ldef;
+		if (i > h->nstages || s->kind != PFS_STAGE_COMPRESS ||
+		    s->len < 2 || s->params[0] != o->codec->id ||
+		    (int8_t)s->params[1] != level)
+			return 0;
+	}
+	if (o->encrypt && (i >= h->nstages ||
+	    h->stages[i++].kind != PFS_STAGE_ENCRYPT))
+		return 0;
+	if (o->hash) {
+		s = &h->stages[i++];
+		if (i > h->nstages || s->kind != PFS_STAGE_HASH ||
+		    s->params[0] != pfs_hash_id(o->hash))
+			return 0;
+	}
+	return i == h->nstages;
+}
+
 /* same_record - the ENCRYPT options asked for now are those of the
  * partial output's record (pencrypt --continue takes the record as it is) */
 static int
@@ -85,7 +116,10 @@ same_record(const struct opts *o, const struct cont *p_cont,
 	for (i = 0; i < h->nstages; i++)
 		if (h->stages[i].kind == PFS_STAGE_ENCRYPT)
 			r = &h->stages[i];
-	same = !r == !o->encrypt;
+	/* the stage stack, compress and hash as asked for now: known before
+	 * the stages run over the rest of the source, not after */
+	same = same_stack(o, h);
+	same = same && !r == !o->encrypt;
 	if (same && r) {
 		c = pfs_enc_cipher_by_id(r->params[PFS_ER_CIPHER]);
 		if (!pfs_enc_kdf(r, &t, &km))
