@@ -512,12 +512,12 @@ kill_at() {
 	printf 'X' | dd of=src.bin bs=1 seek=$((8 << 20)) conv=notrunc status=none
 	touch -r stamp src.bin
 	run -1 --separate-stderr pipeline process --resume -19 -o out4.pfs src.bin
-	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
+	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out4.pfs.pfs-part was made with zstd -3, xxh3): give its options, or remove out4.pfs.pfs-part to start over"
 	# the encryption options of the interrupted run
 	pipeline process -o enc.pfs --encrypt --password-file pw --kdf-time 2 --kdf-memory 19M src.bin
 	head -c 20000000 enc.pfs > out5.pfs.pfs-part
 	run -1 --separate-stderr pipeline process --resume --encrypt --cipher chacha20-poly1305 --password-file pw -o out5.pfs src.bin
-	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
+	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out5.pfs.pfs-part was made with zstd -3, aes-256-gcm/argon2id, xxh3): give its options, or remove out5.pfs.pfs-part to start over"
 	run -1 --separate-stderr pipeline process --resume -o out5.pfs src.bin
 	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
 	run -1 --separate-stderr bash -c 'pipeline process --resume < src.bin > x'
