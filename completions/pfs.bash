@@ -184,7 +184,7 @@ _pfs_pipeline() {
 		--encrypt --recipient --recipients-file --cipher --hide-name --kdf-time
 		--kdf-memory --hash --no-hash --range --resume'
 	local o_key='--key-file --raw-key-file --password-file --password-fd'
-	local o_id='--identity'
+	local o_id='-i --identity'
 	local o_stage='-T --threads --progress --no-progress'
 	local o_out='-o --output -c --stdout --output-dir-flat --output-dir-mirror
 		-f --force -k --keep --rm'
@@ -193,7 +193,7 @@ _pfs_pipeline() {
 	_pfs_init
 	case $prev in
 	--key-file|--raw-key-file|--password-file|-o|--output|--recipients-file|\
-	--identity|--trace)
+	-i|--identity|--trace)
 		_pfs_files; return 0 ;;
 	--recipient) COMPREPLY=(); return 0 ;;      # pfs-recipient-1-...
 	--perf|--output-dir-flat|--output-dir-mirror) _pfs_files -d; return 0 ;;
@@ -204,7 +204,7 @@ _pfs_pipeline() {
 	esac
 	# the subcommand: the first word that is neither an option nor the
 	# value of one
-	local optval='^(-[cfkrpNqhV]*[lTo]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|recipient|recipients-file|identity|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range|trace))$'
+	local optval='^(-[cfkrpNqhV]*[lToi]|--(level|threads|output|key-file|raw-key-file|password-file|password-fd|recipient|recipients-file|identity|kdf-time|kdf-memory|output-dir-flat|output-dir-mirror|cipher|hash|perf|range|trace))$'
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w =~ $optval ]]; then

@@ -519,7 +519,7 @@ kill_at() {
 	run -1 --separate-stderr pipeline process --resume --encrypt --cipher chacha20-poly1305 --password-file pw -o out5.pfs src.bin
 	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out5.pfs.pfs-part was made with zstd -3, aes-256-gcm/argon2id, xxh3): give its options, or remove out5.pfs.pfs-part to start over"
 	run -1 --separate-stderr pipeline process --resume -o out5.pfs src.bin
-	assert_equal "$stderr" "pipeline: the options or the source differ from the interrupted run's"
+	assert_equal "$stderr" "pipeline: src.bin: the options or the source differ from the interrupted run's (out5.pfs.pfs-part was made with zstd -3, aes-256-gcm/argon2id, xxh3): give its options, or remove out5.pfs.pfs-part to start over"
 	run -1 --separate-stderr bash -c 'pipeline process --resume < src.bin > x'
 	stderr_has "--resume continues an output file: not with standard output"
 }
