@@ -804,9 +804,9 @@ pfs_writer_frame(struct pfs_writer *w, const struct pfs_hdr *h,
 
 	pfs_hdr_encode(h, hb);
 	/* a frame is never split across a flush: the header of a payload
-	 * that is copied goes out with it, so that an error after this frame
-	 * (whose frames still buffered are flushed, engine.c) leaves the
-	 * output on a frame boundary */
+	 * that is copied goes out with it, so that a stage that fails after
+	 * this frame leaves its output on a frame boundary, not with a
+	 * header whose payload never follows */
 	if (len <= COPY_MAX && w->ocap - w->olen < sizeof(hb) + len &&
 	    pfs_writer_flush(w, e) < 0)
 		return -1;
@@ -829,6 +829,61 @@ pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
                struct pfs_err *e)
 {
 	return put(w, p, len, e);
+}
+
+int
+pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
+                  struct pfs_err *e)
+{
+	size_t have = r->ilen - r->ipos, take = have < n ? have : n;
+	ssize_t k;
+	uint64_t t0;
+
+	if (n > r->pending)
+		return pfs_seterr(e, "%s: internal error: splice past the "
+		                  "payload", r->name);
+	if (pfs_writer_flush(w, e) < 0)
+		return -1;
+	if (take) {
+		if (w->ix.on)
+			ix_track(w, r->ibuf + r->ipos, take);
+		if (pfs_write_full(w->fd, r->ibuf + r->ipos, take,
+		                   &w->blocked_ns) < 0)
+			return werr(w, e);
+		r->ipos += take;
+		w->bytes_out += take;
+		r->pending -= (uint32_t)take;
+		n -= take;
+	}
+	while (n) {
+		t0 = pfs_now_ns();
+		k = splice(r->fd, NULL, w->fd, NULL, n, SPLICE_F_MOVE);
+		pfs_blocked_add(&r->blocked_ns, t0, 0);
+		if (k < 0 && errno == EINTR && !pfs_interrupted)
+			continue;
+		if (k < 0 && errno == EINVAL && !r->bytes_spliced)
+			return 1;         /* not spliceable: copy instead */
+		if (k < 0 && errno == EPIPE)
+			return werr(w, e);
+		if (k < 0) {
+			if (errno == EINTR)
+				return pfs_seterr(e, "interrupted");
+			return pfs_seterr(e, "%s -> %s: splice: %s", r->name,
+			                  w->name, strerror(errno));
+		}
+		if (k == 0)
+			return pfs_seterr(e, "%s: truncated stream (frame %"
+			                  PRIu64 ": payload cut short)", r->name,
+			                  r->ordinal - 1);
+		r->bytes_in += (uint64_t)k;
+		r->bytes_spliced += (uint64_t)k;
+		w->bytes_out += (uint64_t)k;
+		r->pending -= (uint32_t)k;
+		n -= (size_t)k;
+		if (w->ix.on)
+			ix_track(w, NULL, (size_t)k);
+	}
+	return ix_emit(w, e);
 }
 
 /* --- the index, read from a stream file --- */

@@ -140,6 +140,7 @@ struct pfs_reader {
 	uint32_t pending;          /* payload bytes of the current frame not
 	                              yet read (pfs_reader_next_hdr) */
 	uint64_t bytes_in;         /* bytes consumed, signature included */
+	uint64_t bytes_spliced;    /* of those, moved by pfs_writer_splice */
 	uint64_t blocked_ns;       /* time spent in read(2) */
 	struct pfs_buf head_payload; /* raw HEAD payload as read */
 };
@@ -251,6 +252,16 @@ int pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
                    struct pfs_err *e);
 /* pfs_writer_flush - write out everything queued. */
 int pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e);
+
+/* pfs_writer_splice - move the next n payload bytes of r's current frame
+ * (see pfs_reader_next_hdr) to w's descriptor without copying them through
+ * user space: what r has buffered is written, the rest spliced (splice(2);
+ * r's descriptor must be a pipe).  w is flushed first.  Returns 0; 1, with
+ * nothing of the spliced part moved, when the descriptors do not support
+ * splice (the caller copies instead); or -1 with e set (a closed
+ * downstream pipe raises SIGPIPE, as every writer error does). */
+int pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
+                      struct pfs_err *e);
 
 /* pfs_writer_passed - n payload bytes went to w's descriptor by another
  * path (pchunk's splice): keeps the index in step.  Call after the bytes

@@ -127,7 +127,7 @@ print('ok' if abs(c - g) <= max(0.1 * c, 0.02) else 'stage $i: trace %.3f s, --s
 		run check chunks "$f" "$(basename "${f%%.*}")" read
 		assert_output "0 95 96 96"
 	done
-	# pjoin with nothing to check copies whole chunks: write spans only
+	# pjoin with nothing to check splices the payloads: write spans only
 	run check chunks d/pjoin.*.json pjoin write
 	assert_output "0 95 96 96"
 	run check chunks d/pchunk.*.json pchunk chunk

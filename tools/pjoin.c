@@ -258,7 +258,7 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 		return h->nstages && x->o->verify ?
 		       pfs_hashset_init(&x->hs, h, 0, 0, e) : 0;
 	if (!x->o->verify || x->o->payload || !h->nstages)
-		return PFS_STREAM;      /* nothing to verify: whole chunks copied */
+		return PFS_STREAM;      /* nothing to verify: streamed, engine.h */
 	return pfs_hashset_init(&x->hs, h, 0, 0, e);
 }
 
