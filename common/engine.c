@@ -477,12 +477,14 @@ read_loop(struct engine *en, struct pfs_err *e)
 
 /*
  * Streaming (PFS_STREAM): the calling thread reads, runs the callbacks and
- * fills a ring of PFS_RING byte items, a whole frame per item (a DATA
- * payload read and transformed a piece at a time, in cache, the header
- * before it and the tail after it); a writer thread writes the items in
- * order.  An item is handed over only when its frame is complete, so a
- * stream cut short or refused mid-frame leaves no part of that frame in
- * the output.  Reading and transforming overlap writing.
+ * fills a ring of PFS_RING byte items; a writer thread writes the items in
+ * order.  A streamed DATA frame is one item (its payload read and
+ * transformed a piece at a time, in cache, the header before it and the
+ * tail after it), handed over only when the frame is complete, so a stream
+ * cut short or refused mid-frame leaves no part of that frame in the
+ * output; a frame made whole first (stream_collect, other frames) may go
+ * in pieces.  END is handed over only when the stream has been validated
+ * to its end.  Reading and transforming overlap writing.
  */
 #define PFS_RING 2u
 #define PFS_STREAM_RESERVE (32u << 20)
@@ -494,7 +496,6 @@ struct ring {
 	int open;                    /* item[nput % PFS_RING] is being filled */
 	int ended;                   /* END is in the item being filled */
 	int done;                    /* no more items: flush and stop */
-	int flush;                   /* ... and flush the writer at the end */
 	int wfailed;
 	struct pfs_err werr;
 };
@@ -532,7 +533,7 @@ ring_writer(void *arg)
 		pthread_cond_signal(&en->cv_space);
 	}
 	pthread_mutex_unlock(&en->mu);
-	if (rg->flush && pfs_writer_flush(&en->w, &e) < 0)
+	if (pfs_writer_flush(&en->w, &e) < 0)
 		goto fail;
 	return NULL;
 fail:
@@ -622,9 +623,10 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	/* the whole frame goes into one item, published only when the
 	 * payload has been read to its end: a stream cut short (or a piece
 	 * refused) leaves no part of the frame behind.  Room for the whole
-	 * frame is made at once up to PFS_STREAM_RESERVE; beyond that, a
-	 * piece at a time: a short stream declaring a huge payload does not
-	 * make it reserve the payload. */
+	 * frame is made at once up to PFS_STREAM_RESERVE, and for the rest
+	 * only once that much has arrived: a short stream declaring a huge
+	 * payload does not make it reserve the payload, and a real one
+	 * grows its item once, to size. */
 	if (!ring_item(en, PFS_HDR_LEN + (s->hdr.len < PFS_STREAM_RESERVE ?
 	                                  s->hdr.len : PFS_STREAM_RESERVE) +
 	                   PFS_STREAM_TAIL_MAX, e))
@@ -637,7 +639,8 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	}
 	for (left = s->hdr.len; left; left -= n) {
 		n = left < PFS_STREAM_PIECE ? left : PFS_STREAM_PIECE;
-		it = ring_item(en, n, e);
+		it = ring_item(en, s->hdr.len - left < PFS_STREAM_RESERVE ? n :
+		               left + PFS_STREAM_TAIL_MAX, e);
 		if (!it || pfs_reader_piece(&en->r, it->p + it->len, n, e) < 0)
 			return -1;
 		if (ops->stream_piece &&
@@ -762,9 +765,9 @@ stream_frame(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 		    ring_put(en, s->xpay, s->xhdr.len, e) < 0)
 			return -1;
 	}
-	/* END, and what follows it, are handed over only when the stream
-	 * has been read and validated to its end (stream_loop): a stage that
-	 * fails never passes END on */
+	/* END (only the INDEX the writer makes follows it) is handed over
+	 * only when the stream has been read and validated to its end
+	 * (stream_loop): a stage that fails never passes END on */
 	if (s->hdr.type == PFS_END)
 		en->ring->ended = 1;
 	if (!en->ring->ended)
@@ -882,7 +885,6 @@ stream_loop(struct engine *en, struct pfs_err *e)
 	ring_publish(en);
 	pthread_mutex_lock(&en->mu);
 	rg.done = 1;
-	rg.flush = 1;
 	pthread_cond_signal(&en->cv_done);
 	pthread_mutex_unlock(&en->mu);
 	pthread_join(tid, NULL);

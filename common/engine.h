@@ -97,8 +97,8 @@ struct pfs_stage_ops {
 	                 struct pfs_err *e);
 	/* Writer: every frame, in order, after transform. */
 	int (*ordered)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
-	/* Streaming, when head returned PFS_STREAM: no worker or writer
-	 * thread; the calling thread reads every DATA payload
+	/* Streaming, when head returned PFS_STREAM: no worker thread; the
+	 * calling thread reads every DATA payload
 	 * PFS_STREAM_PIECE bytes at a time (PFS_PIECE with stream_collect),
 	 * each piece transformed while it is in cache, and a writer thread
 	 * writes the frame once its payload has been read to the end: a
@@ -108,12 +108,13 @@ struct pfs_stage_ops {
 	 * yet: s->in is empty); stream_piece (optional) transforms each piece
 	 * in place; stream_end (optional) gives *tlen <= PFS_STREAM_TAIL_MAX
 	 * bytes written after the last piece.  Other frames are read whole
-	 * and go through ordered as usual; END and what follows it are
-	 * written only when the stream has been validated to its end.  Only
+	 * and go through ordered as usual; END is written only when the
+	 * stream has been validated to its end.  Only
 	 * for stages whose output for a chunk needs no check of the whole
 	 * chunk first (encrypting, copying), or that hold their output until
 	 * the chunk is checked (stream_collect below): hold does not apply to
-	 * a streamed stream.  Memory: two frames (engine.c, PFS_RING). */
+	 * a streamed stream.  Memory: two frames (engine.c, PFS_RING), each
+	 * grown to its size once. */
 	int (*stream_begin)(void *ctx, struct pfs_slot *s, struct pfs_err *e);
 	int (*stream_piece)(void *ctx, uint8_t *p, size_t n,
 	                    struct pfs_err *e);

@@ -682,7 +682,8 @@ ix_track(struct pfs_writer *w, const uint8_t *p, size_t len)
 static int put(struct pfs_writer *w, const void *p, size_t len,
                struct pfs_err *e);
 
-/* ix_emit - the INDEX frame, once END has been written whole */
+/* ix_emit - the INDEX frame, at the final flush (pfs_writer_flush), once
+ * END is in the buffer whole */
 static int
 ix_emit(struct pfs_writer *w, struct pfs_err *e)
 {
@@ -742,8 +743,10 @@ werr(struct pfs_writer *w, struct pfs_err *e)
 	return pfs_seterr(e, "%s: write error: %s", w->name, strerror(errno));
 }
 
-int
-pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e)
+/* buf_flush - write what is buffered (a flush on the way: never the
+ * INDEX, see pfs_writer_flush) */
+static int
+buf_flush(struct pfs_writer *w, struct pfs_err *e)
 {
 	if (w->olen == 0)
 		return 0;
@@ -752,6 +755,21 @@ pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e)
 	w->bytes_out += w->olen;
 	w->olen = 0;
 	return 0;
+}
+
+/* pfs_writer_flush - the final flush: the END frame stays in the buffer
+ * until this call, which adds the INDEX after it and writes both, so that
+ * a stage that finds trailing data or a damaged INDEX after END (and so
+ * never makes this call) does not pass END on: the stage after it would
+ * see a whole stream and succeed.  Flushes on the way (a full buffer, a
+ * large payload) never reach END, because nothing but END and the INDEX
+ * follows it. */
+int
+pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e)
+{
+	if (ix_emit(w, e) < 0)
+		return -1;
+	return buf_flush(w, e);
 }
 
 static int
@@ -763,12 +781,15 @@ put(struct pfs_writer *w, const void *p, size_t len, struct pfs_err *e)
 		return 0;
 	if (w->ix.on)
 		ix_track(w, p, len);
-	if (len <= COPY_MAX) {
-		if (w->ocap - w->olen < len && pfs_writer_flush(w, e) < 0)
+	/* END's payload is buffered whatever its size (pfs_writer_frame made
+	 * room for the whole frame) */
+	if (len <= COPY_MAX || (w->ix.on && w->ix.in_end &&
+	                        w->ocap - w->olen >= len)) {
+		if (w->ocap - w->olen < len && buf_flush(w, e) < 0)
 			return -1;
 		memcpy(w->obuf + w->olen, p, len);
 		w->olen += len;
-		return ix_emit(w, e);
+		return 0;
 	}
 	iov[0].iov_base = w->obuf;
 	iov[0].iov_len = w->olen;
@@ -778,7 +799,7 @@ put(struct pfs_writer *w, const void *p, size_t len, struct pfs_err *e)
 		return werr(w, e);
 	w->bytes_out += w->olen + len;
 	w->olen = 0;
-	return ix_emit(w, e);
+	return 0;
 }
 
 int
@@ -807,8 +828,9 @@ pfs_writer_frame(struct pfs_writer *w, const struct pfs_hdr *h,
 	 * that is copied goes out with it, so that a stage that fails after
 	 * this frame leaves its output on a frame boundary, not with a
 	 * header whose payload never follows */
-	if (len <= COPY_MAX && w->ocap - w->olen < sizeof(hb) + len &&
-	    pfs_writer_flush(w, e) < 0)
+	if ((len <= COPY_MAX || (h->type == PFS_END &&
+	                         sizeof(hb) + len <= w->ocap)) &&
+	    w->ocap - w->olen < sizeof(hb) + len && buf_flush(w, e) < 0)
 		return -1;
 	if (put(w, hb, sizeof(hb), e) < 0)
 		return -1;
@@ -820,8 +842,9 @@ pfs_writer_passed(struct pfs_writer *w, size_t n, struct pfs_err *e)
 {
 	if (!w->ix.on)
 		return 0;
+	(void)e;                   /* the INDEX comes at the final flush */
 	ix_track(w, NULL, n);
-	return ix_emit(w, e);
+	return 0;
 }
 
 int
@@ -842,7 +865,7 @@ pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
 	if (n > r->pending)
 		return pfs_seterr(e, "%s: internal error: splice past the "
 		                  "payload", r->name);
-	if (pfs_writer_flush(w, e) < 0)
+	if (buf_flush(w, e) < 0)
 		return -1;
 	if (take) {
 		if (w->ix.on)
@@ -883,7 +906,7 @@ pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
 		if (w->ix.on)
 			ix_track(w, NULL, (size_t)k);
 	}
-	return ix_emit(w, e);
+	return 0;
 }
 
 /* --- the index, read from a stream file --- */

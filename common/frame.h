@@ -250,7 +250,8 @@ int pfs_writer_frame(struct pfs_writer *w, const struct pfs_hdr *h,
 /* pfs_writer_raw - queue raw bytes (pjoin's output). */
 int pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
                    struct pfs_err *e);
-/* pfs_writer_flush - write out everything queued. */
+/* pfs_writer_flush - write out everything queued; after END, the INDEX
+ * too (END is held in the buffer until this call: frame.c). */
 int pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e);
 
 /* pfs_writer_splice - move the next n payload bytes of r's current frame

@@ -305,3 +305,26 @@ ends_on_frame() {
 		ends_on_frame d.pfs
 	done
 }
+
+@test "a stage that finds trailing data or a damaged INDEX after END never passes END on: the next stage fails too" {
+	local prog
+	gen random 300000 > r.bin
+	pchunk -s 4K r.bin > s.pfs
+	# 4094 chunks: an INDEX larger than the writer copies, written with END
+	gen random 4094K > big.bin
+	pchunk -s 1K big.bin > b.pfs
+	for prog in "phash" "pcompress --lz4" "phash -T 1" "pencrypt --raw-key-file hk"; do
+		printf '%064d\n' 7 > hk; chmod 600 hk
+		run -0 bash -c "cat s.pfs s.pfs | $prog 2>/dev/null | pinfo 2>&1 >/dev/null; echo \${PIPESTATUS[*]}"
+		assert_line --partial "pinfo: stdin: truncated stream (no END frame after"
+		assert_line --regexp "^(0|141) 1 1$"
+		run -0 bash -c "cat b.pfs b.pfs | $prog 2>/dev/null | pinfo >/dev/null 2>&1; echo \${PIPESTATUS[*]}"
+		assert_output --regexp "^(0|141) 1 1$"
+	done
+	# the INDEX damaged: the same
+	cp s.pfs d.pfs
+	printf '\001' | dd of=d.pfs bs=1 seek=$(( $(stat -c %s d.pfs) - 3 )) conv=notrunc status=none
+	run -0 bash -c 'phash < d.pfs 2>/dev/null | pjoin -o out 2>/dev/null; echo ${PIPESTATUS[*]}'
+	assert_output "1 1"
+	assert_file_not_exists out
+}
