@@ -226,17 +226,28 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* payload_buf - the buffer of slot s that holds its output payload */
+static struct pfs_buf *
+payload_buf(struct pfs_slot *s)
+{
+	return s->opay == s->out.p ? &s->out : &s->in;
+}
+
+/* write_slot - write slot s's frame (and extra frame); a large payload may
+ * be given to a pipe (pfs_writer_frame_buf), which frees its buffer: the
+ * slot maps fresh pages for its next frame */
 static int
 write_slot(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 {
 	if (en->cfg->raw_out) {
 		if (s->emit && s->ohdr.type == PFS_DATA &&
-		    pfs_writer_raw(&en->w, s->opay, s->ohdr.len, e) < 0)
+		    pfs_writer_raw_buf(&en->w, payload_buf(s), s->opay,
+		                       s->ohdr.len, e) < 0)
 			return -1;
 		return 0;
 	}
-	if (s->emit && pfs_writer_frame(&en->w, &s->ohdr, s->opay,
-	                                s->ohdr.len, e) < 0)
+	if (s->emit && pfs_writer_frame_buf(&en->w, &s->ohdr, payload_buf(s),
+	                                    s->opay, s->ohdr.len, e) < 0)
 		return -1;
 	if (s->xemit && pfs_writer_frame(&en->w, &s->xhdr, s->xpay,
 	                                 s->xhdr.len, e) < 0)
@@ -508,6 +519,7 @@ ring_writer(void *arg)
 	struct pfs_buf *it;
 	struct pfs_err e;
 	struct pfs_trace_mark t0;
+	size_t n;
 
 	if (pfs_trace_on)
 		pfs_trace_thread("writer", 1000);
@@ -520,12 +532,12 @@ ring_writer(void *arg)
 		it = &rg->item[rg->nget % PFS_RING];
 		pthread_mutex_unlock(&en->mu);
 		t_now(&t0);
-		if (pfs_writer_raw(&en->w, it->p, it->len, &e) < 0)
+		n = it->len;         /* a given item is left empty */
+		if (pfs_writer_raw_buf(&en->w, it, it->p, n, &e) < 0)
 			goto fail;
 		if (pfs_trace_on) {
 			pfs_trace_span("write", &t0,
-			               rg->chunk[rg->nget % PFS_RING], it->len,
-			               it->len);
+			               rg->chunk[rg->nget % PFS_RING], n, n);
 			pfs_trace_rate(1, pfs_now_ns(), en->w.bytes_out);
 		}
 		pthread_mutex_lock(&en->mu);

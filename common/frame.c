@@ -1,4 +1,4 @@
-#define _GNU_SOURCE            /* splice(2) */
+#define _GNU_SOURCE            /* splice(2), vmsplice(2) */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -591,12 +593,40 @@ pfs_reader_next_hdr(struct pfs_reader *r, struct pfs_hdr *h,
 
 /* --- writer --- */
 
+/* huge_pages - whether the kernel backs a buffer that asks for them with
+ * 2 MiB pages (transparent huge pages "always" or "madvise"): giving 4 KiB
+ * pages to a pipe costs more in faults than copying them */
+static int
+huge_pages(void)
+{
+	static int known, on;
+	char b[128];
+	ssize_t n;
+	int fd;
+
+	if (__atomic_load_n(&known, __ATOMIC_ACQUIRE))
+		return on;
+	fd = open("/sys/kernel/mm/transparent_hugepage/enabled",
+	          O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	if (fd >= 0)
+		close(fd);
+	b[n > 0 ? n : 0] = '\0';
+	on = strstr(b, "[always]") || strstr(b, "[madvise]");
+	__atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+	return on;
+}
+
 int
 pfs_writer_init(struct pfs_writer *w, int fd, const char *name)
 {
+	struct stat st;
+
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->name = name;
+	w->pipe = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	          !getenv("PFS_NO_VMSPLICE") && huge_pages();
 	w->ocap = OBUF_SIZE;
 	w->obuf = malloc(w->ocap);
 	return w->obuf ? 0 : -1;
@@ -772,15 +802,26 @@ pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e)
 	return buf_flush(w, e);
 }
 
+static int put_tracked(struct pfs_writer *w, const void *p, size_t len,
+                       struct pfs_err *e);
+
 static int
 put(struct pfs_writer *w, const void *p, size_t len, struct pfs_err *e)
+{
+	if (len && w->ix.on)
+		ix_track(w, p, len);
+	return put_tracked(w, p, len, e);
+}
+
+/* put_tracked - put, for bytes ix_track has seen */
+static int
+put_tracked(struct pfs_writer *w, const void *p, size_t len,
+            struct pfs_err *e)
 {
 	struct iovec iov[2];
 
 	if (len == 0)
 		return 0;
-	if (w->ix.on)
-		ix_track(w, p, len);
 	/* END's payload is buffered whatever its size (pfs_writer_frame made
 	 * room for the whole frame) */
 	if (len <= COPY_MAX || (w->ix.on && w->ix.in_end &&
@@ -852,6 +893,84 @@ pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
                struct pfs_err *e)
 {
 	return put(w, p, len, e);
+}
+
+/* payloads from this size on are given to a pipe, not copied: below it
+ * the 2 MiB page the bytes were made in costs more to zero than they do
+ * to copy */
+#define GIFT_MIN (1u << 20)
+
+static int
+can_give(const struct pfs_writer *w, const struct pfs_buf *b, const void *p,
+         size_t len)
+{
+	return w->pipe && len >= GIFT_MIN && pfs_buf_mapped(b) &&
+	       (const uint8_t *)p >= b->p &&
+	       (const uint8_t *)p + len <= b->p + b->cap;
+}
+
+/* give - what is buffered, then len bytes at p by vmsplice(2); b is freed
+ * (see pfs_writer_frame_buf) */
+static int
+give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
+     struct pfs_err *e)
+{
+	struct iovec v = { (void *)(uintptr_t)p, len };
+	uint64_t t0;
+	ssize_t k;
+
+	if (buf_flush(w, e) < 0)
+		return -1;
+	t0 = pfs_now_ns();
+	while (v.iov_len) {
+		k = vmsplice(w->fd, &v, 1, 0);
+		if (k < 0 && errno == EINTR && !pfs_interrupted)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			pfs_blocked_add(&w->blocked_ns, t0, 1);
+			return werr(w, e);
+		}
+		v.iov_base = (uint8_t *)v.iov_base + k;
+		v.iov_len -= (size_t)k;
+	}
+	pfs_blocked_add(&w->blocked_ns, t0, 1);
+	w->bytes_out += len;
+	w->bytes_given += len;
+	pfs_buf_free(b);
+	return 0;
+}
+
+int
+pfs_writer_frame_buf(struct pfs_writer *w, const struct pfs_hdr *h,
+                     struct pfs_buf *b, const void *payload, size_t len,
+                     struct pfs_err *e)
+{
+	uint8_t hb[PFS_HDR_LEN];
+
+	if (h->type == PFS_END || !can_give(w, b, payload, len))
+		return pfs_writer_frame(w, h, payload, len, e);
+	pfs_hdr_encode(h, hb);
+	if (put(w, hb, sizeof(hb), e) < 0)
+		return -1;
+	if (w->ix.on)
+		ix_track(w, payload, len);
+	return give(w, b, payload, len, e);
+}
+
+int
+pfs_writer_raw_buf(struct pfs_writer *w, struct pfs_buf *b, const void *p,
+                   size_t len, struct pfs_err *e)
+{
+	if (!can_give(w, b, p, len))
+		return put(w, p, len, e);
+	if (w->ix.on)
+		ix_track(w, p, len);
+	/* END stays in the buffer until the final flush (pfs_writer_flush) */
+	if (w->ix.in_end)
+		return put_tracked(w, p, len, e);
+	return give(w, b, p, len, e);
 }
 
 int

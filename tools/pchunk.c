@@ -334,6 +334,11 @@ main(int argc, char **argv)
 		size_t want = next_len(&h, total, left);
 		if (pfs_trace_on)
 			pfs_trace_mark(&t0);
+		/* a chunk given to a pipe took its buffer (frame.h) */
+		if (pfs_buf_reserve(&data, cs) < 0) {
+			pfs_seterr(&e, "out of memory");
+			goto fail;
+		}
 		n = pfs_read_full(fd, data.p, want, &blocked_in);
 		if (n < 0) {
 			pfs_seterr(&e, "%s: read error: %s", name, strerror(errno));
@@ -345,7 +350,8 @@ main(int argc, char **argv)
 		fh.len = (uint32_t)n;
 		fh.seq = seq++;
 		fh.raw = (uint64_t)n;
-		if (pfs_writer_frame(&w, &fh, data.p, (size_t)n, &e) < 0)
+		if (pfs_writer_frame_buf(&w, &fh, &data, data.p, (size_t)n,
+		                         &e) < 0)
 			goto fail;
 		if (pfs_trace_on)
 			trace_chunk(&t0, fh.seq, (uint64_t)n, w.bytes_out);
