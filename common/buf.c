@@ -109,3 +109,22 @@ pfs_buf_free(struct pfs_buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
+
+void
+pfs_buf_populate(struct pfs_buf *b, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t a, z;
+
+	if (!b->msize || !n)
+		return;
+	if (n > b->cap)
+		n = b->cap;
+	a = (uintptr_t)b->p & ~(uintptr_t)4095;
+	z = ((uintptr_t)b->p + n + 4095) & ~(uintptr_t)4095;
+	(void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
+#else
+	(void)b;
+	(void)n;
+#endif
+}

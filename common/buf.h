@@ -45,6 +45,11 @@ pfs_buf_mapped(const struct pfs_buf *b)
 	return b->msize != 0;
 }
 
+/* pfs_buf_populate - fault in the first n bytes of a mapped buffer's
+ * storage now (zeroed pages), on the calling thread, so that whoever fills
+ * it next does not pay the faults; other buffers: nothing. */
+void pfs_buf_populate(struct pfs_buf *b, size_t n);
+
 /* Number of buffer (re)allocations made by this process so far; reported
  * by --stats to show that steady state allocates nothing per chunk (but
  * one fresh mapping per payload given to a pipe). */

@@ -917,6 +917,7 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 {
 	struct iovec v = { (void *)(uintptr_t)p, len };
 	uint64_t t0;
+	size_t cap;
 	ssize_t k;
 
 	if (buf_flush(w, e) < 0)
@@ -938,7 +939,13 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 	pfs_blocked_add(&w->blocked_ns, t0, 1);
 	w->bytes_out += len;
 	w->bytes_given += len;
+	/* fresh pages for the next payload, faulted in here on the writer
+	 * thread: for a streamed stage, whoever fills the buffer next is the
+	 * thread that reads and transforms, the one the stage waits for */
+	cap = b->cap;
 	pfs_buf_free(b);
+	if (pfs_buf_reserve(b, cap) == 0)
+		pfs_buf_populate(b, len);
 	return 0;
 }
 
