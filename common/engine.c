@@ -234,8 +234,8 @@ payload_buf(struct pfs_slot *s)
 }
 
 /* write_slot - write slot s's frame (and extra frame); a large payload may
- * be given to a pipe (pfs_writer_frame_buf), which frees its buffer: the
- * slot maps fresh pages for its next frame */
+ * be given to a pipe (pfs_writer_frame_buf), and its buffer then has fresh
+ * pages for the slot's next frame */
 static int
 write_slot(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 {

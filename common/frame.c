@@ -909,8 +909,8 @@ can_give(const struct pfs_writer *w, const struct pfs_buf *b, const void *p,
 	       (const uint8_t *)p + len <= b->p + b->cap;
 }
 
-/* give - what is buffered, then len bytes at p by vmsplice(2); b is freed
- * (see pfs_writer_frame_buf) */
+/* give - what is buffered, then len bytes at p by vmsplice(2); b gets
+ * fresh storage (see pfs_writer_frame_buf) */
 static int
 give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
      struct pfs_err *e)
@@ -928,9 +928,11 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 		if (k < 0 && errno == EINTR && !pfs_interrupted)
 			continue;
 		if (k <= 0) {
-			if (k == 0)
-				errno = EIO;
+			int err = k == 0 ? EIO : errno;
+
 			pfs_blocked_add(&w->blocked_ns, t0, 1);
+			pfs_buf_free(b);    /* part of it may be in the pipe */
+			errno = err;
 			return werr(w, e);
 		}
 		v.iov_base = (uint8_t *)v.iov_base + k;
@@ -938,7 +940,6 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 	}
 	pfs_blocked_add(&w->blocked_ns, t0, 1);
 	w->bytes_out += len;
-	w->bytes_given += len;
 	/* fresh pages for the next payload, faulted in here on the writer
 	 * thread: for a streamed stage, whoever fills the buffer next is the
 	 * thread that reads and transforms, the one the stage waits for */

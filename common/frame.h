@@ -224,7 +224,6 @@ struct pfs_writer {
 	uint64_t bytes_out;
 	uint64_t blocked_ns;      /* time spent in write(2) */
 	int pipe;                 /* fd is a pipe: payloads may be given */
-	uint64_t bytes_given;     /* of bytes_out, given by vmsplice(2) */
 	/* The index of what is written, kept by following the frames in the
 	 * bytes as they pass (whatever path wrote them) once the signature
 	 * was written, and appended after END. */
@@ -255,14 +254,16 @@ int pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
 
 /* pfs_writer_frame_buf, pfs_writer_raw_buf - as pfs_writer_frame and
  * pfs_writer_raw, for a payload (or raw bytes) that lies in buffer b,
- * which the caller gives up: when the descriptor is a pipe, b has a
- * mapping of its own (pfs_buf_mapped) and the bytes are many, their pages
- * are given to the pipe with vmsplice(2) instead of copied, and b is freed
- * (left empty: its next reserve maps fresh pages).  Safe because nothing
- * of this process can write those pages again: b's mapping is gone, and
- * the pipe holds the only reference.  Otherwise b is left as it is.  A
- * write to a pipe costs a page allocation and a copy per 4 KiB; the fresh
- * 2 MiB pages cost one zeroing fault each (docs/performance.md). */
+ * whose contents the caller gives up: when the descriptor is a pipe, b has
+ * a mapping of its own (pfs_buf_mapped) and the bytes are 1 MiB or more,
+ * their pages are given to the pipe with vmsplice(2) instead of copied,
+ * and b's mapping is dropped: b gets a fresh one of the same capacity, its
+ * first len bytes faulted in (or, out of memory, b is left empty).  Safe
+ * because nothing of this process can write the given pages again: they
+ * are no longer mapped, and the pipe (or whoever it passes them to) holds
+ * the only reference.  Otherwise b is left as it is.  A write to a pipe
+ * costs a page allocation and a copy per 4 KiB; the fresh 2 MiB pages
+ * cost a zeroing fault each (docs/performance.md, "A sixth run"). */
 int pfs_writer_frame_buf(struct pfs_writer *w, const struct pfs_hdr *h,
                          struct pfs_buf *b, const void *payload, size_t len,
                          struct pfs_err *e);
