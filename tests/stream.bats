@@ -353,7 +353,7 @@ while True:
 	export -f slow
 	# every stage writes into a pipe whose reader waits: were a given
 	# buffer written again, the bytes still in the pipe would change
-	strace -f -qq -e trace=vmsplice -o vs.log bash -c 'pchunk -s 2M in2 |
+	strace -f -qq -e trace=vmsplice -o vs.log bash -c 'cat in2 | pchunk -s 2M |
 	    pcompress --lz4 -T 2 | slow | pencrypt --raw-key-file k | slow |
 	    phash | slow | phash --check | slow | pencrypt -d --raw-key-file k |
 	    slow | pcompress -d -T 2 | slow | pjoin | slow > out'
