@@ -8,47 +8,30 @@
 unsigned long pfs_buf_allocs;
 
 #define HUGE ((size_t)2 << 20)
+#define PAGE ((size_t)4096)
 
 /* Per-buffer offset modulo the page: buffers allocated one after another get
  * different offsets (multiples of 64 + 256), so equal-sized buffers never sit
  * a few bytes apart modulo 4096. */
 static unsigned next_skew;
 
+/* huge - ask for 2 MiB pages over the whole ones in [base, base + n) */
 static void
-release(void *base, size_t msize)
+huge(void *base, size_t n)
 {
-	if (msize)
-		munmap(base, msize);
-	else
-		free(base);
-}
-
-/* map - size bytes (a multiple of HUGE) in a mapping of their own, aligned
- * to HUGE so that the kernel can back it with 2 MiB pages */
-static void *
-map(size_t size)
-{
-	uint8_t *m, *a;
-	size_t head;
-
-	if (size > SIZE_MAX - HUGE)
-		return NULL;
-	m = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
-	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	a = (uint8_t *)(((uintptr_t)m + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
-	head = (size_t)(a - m);
-	if (head)
-		munmap(m, head);
-	munmap(a + size, HUGE - head);
-	return a;
+#ifdef MADV_HUGEPAGE
+	if (n >= HUGE)
+		(void)madvise(base, n & ~(HUGE - 1), MADV_HUGEPAGE);
+#else
+	(void)base;
+	(void)n;
+#endif
 }
 
 int
 pfs_buf_reserve(struct pfs_buf *b, size_t n)
 {
-	size_t cap, skew, msize = 0;
+	size_t cap, skew, align, size;
 	void *base;
 	uint8_t *p;
 
@@ -59,41 +42,31 @@ pfs_buf_reserve(struct pfs_buf *b, size_t n)
 	cap = b->cap + b->cap / 2;
 	if (cap < n)
 		cap = n;
-	if (cap > SIZE_MAX - 8192) {
+	if (cap > SIZE_MAX - 16384) {
 		errno = ENOMEM;
 		return -1;
 	}
-	cap = (cap + 4095) & ~(size_t)4095;
+	cap = (cap + PAGE - 1) & ~(PAGE - 1);
 	skew = (size_t)(__atomic_fetch_add(&next_skew, 1, __ATOMIC_RELAXED) % 8u) * 320u;
-	if (cap > SIZE_MAX - skew - 64) {
-		errno = ENOMEM;
-		return -1;
-	}
 	/* a chunk-sized buffer in 2 MiB pages where the kernel offers them
 	 * (transparent huge pages on madvise): one fault instead of 512, and
-	 * far fewer TLB misses while a chunk streams through.  It is a
-	 * mapping of its own, never malloc's, so that its pages can be given
-	 * to a pipe (pfs_buf_mapped). */
-	if (cap >= HUGE) {
-		msize = (cap + skew + 64 + HUGE - 1) & ~(HUGE - 1);
-		base = map(msize);
-		if (!base) {
-			errno = ENOMEM;
-			return -1;
-		}
-#ifdef MADV_HUGEPAGE
-		(void)madvise(base, msize, MADV_HUGEPAGE);
-#endif
-	} else if (posix_memalign(&base, 4096, cap + skew + 64) != 0) {
+	 * far fewer TLB misses while a chunk streams through.  A page more,
+	 * so that the whole pages from base cover p .. p + cap: those are the
+	 * pages pfs_buf_renew may replace. */
+	align = cap >= HUGE ? HUGE : PAGE;
+	size = cap + skew + 64 + (align == HUGE ? PAGE : 0);
+	if (posix_memalign(&base, align, size) != 0) {
 		errno = ENOMEM;
 		return -1;
 	}
+	if (align == HUGE)
+		huge(base, cap + skew + 64);
 	p = (uint8_t *)base + skew;
 	if (b->len)
 		__builtin_memcpy(p, b->p, b->len);
-	release(b->base, b->msize);
+	free(b->base);
 	b->base = base;
-	b->msize = msize;
+	b->msize = align == HUGE ? size & ~(PAGE - 1) : 0;
 	b->p = p;
 	b->cap = cap;
 	__atomic_fetch_add(&pfs_buf_allocs, 1, __ATOMIC_RELAXED);
@@ -103,11 +76,36 @@ pfs_buf_reserve(struct pfs_buf *b, size_t n)
 void
 pfs_buf_free(struct pfs_buf *b)
 {
-	release(b->base, b->msize);
+	free(b->base);
 	b->base = NULL;
-	b->msize = 0;
 	b->p = NULL;
 	b->len = b->cap = 0;
+	b->msize = 0;
+}
+
+int
+pfs_buf_renew(struct pfs_buf *b, size_t n)
+{
+	const struct pfs_buf none = PFS_BUF_INIT;
+	void *m;
+
+	if (!b->msize)
+		return -1;
+	/* new pages at the same addresses; the old ones are no longer
+	 * mapped here, whoever else holds them */
+	m = mmap(b->base, b->msize, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (m == MAP_FAILED) {
+		/* the old pages are still mapped and may still be read by
+		 * others: the block is given up, never freed, because malloc
+		 * would hand it out again */
+		*b = none;
+		return -1;
+	}
+	huge(b->base, b->msize);
+	b->len = 0;
+	pfs_buf_populate(b, n);
+	return 0;
 }
 
 void
@@ -120,8 +118,8 @@ pfs_buf_populate(struct pfs_buf *b, size_t n)
 		return;
 	if (n > b->cap)
 		n = b->cap;
-	a = (uintptr_t)b->p & ~(uintptr_t)4095;
-	z = ((uintptr_t)b->p + n + 4095) & ~(uintptr_t)4095;
+	a = (uintptr_t)b->p & ~(uintptr_t)(PAGE - 1);
+	z = ((uintptr_t)b->p + n + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
 	(void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
 #else
 	(void)b;

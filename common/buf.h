@@ -5,8 +5,9 @@
  * buffer owns its storage; pfs_buf_free() releases it and leaves an empty
  * buffer.  Growth is geometric and the storage is reused: a buffer that has
  * reached its working size is never reallocated again, which is what keeps
- * the stage engine free of per-chunk allocation (except where a payload is
- * given to a pipe: its buffer goes with it, frame.h pfs_writer_frame_buf).
+ * the stage engine free of per-chunk allocation (a payload given to a pipe
+ * leaves with its pages, and its buffer gets new ones in place:
+ * pfs_buf_renew).
  *
  * Storage is 64-byte aligned and offset by a per-buffer amount modulo 4096
  * so that two buffers of equal size never sit 1-63 bytes apart modulo a page
@@ -22,8 +23,8 @@ struct pfs_buf {
 	uint8_t *p;
 	size_t len, cap;
 	void *base;        /* allocation start (p is offset into it) */
-	size_t msize;      /* its own mapping of this size (chunk-sized
-	                      buffers), or 0: from malloc */
+	size_t msize;      /* chunk-sized buffers: the whole pages from base
+	                      that cover p .. p + cap (pfs_buf_renew), or 0 */
 };
 
 #define PFS_BUF_INIT { NULL, 0, 0, NULL, 0 }
@@ -35,24 +36,33 @@ int pfs_buf_reserve(struct pfs_buf *b, size_t n);
 /* pfs_buf_free - release storage; b becomes empty and reusable. */
 void pfs_buf_free(struct pfs_buf *b);
 
-/* pfs_buf_mapped - whether b's storage is a mapping of its own (every
- * buffer of 2 MiB or more): once pfs_buf_free unmaps it, no later
- * allocation of this process can reuse its pages, so they may be left
- * referenced by a pipe (vmsplice(2): frame.c, pfs_writer_frame_buf). */
+/* pfs_buf_renewable - whether pfs_buf_renew works on b: every buffer of
+ * 2 MiB or more. */
 static inline int
-pfs_buf_mapped(const struct pfs_buf *b)
+pfs_buf_renewable(const struct pfs_buf *b)
 {
 	return b->msize != 0;
 }
 
-/* pfs_buf_populate - fault in the first n bytes of a mapped buffer's
- * storage now (zeroed pages), on the calling thread, so that whoever fills
- * it next does not pay the faults; other buffers: nothing. */
+/* pfs_buf_renew - new pages for b's storage at the same addresses
+ * (mmap(2) MAP_FIXED over them; malloc's block and its bookkeeping stay as
+ * they are, so heap profilers see nothing change), its first n bytes
+ * faulted in now (pfs_buf_populate); len becomes 0.  The old pages are
+ * then mapped nowhere in this process, so they may be left referenced by
+ * a pipe (vmsplice(2): frame.c, pfs_writer_frame_buf).  Returns 0; or -1
+ * when b is not renewable, or when mapping failed: then b is left empty
+ * and its block abandoned (never freed: malloc would hand out its old
+ * pages again). */
+int pfs_buf_renew(struct pfs_buf *b, size_t n);
+
+/* pfs_buf_populate - fault in the first n bytes of a renewable buffer's
+ * storage now (Linux 5.14 and later: MADV_POPULATE_WRITE), on the calling
+ * thread, so that whoever fills it next does not pay the faults; other
+ * buffers, or an older kernel: nothing. */
 void pfs_buf_populate(struct pfs_buf *b, size_t n);
 
 /* Number of buffer (re)allocations made by this process so far; reported
- * by --stats to show that steady state allocates nothing per chunk (but
- * one fresh mapping per payload given to a pipe). */
+ * by --stats to show that steady state allocates nothing per chunk. */
 extern unsigned long pfs_buf_allocs;
 
 #endif

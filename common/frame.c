@@ -904,20 +904,19 @@ static int
 can_give(const struct pfs_writer *w, const struct pfs_buf *b, const void *p,
          size_t len)
 {
-	return w->pipe && len >= GIFT_MIN && pfs_buf_mapped(b) &&
+	return w->pipe && len >= GIFT_MIN && pfs_buf_renewable(b) &&
 	       (const uint8_t *)p >= b->p &&
 	       (const uint8_t *)p + len <= b->p + b->cap;
 }
 
-/* give - what is buffered, then len bytes at p by vmsplice(2); b gets
- * fresh storage (see pfs_writer_frame_buf) */
+/* give - what is buffered, then len bytes at p by vmsplice(2); b gets new
+ * pages (see pfs_writer_frame_buf) */
 static int
 give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
      struct pfs_err *e)
 {
 	struct iovec v = { (void *)(uintptr_t)p, len };
 	uint64_t t0;
-	size_t cap;
 	ssize_t k;
 
 	if (buf_flush(w, e) < 0)
@@ -927,11 +926,19 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 		k = vmsplice(w->fd, &v, 1, 0);
 		if (k < 0 && errno == EINTR && !pfs_interrupted)
 			continue;
+		if (k < 0 && v.iov_len == len &&
+		    (errno == EINVAL || errno == ENOSYS || errno == EPERM)) {
+			/* refused before a byte went (a sandbox, an odd
+			 * kernel): copy, from now on */
+			pfs_blocked_add(&w->blocked_ns, t0, 1);
+			w->pipe = 0;
+			return put_tracked(w, p, len, e);
+		}
 		if (k <= 0) {
 			int err = k == 0 ? EIO : errno;
 
 			pfs_blocked_add(&w->blocked_ns, t0, 1);
-			pfs_buf_free(b);    /* part of it may be in the pipe */
+			(void)pfs_buf_renew(b, 0);  /* part may be in the pipe */
 			errno = err;
 			return werr(w, e);
 		}
@@ -940,13 +947,11 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 	}
 	pfs_blocked_add(&w->blocked_ns, t0, 1);
 	w->bytes_out += len;
-	/* fresh pages for the next payload, faulted in here on the writer
+	/* new pages for the next payload, faulted in here on the writer
 	 * thread: for a streamed stage, whoever fills the buffer next is the
-	 * thread that reads and transforms, the one the stage waits for */
-	cap = b->cap;
-	pfs_buf_free(b);
-	if (pfs_buf_reserve(b, cap) == 0)
-		pfs_buf_populate(b, len);
+	 * thread that reads and transforms, the one the stage waits for.
+	 * Out of memory, b is left empty, and its next reserve reports it. */
+	(void)pfs_buf_renew(b, len);
 	return 0;
 }
 

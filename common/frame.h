@@ -254,16 +254,19 @@ int pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
 
 /* pfs_writer_frame_buf, pfs_writer_raw_buf - as pfs_writer_frame and
  * pfs_writer_raw, for a payload (or raw bytes) that lies in buffer b,
- * whose contents the caller gives up: when the descriptor is a pipe, b has
- * a mapping of its own (pfs_buf_mapped) and the bytes are 1 MiB or more,
- * their pages are given to the pipe with vmsplice(2) instead of copied,
- * and b's mapping is dropped: b gets a fresh one of the same capacity, its
- * first len bytes faulted in (or, out of memory, b is left empty).  Safe
- * because nothing of this process can write the given pages again: they
- * are no longer mapped, and the pipe (or whoever it passes them to) holds
- * the only reference.  Otherwise b is left as it is.  A write to a pipe
- * costs a page allocation and a copy per 4 KiB; the fresh 2 MiB pages
- * cost a zeroing fault each (docs/performance.md, "A sixth run"). */
+ * whose contents the caller gives up.  When the descriptor is a pipe, the
+ * kernel offers transparent huge pages, PFS_NO_VMSPLICE is not set, b is
+ * renewable (2 MiB or more: pfs_buf_renewable) and the bytes are 1 MiB or
+ * more, their pages are given to the pipe with vmsplice(2) instead of
+ * copied, and b gets new pages at the same addresses (pfs_buf_renew),
+ * its first len bytes faulted in; b's contents are then gone (len 0).
+ * Safe because nothing of this process can write the given pages again:
+ * they are no longer mapped, and the pipe (or whoever it passes them to)
+ * holds the only reference (after a write error too).  Otherwise, for END,
+ * or when the kernel refuses vmsplice (then for good), the bytes are
+ * copied and b is left as it is.  A write to a pipe costs a page allocation and
+ * a copy per 4 KiB; the new 2 MiB pages cost a zeroing fault each
+ * (docs/performance.md, "A sixth run"). */
 int pfs_writer_frame_buf(struct pfs_writer *w, const struct pfs_hdr *h,
                          struct pfs_buf *b, const void *payload, size_t len,
                          struct pfs_err *e);
