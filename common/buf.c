@@ -83,6 +83,28 @@ pfs_buf_free(struct pfs_buf *b)
 	b->msize = 0;
 }
 
+/* populate - fault in the first n bytes of b's storage now (Linux 5.14
+ * and later; before, nothing), on the calling thread, so that whoever fills
+ * it next does not pay the faults */
+static void
+populate(struct pfs_buf *b, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t a, z;
+
+	if (!b->msize || !n)
+		return;
+	if (n > b->cap)
+		n = b->cap;
+	a = (uintptr_t)b->p & ~(uintptr_t)(PAGE - 1);
+	z = ((uintptr_t)b->p + n + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+	(void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
+#else
+	(void)b;
+	(void)n;
+#endif
+}
+
 int
 pfs_buf_renew(struct pfs_buf *b, size_t n)
 {
@@ -104,25 +126,6 @@ pfs_buf_renew(struct pfs_buf *b, size_t n)
 	}
 	huge(b->base, b->msize);
 	b->len = 0;
-	pfs_buf_populate(b, n);
+	populate(b, n);
 	return 0;
-}
-
-void
-pfs_buf_populate(struct pfs_buf *b, size_t n)
-{
-#ifdef MADV_POPULATE_WRITE
-	uintptr_t a, z;
-
-	if (!b->msize || !n)
-		return;
-	if (n > b->cap)
-		n = b->cap;
-	a = (uintptr_t)b->p & ~(uintptr_t)(PAGE - 1);
-	z = ((uintptr_t)b->p + n + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-	(void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
-#else
-	(void)b;
-	(void)n;
-#endif
 }

@@ -47,19 +47,15 @@ pfs_buf_renewable(const struct pfs_buf *b)
 /* pfs_buf_renew - new pages for b's storage at the same addresses
  * (mmap(2) MAP_FIXED over them; malloc's block and its bookkeeping stay as
  * they are, so heap profilers see nothing change), its first n bytes
- * faulted in now (pfs_buf_populate); len becomes 0.  The old pages are
+ * faulted in now on the calling thread (MADV_POPULATE_WRITE, Linux 5.14 and
+ * later), so that whoever fills it next does not pay the faults; len
+ * becomes 0.  The old pages are
  * then mapped nowhere in this process, so they may be left referenced by
  * a pipe (vmsplice(2): frame.c, pfs_writer_frame_buf).  Returns 0; or -1
  * when b is not renewable, or when mapping failed: then b is left empty
  * and its block abandoned (never freed: malloc would hand out its old
  * pages again). */
 int pfs_buf_renew(struct pfs_buf *b, size_t n);
-
-/* pfs_buf_populate - fault in the first n bytes of a renewable buffer's
- * storage now (Linux 5.14 and later: MADV_POPULATE_WRITE), on the calling
- * thread, so that whoever fills it next does not pay the faults; other
- * buffers, or an older kernel: nothing. */
-void pfs_buf_populate(struct pfs_buf *b, size_t n);
 
 /* Number of buffer (re)allocations made by this process so far; reported
  * by --stats to show that steady state allocates nothing per chunk. */

@@ -532,7 +532,7 @@ ring_writer(void *arg)
 		it = &rg->item[rg->nget % PFS_RING];
 		pthread_mutex_unlock(&en->mu);
 		t_now(&t0);
-		n = it->len;         /* a given item is left empty */
+		n = it->len;         /* a given item's len is 0 after */
 		if (pfs_writer_raw_buf(&en->w, it, it->p, n, &e) < 0)
 			goto fail;
 		if (pfs_trace_on) {

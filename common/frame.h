@@ -264,9 +264,9 @@ int pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
  * they are no longer mapped, and the pipe (or whoever it passes them to)
  * holds the only reference (after a write error too).  Otherwise, for END,
  * or when the kernel refuses vmsplice (then for good), the bytes are
- * copied and b is left as it is.  A write to a pipe costs a page allocation and
- * a copy per 4 KiB; the new 2 MiB pages cost a zeroing fault each
- * (docs/performance.md, "A sixth run"). */
+ * copied and b is left as it is.  A write to a pipe costs a page
+ * allocation and a copy per 4 KiB; the new 2 MiB pages cost a zeroing
+ * fault each (docs/performance.md, "A sixth run"). */
 int pfs_writer_frame_buf(struct pfs_writer *w, const struct pfs_hdr *h,
                          struct pfs_buf *b, const void *payload, size_t len,
                          struct pfs_err *e);

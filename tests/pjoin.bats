@@ -239,7 +239,10 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 @test "a closed pipe ends the engine tools quietly even when SIGPIPE is ignored" {
 	gen random 20M > big.bin
 	pchunk -s 64K big.bin > big.pfs
-	for tool in "phash" "pjoin" "phash -a xxh3 -T 1"; do
+	# 8 MiB chunks: payloads given to the pipe (vmsplice) meet EPIPE
+	pchunk -s 8M big.bin > big8.pfs
+	for tool in "phash" "pjoin" "phash -a xxh3 -T 1" "phash -a xxh3 -T 1 big8.pfs" \
+	            "pcompress --lz4 big8.pfs"; do
 		run --separate-stderr bash -c "trap '' PIPE; $tool < big.pfs | head -c 1 | wc -c; echo \"\${PIPESTATUS[0]}\""
 		assert_output $'1\n141'
 		assert_equal "$stderr" ""

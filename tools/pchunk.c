@@ -334,7 +334,8 @@ main(int argc, char **argv)
 		size_t want = next_len(&h, total, left);
 		if (pfs_trace_on)
 			pfs_trace_mark(&t0);
-		/* a chunk given to a pipe took its buffer (frame.h) */
+		/* a no-op, but after a chunk given to a pipe whose buffer
+		 * could not get new pages (frame.h, out of memory) */
 		if (pfs_buf_reserve(&data, cs) < 0) {
 			pfs_seterr(&e, "out of memory");
 			goto fail;
