@@ -3,6 +3,7 @@
  * cli.c - the command-line side shared by every program (cli.h): the one
  * file of common/ that prints to the user and exits.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -310,6 +311,22 @@ pfs_reraise(void)
 	signal(signo, SIG_DFL);
 	raise(signo);
 	_exit(128 + signo);
+}
+
+void
+pfs_die_of_sigpipe(void)
+{
+	sigset_t pipe;
+	struct pfs_err e;
+
+	if (pfs_trace_on)
+		(void)pfs_trace_close(&e);   /* dying: the trace ends first */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);  /* engine threads block it */
+	raise(SIGPIPE);
+	_exit(128 + SIGPIPE);
 }
 
 

@@ -194,4 +194,9 @@ void pfs_catch_signals(void);
  * 128+signo as the shell expects). */
 _Noreturn void pfs_reraise(void);
 
+/* pfs_die_of_sigpipe - a write to a closed pipe (EPIPE) ends a program
+ * quietly, the way cat does, even when whoever started it ignored SIGPIPE:
+ * the trace (if any) is closed, then it dies of SIGPIPE */
+_Noreturn void pfs_die_of_sigpipe(void);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include <xxhash.h>
 
+#include "cli.h"
 #include "frame.h"
 #include "head.h"
 #include "io.h"
@@ -753,21 +754,8 @@ werr(struct pfs_writer *w, struct pfs_err *e)
 {
 	/* A closed downstream pipe ends a filter quietly, the way cat does,
 	 * even when SIGPIPE was ignored by whoever started us. */
-	if (errno == EPIPE) {
-		sigset_t pipe;
-
-		if (pfs_trace_on) {
-			/* dying: end the trace first (the SIGPIPE of the
-			 * failed write is pending and kills at the unblock) */
-			struct pfs_err ignored;
-			(void)pfs_trace_close(&ignored);
-		}
-		sigemptyset(&pipe);
-		sigaddset(&pipe, SIGPIPE);
-		signal(SIGPIPE, SIG_DFL);
-		pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);  /* engine threads block it */
-		raise(SIGPIPE);
-	}
+	if (errno == EPIPE)
+		pfs_die_of_sigpipe();
 	if (errno == EINTR)
 		return pfs_seterr(e, "interrupted");
 	return pfs_seterr(e, "%s: write error: %s", w->name, strerror(errno));

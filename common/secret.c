@@ -15,6 +15,7 @@
 
 #include <gcrypt.h>
 
+#include "cli.h"
 #include "io.h"
 #include "recip.h"
 #include "secret.h"
@@ -565,6 +566,8 @@ pfs_secret_write(const char *path, const char *text, size_t n,
 		           what, (unsigned)(st.st_mode & 07777), fix);
 	}
 	if (pfs_write_full(fd, text, n, NULL) < 0 || (path && fsync(fd) < 0)) {
+		if (!path && errno == EPIPE)
+			pfs_die_of_sigpipe();
 		pfs_seterr(e, "%s: write error: %s", name, strerror(errno));
 		goto out;
 	}

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "buf.h"
 #include "err.h"
 #include "stats.h"
+#include "util.h"
 
 uint64_t
 pfs_now_ns(void)
@@ -284,10 +286,11 @@ pfs_stats_bottleneck(const struct pfs_stats_rec *r, const int *ok,
 }
 
 void
-pfs_stats_table(const char *const *label, const char *const *json,
-                unsigned n, int mode)
+pfs_stats_table(const char *file, const char *const *label,
+                const char *const *json, unsigned n, int mode)
 {
 	struct pfs_stats_rec f[PFS_STATS_TABLE_MAX];
+	char fj[3 * PATH_MAX];
 	int ok[PFS_STATS_TABLE_MAX], w = 7, bott;
 	unsigned i;
 
@@ -302,11 +305,12 @@ pfs_stats_table(const char *const *label, const char *const *json,
 	}
 	bott = pfs_stats_bottleneck(f, ok, n);
 	if (mode == PFS_STATS_JSON) {
+		pfs_json_esc(file, fj, sizeof(fj));
 		for (i = 0; i < n; i++)
 			if (ok[i])
-				fprintf(stderr, "{\"stage\":%u,\"bottleneck\":%s,%s\n",
-				        i + 1, (int)i == bott ? "true" : "false",
-				        json[i] + 1);
+				fprintf(stderr, "{\"file\":\"%s\",\"stage\":%u,"
+				        "\"bottleneck\":%s,%s\n", fj, i + 1,
+				        (int)i == bott ? "true" : "false", json[i] + 1);
 		return;
 	}
 	fprintf(stderr, "stage  %-*s  %9s %9s %7s %9s %9s %8s %7s\n", w, "program",

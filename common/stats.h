@@ -75,11 +75,12 @@ int pfs_stats_bottleneck(const struct pfs_stats_rec *r, const int *ok,
 
 /* pfs_stats_table - pipeline --stats: the n stages' JSON lines json[i]
  * (as pfs_stats_print() writes them, or "" when a stage wrote none), each
- * named label[i], printed to stderr with the bottleneck marked.  mode
- * PFS_STATS_JSON: each valid line again with "stage" (1-based) and
+ * named label[i], of the pipeline that ran for file ("-": standard
+ * input), printed to stderr with the bottleneck marked.  mode
+ * PFS_STATS_JSON: each valid line again with "file", "stage" (1-based) and
  * "bottleneck" first; otherwise a table, one row per stage ("(no stats)"
  * for a line that is missing or not valid).  n <= PFS_STATS_TABLE_MAX. */
-void pfs_stats_table(const char *const *label, const char *const *json,
-                     unsigned n, int mode);
+void pfs_stats_table(const char *file, const char *const *label,
+                     const char *const *json, unsigned n, int mode);
 
 #endif

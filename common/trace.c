@@ -17,6 +17,7 @@
 #include "io.h"
 #include "stats.h"
 #include "trace.h"
+#include "util.h"
 
 #define TBUF (64u << 10)
 #define EVMAX 1024u
@@ -89,26 +90,6 @@ event(const char *fmt, ...)
 		put(ev, (size_t)n);
 }
 
-/* jesc - s as the body of a JSON string into out[n] (cut to fit) */
-static void
-jesc(const char *s, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (; *s && k + 7 < n; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[k++] = '\\';
-			out[k++] = (char)c;
-		} else if (c < 0x20) {
-			k += (size_t)snprintf(out + k, n - k, "\\u%04x", c);
-		} else {
-			out[k++] = (char)c;
-		}
-	}
-	out[k] = '\0';
-}
-
 /* US(ns) - a time as microseconds with three decimals */
 #define US_FMT "%" PRIu64 ".%03u"
 #define US(ns) (uint64_t)((ns) / 1000u), (unsigned)((ns) % 1000u)
@@ -133,7 +114,7 @@ start(int fd, const char *path, struct pfs_err *e)
 	T.buf[T.len++] = '[';
 	T.buf[T.len++] = '\n';
 	pfs_trace_on = 1;
-	jesc(pfs_prog, name, sizeof(name));
+	pfs_json_esc(pfs_prog, name, sizeof(name));
 	event("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%ld,"
 	      "\"tid\":%ld,\"args\":{\"name\":\"%s\"}}", T.pid, tid(), name);
 	/* out at once: a program killed later still leaves its name */
@@ -311,7 +292,7 @@ pfs_trace_merge(int out_fd, const char *path, const char *label,
 		if (!*pid && (p = strstr(line, "\"pid\":")) != NULL)
 			*pid = strtol(p + 6, NULL, 10);
 		if (is_process_name(line)) {
-			jesc(label, name, sizeof(name));
+			pfs_json_esc(label, name, sizeof(name));
 			n = (size_t)snprintf(ev, sizeof(ev),
 			        "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":"
 			        "%ld,\"args\":{\"name\":\"%s\"}},\n{\"ph\":\"M\","

@@ -149,3 +149,22 @@ pfs_parse_threads(const char *s, unsigned max, unsigned *out,
 	*out = v ? (unsigned)v : cpus < max ? cpus : max;
 	return 0;
 }
+
+void
+pfs_json_esc(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *s && k + 7 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)c;
+		} else if (c < 0x20) {
+			k += (size_t)snprintf(out + k, n - k, "\\u%04x", c);
+		} else {
+			out[k++] = (char)c;
+		}
+	}
+	out[k] = '\0';
+}

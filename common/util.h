@@ -45,4 +45,8 @@ void pfs_fmt_size(uint64_t n, char *out, size_t len);
 int pfs_parse_threads(const char *s, unsigned max, unsigned *out,
                       struct pfs_err *e);
 
+/* pfs_json_esc - s as the body of a JSON string (quotes, backslashes and
+ * control bytes escaped) into out[n], cut to fit */
+void pfs_json_esc(const char *s, char *out, size_t n);
+
 #endif

@@ -69,6 +69,19 @@ frame() {
 	esac
 }
 
+# closed_stdout CMD ARGS...: CMD run twice with standard output a pipe
+# whose reader is gone, once with SIGPIPE as it comes and once ignored
+# (Python's restore_signals=False); prints each exit status (negative: the
+# signal that ended it) and its stderr, as "-13 b''"
+closed_stdout() {
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+for rs in (True, False):
+    p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE,
+                       restore_signals=rs)
+    print(p.returncode, repr(p.stderr))' "$@"
+}
+
 # py SCRIPT ARGS...: the Python frame walker.  Runs SCRIPT (with -: read
 # from stdin) in python3, ARGS in sys.argv[1:], with struct and sys
 # imported and frames(b) defined: for a stream's bytes b, it yields

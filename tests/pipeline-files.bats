@@ -539,6 +539,39 @@ stage  program            MB in    MB out   cpu s  blk-in s blk-out s     MB/s  
 	# one FILE: the table alone
 	run -0 --separate-stderr pipeline --stats verify a.bin.pfs
 	assert_equal "${stderr_lines[0]}" "stage  program            MB in    MB out   cpu s  blk-in s blk-out s     MB/s  rss MB"
+	# json: every object names its FILE ("-": standard input, as pinfo --json)
+	run -0 --separate-stderr pipeline --stats=json verify a.bin.pfs b.txt.pfs
+	assert_equal "$(sed 's/"bottleneck".*"tool"/"tool"/; s/,"frames".*//' <<< "$stderr")" \
+'{"file":"a.bin.pfs","stage":1,"tool":"phash"
+{"file":"a.bin.pfs","stage":2,"tool":"pcompress"
+{"file":"a.bin.pfs","stage":3,"tool":"pjoin"
+{"file":"b.txt.pfs","stage":1,"tool":"phash"
+{"file":"b.txt.pfs","stage":2,"tool":"pcompress"
+{"file":"b.txt.pfs","stage":3,"tool":"pjoin"'
+	run -0 --separate-stderr pipeline --stats=json verify < a.bin.pfs
+	assert_regex "${stderr_lines[0]}" '^\{"file":"-","stage":1,'
+}
+
+@test "info with several FILEs names each one, as ls does directories; one FILE is pinfo's output alone" {
+	pipeline process a.bin b.txt
+	run -0 --separate-stderr pipeline info a.bin.pfs b.txt.pfs
+	assert_equal "$stderr" ""
+	assert_equal "$(grep -v '^[a-z ]*: ' <<< "$output")" "a.bin.pfs:
+
+b.txt.pfs:"
+	assert_equal "${lines[0]}" "a.bin.pfs:"
+	assert_equal "$(grep '^source:' <<< "$output" | tr -s ' ')" "source: a.bin
+source: b.txt"
+	# the text after each heading is pinfo's
+	assert_equal "$(sed -n '2,/^$/p' <<< "$output" | sed '$d')" "$(pinfo a.bin.pfs)"
+	run -0 pipeline info a.bin.pfs
+	assert_output "$(pinfo a.bin.pfs)"
+	# standard output a pipe with no reader: the heading meets it and
+	# pipeline dies of SIGPIPE quietly, as with one FILE, with SIGPIPE
+	# ignored too
+	run -0 closed_stdout "$PFS_BIN/pipeline" info a.bin.pfs b.txt.pfs
+	assert_output "-13 b''
+-13 b''"
 }
 
 @test "-r applies to info too, and --help lists it under all subcommands as pipeline(1) does" {
@@ -546,6 +579,7 @@ stage  program            MB in    MB out   cpu s  blk-in s blk-out s     MB/s  
 	run -0 pipeline info -r d
 	assert_equal "$(grep '^source:' <<< "$output" | tr -s ' ')" "source: y
 source: x"
+	assert_equal "$(grep -c '^d/.*\.pfs:$' <<< "$output")" 2
 	run -0 pipeline --help
 	assert_equal "$(sed -n '/^all:/,/^[a-z]/p' <<< "$output" | grep -c -- '-r, --recursive')" 1
 }

@@ -331,8 +331,8 @@ fake_dir() {
 	# json: one object per stage, exactly one bottleneck
 	run -0 --separate-stderr pipeline --stats=json process --no-compress --hash xxh3 -f -o h.pfs in.bin
 	assert_equal "${#stderr_lines[@]}" 2
-	assert_regex "${stderr_lines[0]}" '^\{"stage":1,"bottleneck":(true|false),"tool":"pchunk","frames":3,"bytes_in":300000,'
-	assert_regex "${stderr_lines[1]}" '^\{"stage":2,"bottleneck":(true|false),"tool":"phash",'
+	assert_regex "${stderr_lines[0]}" '^\{"file":"in\.bin","stage":1,"bottleneck":(true|false),"tool":"pchunk","frames":3,"bytes_in":300000,'
+	assert_regex "${stderr_lines[1]}" '^\{"file":"in\.bin","stage":2,"bottleneck":(true|false),"tool":"phash",'
 	assert_equal "$(grep -c '"bottleneck":true' <<< "$stderr")" 1
 	# and the table does not hide the stages' messages
 	read -r off _ _ _ < <(frame h.pfs 2:0)

@@ -369,9 +369,12 @@ main(int argc, char **argv)
 	pfs_hashset_free(&x.hs);
 	if (rc == 0 && o.mode == M_SUM) {
 		print_sum(&o, x.head.namelen ? x.head.name : "-", x.sum);
-		if (fflush(stdout) != 0 || ferror(stdout))
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			if (errno == EPIPE)
+				pfs_die_of_sigpipe();
 			rc = pfs_seterr(&e, "stdout: write error: %s",
 			                strerror(errno ? errno : EIO));
+		}
 	}
 	pfs_stats_print(&st, o.c.stats);
 	if (rc < 0)

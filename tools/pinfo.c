@@ -309,9 +309,12 @@ main(int argc, char **argv)
 	}
 	pfs_secret_free(sec);
 	print_table(rows, nrows);
-	if (fflush(stdout) != 0 || ferror(stdout))
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			pfs_die_of_sigpipe();
 		pfs_die(PFS_EXIT_ERR, "stdout: write error: %s",
 		        strerror(errno ? errno : EIO));
+	}
 	pfs_stats_print(&st, o.c.stats);
 	for (i = 0; i < nrows; i++)
 		free(rows[i].stages);

@@ -75,6 +75,8 @@ recipient_of(const struct opts *o, struct pfs_err *e)
 		printf("%s\n", line);
 	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno == EPIPE)
+			pfs_die_of_sigpipe();
 		pfs_seterr(e, "stdout: write error: %s", strerror(errno));
 		goto out;
 	}

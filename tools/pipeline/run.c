@@ -208,7 +208,7 @@ exec_errors(struct pipeline *p)
 
 /* print_stats - the per-stage table, the bottleneck marked (stats.h) */
 static void
-print_stats(const struct pipeline *p)
+print_stats(const struct opts *o, const struct pipeline *p)
 {
 	char lab[MAXSTAGES][128];
 	const char *labs[MAXSTAGES], *json[MAXSTAGES];
@@ -219,7 +219,7 @@ print_stats(const struct pipeline *p)
 		labs[i] = lab[i];
 		json[i] = p->s[i].log.json;
 	}
-	pfs_stats_table(labs, json, p->n, p->stats);
+	pfs_stats_table(o->input, labs, json, p->n, p->stats);
 }
 
 static int
@@ -343,6 +343,28 @@ pipe_input(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 	return 0;
 }
 
+/* info_heading - info with several FILEs (or -r): each pinfo output comes
+ * after a "FILE:" line, with a blank line before the next, as ls does for
+ * several directories.  0, or -1: standard output is closed (sigpipe_seen
+ * set) or failed (e set) */
+static int
+info_heading(const struct opts *o, struct pfs_err *e)
+{
+	static int shown;
+
+	if (o->nfiles < 2 && !o->recursive)
+		return 0;
+	if (printf("%s%s:\n", shown++ ? "\n" : "", strcmp(o->input, "-") ?
+	           o->input : "stdin") < 0 || fflush(stdout) == EOF) {
+		if (errno == EPIPE) {
+			sigpipe_seen = 1;
+			return -1;
+		}
+		return pfs_seterr(e, "standard output: %s", strerror(errno));
+	}
+	return 0;
+}
+
 /* run_one - the whole pipeline for one FILE (o->input).  0 on success,
  * -1 when it failed (reported), 1 when stdout's reader went away. */
 int
@@ -406,6 +428,11 @@ run_one(struct opts *o, struct pipeline *p)
 			p->out_name = out;
 		}
 	}
+	if (o->cmd->cmd == C_INFO && info_heading(o, &e) < 0) {
+		if (sigpipe_seen)
+			goto done;
+		goto fail;
+	}
 	/* stage i runs as process i; every stderr is ours to read
 	 * (on_line), so that only the cause of a failure is shown */
 	pfs_steps_chain(p->s, p->n, p->procs, p->perf, p->in_fd, out_fd,
@@ -442,7 +469,7 @@ run_one(struct opts *o, struct pipeline *p)
 		    o->recursive))
 			(void)fprintf(stderr, "%s:\n", strcmp(o->input, "-") ?
 			              o->input : "stdin");
-		print_stats(p);
+		print_stats(o, p);
 	}
 	if (have_of && p->cont.active) {
 		(void)close(of.fd);
