@@ -377,3 +377,29 @@ while True:
 		assert_output 0
 	fi
 }
+
+@test "a vmsplice refused before a byte went makes the writer copy from then on; one that fails part way is a write error" {
+	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
+	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \
+		2>/dev/null || skip "no transparent huge pages: nothing is given"
+	gen random 24M > big
+	# a sandbox that forbids it (strace injects the error): each stage
+	# tries once, then writes, and the bytes are the same
+	strace -f -qq -e trace=vmsplice -e inject=vmsplice:error=EPERM -o inj.log \
+	    bash -c 'pchunk -s 2M big | pcompress --lz4 -T 2 | pcompress -d -T 2 |
+	             pjoin | cat > out'
+	cmp out big
+	run grep -c 'vmsplice(1, .*EPERM.*INJECTED' inj.log
+	assert_output 2
+	run grep -c vmsplice inj.log
+	assert_output 2
+	# the third call fails with the payload part given: reported, exit 1
+	run --separate-stderr strace -f -qq -e trace=vmsplice \
+	    -e inject=vmsplice:error=EIO:when=3 -o /dev/null \
+	    bash -c 'pchunk -s 2M big | pcompress --lz4 -T 2 | cat > out3
+	             echo "${PIPESTATUS[*]}"'
+	assert_output "141 1 0"
+	assert_equal "$stderr" "pcompress: stdout: write error: Input/output error"
+	run -1 --separate-stderr pcompress -d out3
+	assert_regex "$stderr" "^pcompress: out3: truncated stream"
+}
