@@ -4,6 +4,7 @@
 #include <gcrypt.h>
 
 #include "kdf.h"
+#include "util.h"
 
 int
 pfs_hkdf_sha256(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt,
@@ -57,6 +58,31 @@ pfs_kdf_check(uint32_t t, uint32_t m, uint32_t p, struct pfs_err *e)
 		                  "t 1-%u, m 8p KiB-1 GiB, p 1-%u): hostile or "
 		                  "damaged header", t, m, p, PFS_KDF_T_MAX,
 		                  PFS_KDF_P_MAX);
+	return 0;
+}
+
+int
+pfs_kdf_parse_time(const char *s, long *t, struct pfs_err *e)
+{
+	struct pfs_err below;
+
+	/* below the minimum: let through, for pfs_kdf_params to say why */
+	if (pfs_parse_int(s, PFS_KDF_T_MIN, PFS_KDF_T_MAX, t, e) < 0 &&
+	    pfs_parse_int(s, 1, PFS_KDF_T_MIN - 1, t, &below) < 0)
+		return -1;
+	return 0;
+}
+
+int
+pfs_kdf_parse_memory(const char *s, uint64_t *m, struct pfs_err *e)
+{
+	struct pfs_err below;
+
+	if (pfs_parse_size(s, (uint64_t)PFS_KDF_M_MIN << 10,
+	                   (uint64_t)PFS_KDF_M_MAX << 10, m, e) < 0 &&
+	    pfs_parse_size(s, 1, ((uint64_t)PFS_KDF_M_MIN << 10) - 1, m,
+	                   &below) < 0)
+		return -1;
 	return 0;
 }
 

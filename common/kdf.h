@@ -47,6 +47,15 @@ int pfs_hkdf_sha256(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt,
  * header". */
 int pfs_kdf_check(uint32_t t, uint32_t m, uint32_t p, struct pfs_err *e);
 
+/* pfs_kdf_parse_time, pfs_kdf_parse_memory - the values of --kdf-time (a
+ * number of passes) and --kdf-memory (a size, K, M or G: bytes), as
+ * pencrypt and pipeline take them.  A value below the minimum is let
+ * through for pfs_kdf_params to name it; -1 with e set for anything else
+ * that is wrong ("invalid number 'x'", "'99' is out of range (2 to 16)"),
+ * to be prefixed with the option. */
+int pfs_kdf_parse_time(const char *s, long *t, struct pfs_err *e);
+int pfs_kdf_parse_memory(const char *s, uint64_t *m, struct pfs_err *e);
+
 /* pfs_kdf_params - the Argon2id parameters for encrypting with a
  * password, from the options: t passes (0: not given) and m bytes of
  * memory (0: not given; at most PFS_KDF_T_MAX and PFS_KDF_M_MAX KiB, as

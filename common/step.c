@@ -71,7 +71,7 @@ pfs_steps_resolve(struct pfs_step *s, unsigned n, const char *perf_dir,
 		if (pfs_proc_find(NULL, "perf", perf, perfn) < 0)
 			return pfs_seterr(e, "--perf: perf: not found in PATH");
 		if (mkdir(perf_dir, 0777) < 0 && errno != EEXIST)
-			return pfs_seterr(e, "%s: %s", perf_dir,
+			return pfs_seterr(e, "--perf: %s: %s", perf_dir,
 			                  strerror(errno));
 	}
 	return 0;

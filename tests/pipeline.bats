@@ -358,6 +358,9 @@ fake_dir() {
 	assert_file_exists p/02-phash.data
 	pipeline restore -o back.bin h.pfs
 	same_file in.bin back.bin
+	run -1 --separate-stderr pipeline --perf nodir/p process -o n.pfs in.bin
+	assert_equal "$stderr" "pipeline: --perf: nodir/p: No such file or directory"
+	assert_file_not_exists n.pfs
 }
 
 @test "info runs pinfo" {
@@ -435,6 +438,13 @@ Try 'pipeline --help' for more information."
 }
 
 # levels and thread counts out of range are usage errors before anything runs
+# pencrypt's KDF limits are pipeline's usage errors, not a failed stage
+@test "usage: pipeline process --encrypt --kdf-time 1" { usage_fails "--kdf-time: at least 2 passes (the OWASP minimum for Argon2id)" process --encrypt --password-file in.bin --kdf-time 1 -o o.pfs in.bin; }
+@test "usage: pipeline process --encrypt --kdf-time x" { usage_fails "--kdf-time: invalid number 'x'" process --encrypt --password-file in.bin --kdf-time x -o o.pfs in.bin; }
+@test "usage: pipeline process --encrypt --kdf-time 17" { usage_fails "--kdf-time: '17' is out of range (2 to 16)" process --encrypt --password-file in.bin --kdf-time 17 -o o.pfs in.bin; }
+@test "usage: pipeline process --encrypt --kdf-memory 18M" { usage_fails "--kdf-memory: at least 19 MiB (the OWASP minimum for Argon2id)" process --encrypt --password-file in.bin --kdf-memory 18M -o o.pfs in.bin; }
+@test "usage: pipeline process --encrypt --kdf-memory 2G" { usage_fails "--kdf-memory: size '2G' is out of range (19 MiB to 1 GiB)" process --encrypt --password-file in.bin --kdf-memory 2G -o o.pfs in.bin; }
+@test "usage: pipeline process --encrypt --kdf-memory 20000001" { usage_fails "--kdf-memory: a whole number of KiB, please" process --encrypt --password-file in.bin --kdf-memory 20000001 -o o.pfs in.bin; }
 @test "usage: pipeline process --zstd -l 50 -o o.pfs in.bin" { usage_fails "-l: level 50 is out of range for zstd (-100 to 19, not 0)" process --zstd -l 50 -o o.pfs in.bin; }
 @test "usage: pipeline process --lz4 -l 0 -o o.pfs in.bin" { usage_fails "-l: level 0 is out of range for lz4 (1 to 12)" process --lz4 -l 0 -o o.pfs in.bin; }
 @test "usage: pipeline process --brotli -l 12 -o o.pfs in.bin" { usage_fails "-l: level 12 is out of range for brotli (0 to 11)" process --brotli -l 12 -o o.pfs in.bin; }

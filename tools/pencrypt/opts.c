@@ -217,7 +217,7 @@ parse(int argc, char **argv, struct opts *o)
 	                           PFS_KS_PWFILE, PFS_KS_PWFD };
 	const char *rarg[PFS_RCPS_MAX];
 	int rfile[PFS_RCPS_MAX];
-	struct pfs_err e, e2;
+	struct pfs_err e;
 	int ch, nopt = 0;
 	unsigned i, nr = 0;
 
@@ -290,20 +290,11 @@ parse(int argc, char **argv, struct opts *o)
 			o->hide_name = 1;
 			break;
 		case OPT_KDFT:
-			/* below the minimum: pfs_kdf_params says why */
-			if (pfs_parse_int(optarg, PFS_KDF_T_MIN, PFS_KDF_T_MAX,
-			                  &o->kdf_t, &e) < 0 &&
-			    pfs_parse_int(optarg, 1, PFS_KDF_T_MIN - 1,
-			                  &o->kdf_t, &e2) < 0)
+			if (pfs_kdf_parse_time(optarg, &o->kdf_t, &e) < 0)
 				pfs_usage_error("--kdf-time: %s", e.msg);
 			break;
 		case OPT_KDFM:
-			if (pfs_parse_size(optarg, (uint64_t)PFS_KDF_M_MIN << 10,
-			                   (uint64_t)PFS_KDF_M_MAX << 10,
-			                   &o->kdf_m, &e) < 0 &&
-			    pfs_parse_size(optarg, 1,
-			                   ((uint64_t)PFS_KDF_M_MIN << 10) - 1,
-			                   &o->kdf_m, &e2) < 0)
+			if (pfs_kdf_parse_memory(optarg, &o->kdf_m, &e) < 0)
 				pfs_usage_error("--kdf-memory: %s", e.msg);
 			break;
 		case OPT_CONT:

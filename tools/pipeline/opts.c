@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "err.h"
+#include "kdf.h"
 #include "pipeline.h"
 #include "secret.h"
 #include "stages.h"
@@ -43,6 +44,25 @@ is_password(const struct opts *o)
 	return o->key_opt ? strstr(o->key_opt, "password") != NULL : !o->nrcp;
 }
 
+/* pencrypt's --kdf-time and --kdf-memory, checked here as the levels are
+ * (check_level), so that a bad value is a usage error of pipeline, not a
+ * failed stage; in pencrypt's words */
+static void
+check_kdf(const struct opts *o)
+{
+	struct pfs_err e;
+	uint64_t m = 0;
+	uint32_t tp, mp;
+	long t = 0;
+
+	if (o->kdf_time && pfs_kdf_parse_time(o->kdf_time, &t, &e) < 0)
+		pfs_usage_error("--kdf-time: %s", e.msg);
+	if (o->kdf_memory && pfs_kdf_parse_memory(o->kdf_memory, &m, &e) < 0)
+		pfs_usage_error("--kdf-memory: %s", e.msg);
+	if (pfs_kdf_params(t, m, &tp, &mp, &e) < 0)
+		pfs_usage_error("%s", e.msg);
+}
+
 static void
 check_process(struct opts *o)
 {
@@ -71,6 +91,8 @@ check_process(struct opts *o)
 	if ((o->used & U_KDF) && !is_password(o))
 		pfs_usage_error("--kdf-time/--kdf-memory need a password, not %s",
 		                o->key_opt ? o->key_opt : "recipients");
+	if (o->used & U_KDF)
+		check_kdf(o);
 	if (!o->key_opt && !o->nrcp && !o->dry_run) {
 		tty = pfs_tty_open();
 		if (tty < 0)
