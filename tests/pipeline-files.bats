@@ -299,7 +299,7 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	run -2 --separate-stderr pipeline process -22 a.bin
 	assert_equal "${stderr_lines[0]}" "pipeline: level 22 of zstd needs --ultra"
 	run -2 --separate-stderr pipeline process --ultra -23 a.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: level 23 is out of range for zstd (-100 to 22, not 0)"
+	assert_equal "${stderr_lines[0]}" "pipeline: level 23 is out of range for zstd (1-19, 20-22 with --ultra, -100 to -1 fast)"
 	run -0 as_printed process --fast=3 -o f.pfs a.bin
 	run -0 as_printed process -19 -o n.pfs a.bin
 	pinfo n.pfs | grep -q 'compress zstd -19'
@@ -313,11 +313,11 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	run -2 --separate-stderr pipeline process --brotli --fast a.bin
 	assert_equal "${stderr_lines[0]}" "pipeline: --fast is a zstd level: drop it or use --zstd"
 	run -2 --separate-stderr pipeline process --lz4 -15 a.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: level 15 is out of range for lz4 (1 to 12)"
+	assert_equal "${stderr_lines[0]}" "pipeline: level 15 is out of range for lz4 (1-12)"
 	run -2 --separate-stderr pipeline process --lz4 -l 15 a.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 15 is out of range for lz4 (1 to 12)"
+	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 15 is out of range for lz4 (1-12)"
 	run -2 --separate-stderr pipeline process --fast=200 a.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: --fast: level -200 is out of range for zstd (-100 to 19, not 0)"
+	assert_equal "${stderr_lines[0]}" "pipeline: --fast: level -200 is out of range for zstd (1-19, 20-22 with --ultra, -100 to -1 fast)"
 	run -2 --separate-stderr pipeline process --lz4 --ultra -9 a.bin
 	assert_equal "${stderr_lines[0]}" "pipeline: --ultra is for zstd levels 20-22"
 	run -2 --separate-stderr pipeline process -99999999999 a.bin

@@ -445,9 +445,9 @@ Try 'pipeline --help' for more information."
 @test "usage: pipeline process --encrypt --kdf-memory 18M" { usage_fails "--kdf-memory: at least 19 MiB (the OWASP minimum for Argon2id)" process --encrypt --password-file in.bin --kdf-memory 18M -o o.pfs in.bin; }
 @test "usage: pipeline process --encrypt --kdf-memory 2G" { usage_fails "--kdf-memory: size '2G' is out of range (19 MiB to 1 GiB)" process --encrypt --password-file in.bin --kdf-memory 2G -o o.pfs in.bin; }
 @test "usage: pipeline process --encrypt --kdf-memory 20000001" { usage_fails "--kdf-memory: a whole number of KiB, please" process --encrypt --password-file in.bin --kdf-memory 20000001 -o o.pfs in.bin; }
-@test "usage: pipeline process --zstd -l 50 -o o.pfs in.bin" { usage_fails "-l: level 50 is out of range for zstd (-100 to 19, not 0)" process --zstd -l 50 -o o.pfs in.bin; }
-@test "usage: pipeline process --lz4 -l 0 -o o.pfs in.bin" { usage_fails "-l: level 0 is out of range for lz4 (1 to 12)" process --lz4 -l 0 -o o.pfs in.bin; }
-@test "usage: pipeline process --brotli -l 12 -o o.pfs in.bin" { usage_fails "-l: level 12 is out of range for brotli (0 to 11)" process --brotli -l 12 -o o.pfs in.bin; }
+@test "usage: pipeline process --zstd -l 50 -o o.pfs in.bin" { usage_fails "-l: level 50 is out of range for zstd (1-19, 20-22 with --ultra, -100 to -1 fast)" process --zstd -l 50 -o o.pfs in.bin; }
+@test "usage: pipeline process --lz4 -l 0 -o o.pfs in.bin" { usage_fails "-l: level 0 is out of range for lz4 (1-12)" process --lz4 -l 0 -o o.pfs in.bin; }
+@test "usage: pipeline process --brotli -l 12 -o o.pfs in.bin" { usage_fails "-l: level 12 is out of range for brotli (0-11)" process --brotli -l 12 -o o.pfs in.bin; }
 @test "usage: pipeline -T 17 process --zstd -o o.pfs in.bin" { usage_fails "-T: '17' is out of range (0 to 16)" -T 17 process --zstd -o o.pfs in.bin; }
 
 @test "key options are checked once, before any FILE, in pipeline's option names" {

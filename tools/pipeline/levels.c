@@ -68,6 +68,7 @@ check_level(const struct opts *o)
 	const struct pfs_codec *c = o->codec;
 	const struct pfs_codec *z = &pfs_codecs[0];   /* zstd: --fast, --ultra */
 	const char *opt = o->level_opt ? o->level_opt : "";
+	char range[128];
 	struct pfs_err e;
 	long v;
 
@@ -88,8 +89,7 @@ check_level(const struct opts *o)
 		return;
 	if (!o->ultra && pfs_codec_level_ok(c, v, 1))
 		pfs_usage_error("level %ld of %s needs --ultra", v, c->name);
-	pfs_usage_error("%s%slevel %s is out of range for %s (%d to %d%s)",
-	                opt, *opt ? ": " : "", o->level, c->name, c->lmin,
-	                o->ultra && c->lultra > c->lmax ? c->lultra : c->lmax,
-	                c->lmin < 0 ? ", not 0" : "");
+	pfs_codec_levels(c, range, sizeof(range));   /* pcompress's words */
+	pfs_usage_error("%s%slevel %s is out of range for %s (%s)", opt,
+	                *opt ? ": " : "", o->level, c->name, range);
 }
