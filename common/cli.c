@@ -128,6 +128,8 @@ pfs_stdout_done(void)
 {
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		exit(PFS_EXIT_OK);
+	if (errno == EPIPE)
+		pfs_die_of_sigpipe();
 	pfs_die(PFS_EXIT_ERR, "stdout: %s", strerror(errno ? errno : EIO));
 }
 

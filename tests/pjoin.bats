@@ -252,12 +252,16 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 	assert_equal "$stderr" ""
 }
 
-@test "the tools that print (pinfo, phash --sum, pencrypt's keys) die of SIGPIPE quietly on a closed pipe, even when it is ignored" {
+@test "the tools that print (pinfo, phash --sum, pencrypt's keys, --help, --version, --dry-run) die of SIGPIPE quietly on a closed pipe, even when it is ignored" {
 	pencrypt --keygen-identity -o id
 	local c
 	for c in "pinfo s.pfs" "pinfo --json s.pfs" "pinfo --chunks s.pfs" \
 	         "pinfo s.pfs s.pfs" "phash --sum s.pfs" "pencrypt --keygen" \
-	         "pencrypt --keygen-identity" "pencrypt --recipient-of id"; do
+	         "pencrypt --keygen-identity" "pencrypt --recipient-of id" \
+	         "pchunk --help" "pcompress --help" "pencrypt --help" \
+	         "phash --help" "pjoin --help" "pinfo --help" "pipeline --help" \
+	         "pjoin --version" "phash -a list" \
+	         "pipeline --dry-run process in.bin"; do
 		run -0 closed_stdout $c
 		assert_output "-13 b''
 -13 b''"

@@ -94,6 +94,8 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 	putchar('\n');
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return 0;
+	if (errno == EPIPE)
+		pfs_die_of_sigpipe();
 	if (!reported)          /* once, not again for each FILE */
 		pfs_error("stdout: %s", strerror(errno ? errno : EIO));
 	reported = 1;
