@@ -161,9 +161,30 @@ $hint"
 	run -2 --separate-stderr pipeline verify --rm a.bin.pfs
 	assert_equal "$stderr" "pipeline: --rm does not apply to 'verify'
 $hint"
-	run -2 --separate-stderr pipeline process --password-fd 0 --encrypt a.bin b.txt
-	assert_equal "$stderr" "pipeline: --password-fd is read once: give one FILE, or --password-file F
+	run -2 --separate-stderr pipeline process --password-fd 0 --encrypt a.bin -
+	assert_equal "$stderr" "pipeline: --password-fd 0 is standard input, which is read as FILE '-': use another descriptor
 $hint"
+	run -2 --separate-stderr pipeline restore - a.bin.pfs -
+	assert_equal "$stderr" "pipeline: '-' (standard input) is given twice: it can be read once
+$hint"
+}
+
+@test "--password-fd N is read once by pipeline: N may be 0 with FILEs named, several FILEs share it; a closed N or no password is one line, nothing written" {
+	printf 'correct horse\n' > pw
+	run -0 --separate-stderr bash -c 'pipeline process -q --encrypt --password-fd 0 --kdf-time 2 --kdf-memory 19M a.bin b.txt < pw'
+	assert_equal "$stderr" ""
+	run -0 bash -c 'pipeline restore -q --password-fd 0 -c a.bin.pfs b.txt.pfs < pw > both'
+	cat a.bin b.txt | cmp - both
+	run -0 bash -c 'pipeline verify -q --password-fd 3 a.bin.pfs b.txt.pfs 3< pw'
+	run -1 --separate-stderr bash -c 'pipeline restore -q --password-fd 3 -o x a.bin.pfs 3<&-'
+	assert_equal "$stderr" "pipeline: --password-fd 3: Bad file descriptor"
+	assert_file_not_exists x
+	run -1 --separate-stderr bash -c 'pipeline process -q --encrypt --password-fd 3 -o y.pfs a.bin 3< /dev/null'
+	assert_equal "$stderr" "pipeline: --password-fd 3: empty password"
+	assert_file_not_exists y.pfs
+	run -1 --separate-stderr bash -c 'echo wrong | pipeline restore -q --password-fd 0 -o x a.bin.pfs'
+	assert_equal "$stderr" "pencrypt: a.bin.pfs: wrong key or password (or a damaged HEAD)"
+	assert_file_not_exists x
 }
 
 @test "stdin to stdout: process < f > f.pfs, restore and verify from a pipe" {

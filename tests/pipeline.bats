@@ -417,6 +417,8 @@ Try 'pipeline --help' for more information."
 @test "usage: pipeline verify --fast=3 in.bin.pfs" { usage_fails "--fast does not apply to 'verify'" verify --fast=3 in.bin.pfs; }
 @test "usage: pipeline -T x verify in.bin.pfs" { usage_fails "-T: invalid number 'x'" -T x verify in.bin.pfs; }
 @test "usage: pipeline --bogus verify in.bin.pfs" { usage_fails "unrecognized option '--bogus'" --bogus verify in.bin.pfs; }
+@test "usage: pipeline process - - (standard input twice)" { usage_fails "'-' (standard input) is given twice: it can be read once" process - -; }
+@test "usage: pipeline process --encrypt --password-fd 0 (the stream's input)" { usage_fails "--password-fd 0 is standard input, which is read as FILE '-': use another descriptor" process --encrypt --password-fd 0; }
 @test "usage: pipeline process --encrypt in.bin (no key, no terminal)" {
 	run -2 --separate-stderr setsid -w pipeline process --encrypt in.bin
 	assert_equal "$stderr" "pipeline: --encrypt: no key given and no terminal to ask for a password: use --recipient R, --key-file F, --password-file F or --password-fd N

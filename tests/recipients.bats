@@ -252,6 +252,18 @@ PY
 	usage_line "pencrypt: --kdf-time and --kdf-memory are for encrypting with a password (with --rekey: a new one)"
 }
 
+@test "--rekey of what pipeline process --encrypt makes (hashed over the encryption): refused with the fix, and the README's phash --check | pencrypt --rekey | phash works" {
+	pipeline process -q --encrypt --recipient "$(cat alice.r)" data.bin
+	run -1 --separate-stderr sh -c 'pencrypt --rekey -i alice.id -R bob.r < data.bin.pfs > r.pfs'
+	assert_equal "$stderr" "pencrypt: stdin: stream is hashed (xxh3) over its encryption: check the hash first and hash again after, as in 'phash --check | pencrypt --rekey ... | phash -a xxh3'"
+	[ ! -s r.pfs ]
+	phash --check < data.bin.pfs | pencrypt --rekey -i alice.id -R bob.r | phash -a xxh3 > r.pfs
+	pipeline restore -q -i bob.id r.pfs -o copy
+	cmp copy data.bin
+	run -1 --separate-stderr pipeline restore -q -i alice.id r.pfs -o copy2
+	[ ! -e copy2 ]
+}
+
 @test "recipients and identities given wrongly: one line naming the object and the fix" {
 	run -2 --separate-stderr pencrypt -r "$(tail -n 1 alice.id)" s.pfs
 	usage_line "pencrypt: -r: an identity (a secret), not a recipient: give the recipient that 'pencrypt --recipient-of FILE' prints"

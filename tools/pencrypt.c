@@ -333,6 +333,14 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	} else if (!top) {
 		rc = pfs_seterr(e, "stream is not encrypted: nothing to %s",
 		                x->o->rekey ? "rekey" : "decrypt");
+	} else if (top->kind == PFS_STAGE_HASH && x->o->rekey) {
+		/* what pipeline process --encrypt makes: the hash is over the
+		 * encrypted frames and the HEAD, which rekeying changes */
+		pfs_stage_describe(top, msg, sizeof(msg));
+		rc = pfs_seterr(e, "stream is hashed (%s) over its encryption: "
+		                "check the hash first and hash again after, as "
+		                "in 'phash --check | pencrypt --rekey ... | "
+		                "phash -a %s'", msg, msg);
 	} else if (top->kind != PFS_STAGE_ENCRYPT) {
 		pfs_stage_still(top, msg, sizeof(msg));
 		rc = pfs_seterr(e, "%s", msg);

@@ -132,9 +132,9 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 	}
 	if (o->encrypt) {
 		s = stage_new(p, "pencrypt", NULL);
-		if (o->key_opt)
+		if (o->key_opt && !password_held())
 			add(s, o->key_opt, o->key_file);
-		else if (!o->nrcp)
+		else if (o->key_opt || !o->nrcp)
 			p->ask[p->nask++] = p->n - 1;
 		for (i = 0; i < o->nrcp && !p->cont.active; i++)
 			add(s, o->rcp_opt[i], o->rcp_arg[i]);
@@ -319,9 +319,9 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		}
 		s = stage_new(p, prog, mode);
 		if (rec->kind == PFS_STAGE_ENCRYPT) {
-			if (o->key_opt)
+			if (o->key_opt && !password_held())
 				add(s, o->key_opt, o->key_file);
-			else if (!o->nids)
+			else if (o->key_opt || !o->nids)
 				p->ask[p->nask++] = p->n - 1;
 			for (j = 0; j < o->nids; j++)
 				add(s, "-i", o->id_arg[j]);

@@ -83,6 +83,8 @@ check_keys(const struct opts *o)
 		if (r && pfs_rcp_file(&rcps, o->rcp_arg[i], &e) < 0)
 			fail("--recipients-file", o->rcp_arg[i], &e);
 	}
+	if (o->key_opt && strcmp(o->key_opt, "--password-fd") == 0)
+		password_read_fd(o);
 	if (!o->nids && (!o->key_opt ||
 	    strcmp(o->key_opt, "--password-fd") == 0))
 		return;

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,7 +120,7 @@ level_typed(struct opts *o)
 static void
 check_opts(struct opts *o)
 {
-	unsigned bad = o->used & ~o->cmd->allowed, i;
+	unsigned bad = o->used & ~o->cmd->allowed, i, dashes;
 	char flags[64];
 	int many = o->nfiles > 1 || o->recursive;
 
@@ -165,9 +166,15 @@ check_opts(struct opts *o)
 	if (o->c.trace && o->dry_run)
 		pfs_usage_error("--trace and --dry-run exclude each other "
 		                "(nothing runs, nothing is traced)");
-	if (many && o->key_opt && strcmp(o->key_opt, "--password-fd") == 0)
-		pfs_usage_error("--password-fd is read once: give one FILE, or "
-		                "--password-file F");
+	for (i = 0, dashes = o->nfiles == 0; (int)i < o->nfiles; i++)
+		dashes += strcmp(o->files[i], "-") == 0;
+	if (dashes > 1)
+		pfs_usage_error("'-' (standard input) is given twice: it can "
+		                "be read once");
+	if (dashes && o->key_opt && strcmp(o->key_opt, "--password-fd") == 0 &&
+	    atoi(o->key_file) == 0)
+		pfs_usage_error("--password-fd 0 is standard input, which is "
+		                "read as FILE '-': use another descriptor");
 }
 
 static void

@@ -8,7 +8,8 @@
  * libgcrypt secure memory (pfs_cli_secret, cli.h) and wiped by
  * password_forget() before pipeline exits.  The prompt comes before any
  * output is created: a signal at the prompt ends pipeline at once
- * (pfs_tty_ask, secret.h).
+ * (pfs_tty_ask, secret.h).  --password-fd N is read here too, once, before
+ * any FILE (password_read_fd), and passed on the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +101,32 @@ fill(int *rfd, struct pfs_err *e)
 	else
 		*rfd = fd[0];
 	return rc;
+}
+
+void
+password_read_fd(const struct opts *o)
+{
+	struct pfs_keyopt k;
+	struct pfs_err e;
+	const char *m;
+
+	pfs_keyopt_init(&k);
+	if (pfs_keyopt_set(&k, PFS_KS_PWFD, o->key_file, &e) < 0)
+		pfs_usage_error("--password-fd: %s", e.msg);
+	held = pfs_cli_secret(&k, -1, 0, &e);
+	if (!held) {
+		/* "descriptor N: reason" from secret.c, said as the option */
+		m = strncmp(e.msg, "descriptor ", 11) == 0 &&
+		    strstr(e.msg, ": ") ? strstr(e.msg, ": ") + 2 : e.msg;
+		pfs_die(PFS_EXIT_ERR, "--password-fd %s: %s", o->key_file, m);
+	}
+	(void)atexit(password_forget);
+}
+
+int
+password_held(void)
+{
+	return held != NULL;
 }
 
 int

@@ -218,7 +218,15 @@ int trace_end(int abort_it);
  * after a failed prompt password_given_up() is 1 and no FILE should be
  * started.  password_close - close p->askfd[] (again is fine).
  * password_forget - wipe and release the password; registered with
- * atexit(), and to be called before dying of a signal. */
+ * atexit(), and to be called before dying of a signal.
+ * password_read_fd - --password-fd N: read the password from N once,
+ * here, before any FILE (check_keys), so that each pencrypt stage gets it
+ * on a pipe of its own as a typed one is: N may then be 0 with FILEs
+ * named, and several FILEs share it.  A descriptor that is not open or
+ * gives no password is an error, exit 1.  password_held - 1 once the
+ * password is held (typed or read from N). */
+void password_read_fd(const struct opts *o);
+int password_held(void);
 int password_pass(const struct opts *o, struct pipeline *p, const char *out,
                   struct pfs_err *e);
 void password_close(struct pipeline *p);

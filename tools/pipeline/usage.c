@@ -68,7 +68,7 @@ usage(void)
 	       "      --raw-key-file F          32 raw bytes or 64 hex digits in F\n"
 	       "      --password-file F         password: the first line of F\n"
 	       "      --password-fd N           password: the first line read from\n"
-	       "                                descriptor N (one FILE only)\n"
+	       "                                descriptor N, once for all FILEs\n"
 	       "                                (none of these, nor --recipient or\n"
 	       "                                --identity: asked on the terminal once\n"
 	       "                                for all FILEs)\n"
