@@ -120,6 +120,11 @@ pfs_feed_wait(struct pfs_feed *f)
 	int st;
 
 	if (f->pid > 0) {
+		/* the stages are gone, so nothing reads what it would feed:
+		 * blocked on an idle writer (or after an interruption), it
+		 * would keep us waiting */
+		if (waitpid(f->pid, &st, WNOHANG) == 0)
+			(void)kill(f->pid, SIGKILL);
 		while (waitpid(f->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		f->pid = 0;

@@ -52,7 +52,9 @@ int pfs_feed_head(struct pfs_feed *f, struct pfs_reader *r,
 int pfs_feed_start(struct pfs_feed *f, void (*fail)(const struct pfs_err *e),
                    int *in_fd, struct pfs_err *e);
 
-/* pfs_feed_wait - reap the feeder, if one was started (EINTR retried). */
+/* pfs_feed_wait - reap the feeder, if one was started (EINTR retried), for
+ * after the stages it fed have ended: one still running then (waiting for
+ * its writer, which may never write or close) is killed first. */
 void pfs_feed_wait(struct pfs_feed *f);
 
 /* pfs_feed_free - release pre; f is all zero again but for pid, which

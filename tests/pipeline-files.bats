@@ -187,6 +187,40 @@ $hint"
 	assert_file_not_exists x
 }
 
+@test "restore from a pipe, killed with SIGTERM while the writer of its standard input is idle: pipeline ends at once, 128+15, nothing left" {
+	pchunk -s 16K a.bin | pcompress | phash > p.pfs
+	mkfifo fifo
+	pipeline restore -o out < fifo &
+	pid=$!
+	exec 7> fifo
+	head -c 60000 p.pfs >&7
+	for i in $(seq 50); do [ -n "$(pgrep -P "$pid")" ] && break; sleep 0.1; done
+	sleep 0.3
+	kill -TERM "$pid"
+	for i in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+	gone=1; kill -0 "$pid" 2> /dev/null && gone=0
+	exec 7>&-
+	st=0
+	wait "$pid" || st=$?
+	[ "$gone" = 1 ]
+	[ "$st" -eq 143 ]
+	assert_file_not_exists out
+	[ -z "$(ls -A | grep '^\.out')" ]
+	# killed while it reads the HEAD itself: no message either
+	pipeline restore -o out < fifo 2> err &
+	pid=$!
+	exec 7> fifo
+	head -c 10 p.pfs >&7
+	sleep 0.5
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 7>&-
+	[ "$st" -eq 143 ]
+	assert_equal "$(cat err)" ""
+	assert_file_not_exists out
+}
+
 @test "stdin to stdout: process < f > f.pfs, restore and verify from a pipe" {
 	pipeline process < a.bin > s.pfs
 	pipeline process - < b.txt > t.pfs

@@ -496,7 +496,9 @@ run_one(struct opts *o, struct pipeline *p)
 	rc = failed ? -1 : 0;
 	goto done;
 fail:
-	pfs_error("%s", e.msg);
+	if (!pfs_interrupted)   /* a read cut short by the signal: main
+	                         * dies of it, without a message */
+		pfs_error("%s", e.msg);
 done:
 	free(p->cont.off);
 	p->cont.off = NULL;
