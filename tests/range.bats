@@ -457,6 +457,31 @@ kill_at() {
 	pipeline restore -c out.pfs | cmp - src.bin
 }
 
+@test "pipeline process --resume keeps a last chunk the partial output holds whole (with its DIGEST), and --dry-run shows the --range and the file it writes" {
+	head -c 20M /dev/urandom > src.bin
+	pipeline process -o ref.pfs src.bin
+	local d1 g1 d2
+	d1=$(frame ref.pfs 3 off)    # DATA 1: chunk 0 and its DIGEST end here
+	d2=$(frame ref.pfs 5 off)    # DATA 2
+	g1=$(frame ref.pfs 4 off)    # chunk 1's DIGEST: DATA 1 ends here
+	# cut right after chunk 1's DIGEST: chunk 0 is kept, chunk 1 made
+	# again (to be compared with what the partial output holds)
+	for cut in "$d2:8388608" "$d1:0" "$g1:0" "$(frame ref.pfs END off):16777216"; do
+		rm -f out.pfs
+		head -c "${cut%%:*}" ref.pfs > out.pfs.pfs-part
+		run -0 pipeline --dry-run process --resume -o out.pfs src.bin
+		assert_output "pchunk -s 8388608 --range ${cut##*:}: src.bin | pcompress --zstd | phash -a xxh3 > out.pfs.pfs-part.tail"
+		pipeline process --resume -o out.pfs src.bin
+		cmp ref.pfs out.pfs
+	done
+	# nothing whole: it starts over; --dry-run says so and leaves the
+	# partial output alone
+	head -c "$(frame ref.pfs 2 off)" ref.pfs > out2.pfs.pfs-part
+	run -0 pipeline --dry-run process --resume -o out2.pfs src.bin
+	assert_output "pchunk src.bin | pcompress --zstd | phash -a xxh3 > out2.pfs.pfs-part"
+	assert_file_exists out2.pfs.pfs-part
+}
+
 @test "pipeline process --brotli: 32 MiB chunks; --resume goes on in the chunk size of the partial output" {
 	local off
 	gen text-like 40M > src.bin

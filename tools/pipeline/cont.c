@@ -5,7 +5,8 @@
  * when the run fails or is killed) and renames it to OUT at the end.  When
  * OUT.pfs-part is there, cont_begin() reads it: its HEAD, and the offsets
  * of its DATA frames up to where it was cut.  Chunks 0..K-1 are whole (the
- * next DATA header follows them); K >= 1 is needed, else it starts over.
+ * next DATA header follows them, or the END, or the file ends right after
+ * the chunk's DIGEST frames); K >= 1 is needed, else it starts over.
  * The source must still have the size and mtime its HEAD recorded.  The
  * stages then run over the source from chunk K-1 on (pchunk --range) into
  * OUT.pfs-part.tail, and cont_finish() writes OUT from:
@@ -148,7 +149,8 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 	struct pfs_buf pay = PFS_BUF_INIT;
 	struct stat st;
 	uint64_t *off = NULL, n = 0, cap = 0, *t;
-	int fd, rc = -1;
+	unsigned i, nhash = 0, ndig = 0;
+	int fd, rc = -1, got = 0;
 
 	snprintf(c->part, sizeof(c->part), "%s%s", out, PFS_PART_SUFFIX);
 	snprintf(c->tail, sizeof(c->tail), "%s%s.tail", out, PFS_PART_SUFFIX);
@@ -159,20 +161,28 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 	pfs_reader_init(&r, fd, c->part);
 	if (pfs_reader_start(&r, &c->head, e) < 0)
 		goto start_over;
+	for (i = 0; i < c->head.nstages; i++)
+		nhash += c->head.stages[i].kind == PFS_STAGE_HASH;
 	/* every DATA header counts, its payload cut short or not: chunk j is
-	 * whole when the header of chunk j + 1 follows it */
-	while (pfs_reader_next_hdr(&r, &h, e) == 1 && h.type != PFS_END) {
+	 * whole when the header of chunk j + 1 follows it, or the END, or
+	 * the end of the file right after its payload and its DIGEST frames
+	 * (one per HASH record) */
+	while ((got = pfs_reader_next_hdr(&r, &h, e)) == 1 &&
+	       h.type != PFS_END) {
 		if (pfs_buf_reserve(&pay, h.len ? h.len : 1) < 0 ||
 		    pfs_reader_piece(&r, pay.p, h.len, e) < 0)
 			h.len = 0;      /* cut short: counted, then stop */
 		if (h.type != PFS_DATA) {
 			if (r.pending)
 				break;
+			ndig += h.type == PFS_DIGEST;
 			continue;
 		}
+		ndig = 0;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
-			t = realloc(off, cap * sizeof(*off));
+			/* + 1: room for the end of a whole last chunk */
+			t = realloc(off, (cap + 1) * sizeof(*off));
 			if (!t) {
 				pfs_seterr(e, "out of memory");
 				goto out;
@@ -183,6 +193,11 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 		if (r.pending)
 			break;
 	}
+	if (n > 0 && !r.pending && ndig == nhash &&
+	    ((got == 1 && h.type == PFS_END) ||
+	     (got < 0 && fstat(fd, &st) == 0 &&
+	      r.frame_pos == (uint64_t)st.st_size)))
+		off[n++] = r.frame_pos;   /* the last chunk is whole too */
 	if (n < 2)
 		goto start_over;     /* nothing to keep */
 	if (stat(o->input, &st) < 0) {
@@ -209,8 +224,9 @@ cont_begin(const struct opts *o, struct pipeline *p, const char *out,
 	rc = 0;
 	goto out;
 start_over:
-	/* nothing worth keeping: the run starts over in a new OUT.pfs-part */
-	if (unlink(c->part) < 0) {
+	/* nothing worth keeping: the run starts over in a new OUT.pfs-part
+	 * (--dry-run: left alone, and says so) */
+	if (!o->dry_run && unlink(c->part) < 0) {
 		pfs_seterr(e, "%s: %s", c->part, strerror(errno));
 		goto out;
 	}

@@ -192,8 +192,9 @@ void check_keys(const struct opts *o);
 
 /* cont.c: process --resume.  cont_begin - when OUT.pfs-part is there,
  * check it and the source and set p->cont (active) and p->rangebuf, the
- * first chunk to make again; cont_finish - after the stages wrote
- * p->cont.tail, write OUT from both.  0, or -1 with e set. */
+ * first chunk to make again (with --dry-run too: a partial output with
+ * nothing to keep is then left in place); cont_finish - after the stages
+ * wrote p->cont.tail, write OUT from both.  0, or -1 with e set. */
 int cont_begin(const struct opts *o, struct pipeline *p, const char *out,
                struct pfs_err *e);
 int cont_finish(const struct opts *o, struct pipeline *p, const char *out,

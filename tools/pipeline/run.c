@@ -84,8 +84,17 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 		fputs(i + 1 < p->n ? " | " : "", stdout);
 	}
 	if (o->cmd->cmd == C_PROCESS && strcmp(out, "-") != 0) {
+		/* --resume: what the stages write, which pipeline then
+		 * renames to out, or joins to the partial output (cont.c) */
 		fputs(" > ", stdout);
-		print_word(out);
+		if (p->cont.active)
+			print_word(p->cont.tail);
+		else if (o->resume) {
+			snprintf(dir, sizeof(dir), "%s%s", out,
+			         PFS_PART_SUFFIX);
+			print_word(dir);
+		} else
+			print_word(out);
 	}
 	if (o->rm && strcmp(o->input, "-") != 0) {
 		fputs(o->input[0] == '-' ? " && rm -- " : " && rm ", stdout);
@@ -395,7 +404,7 @@ run_one(struct opts *o, struct pipeline *p)
 			           "with standard output");
 			goto fail;
 		}
-		if (o->resume && !o->dry_run && cont_begin(o, p, out, &e) < 0)
+		if (o->resume && cont_begin(o, p, out, &e) < 0)
 			goto fail;
 		build_process(o, p, progress);
 	} else if (o->cmd->cmd == C_INFO) {
