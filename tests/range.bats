@@ -614,4 +614,8 @@ kill_at() {
 	assert_output "$(tail -c 3 in.bin | od -An -tx1)"
 	run -1 --separate-stderr pjoin --range "$s:1" p.pfs
 	assert_equal "$stderr" "pjoin: p.pfs: --range starts at byte $s, past the end of the source ($s bytes)"
+	# the driver, as pipeline(1) says
+	pipeline process -q -o d.pfs in.bin
+	run -0 --separate-stderr bash -o pipefail -c "pipeline restore --range $((s - 3)):100 d.pfs | od -An -tx1"
+	assert_output "$(tail -c 3 in.bin | od -An -tx1)"
 }
