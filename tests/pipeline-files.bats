@@ -221,6 +221,16 @@ $hint"
 	assert_file_not_exists out
 }
 
+@test "process -o from a pipe: the output's mode is the umask's, as zstd's (a FILE's is the FILE's)" {
+	cat a.bin | pipeline process -o p1.pfs
+	[ "$(stat -c %a p1.pfs)" = 644 ]
+	(umask 027; cat a.bin | pipeline process -o p2.pfs)
+	[ "$(stat -c %a p2.pfs)" = 640 ]
+	chmod 604 a.bin
+	pipeline process -o p3.pfs a.bin
+	[ "$(stat -c %a p3.pfs)" = 604 ]
+}
+
 @test "stdin to stdout: process < f > f.pfs, restore and verify from a pipe" {
 	pipeline process < a.bin > s.pfs
 	pipeline process - < b.txt > t.pfs

@@ -294,8 +294,15 @@ open_output(const struct opts *o, struct pipeline *p, const char *out,
 		if (in < 0)
 			return -1;
 	}
-	*mode = in >= 0 && fstat(in, &st) == 0 && S_ISREG(st.st_mode) ?
-	        (int)(st.st_mode & 07777) : -1;
+	/* the source's mode, as zstd gives it; from a pipe, the umask's */
+	if (in >= 0 && fstat(in, &st) == 0 && S_ISREG(st.st_mode)) {
+		*mode = (int)(st.st_mode & 07777);
+	} else {
+		mode_t mask = umask(0);
+
+		(void)umask(mask);
+		*mode = 0666 & ~(int)mask;
+	}
 	if (p->cont.active) {
 		of->path = of->tmp = NULL;
 		of->keep = 0;
