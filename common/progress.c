@@ -12,11 +12,9 @@ void
 pfs_progress_init(struct pfs_progress *p, int want, uint64_t total,
                   const char *label)
 {
-	const char *relay = getenv("PFS_PROGRESS");
-
-	/* PFS_PROGRESS=tty: stderr is a pipe to pipeline, which hands the
-	 * display on to its own stderr, a terminal */
-	p->on = want && (isatty(2) || (relay && strcmp(relay, "tty") == 0));
+	/* asked for, it is shown wherever stderr goes, as zstd's
+	 * --progress is (pipeline asks on a terminal by default) */
+	p->on = want;
 	p->total = total;
 	p->start_ns = p->last_ns = pfs_now_ns();
 	p->label = label;

@@ -1,9 +1,9 @@
 /*
  * progress.h - a one-line progress display on stderr (--progress).
  *
- * Shown only when stderr is a terminal (or PFS_PROGRESS=tty: pipeline
- * reads stderr and hands the display on to its terminal), redrawn at most
- * 4 times a second:
+ * Shown when asked for, wherever stderr goes (as zstd --progress; under
+ * pipeline, stderr is a pipe that pipeline reads and hands the display on
+ * from), redrawn at most 4 times a second:
  *   pchunk: big.bin  412.0 MiB / 1 GiB  40%  812.3 MB/s  ETA 0:01
  * Without a known total it shows bytes and rate only.
  */
@@ -20,8 +20,7 @@ struct pfs_progress {
 	int drawn;
 };
 
-/* want: the user asked for --progress; the display is on only if stderr is
- * a terminal too. */
+/* want: the user asked for --progress (pipeline: or stderr is a terminal) */
 void pfs_progress_init(struct pfs_progress *p, int want, uint64_t total,
                        const char *label);
 void pfs_progress_update(struct pfs_progress *p, uint64_t done);

@@ -522,13 +522,19 @@ shown() {
 	assert_equal "$stderr" ""
 }
 
-@test "progress: never when stderr is not a terminal; --progress forces the flag" {
+@test "progress: by default never when stderr is not a terminal; --progress shows it wherever stderr goes, as zstd's" {
 	run -0 pipeline --dry-run process a.bin
 	refute_output --partial -- --progress
+	run -0 --separate-stderr pipeline process a.bin
+	assert_equal "$stderr" ""
 	run -0 pipeline --dry-run --progress process a.bin
 	assert_output --partial "pchunk --progress a.bin"
-	run -0 --separate-stderr pipeline --progress process a.bin
-	assert_equal "$stderr" ""
+	run -0 --separate-stderr pipeline --progress process -f a.bin
+	assert_equal "$(printf '%s' "$stderr" | tr '\r' '\n' | tail -n 1 | grep -o '^.*100%')" "pchunk: a.bin  195.3 KiB / 195.3 KiB  100%"
+	run -0 --separate-stderr pipeline --progress restore -f a.bin.pfs
+	assert_equal "$(printf '%s' "$stderr" | tr '\r' '\n' | tail -n 1 | grep -o '^.*100%')" "pjoin: a.bin  195.3 KiB / 195.3 KiB  100%"
+	run -0 --separate-stderr pchunk --progress a.bin
+	assert_equal "$(printf '%s' "$stderr" | tr '\r' '\n' | tail -n 1 | grep -o '^.*100%')" "pchunk: a.bin  195.3 KiB / 195.3 KiB  100%"
 }
 
 @test "progress: on by default on a terminal, off with -q" {

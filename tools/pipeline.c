@@ -106,8 +106,7 @@ main(int argc, char **argv)
 	if (!p)
 		pfs_die(PFS_EXIT_ERR, "out of memory");
 	if (!o.dry_run) {
-		if (setenv("PFS_PROGRESS", isatty(2) ? "tty" : "", 1) < 0 ||
-		    (o.c.stats && setenv("PFS_STATS", "json", 1) < 0))
+		if (o.c.stats && setenv("PFS_STATS", "json", 1) < 0)
 			pfs_die(PFS_EXIT_ERR, "setenv: %s", strerror(errno));
 		if (trace_begin(&o, &e) < 0)
 			pfs_die(PFS_EXIT_ERR, "%s", e.msg);

@@ -59,7 +59,7 @@ usage(void)
 	       "      --range OFF:LEN  write only LEN bytes from source byte OFF (OFF: for\n"
 	       "                     the rest); FILE must be a stream file, whose index\n"
 	       "                     leads to the chunks needed, the only ones read\n"
-	       "      --progress     show progress on stderr (when it is a terminal)\n"
+	       "      --progress     show progress on stderr (also when not a terminal)\n"
 	       "  -T, --threads N    threads verifying digests (default: number of CPUs)\n",
 	       pfs_prog, pfs_prog, pfs_prog, pfs_prog);
 	pfs_help_common(21, PFS_HELP_COMMON);

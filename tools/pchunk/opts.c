@@ -34,7 +34,7 @@ usage(void)
 	       "                    multiple of the chunk size\n"
 	       "      --source SIZE:MTIME:MODE:NAME  the file standard input is a part\n"
 	       "                    of, as 'stat -c %%s:%%.9Y:%%a:%%n FILE' prints it\n"
-	       "      --progress    show progress on stderr (when it is a terminal)\n",
+	       "      --progress    show progress on stderr (also when not a terminal)\n",
 	       pfs_prog);
 	/* pchunk's --stats and --trace start their text a column later */
 	pfs_help_common(20, PFS_HELP_QUIET);
