@@ -142,16 +142,20 @@ pfs_version(void)
 
 static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* vmsg - "prog: message" and a newline, in one write.  A control byte in the message (a
+ * file name holding a newline, say) is shown escaped, as pinfo shows such
+ * a name (pfs_text_esc): a message stays one line */
 static void
 vmsg(const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n;
+	char msg[1024], line[4 * sizeof(msg) + 64];
+	size_t n;
 
-	n = snprintf(line, sizeof(line), "%s: ", pfs_prog);
-	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = (size_t)snprintf(line, sizeof(line) - 1, "%s: ", pfs_prog);
+	pfs_text_esc(msg, 0, line + n, sizeof(line) - n - 1);
 	strcat(line, "\n");
-	fputs(line, stderr);
+	fputs(line, stderr);        /* one write: stages share a stderr */
 }
 
 void

@@ -151,6 +151,25 @@ pfs_parse_threads(const char *s, unsigned max, unsigned *out,
 }
 
 void
+pfs_text_esc(const char *s, int bs, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *s && k + 5 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n' || c == '\t' || (bs && c == '\\')) {
+			out[k++] = '\\';
+			out[k++] = c == '\n' ? 'n' : c == '\t' ? 't' : '\\';
+		} else if (c < 0x20 || c == 0x7f) {
+			k += (size_t)snprintf(out + k, n - k, "\\%03o", c);
+		} else {
+			out[k++] = (char)c;
+		}
+	}
+	out[k] = '\0';
+}
+
+void
 pfs_json_esc(const char *s, char *out, size_t n)
 {
 	size_t k = 0;

@@ -49,4 +49,10 @@ int pfs_parse_threads(const char *s, unsigned max, unsigned *out,
  * control bytes escaped) into out[n], cut to fit */
 void pfs_json_esc(const char *s, char *out, size_t n);
 
+/* pfs_text_esc - s on one line, into out[n] (cut to fit): a newline as \n,
+ * a tab as \t, another control byte as \ooo, and with bs a backslash as
+ * \\ (so that the text maps back to s).  How pinfo shows a stored name and
+ * every message shows what it quotes (pfs_error). */
+void pfs_text_esc(const char *s, int bs, char *out, size_t n);
+
 #endif

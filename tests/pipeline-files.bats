@@ -645,6 +645,21 @@ source: b.txt"
 -13 b''"
 }
 
+@test "a FILE name holding a newline stays on one line: in messages of every program, the info and --stats headings; info to a full disk says so once" {
+	cp a.bin "$(printf 'n\nl')"
+	run -0 --separate-stderr pipeline --stats process "$(printf 'n\nl')" b.txt
+	assert_equal "$(grep ':$' <<< "$stderr")" 'n\nl:
+b.txt:'
+	run -0 --separate-stderr pipeline info "$(printf 'n\nl.pfs')" b.txt.pfs
+	assert_equal "${lines[0]}" 'n\nl.pfs:'
+	run -1 --separate-stderr pipeline restore -N "$(printf 'n\nl.pfs')"
+	assert_equal "$stderr" 'pipeline: n\nl.pfs: the stored name holds control characters: use -o OUT'
+	run -1 --separate-stderr pinfo "$(printf 'x\ty\001')"
+	assert_equal "$stderr" 'pinfo: x\ty\001: No such file or directory'
+	run -1 --separate-stderr bash -c 'pipeline info b.txt.pfs b.txt.pfs > /dev/full'
+	assert_equal "$stderr" "pipeline: stdout: write error: No space left on device"
+}
+
 @test "-r applies to info too, and --help lists it under all subcommands as pipeline(1) does" {
 	pipeline process -r d
 	run -0 pipeline info -r d

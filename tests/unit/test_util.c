@@ -386,6 +386,25 @@ test_fail(void **state)
 	assert_string_equal(out, "ptool: f.pfs: chunk 7 failed\n");
 }
 
+/* pfs_text_esc: one line, control bytes escaped, backslashes with bs
+ * only, cut to fit without splitting an escape */
+static void
+test_text_esc(void **state)
+{
+	char out[64], small[8];
+
+	(void)state;
+	pfs_text_esc("a\nb\tc\001d\177e\\f", 0, out, sizeof(out));
+	assert_string_equal(out, "a\\nb\\tc\\001d\\177e\\f");
+	pfs_text_esc("a\\b\n", 1, out, sizeof(out));
+	assert_string_equal(out, "a\\\\b\\n");
+	pfs_text_esc("plain name.pfs", 1, out, sizeof(out));
+	assert_string_equal(out, "plain name.pfs");
+	pfs_text_esc("abc\001\001", 0, small, sizeof(small));
+	assert_string_equal(small, "abc");
+	assert_true(strlen(small) < sizeof(small));
+}
+
 int
 main(void)
 {
@@ -402,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_parse_threads),
 		cmocka_unit_test(test_common_opt),
 		cmocka_unit_test(test_fail),
+		cmocka_unit_test(test_text_esc),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

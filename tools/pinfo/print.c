@@ -37,19 +37,10 @@ json_str(const char *s)
 static void
 text_name(const char *s)
 {
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '\\')
-			fputs("\\\\", stdout);
-		else if (ch == '\n')
-			fputs("\\n", stdout);
-		else if (ch == '\t')
-			fputs("\\t", stdout);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\%03o", ch);
-		else
-			putchar(ch);
-	}
+	char buf[4 * PFS_NAME_MAX + 8];
+
+	pfs_text_esc(s, 1, buf, sizeof(buf));
+	fputs(buf, stdout);
 }
 
 /* pencrypt --hide-name moved the name into its record */

@@ -24,6 +24,7 @@
 #include "stagelog.h"
 #include "stats.h"
 #include "step.h"
+#include "util.h"
 
 int sigpipe_seen;                /* a stage died of SIGPIPE on our stdout */
 
@@ -361,24 +362,41 @@ pipe_input(const struct opts *o, struct pipeline *p, struct pfs_err *e)
 	return 0;
 }
 
+/* heading - FILE as the heading before its output names it: "stdin" for
+ * "-", else on one line (pfs_text_esc, as pinfo shows a name) */
+static const char *
+heading(const char *file, char *buf, size_t n)
+{
+	if (strcmp(file, "-") == 0)
+		return "stdin";
+	pfs_text_esc(file, 1, buf, n);
+	return buf;
+}
+
 /* info_heading - info with several FILEs (or -r): each pinfo output comes
  * after a "FILE:" line, with a blank line before the next, as ls does for
- * several directories.  0, or -1: standard output is closed (sigpipe_seen
- * set) or failed (e set) */
+ * several directories.  0; -1 when standard output is closed (sigpipe_seen
+ * set) or failed (e set); 1 when it failed for an earlier FILE, which was
+ * reported then */
 static int
 info_heading(const struct opts *o, struct pfs_err *e)
 {
-	static int shown;
+	static int shown, reported;
+	char name[4 * PATH_MAX];
 
 	if (o->nfiles < 2 && !o->recursive)
 		return 0;
-	if (printf("%s%s:\n", shown++ ? "\n" : "", strcmp(o->input, "-") ?
-	           o->input : "stdin") < 0 || fflush(stdout) == EOF) {
+	if (printf("%s%s:\n", shown++ ? "\n" : "",
+	           heading(o->input, name, sizeof(name))) < 0 ||
+	    fflush(stdout) == EOF) {
 		if (errno == EPIPE) {
 			sigpipe_seen = 1;
 			return -1;
 		}
-		return pfs_seterr(e, "standard output: %s", strerror(errno));
+		if (reported++)         /* once, not again for each FILE */
+			return 1;
+		return pfs_seterr(e, "stdout: write error: %s",
+		                  strerror(errno));
 	}
 	return 0;
 }
@@ -391,6 +409,7 @@ run_one(struct opts *o, struct pipeline *p)
 	struct pfs_outfile of;
 	struct pfs_err e;
 	const char *out = NULL;
+	char name[4 * PATH_MAX];
 	unsigned i;
 	int rc = -1, have_of = 0, mode = -1, failed = 0, out_fd = -1;
 	int progress = want_progress(o);
@@ -446,9 +465,13 @@ run_one(struct opts *o, struct pipeline *p)
 			p->out_name = out;
 		}
 	}
-	if (o->cmd->cmd == C_INFO && info_heading(o, &e) < 0) {
+	if (o->cmd->cmd == C_INFO && (rc = info_heading(o, &e)) != 0) {
 		if (sigpipe_seen)
 			goto done;
+		if (rc > 0) {           /* reported before */
+			rc = -1;
+			goto done;
+		}
 		goto fail;
 	}
 	/* stage i runs as process i; every stderr is ours to read
@@ -485,8 +508,8 @@ run_one(struct opts *o, struct pipeline *p)
 		/* several FILEs: each table names its FILE */
 		if (p->stats != PFS_STATS_JSON && (o->nfiles > 1 ||
 		    o->recursive))
-			(void)fprintf(stderr, "%s:\n", strcmp(o->input, "-") ?
-			              o->input : "stdin");
+			(void)fprintf(stderr, "%s:\n", heading(o->input,
+			              name, sizeof(name)));
 		print_stats(o, p);
 	}
 	if (have_of && p->cont.active) {
