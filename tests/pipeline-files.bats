@@ -100,6 +100,12 @@ pipeline: d/x.pfs: file exists (use -f to overwrite it)"
 	cmp a.bin back/mirror/d/x
 	run -1 --separate-stderr pipeline process --output-dir-mirror mirror ../"${PWD##*/}"/a.bin
 	assert_regex "$stderr" "a path with '\.\.' would leave mirror$"
+	# a missing or wrong flat directory is said once, before any FILE
+	run -1 --separate-stderr pipeline process --output-dir-flat nodir a.bin b.txt
+	assert_equal "$stderr" "pipeline: --output-dir-flat nodir: No such file or directory (make it first)"
+	run -1 --separate-stderr pipeline restore --output-dir-flat a.bin flat/x.pfs flat/y.pfs
+	assert_equal "$stderr" "pipeline: --output-dir-flat a.bin: not a directory"
+	assert_not_exists nodir
 }
 
 @test "--dry-run --output-dir-mirror makes no directory: it prints mkdir -p" {
@@ -382,7 +388,9 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	run -2 --separate-stderr pipeline process --lz4 -l 15 a.bin
 	assert_equal "${stderr_lines[0]}" "pipeline: -l: level 15 is out of range for lz4 (1-12)"
 	run -2 --separate-stderr pipeline process --fast=200 a.bin
-	assert_equal "${stderr_lines[0]}" "pipeline: --fast: level -200 is out of range for zstd (1-19, 20-22 with --ultra, -100 to -1 fast)"
+	assert_equal "${stderr_lines[0]}" "pipeline: --fast: '200' is out of range (1 to 100)"
+	run -2 --separate-stderr pipeline process --fast=0 a.bin
+	assert_equal "${stderr_lines[0]}" "pipeline: --fast: '0' is out of range (1 to 100)"
 	run -2 --separate-stderr pipeline process --lz4 --ultra -9 a.bin
 	assert_equal "${stderr_lines[0]}" "pipeline: --ultra is for zstd levels 20-22"
 	run -2 --separate-stderr pipeline process -99999999999 a.bin

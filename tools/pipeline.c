@@ -84,6 +84,22 @@ operand(struct opts *o, struct pipeline *p, const char *f)
 	return run_one(o, p) < 0;
 }
 
+/* check_outdir - --output-dir-flat DIR must be a directory already: said
+ * once, not as a temporary-file error for every FILE (--output-dir-mirror
+ * makes its directories) */
+static void
+check_outdir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		pfs_die(PFS_EXIT_ERR, "--output-dir-flat %s: %s (make it first)",
+		        dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		pfs_die(PFS_EXIT_ERR, "--output-dir-flat %s: not a directory",
+		        dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -98,6 +114,8 @@ main(int argc, char **argv)
 	pfs_proc_std_fds();
 	parse(argc, argv, &o);
 	check_keys(&o);
+	if (o.outdir && !o.mirror && !o.dry_run)
+		check_outdir(o.outdir);
 	if (o.nfiles == 0) {
 		o.files = stdin_only;
 		o.nfiles = 1;

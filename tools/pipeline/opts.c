@@ -275,7 +275,10 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_FAST:
 			v = 1;
-			if (optarg && pfs_parse_int(optarg, 1, 1000000, &v, &e) < 0)
+			/* zstd's fast levels, in pcompress's words */
+			if (optarg && pfs_parse_int(optarg, 1,
+			                            -pfs_codecs[0].lmin, &v,
+			                            &e) < 0)
 				pfs_usage_error("--fast: %s", e.msg);
 			snprintf(o->levelbuf, sizeof(o->levelbuf), "-%ld", v);
 			o->level = o->levelbuf;
