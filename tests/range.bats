@@ -583,6 +583,13 @@ kill_at() {
 	stderr_has "chunk 2 is not what out2.pfs.pfs-part holds (the source changed): nothing sealed"
 	run -2 --separate-stderr pencrypt --password-file pw --continue out2.pfs.pfs-part --cipher aes-256-gcm
 	stderr_has "--continue takes the cipher, the KDF and the name hiding of its FILE"
+	# another password: the message names the partial output, whose
+	# record did not open, and it is kept
+	printf 'another\n' > pw3
+	run -1 --separate-stderr pipeline process --resume -o out2.pfs --encrypt --password-file pw3 --kdf-time 2 --kdf-memory 19M src.bin
+	assert_equal "$stderr" "pencrypt: src.bin: --continue out2.pfs.pfs-part: wrong key or password (or a damaged HEAD)"
+	assert_file_exists out2.pfs.pfs-part
+	assert_file_not_exists out2.pfs
 }
 
 @test "pjoin --resume: a journal that is not one, or made at another chunk size, is refused and left alone" {

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -270,8 +271,15 @@ cont_head(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	int same;
 
 	ph = x->cont->head;
-	if (pfs_enc_unlock(x->sec, &ph, &x->cipher, &x->oh, e) < 0 ||
-	    pfs_enc_cipher_open(x->cipher, x->sec, &x->cont->cmp, e) < 0)
+	if (pfs_enc_unlock(x->sec, &ph, &x->cipher, &x->oh, e) < 0) {
+		/* the record that did not open is FILE's, not the input's */
+		char what[PATH_MAX + 16];
+
+		snprintf(what, sizeof(what), "--continue %s", x->cont->path);
+		pfs_prefix(e, what);
+		return -1;
+	}
+	if (pfs_enc_cipher_open(x->cipher, x->sec, &x->cont->cmp, e) < 0)
 		return -1;
 	rec = pfs_head_top(&ph);
 	a = ph;                      /* its name opened if it was hidden */
