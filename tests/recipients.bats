@@ -356,7 +356,7 @@ PY
 	pchunk -s 64K --range $((2 * 65536)): data.bin | pencrypt --continue part.pfs -i alice.id > tail.pfs
 	[ -s tail.pfs ]
 	run -1 --separate-stderr sh -c "pchunk -s 64K --range $((2 * 65536)): data.bin | pencrypt --continue part.pfs -i bob.id > t2.pfs"
-	assert_equal "$stderr" "pencrypt: stdin: no identity given matches a recipient of the stream (another identity's, or a damaged HEAD)"
+	assert_equal "$stderr" "pencrypt: stdin: --continue part.pfs: no identity given matches a recipient of the stream (another identity's, or a damaged HEAD)"
 	[ ! -s t2.pfs ]
 }
 
