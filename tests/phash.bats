@@ -434,7 +434,7 @@ mkdamaged() {
 	    'pcompress --zstd < p.pfs > z.pfs && phash -a xxh128 < z.pfs | phash --check | cmp - z.pfs'
 }
 
-@test "--sum prints the digest recorded in END (also after pcompress)" {
+@test "--sum prints the digest recorded in END once every digest the stream carries is checked; never a sum of damaged bytes" {
 	data random 200K 21 > r.bin
 	pchunk -s 16K r.bin > p.pfs
 	run -0 bash -o pipefail -c 'phash -a xxh3 < p.pfs | phash -a xxh3 --sum'
@@ -442,16 +442,43 @@ mkdamaged() {
 	# recorded below another hash record
 	run -0 bash -o pipefail -c 'phash -a xxh3 < p.pfs | phash -a sha256 | phash -a xxh3 --sum --tag'
 	assert_output "$(xxhsum --tag -H3 r.bin 2>/dev/null)"
+	# a damaged payload: the stored sum is the original file's, but
+	# the bytes are not; the chunk's digest says so, and nothing is
+	# printed, whichever algorithm is asked for
+	phash < p.pfs > h.pfs
+	cp h.pfs dh.pfs
+	flip_byte dh.pfs $(( $(frame h.pfs 3 off) + 32 + 100 ))
+	for a in sha256 xxh3; do
+		run -1 --separate-stderr phash -a $a --sum dh.pfs
+		assert_output ""
+		assert_equal "$stderr" "phash: dh.pfs: chunk 1 (bytes 16384-32767): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	done
+	# a damaged END trailer: the recorded sum is not printed
+	cp h.pfs de.pfs
+	flip_byte de.pfs $(( $(frame h.pfs END off) + 32 + 3 ))
+	run -1 --separate-stderr phash --sum de.pfs
+	assert_output ""
+	assert_equal "$stderr" "phash: de.pfs: END: sha256 digest of the whole stream does not match (damaged END frame or chunks)"
 	command -v pcompress >/dev/null || skip "pcompress not built"
-	# the payloads are compressed: only the recorded trailer can give this
-	run -0 bash -o pipefail -c 'phash -a sha256 < p.pfs | pcompress --zstd | phash --sum'
-	assert_output "$(sha256sum r.bin)"
-	run -0 bash -o pipefail -c 'phash -a blake2b < p.pfs | pcompress --lz4 | phash -a blake2b --sum'
-	assert_output "$(b2sum r.bin)"
-	# without a recorded digest of that algorithm it cannot be computed
-	run -1 --separate-stderr bash -o pipefail -c 'phash -a sha256 < p.pfs | pcompress --zstd | phash -a xxh3 --sum'
+	# the payloads are compressed: a recorded trailer below them could
+	# not be checked, so it is not printed either
+	run -1 --separate-stderr bash -o pipefail -c 'phash -a sha256 < p.pfs | pcompress --zstd | phash --sum'
 	assert_output ""
 	assert_regex "$stderr" "^phash: stdin: stream is still compressed \(zstd[^)]*\): run 'pcompress -d' first$"
+	run -0 bash -o pipefail -c 'phash -a sha256 < p.pfs | pcompress --zstd | pcompress -d | phash --sum'
+	assert_output "$(sha256sum r.bin)"
+}
+
+@test "--sum of a range is refused: it would name the whole file (sha256sum -c would fail against it)" {
+	data random 200K 23 > r.bin
+	pchunk -s 16K r.bin > p.pfs
+	run -1 --separate-stderr bash -o pipefail -c 'pchunk -s 16K --range 20K:10K r.bin | phash --sum'
+	assert_output ""
+	assert_equal "$stderr" "phash: stdin: a range stream holds part of the source: --sum is of a whole file (run it on the whole stream)"
+	run -2 --separate-stderr phash --sum --range 20K:10K p.pfs
+	assert_equal "${stderr_lines[0]}" "phash: --sum is of a whole file: not with --range"
+	run -2 --separate-stderr phash --sum -f p.pfs
+	assert_equal "${stderr_lines[0]}" "phash: -f applies to writing a stream, not to --sum"
 }
 
 # A HASH record above a COMPRESS record holds digests of the compressed

@@ -38,6 +38,10 @@ struct ctx {
 	struct pfs_head head;            /* the input HEAD */
 	int recorded;                    /* --sum: digest read from END */
 	unsigned rec_depth;
+	int checking;                    /* --sum: hs checks the stream's
+	                                    digests as --check would */
+	struct pfs_digest sumd;          /* --sum: computed, when the stream
+	                                    records no digest of that algo */
 	uint8_t sum[PFS_DIGEST_MAXLEN];
 	int have_sum;
 };
@@ -133,6 +137,10 @@ parse(int argc, char **argv, struct opts *o)
 		pfs_usage_error("--check and --sum exclude each other");
 	if (o->tag && o->mode != M_SUM)
 		pfs_usage_error("--tag only applies to --sum");
+	if (o->force && o->mode == M_SUM)
+		pfs_usage_error("-f applies to writing a stream, not to --sum");
+	if (o->c.range && o->mode == M_SUM)
+		pfs_usage_error("--sum is of a whole file: not with --range");
 	if (o->mode == M_ADD && !o->algo)
 		o->algo = pfs_digest_by_name("sha256");
 	if (o->mode == M_SUM && !o->algo)
@@ -178,9 +186,11 @@ head_check(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	return 0;
 }
 
-/* --sum: a record of the algorithm whose END trailer is readable (no
- * ENCRYPT above it) gives the digest; otherwise the payloads must be the
- * raw bytes and are hashed. */
+/* --sum: the payloads must be the raw bytes of a whole source (only HASH
+ * records on the stack, not a range stream).  Every digest the stream
+ * carries is checked as --check and pjoin check them (hs), so that no sum
+ * of damaged bytes is printed; the sum is then the recorded digest of the
+ * algorithm, checked, or computed over the payloads (sumd). */
 static int
 head_sum(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 {
@@ -188,20 +198,6 @@ head_sum(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	char msg[256];
 	unsigned d;
 
-	/* only a record with nothing but HASH records below it digests the
-	 * source bytes; its END trailer is readable unless ENCRYPT is above */
-	for (d = 0; d < h->nstages && h->stages[d].kind == PFS_STAGE_HASH; d++)
-		if (h->stages[d].params[0] == x->o->algo->id) {
-			unsigned k;
-			for (k = d + 1; k < h->nstages; k++)
-				if (h->stages[k].kind == PFS_STAGE_ENCRYPT)
-					break;
-			if (k < h->nstages)
-				break;
-			x->recorded = 1;
-			x->rec_depth = d;
-			return 0;
-		}
 	if (!pfs_head_only_hashes(h)) {
 		top = pfs_head_top(h);
 		for (d = h->nstages; d-- > 0;)
@@ -212,7 +208,21 @@ head_sum(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 		pfs_stage_still(top, msg, sizeof(msg));
 		return pfs_seterr(e, "%s", msg);
 	}
-	return pfs_hashset_one(&x->hs, x->o->algo, 0, e);
+	if (h->flags & PFS_HF_RANGE)
+		return pfs_seterr(e, "a range stream holds part of the source: "
+		                  "--sum is of a whole file (run it on the "
+		                  "whole stream)");
+	for (d = 0; d < h->nstages; d++)
+		if (h->stages[d].params[0] == x->o->algo->id) {
+			x->recorded = 1;
+			x->rec_depth = d;
+		}
+	if (h->nstages) {
+		if (pfs_hashset_init(&x->hs, h, 0, 0, e) < 0)
+			return -1;
+		x->checking = 1;
+	}
+	return x->recorded ? 0 : pfs_digest_init(&x->sumd, x->o->algo, e);
 }
 
 static int
@@ -278,12 +288,14 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	case M_CHECK:
 		return pfs_hashset_check(&x->hs, s, e);
 	default:
-		if (x->recorded)
+		if (x->checking && pfs_hashset_check(&x->hs, s, e) < 0)
+			return -1;
+		if (x->recorded)   /* checked above: the trailer is right */
 			return s->hdr.type == PFS_END ? recorded_sum(x, s, e) : 0;
 		if (s->hdr.type == PFS_DATA)
-			pfs_digest_update(&x->hs.whole[0], s->in.p, s->hdr.len);
+			pfs_digest_update(&x->sumd, s->in.p, s->hdr.len);
 		else if (s->hdr.type == PFS_END) {
-			pfs_digest_final(&x->hs.whole[0], x->sum);
+			pfs_digest_final(&x->sumd, x->sum);
 			x->have_sum = 1;
 		}
 		return 0;
@@ -334,7 +346,8 @@ main(int argc, char **argv)
 		[M_CHECK] = { .types = 1u << PFS_DATA, .head = on_head,
 		              .transform = transform, .ordered = ordered,
 		              .hold = 1 },
-		[M_SUM] = { .head = on_head, .ordered = ordered }
+		[M_SUM] = { .types = 1u << PFS_DATA, .head = on_head,
+		            .transform = transform, .ordered = ordered }
 	};
 	struct opts o;
 	struct ctx x;
@@ -367,6 +380,7 @@ main(int argc, char **argv)
 	}
 	rc = pfs_engine_run(&cfg, &ops[o.mode], &x, NULL, &st, &e);
 	pfs_hashset_free(&x.hs);
+	pfs_digest_free(&x.sumd);        /* zeroed when unused: a no-op */
 	if (rc == 0 && o.mode == M_SUM) {
 		print_sum(&o, x.head.namelen ? x.head.name : "-", x.sum);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
