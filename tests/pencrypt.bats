@@ -296,6 +296,22 @@ sys.stdout.buffer.write(base64.urlsafe_b64decode(open("key").read()[10:58])[:32]
 	[ ! -s m.pfs ]
 }
 
+@test "-d and --rekey with no key option ask only when a password opens the stream: a key-file or recipients stream is refused without a prompt" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	pencrypt --keygen -o k
+	pencrypt --keygen-identity -o me.id 2> /dev/null
+	pencrypt --key-file k < small.pfs > ek.pfs
+	pencrypt -r "$(pencrypt --recipient-of me.id)" < small.pfs > er.pfs
+	run -1 sh -c "printf 'x\n' | script -qec 'pencrypt -d < ek.pfs > d.pfs' /dev/null"
+	refute_output --partial "Password"
+	assert_output --partial "pencrypt: stdin: the stream was encrypted with a key file, not a password: use --key-file"
+	[ ! -s d.pfs ]
+	pencrypt --recipient-of me.id > me.r
+	run -1 sh -c "printf 'x\n' | script -qec 'pencrypt --rekey -R me.r < er.pfs > d.pfs' /dev/null"
+	refute_output --partial "Password"
+	assert_output --partial "pencrypt: stdin: the stream was encrypted with public keys (X25519), not a password: use -i IDENTITY"
+}
+
 # pty_prompt quit|tstp: run 'pencrypt -d < e.pfs > d.pfs' on a new pseudo
 # terminal (python3's os.openpty), wait for its prompt with echo off, then
 #   quit: type ^\ (SIGQUIT): pencrypt dies of it; print 'stty -a' of the

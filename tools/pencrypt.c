@@ -48,6 +48,9 @@ struct ctx {
 	int extracted;                /* -d --range: END is made up */
 	struct pcont *cont;           /* --continue: FILE's chunks */
 	int continuing;
+	int tty;                      /* -d, --rekey: the terminal to ask
+	                                 the password on, once the HEAD
+	                                 shows one opens it; else -1 */
 };
 
 /* --- sealing --- */
@@ -320,6 +323,29 @@ rekey_head(struct ctx *x, struct pfs_head *h, struct pfs_err *e)
 	return PFS_STREAM;
 }
 
+/* ask_late - -d or --rekey with no key option: a stream that no password
+ * opens (recipients, a key file) is refused without a prompt, in the
+ * words of pfs_enc_unlock (the kinds it has); else the password is asked
+ * now, as age asks for a passphrase only for a scrypt stanza */
+static int
+ask_late(struct ctx *x, const struct pfs_stage *top, struct pfs_err *e)
+{
+	struct pfs_keyopt none;
+	struct pfs_err w;
+	int tty = x->tty;
+
+	x->tty = -1;
+	x->sec->password = 1;         /* what unlock is to try */
+	if (!top || top->kind != PFS_STAGE_ENCRYPT || !pfs_enc_is_password(top))
+		return 0;
+	pfs_keyopt_init(&none);
+	if (pfs_secret_load(x->sec, &none, tty, 0, &w, e) < 0)
+		return -1;
+	if (w.msg[0])
+		pfs_warn("warning: %s", w.msg);
+	return 0;
+}
+
 static int
 on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 {
@@ -327,6 +353,9 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	const struct pfs_stage *top = pfs_head_top(h);
 	char msg[256];
 	int rc;
+
+	if (x->tty >= 0 && ask_late(x, top, e) < 0)
+		return -1;
 
 	if (x->o->rekey && top && top->kind == PFS_STAGE_ENCRYPT) {
 		rc = rekey_head(x, h, e);
@@ -407,6 +436,7 @@ main(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
 	x.cipher = o.cipher;
+	x.tty = -1;
 	if (keys_prompt(&o) && (tty = pfs_tty_open()) < 0)
 		pfs_usage_error("no key given and no terminal to ask for a "
 		                "password: use %s--key-file F, --password-file F "
@@ -416,6 +446,8 @@ main(int argc, char **argv)
 	cont.path = NULL;
 	if (keys_load(&o, tty, &x.sec, &x.newsec, &e) < 0)
 		goto out;
+	if (tty >= 0 && (o.decrypt || o.rekey))
+		x.tty = tty;          /* asked once the HEAD is read */
 	if (o.cont) {
 		if (pcont_open(&cont, o.cont, &e) < 0) {
 			pcont_free(&cont);

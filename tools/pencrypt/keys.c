@@ -33,7 +33,8 @@ keys_load(const struct opts *o, int tty, struct pfs_secret **sec,
 	*sec = *newsec = NULL;
 	/* no key option: the prompt, unless recipients (encrypting) or
 	 * identities (opening) stand in for it */
-	if (k->src == PFS_KS_NONE && !keys_prompt(o))
+	if (k->src == PFS_KS_NONE && (!keys_prompt(o) || o->decrypt ||
+	    o->rekey))
 		k = NULL;
 	*sec = pfs_cli_secret(k, tty, !o->decrypt && !o->rekey && !o->cont,
 	                      e);
