@@ -130,7 +130,7 @@ pfs_stdout_done(void)
 		exit(PFS_EXIT_OK);
 	if (errno == EPIPE)
 		pfs_die_of_sigpipe();
-	pfs_die(PFS_EXIT_ERR, "stdout: %s", strerror(errno ? errno : EIO));
+	pfs_die(PFS_EXIT_ERR, "stdout: write error: %s", strerror(errno ? errno : EIO));
 }
 
 void

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "proc.h"
 
 const char *pfs_prog = "pfs";
 int pfs_quiet;
@@ -15,6 +16,7 @@ pfs_setprog(const char *argv0)
 	const char *s = strrchr(argv0, '/');
 
 	pfs_prog = s ? s + 1 : argv0;
+	pfs_proc_std_fds();
 }
 
 int

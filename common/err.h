@@ -31,7 +31,9 @@ int pfs_seterr(struct pfs_err *e, const char *fmt, ...)
 /* pfs_prefix - prepend "prefix: " to e->msg (e.g. the input name). */
 void pfs_prefix(struct pfs_err *e, const char *prefix);
 
-/* The program name for messages; set once by pfs_setprog() from argv[0]. */
+/* The program name for messages; set once by pfs_setprog() from argv[0],
+ * the first call of every program, which also makes sure that fds 0-2
+ * are open (pfs_proc_std_fds, proc.h). */
 extern const char *pfs_prog;
 void pfs_setprog(const char *argv0);
 

@@ -15,13 +15,18 @@
 void
 pfs_proc_std_fds(void)
 {
-	int fd;
+	int fd, n;
 
-	do
-		fd = open("/dev/null", O_RDWR);
-	while (fd >= 0 && fd <= 2);
-	if (fd > 2)
-		(void)close(fd);
+	/* in order: open() takes the lowest free descriptor, which is fd */
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd) {
+			(void)dup2(n, fd);
+			(void)close(n);
+		}
+	}
 }
 
 void

@@ -58,8 +58,12 @@ struct pfs_chain {
 	int killed;                  /* SIGTERM was sent */
 };
 
-/* pfs_proc_std_fds - make sure fds 0, 1 and 2 are open (on /dev/null if
- * not), so that no pipe made later lands on them.  Call it first. */
+/* pfs_proc_std_fds - make sure fds 0, 1 and 2 are open, so that no file
+ * or pipe opened later lands on them: a closed one is put on /dev/null
+ * the wrong way round (0 write-only, 1 and 2 read-only), so that using it
+ * still fails with EBADF ("stdout: write error: Bad file descriptor", as
+ * cat says) instead of losing the output.  pfs_setprog() calls it: the
+ * first thing every program does. */
 void pfs_proc_std_fds(void);
 
 /* pfs_proc_self_dir - the directory of the running program

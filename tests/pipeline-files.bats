@@ -332,7 +332,7 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 
 @test "--dry-run to a full disk: pipeline says why, once, exit 1" {
 	run -1 --separate-stderr bash -c 'pipeline --dry-run process a.bin b.txt > /dev/full'
-	assert_equal "$stderr" "pipeline: stdout: No space left on device"
+	assert_equal "$stderr" "pipeline: stdout: write error: No space left on device"
 	assert_file_not_exists a.bin.pfs
 }
 

@@ -268,6 +268,22 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 	done
 }
 
+@test "a closed standard output or input is an error naming it, as cat says, not output lost in /dev/null or a file taken for stdout" {
+	pchunk in.bin > i.pfs
+	local c
+	for c in "phash --sum s.pfs" "pjoin s.pfs" "pchunk in.bin" "pinfo s.pfs" \
+	         "pcompress s.pfs" "pencrypt --keygen" "pchunk --help" \
+	         "pipeline --dry-run process in.bin" \
+	         "pipeline restore -c i.pfs:pjoin" "pipeline info s.pfs:pinfo"; do
+		p=${c##*:}
+		[ "$p" = "$c" ] && p=${c%% *}
+		run -1 --separate-stderr bash -c "${c%:*} >&-"
+		assert_equal "$stderr" "$p: stdout: write error: Bad file descriptor"
+	done
+	run -1 --separate-stderr bash -c "pjoin <&- > o"
+	assert_equal "$stderr" "pjoin: stdin: read error: Bad file descriptor"
+}
+
 @test "--payload to a terminal is refused without -f" {
 	command -v script >/dev/null || skip "script(1) missing"
 	gen text-like 3000 > t.bin
@@ -281,7 +297,7 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 # help_full TOOL: TOOL --help into a full disk reports why and exits 1
 help_full() {
 	run -1 --separate-stderr bash -c "$1 --help > /dev/full"
-	assert_equal "$stderr" "$1: stdout: No space left on device"
+	assert_equal "$stderr" "$1: stdout: write error: No space left on device"
 }
 @test "--help to a full disk: pchunk says why, exit 1" { help_full pchunk; }
 @test "--help to a full disk: pcompress says why, exit 1" { help_full pcompress; }

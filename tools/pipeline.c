@@ -110,8 +110,7 @@ main(int argc, char **argv)
 	struct pfs_err e;
 	int i, bad = 0;
 
-	pfs_setprog(argv[0]);
-	pfs_proc_std_fds();
+	pfs_setprog(argv[0]);       /* fds 0-2 made sure of, too */
 	parse(argc, argv, &o);
 	check_keys(&o);
 	if (o.outdir && !o.mirror && !o.dry_run)

@@ -107,7 +107,7 @@ dry_run(const struct opts *o, const struct pipeline *p, const char *out)
 	if (errno == EPIPE)
 		pfs_die_of_sigpipe();
 	if (!reported)          /* once, not again for each FILE */
-		pfs_error("stdout: %s", strerror(errno ? errno : EIO));
+		pfs_error("stdout: write error: %s", strerror(errno ? errno : EIO));
 	reported = 1;
 	return -1;
 }
