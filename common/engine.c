@@ -339,6 +339,21 @@ hold_release(struct engine *en, struct pfs_err *e)
 	return 0;
 }
 
+/* hold_cut - reading failed: the held DATA frame is written all the same
+ * when every check covering it has passed (ops->held_checked), so that a
+ * stream cut short loses no chunk it brought whole and verified (pjoin
+ * --resume keeps it; a stage after this one gets it).  Its write error,
+ * if any, comes after the read error, which is the one reported. */
+static void
+hold_cut(struct engine *en)
+{
+	struct pfs_err ignored;
+
+	if (en->holding && en->ops->held_checked &&
+	    en->ops->held_checked(en->ctx, &en->held))
+		(void)hold_release(en, &ignored);
+}
+
 /* emit - write slot s (ops->hold: or hold it back, see engine.h). */
 static int
 emit(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
@@ -1182,11 +1197,12 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 	rrc = read_loop(&en, &rerr);
 	stop_threads(&en, wk, nt, wtid, wstarted);
 	/* errors in stream order: the writer's came first if it had one */
-	if (en.wfailed)
+	if (en.wfailed) {
 		*e = en.werr;
-	else if (rrc < 0)
+	} else if (rrc < 0) {
 		*e = rerr;
-	else if (pfs_writer_flush(&en.w, e) == 0)
+		hold_cut(&en);
+	} else if (pfs_writer_flush(&en.w, e) == 0)
 		rc = 0;
 
 out:
