@@ -829,7 +829,9 @@ stream_frames(struct engine *en, struct pfs_err *e)
 
 /* splice_frames - streaming that only copies DATA payloads out (pjoin
  * without checks) from a pipe: the payloads are spliced, never copied
- * through this process; where splice does not work, copied in pieces.
+ * through this process; where splice does not work, or once it fails,
+ * copied in pieces (so a failure is a read or write error, naming the
+ * input or the output, as on every other path).
  * The one path that writes a chunk's bytes before the chunk has arrived
  * whole: with nothing to check, the bytes before a cut are still a prefix
  * of the true output, and copying every payload through a buffer instead
