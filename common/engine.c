@@ -339,6 +339,21 @@ hold_release(struct engine *en, struct pfs_err *e)
 	return 0;
 }
 
+/* hold_cut - reading failed: the held DATA frame is written all the same
+ * when every check covering it has passed (ops->held_checked), so that a
+ * stream cut short loses no chunk it brought whole and verified (pjoin
+ * --resume keeps it; a stage after this one gets it).  Its write error,
+ * if any, comes after the read error, which is the one reported. */
+static void
+hold_cut(struct engine *en)
+{
+	struct pfs_err ignored;
+
+	if (en->holding && en->ops->held_checked &&
+	    en->ops->held_checked(en->ctx, &en->held))
+		(void)hold_release(en, &ignored);
+}
+
 /* emit - write slot s (ops->hold: or hold it back, see engine.h). */
 static int
 emit(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
@@ -814,7 +829,9 @@ stream_frames(struct engine *en, struct pfs_err *e)
 
 /* splice_frames - streaming that only copies DATA payloads out (pjoin
  * without checks) from a pipe: the payloads are spliced, never copied
- * through this process; where splice does not work, copied in pieces.
+ * through this process; where splice does not work, or once it fails,
+ * copied in pieces (so a failure is a read or write error, naming the
+ * input or the output, as on every other path).
  * The one path that writes a chunk's bytes before the chunk has arrived
  * whole: with nothing to check, the bytes before a cut are still a prefix
  * of the true output, and copying every payload through a buffer instead
@@ -1182,11 +1199,12 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 	rrc = read_loop(&en, &rerr);
 	stop_threads(&en, wk, nt, wtid, wstarted);
 	/* errors in stream order: the writer's came first if it had one */
-	if (en.wfailed)
+	if (en.wfailed) {
 		*e = en.werr;
-	else if (rrc < 0)
+	} else if (rrc < 0) {
 		*e = rerr;
-	else if (pfs_writer_flush(&en.w, e) == 0)
+		hold_cut(&en);
+	} else if (pfs_writer_flush(&en.w, e) == 0)
 		rc = 0;
 
 out:

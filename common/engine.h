@@ -21,7 +21,8 @@
  *
  * With ops->hold, a DATA frame is written only once the checks that follow
  * it in the stream (its DIGEST frames) have passed, so whatever reaches the
- * output before an error is a prefix of the true output.
+ * output before an error is a prefix of the true output; a stream cut short
+ * after those checks still gets it (ops->held_checked).
  *
  * Errors are reported in stream order: a failure in chunk 7 is reported as
  * chunk 7's even if a worker found an error in chunk 9 first.  A closed
@@ -140,6 +141,14 @@ struct pfs_stage_ops {
 	 * memory and no copy.  A chunk followed by more than
 	 * PFS_HOLD_TAIL_MAX bytes of DIGEST frames is an error. */
 	int hold;
+	/* With hold, when reading fails (a stream cut short, a damaged
+	 * frame): 1 if the DATA frame held has passed every check that covers
+	 * it (each DIGEST frame it needs came after it and matched), so it is
+	 * written before the stage fails, as the next frame would have let
+	 * it be; 0 (or no callback): it is dropped.  Called on the calling
+	 * thread once the writer has written every frame read whole; not
+	 * when the writer side failed. */
+	int (*held_checked)(void *ctx, const struct pfs_slot *held);
 	/* 1: once transform returns, s->in is not needed again (no ordered
 	 * hook reads it), unless s->opay points into it (a payload decoded
 	 * in place, or a frame transform did not take).  The slots then

@@ -1004,16 +1004,17 @@ pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
 		pfs_blocked_add(&r->blocked_ns, t0, 0);
 		if (k < 0 && errno == EINTR && !pfs_interrupted)
 			continue;
-		if (k < 0 && errno == EINVAL && !r->bytes_spliced)
-			return 1;         /* not spliceable: copy instead */
 		if (k < 0 && errno == EPIPE)
 			return werr(w, e);
-		if (k < 0) {
-			if (errno == EINTR)
-				return pfs_seterr(e, "interrupted");
-			return pfs_seterr(e, "%s -> %s: splice: %s", r->name,
-			                  w->name, strerror(errno));
-		}
+		if (k < 0 && errno == EINTR)
+			return pfs_seterr(e, "interrupted");
+		if (k < 0)
+			/* not spliceable (EINVAL), or a failure on one side
+			 * (a full disk): nothing of this call moved, so the
+			 * caller copies the rest, whose read or write names
+			 * the side that fails as every reader and writer
+			 * does ("OUT: write error: ...") */
+			return 1;
 		if (k == 0)
 			return pfs_seterr(e, "%s: truncated stream (frame %"
 			                  PRIu64 ": payload cut short)", r->name,

@@ -279,10 +279,13 @@ int pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e);
 /* pfs_writer_splice - move the next n payload bytes of r's current frame
  * (see pfs_reader_next_hdr) to w's descriptor without copying them through
  * user space: what r has buffered is written, the rest spliced (splice(2);
- * r's descriptor must be a pipe).  w is flushed first.  Returns 0; 1, with
- * nothing of the spliced part moved, when the descriptors do not support
- * splice (the caller copies instead); or -1 with e set (a closed
- * downstream pipe raises SIGPIPE, as every writer error does). */
+ * r's descriptor must be a pipe).  w is flushed first.  Returns 0; 1 when
+ * splice(2) fails, with the bytes it did not move still pending in r: the
+ * descriptors do not support it, or one side failed (a full disk), and the
+ * caller copies the rest instead, so that an error is the reader's or the
+ * writer's usual one, naming the input or the output ("OUT: write error:
+ * No space left on device"); or -1 with e set (a closed downstream pipe
+ * raises SIGPIPE, as every writer error does). */
 int pfs_writer_splice(struct pfs_writer *w, struct pfs_reader *r, size_t n,
                       struct pfs_err *e);
 

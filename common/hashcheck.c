@@ -110,6 +110,19 @@ close_chunk(struct pfs_hashset *hs, struct pfs_err *e)
 	return 0;
 }
 
+int
+pfs_hashset_checked(const struct pfs_hashset *hs)
+{
+	unsigned i;
+
+	if (!hs->have_chunk)
+		return 1;
+	for (i = 0; i < hs->n; i++)
+		if (!hs->seen[i])
+			return 0;
+	return 1;
+}
+
 static void
 open_chunk(struct pfs_hashset *hs, struct pfs_slot *s)
 {

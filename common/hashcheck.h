@@ -62,6 +62,13 @@ void pfs_hashset_chunk(const struct pfs_hashset *hs, struct pfs_slot *s);
 int pfs_hashset_check(struct pfs_hashset *hs, struct pfs_slot *s,
                       struct pfs_err *e);
 
+/* pfs_hashset_checked - ordered side: 1 when the last DATA frame given to
+ * pfs_hashset_check has had a matching DIGEST frame for every record of
+ * the set (or there is none pending), 0 while one is still missing: the
+ * chunk may be written although the stream ends before the next frame
+ * (engine.h, ops->held_checked). */
+int pfs_hashset_checked(const struct pfs_hashset *hs);
+
 /* pfs_hashset_add - ordered side, for phash: after each DATA frame, an
  * extra DIGEST frame; on END, the trailer appended (into s->out). The
  * whole-stream digest of the one record is left in *final on END. */

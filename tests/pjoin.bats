@@ -9,6 +9,12 @@ setup() {
 	pchunk -s 16K in.bin > s.pfs
 }
 
+teardown() {
+	# the full-disk tests' tmpfs, also when one failed
+	! mountpoint -q "$BATS_TEST_TMPDIR/small" 2>/dev/null ||
+		umount "$BATS_TEST_TMPDIR/small"
+}
+
 @test "-o writes the file; an existing file needs -f" {
 	pjoin -o out.bin s.pfs
 	cmp in.bin out.bin
@@ -205,6 +211,55 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 	assert_equal "$stderr" "pjoin: small/out.bin: write error: No space left on device"
 	[ -z "$(ls -A small)" ]
 	umount small
+}
+
+@test "a full file system while pjoin splices from a pipe: a write error naming the output, as on every other path" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a tmpfs"
+	mkdir small
+	mount -t tmpfs -o size=256k tmpfs small || skip "cannot mount tmpfs here"
+	# 1 MiB chunks, nothing to check, read from a pipe: pjoin splices
+	# each payload past the bytes it has read, and the disk fills there
+	gen random 2M > big.bin
+	pchunk -s 1M big.bin > big.pfs
+	run -1 --separate-stderr bash -c 'cat big.pfs | pjoin -o small/out.bin'
+	assert_equal "$stderr" "pjoin: small/out.bin: write error: No space left on device"
+	[ -z "$(ls -A small)" ]
+	run -1 --separate-stderr bash -c 'cat big.pfs | pjoin > small/out.bin'
+	assert_equal "$stderr" "pjoin: stdout: write error: No space left on device"
+	rm small/out.bin
+	# pipeline names the output too, FILE read from standard input or a FIFO
+	run -1 --separate-stderr bash -c 'cat big.pfs | pipeline restore -o small/out.bin -'
+	assert_equal "$stderr" "pjoin: small/out.bin: write error: No space left on device"
+	mkfifo fifo
+	cat big.pfs > fifo &
+	run -1 --separate-stderr pipeline restore -o small/out.bin fifo
+	wait
+	assert_equal "$stderr" "pjoin: small/out.bin: write error: No space left on device"
+	[ -z "$(ls -A small)" ]
+	if command -v strace >/dev/null; then
+		# it was splice(2) that met the full disk
+		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+		run -1 strace -f -qq -e trace=splice -o sp.log bash -c \
+		    'cat big.pfs | pjoin -o small/out.bin'
+		grep -q 'splice(0, .* = -1 ENOSPC' sp.log
+	fi
+	umount small
+}
+
+@test "a splice that fails part way: pjoin copies the rest, the bytes are the same" {
+	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	gen random 3M > big.bin
+	pchunk -s 1M big.bin > big.pfs
+	# the second splice fails (strace injects EIO): the payload's rest
+	# and the chunks after it are copied
+	strace -f -qq -e trace=splice -e inject=splice:error=EIO:when=2 \
+	    -o inj.log bash -c 'cat big.pfs | pjoin -o out.bin'
+	cmp out.bin big.bin
+	run grep -c 'splice(0, .*EIO.*INJECTED' inj.log
+	assert_output 1
+	run grep -c 'splice(' inj.log
+	assert_output 2
 }
 
 @test "a stage killed mid-stream: pjoin reports truncation and leaves nothing" {

@@ -313,21 +313,22 @@ kill_at() {
 	head -c "$(frame p.pfs 2:9 off)" p.pfs > cut.pfs
 	run -1 pjoin -o out --resume cut.pfs      # truncated: the partial stays
 	assert_file_not_exists out
-	# chunk 8 was held back, waiting for the frame after it
-	[ "$(stat -c %s out.pfs-part)" -eq $((8 * 16384)) ]
+	# chunk 8 came whole, with nothing to check: kept though the frame
+	# after it never came
+	[ "$(stat -c %s out.pfs-part)" -eq $((9 * 16384)) ]
 	flip_byte out.pfs-part $((4 * 16384 + 5))     # chunk 4 damaged
 	pjoin -o out --resume p.pfs
 	cmp out in.bin
 	# a journal of another stream
 	head -c "$(frame p.pfs 2:3 off)" p.pfs > cut.pfs
-	run -1 pjoin -o x --resume cut.pfs
+	run -1 pjoin -o x --resume cut.pfs      # chunks 0-2 kept
 	pchunk -s 16K pw > other.pfs
 	run -1 --separate-stderr pjoin -o x --resume other.pfs
 	assert_equal "$stderr" "pjoin: other.pfs: x.pfs-part.sums: the partial output is of another stream: remove it (and x.pfs-part) to start over"
 	# a range that starts after what the partial output holds
 	phash -c --range 196608: h.pfs | pcompress -d > late.pfs
 	run -1 --separate-stderr pjoin -o x --resume late.pfs
-	assert_equal "$stderr" "pjoin: late.pfs: the stream starts at chunk 12 but x.pfs-part holds only 2 chunks"
+	assert_equal "$stderr" "pjoin: late.pfs: the stream starts at chunk 12 but x.pfs-part holds only 3 chunks"
 	run -2 --separate-stderr pjoin --resume p.pfs
 	stderr_has "pjoin: --resume continues an -o FILE: give one"
 	# without --resume nothing is left behind
@@ -347,7 +348,7 @@ kill_at() {
 	(cd a && pchunk -s 16K in.bin | phash -a sha256 > ../A.pfs)
 	(cd b && pchunk -s 16K in.bin | phash -a sha256 > ../B.pfs)
 	head -c "$(frame B.pfs 2:9 off)" B.pfs > cut.pfs
-	run -1 pjoin -o out --resume cut.pfs        # 8 chunks held, journal
+	run -1 pjoin -o out --resume cut.pfs        # 9 chunks kept, journal
 	run -1 --separate-stderr pjoin -o out --resume A.pfs
 	assert_equal "$stderr" "pjoin: A.pfs: out.pfs-part: chunk 4 does not match the stream's sha256 digest: remove it and its .sums file to restore from the start"
 	assert_file_not_exists out
@@ -372,6 +373,41 @@ kill_at() {
 	rm out
 	pjoin -o out A.pfs
 	cmp out a/in.bin
+}
+
+@test "pjoin --resume: a stream cut short keeps every chunk that came whole and verified, from a pipe as from a file; resumed, byte-identical" {
+	local f cut want
+	pchunk -s 16K in.bin > p.pfs                    # nothing to check
+	pchunk -s 16K in.bin | phash -a sha256 > d.pfs  # a DIGEST after each DATA
+	# the message, the same but for the name
+	head -c $(($(frame d.pfs 2:9 off) + 32 + 100)) d.pfs > cut.pfs
+	run -1 --separate-stderr pjoin -o out --resume cut.pfs
+	assert_equal "$stderr" "pjoin: cut.pfs: truncated stream (frame 19: payload cut short)"
+	run -1 --separate-stderr bash -c 'cat cut.pfs | pjoin -o outp --resume'
+	assert_equal "$stderr" "pjoin: stdin: truncated stream (frame 19: payload cut short)"
+	# STREAM CUT CHUNKS: cut at byte CUT, the partial output keeps the
+	# first CHUNKS chunks whole, read from the file and from a pipe
+	while read -r f cut want; do
+		rm -f out* outp*
+		head -c "$cut" "$f" > cut.pfs
+		run -1 pjoin -o out --resume cut.pfs
+		run -1 bash -c 'cat cut.pfs | pjoin -o outp --resume'
+		assert_equal "$f $cut: $(stat -c %s out.pfs-part) $(stat -c %s outp.pfs-part)" \
+		             "$f $cut: $((want * 16384)) $((want * 16384))"
+		# resumed, from the file and through a pipe
+		pjoin -o out --resume "$f"
+		cmp out in.bin
+		cat "$f" | pjoin -o outp --resume
+		cmp outp in.bin
+	done <<-EOF
+	p.pfs $(($(frame p.pfs 2:9 off) + 32 + 100)) 9
+	p.pfs $(frame p.pfs 2:9 off) 9
+	p.pfs $(($(frame p.pfs 2:9 off) + 10)) 9
+	d.pfs $(($(frame d.pfs 2:9 off) + 32 + 100)) 9
+	d.pfs $(frame d.pfs 2:9 off) 9
+	d.pfs $(frame d.pfs 3:8 off) 8
+	d.pfs $(($(frame d.pfs 3:8 off) + 40)) 8
+	EOF
 }
 
 @test "pinfo --chunks: text and JSON" {
@@ -434,6 +470,27 @@ kill_at() {
 	assert_file_not_exists out.pfs-part.sums
 	run -2 --separate-stderr pipeline restore --resume -c p.pfs
 	stderr_has "--resume continues an output file: not with -c"
+}
+
+@test "pipeline restore --resume: a stream cut short keeps every chunk verified before the cut, read from FILE or from a pipe" {
+	# random bytes in chunks above 32 KiB: each stage passes a chunk on
+	# once it is checked, none is left in an output buffer
+	gen random 3M > big.bin
+	pchunk -s 256K big.bin | pcompress | phash -a xxh3 > p.pfs
+	# cut in DATA 9's payload: chunks 0-8 came whole, with their digests
+	head -c $(($(frame p.pfs 2:9 off) + 1000)) p.pfs > cut.pfs
+	run -1 --separate-stderr pipeline restore --resume -o out cut.pfs
+	assert_equal "$stderr" "phash: cut.pfs: truncated stream (frame 19: payload cut short)"
+	run -1 --separate-stderr bash -c 'cat cut.pfs | pipeline restore --resume -o outp -'
+	assert_equal "$stderr" "phash: stdin: truncated stream (frame 19: payload cut short)"
+	assert_equal "$(stat -c %s out.pfs-part) $(stat -c %s outp.pfs-part)" \
+	             "$((9 << 18)) $((9 << 18))"
+	pipeline restore --resume -o out p.pfs
+	cmp out big.bin
+	cat p.pfs | pipeline restore --resume -o outp -
+	cmp outp big.bin
+	assert_file_not_exists out.pfs-part
+	assert_file_not_exists outp.pfs-part.sums
 }
 
 # process --resume: the partial output an interruption leaves is a prefix

@@ -302,6 +302,17 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	}
 }
 
+/* held_checked - --check, reading failed: the chunk held has had its DIGEST
+ * frame (engine.h) */
+static int
+held_checked(void *vctx, const struct pfs_slot *held)
+{
+	const struct ctx *x = vctx;
+
+	(void)held;
+	return pfs_hashset_checked(&x->hs);
+}
+
 /* a name as sha256sum prints it: with a leading backslash and escapes when
  * it holds a backslash or a newline */
 static void
@@ -345,7 +356,7 @@ main(int argc, char **argv)
 		            .transform = transform, .ordered = ordered },
 		[M_CHECK] = { .types = 1u << PFS_DATA, .head = on_head,
 		              .transform = transform, .ordered = ordered,
-		              .hold = 1 },
+		              .hold = 1, .held_checked = held_checked },
 		[M_SUM] = { .types = 1u << PFS_DATA, .head = on_head,
 		            .transform = transform, .ordered = ordered }
 	};

@@ -328,16 +328,29 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	return 0;
 }
 
+/* held_checked - reading failed (engine.h): the chunk held is written if
+ * its digests (any pjoin checks) came and matched, not the one chunk of a
+ * --payload that may yet be refused (x->one) */
+static int
+held_checked(void *vctx, const struct pfs_slot *held)
+{
+	const struct ctx *x = vctx;
+
+	(void)held;
+	return !x->one && pfs_hashset_checked(&x->hs);
+}
+
 /* the engine's tables, the same for every way of joining: a chunk waits
  * for its DIGESTs; with --payload of Brotli, for the END frame (a streamed
  * stream holds nothing: see on_head).  Verifying, the workers hash each
  * chunk (transform). */
 static const struct pfs_stage_ops copy_ops = {
-	.head = on_head, .ordered = ordered, .hold = 1
+	.head = on_head, .ordered = ordered, .hold = 1,
+	.held_checked = held_checked
 };
 static const struct pfs_stage_ops verify_ops = {
 	.types = 1u << PFS_DATA, .head = on_head, .transform = transform,
-	.ordered = ordered, .hold = 1
+	.ordered = ordered, .hold = 1, .held_checked = held_checked
 };
 
 const struct pfs_stage_ops *
