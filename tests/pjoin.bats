@@ -129,6 +129,26 @@ suid_stream() {
 	pjoin --payload s.pfs | cmp - in.bin
 }
 
+@test "--payload checks the digests over the payloads: a damaged chunk stops the output before it, -o leaves nothing, --no-verify writes it" {
+	gen text-like 300K > t.bin
+	pchunk -s 64K t.bin | pcompress --zstd | phash > zh.pfs
+	pjoin --payload zh.pfs | zstd -dc | cmp - t.bin
+	cp zh.pfs d.pfs
+	flip_byte d.pfs $(( $(frame zh.pfs 3 off) + 32 + 10 ))
+	run -1 --separate-stderr bash -c 'pjoin --payload < d.pfs > p.zst'
+	assert_equal "$stderr" "pjoin: stdin: chunk 1 (bytes 65536-131071): sha256 digest mismatch (the chunk or its DIGEST frame is damaged)"
+	# at most chunk 0, verified, went out (it may wait in the batch)
+	[ "$(stat -c %s p.zst)" -le "$(frame zh.pfs 1 len)" ]
+	pjoin --payload zh.pfs | cmp -n "$(stat -c %s p.zst)" - p.zst
+	run -1 --separate-stderr pjoin --payload -o out.zst d.pfs
+	assert_file_not_exists out.zst
+	run -0 bash -c 'pjoin --payload --no-verify d.pfs | wc -c'
+	assert_output "$(pjoin --payload zh.pfs | wc -c)"
+	# digests below the compression are of other bytes: not checked here
+	pchunk -s 64K t.bin | phash | pcompress --zstd > hz.pfs
+	pjoin --payload hz.pfs | zstd -dc | cmp - t.bin
+}
+
 # the refusal of --payload for a Brotli stream of several chunks
 BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not concatenate (brotli -d would stop after the first): use 'pcompress -d' and pjoin without --payload, or pcompress --zstd or --lz4, whose frames concatenate"
 

@@ -54,7 +54,8 @@ usage(void)
 	       "                     they are masked with 0777 and the umask\n"
 	       "      --payload      write the DATA payloads as they are, whatever the stage\n"
 	       "                     stack (e.g. a .zst file after 'pcompress --zstd');\n"
-	       "                     a Brotli stream of more than one chunk is refused\n"
+	       "                     a Brotli stream of more than one chunk is refused;\n"
+	       "                     phash digests over the payloads are checked\n"
 	       "      --no-verify    do not check phash digests found in the stream\n"
 	       "      --range OFF:LEN  write only LEN bytes from source byte OFF (OFF: for\n"
 	       "                     the rest); FILE must be a stream file, whose index\n"
@@ -252,6 +253,21 @@ on_head(void *vctx, struct pfs_head *h, struct pfs_err *e)
 	pfs_progress_init(&x->pr, x->o->progress,
 	                  (h->flags & PFS_HF_SIZE) ? h->size : 0,
 	                  x->o->output ? x->o->output : "stdout");
+	if (x->o->payload && x->o->verify) {
+		/* the HASH records on top digest the payloads as they are
+		 * written: checked as always (those below another record
+		 * digest other bytes) */
+		unsigned from = h->nstages;
+
+		while (from > 0 && h->stages[from - 1].kind == PFS_STAGE_HASH)
+			from--;
+		if (from < h->nstages &&
+		    pfs_hashset_init(&x->hs, h, from, 0, e) < 0)
+			return -1;
+		if (from < h->nstages || x->one)
+			return 0;
+		return PFS_STREAM;      /* nothing to verify: streamed */
+	}
 	if (x->one)
 		return 0;               /* one chunk, held (ordered) */
 	if ((h->flags & PFS_HF_RANGE) || x->o->resume)
@@ -356,7 +372,7 @@ static const struct pfs_stage_ops verify_ops = {
 const struct pfs_stage_ops *
 join_ops(const struct opts *o)
 {
-	return o->verify && !o->payload ? &verify_ops : &copy_ops;
+	return o->verify ? &verify_ops : &copy_ops;
 }
 
 int
