@@ -469,6 +469,20 @@ mkdamaged() {
 	assert_output "$(sha256sum r.bin)"
 }
 
+@test "--check refuses a HEAD whose recorded size is not what the stream holds, as pjoin does (a check that passes is not followed by a failed restore)" {
+	data random 100K 24 > r.bin
+	pchunk -s 16K r.bin | phash > h.pfs
+	cp h.pfs d.pfs
+	flip_byte d.pfs $(( $(frame h.pfs 0 off) + 32 + 10 ))
+	run -0 pinfo d.pfs
+	size=$(pinfo --json d.pfs | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])')
+	[ "$size" != 102400 ]
+	run -1 --separate-stderr bash -c 'phash --check d.pfs > /dev/null'
+	assert_equal "$stderr" "phash: d.pfs: HEAD says the source has $size bytes but the stream holds 102400"
+	run -1 --separate-stderr bash -c 'pjoin d.pfs > /dev/null'
+	assert_equal "$stderr" "pjoin: d.pfs: HEAD says the source has $size bytes but the stream holds 102400"
+}
+
 @test "--sum of a range is refused: it would name the whole file (sha256sum -c would fail against it)" {
 	data random 200K 23 > r.bin
 	pchunk -s 16K r.bin > p.pfs
