@@ -157,8 +157,9 @@ pfs_trace_open_dir(const char *dir, struct pfs_err *e)
 int
 pfs_trace_close(struct pfs_err *e)
 {
+	struct stat st;
 	uint64_t t1;
-	int err;
+	int err, reg;
 
 	if (!pfs_trace_on)
 		return 0;
@@ -175,12 +176,18 @@ pfs_trace_close(struct pfs_err *e)
 	pfs_trace_on = 0;
 	err = T.err;
 	pthread_mutex_unlock(&T.mu);
+	reg = fstat(T.fd, &st) == 0 && S_ISREG(st.st_mode);
 	if (close(T.fd) < 0 && !err)
 		err = errno;
 	T.fd = -1;
-	if (err)
+	if (err) {
+		/* a cut trace is not valid JSON: not left behind (a FIFO or a
+		 * device is not ours to remove) */
+		if (reg)
+			(void)unlink(T.path);
 		return pfs_seterr(e, "%s: write error: %s", T.path,
 		                  strerror(err));
+	}
 	return 0;
 }
 

@@ -227,9 +227,13 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 	mkdir small
 	mount -t tmpfs -o size=64k tmpfs small || skip "cannot mount tmpfs here"
 	run -1 --separate-stderr pjoin -o small/out.bin s.pfs
-	umount_rc=0
 	assert_equal "$stderr" "pjoin: small/out.bin: write error: No space left on device"
 	[ -z "$(ls -A small)" ]
+	# a --trace that fills it: said, and no cut (invalid) trace left
+	head -c 60000 /dev/zero > small/fill
+	run -1 --separate-stderr bash -c 'pchunk -s 1K in.bin | pjoin --trace small/t.json > /dev/null'
+	assert_equal "$stderr" "pjoin: --trace: small/t.json: write error: No space left on device"
+	assert_file_not_exists small/t.json
 	umount small
 }
 
