@@ -15,6 +15,9 @@ pfs_progress_init(struct pfs_progress *p, int want, uint64_t total,
 	/* asked for, it is shown wherever stderr goes, as zstd's
 	 * --progress is (pipeline asks on a terminal by default) */
 	p->on = want;
+	/* erase to the end of the line only on a terminal: not into a log
+	 * (pipeline erases when it hands a stage's line on to one) */
+	p->erase = isatty(2) ? "\033[K" : "";
 	p->total = total;
 	p->start_ns = p->last_ns = pfs_now_ns();
 	p->label = label;
@@ -35,12 +38,13 @@ draw(struct pfs_progress *p, uint64_t done, uint64_t now)
 			unsigned long s = (unsigned long)((double)(p->total - done) / rate);
 			snprintf(eta, sizeof(eta), "  ETA %lu:%02lu", s / 60, s % 60);
 		}
-		fprintf(stderr, "\r%s: %s  %s / %s  %3u%%  %.1f MB/s%s\033[K",
+		fprintf(stderr, "\r%s: %s  %s / %s  %3u%%  %.1f MB/s%s%s",
 		        pfs_prog, p->label, a, b,
-		        (unsigned)(done * 100 / p->total), rate / 1e6, eta);
+		        (unsigned)(done * 100 / p->total), rate / 1e6, eta,
+		        p->erase);
 	} else {
-		fprintf(stderr, "\r%s: %s  %s  %.1f MB/s\033[K", pfs_prog,
-		        p->label, a, rate / 1e6);
+		fprintf(stderr, "\r%s: %s  %s  %.1f MB/s%s", pfs_prog,
+		        p->label, a, rate / 1e6, p->erase);
 	}
 	p->drawn = 1;
 }

@@ -17,6 +17,7 @@ struct pfs_progress {
 	uint64_t total;         /* 0: unknown */
 	uint64_t start_ns, last_ns;
 	const char *label;
+	const char *erase;      /* "\033[K" on a terminal, else "" */
 	int drawn;
 };
 

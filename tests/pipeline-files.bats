@@ -543,6 +543,8 @@ shown() {
 	assert_equal "$(printf '%s' "$stderr" | tr '\r' '\n' | tail -n 1 | grep -o '^.*100%')" "pjoin: a.bin  195.3 KiB / 195.3 KiB  100%"
 	run -0 --separate-stderr pchunk --progress a.bin
 	assert_equal "$(printf '%s' "$stderr" | tr '\r' '\n' | tail -n 1 | grep -o '^.*100%')" "pchunk: a.bin  195.3 KiB / 195.3 KiB  100%"
+	# into a log: no terminal escapes
+	[[ "$stderr" != *$'\033'* ]]
 }
 
 @test "progress: on by default on a terminal, off with -q" {

@@ -130,16 +130,26 @@ show_progress(const struct pipeline *p, unsigned i, const char *line,
               size_t len)
 {
 	static const char null[] = ": /dev/null  ";
+	static int tty = -1;
 	const char *prog = p->s[i].argv[0];
-	size_t plen = strlen(prog), skip = 1 + plen + sizeof(null) - 1;
+	size_t plen = strlen(prog), skip = 1 + plen + sizeof(null) - 1, nl;
 
+	if (tty < 0)
+		tty = isatty(2);
 	if (p->progress_name && len > skip && memcmp(line + 1, prog, plen) == 0 &&
 	    memcmp(line + 1 + plen, null, sizeof(null) - 1) == 0) {
 		(void)fprintf(stderr, "\r%s: %s  ", prog, p->progress_name);
 		line += skip;
 		len -= skip;
 	}
-	(void)fwrite(line, 1, len, stderr);
+	/* the stage draws into a pipe, so without erasing to the end of
+	 * the line (progress.c): on a terminal, that is done here */
+	nl = len > 0 && line[len - 1] == '\n';
+	(void)fwrite(line, 1, len - nl, stderr);
+	if (tty)
+		fputs("\033[K", stderr);
+	if (nl)
+		fputc('\n', stderr);
 }
 
 /* on_line - a line a stage wrote to stderr: its stats line is kept, a
