@@ -38,11 +38,33 @@ pfs_sig_write(uint8_t out[PFS_SIG_LEN])
 	out[7] = (uint8_t)PFS_VERSION;
 }
 
+/* not_stream - "not a frame stream", with the fix: the tool for a file
+ * the stock tools made (their magic numbers), else pchunk, which makes
+ * a stream of any file */
+static int
+not_stream(const uint8_t *p, size_t n, struct pfs_err *e)
+{
+	static const struct { uint8_t m[4]; const char *what; } known[] = {
+		{ { 0x28, 0xb5, 0x2f, 0xfd }, "a zstd frame: use 'zstd -d'" },
+		{ { 0x04, 0x22, 0x4d, 0x18 }, "an lz4 frame: use 'lz4 -d'" },
+		{ { 0x1f, 0x8b, 0x08, 0x00 }, "gzip data: use 'gzip -d'" },
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (n >= 4 && memcmp(p, known[i].m,
+		                     known[i].m[0] == 0x1f ? 3 : 4) == 0)
+			return pfs_seterr(e, "not a frame stream (missing "
+			                  "signature): %s", known[i].what);
+	return pfs_seterr(e, "not a frame stream (missing signature; "
+	                  "'pchunk FILE' makes one)");
+}
+
 int
 pfs_sig_check(const uint8_t sig[PFS_SIG_LEN], struct pfs_err *e)
 {
 	if (memcmp(sig, magic, sizeof(magic)) != 0)
-		return pfs_seterr(e, "not a frame stream (missing signature)");
+		return not_stream(sig, PFS_SIG_LEN, e);
 	if (sig[7] != PFS_VERSION)
 		return pfs_seterr(e, "unsupported frame stream version %u "
 		                  "(this program reads version %u)", sig[7],
@@ -262,7 +284,7 @@ pfs_reader_start(struct pfs_reader *r, struct pfs_head *head,
 		                  r->name);
 	if (n < (ssize_t)PFS_SIG_LEN || pfs_sig_check(r->ibuf, e) < 0) {
 		if (n < (ssize_t)PFS_SIG_LEN)
-			pfs_seterr(e, "not a frame stream (missing signature)");
+			not_stream(r->ibuf, (size_t)n, e);
 		pfs_prefix(e, r->name);
 		return -1;
 	}

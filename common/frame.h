@@ -76,7 +76,8 @@ struct pfs_hdr {
 void pfs_sig_write(uint8_t out[PFS_SIG_LEN]);
 
 /* pfs_sig_check - 0 if sig is a version-PFS_VERSION signature, else -1 with
- * "not a frame stream (missing signature)" or "unsupported frame stream
+ * "not a frame stream (missing signature...)" with the fix (the stock tool
+ * for a zstd, lz4 or gzip file, else pchunk) or "unsupported frame stream
  * version N (this program reads version 2)". */
 int pfs_sig_check(const uint8_t sig[PFS_SIG_LEN], struct pfs_err *e);
 

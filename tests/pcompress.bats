@@ -551,9 +551,9 @@ B64
 
 @test "raw bytes instead of a stream" {
 	run -1 --separate-stderr pcompress text.bin
-	assert_equal "$stderr" "pcompress: text.bin: not a frame stream (missing signature)"
+	assert_equal "$stderr" "pcompress: text.bin: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 	run -1 --separate-stderr bash -c 'pcompress -d < random.bin'
-	assert_equal "$stderr" "pcompress: stdin: not a frame stream (missing signature)"
+	assert_equal "$stderr" "pcompress: stdin: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 	run -1 --separate-stderr pcompress nosuch.pfs
 	stderr_has -r "nosuch.pfs: No such file or directory"
 }

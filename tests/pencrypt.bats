@@ -531,7 +531,7 @@ Try 'pencrypt --help' for more information."
 
 @test "bit flips in the signature and in the HEAD frame header" {
 	cp small.enc f.pfs; flip_byte f.pfs 0
-	dec_fails f.pfs "not a frame stream (missing signature)"
+	dec_fails f.pfs "not a frame stream (missing signature; 'pchunk FILE' makes one)"
 	cp small.enc f.pfs; flip_byte f.pfs 7
 	dec_fails f.pfs "unsupported frame stream version"
 	for off in 8 12 20 36; do
@@ -625,7 +625,7 @@ Try 'pencrypt --help' for more information."
 		dec_fails t.pfs "truncated stream"
 	done
 	head -c 4 small.enc > t.pfs
-	dec_fails t.pfs "not a frame stream (missing signature)"
+	dec_fails t.pfs "not a frame stream (missing signature; 'pchunk FILE' makes one)"
 }
 
 @test "truncation between END and INDEX: the stream decrypts without its index" {

@@ -611,7 +611,7 @@ Try 'phash --help' for more information."
 	for m in "" --check --sum; do
 		run -1 --separate-stderr phash $m f.txt
 		assert_output ""
-		assert_equal "$stderr" "phash: f.txt: not a frame stream (missing signature)"
+		assert_equal "$stderr" "phash: f.txt: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 	done
 }
 

@@ -249,7 +249,7 @@ three() {
 	run -1 --separate-stderr pinfo a.pfs missing.pfs t.pfs data.bin c.pfs
 	assert_equal "$stderr" "pinfo: missing.pfs: No such file or directory
 pinfo: t.pfs: truncated stream (frame 2: payload cut short)
-pinfo: data.bin: not a frame stream (missing signature)"
+pinfo: data.bin: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 	assert_equal "${#lines[@]}" 5
 	assert_line --index 1 --regexp '^     3      0 .*  a\.pfs$'
 	assert_line --index 2 --regexp '^     1      0 .*  c\.pfs$'

@@ -80,7 +80,7 @@ pipeline: d/x.pfs: file exists (use -f to overwrite it)"
 	mkdir out
 	run -1 --separate-stderr pipeline restore --output-dir-flat out bad.pfs a.bin.pfs nothere.pfs cut.pfs b.txt.pfs
 	assert_equal "${#stderr_lines[@]}" 3
-	assert_equal "${stderr_lines[0]}" "pipeline: bad.pfs: not a frame stream (missing signature)"
+	assert_equal "${stderr_lines[0]}" "pipeline: bad.pfs: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 	assert_equal "${stderr_lines[1]}" "pipeline: nothere.pfs: No such file or directory"
 	assert_regex "${stderr_lines[2]}" "^[a-z]+: cut.pfs: "
 	cmp a.bin out/a.bin
@@ -259,7 +259,7 @@ $hint"
 @test "stdin: a damaged stream from a pipe is one line" {
 	pipeline process < a.bin > s.pfs
 	run -1 --separate-stderr bash -c 'printf garbage | pipeline verify'
-	assert_equal "$stderr" "pipeline: stdin: not a frame stream (missing signature)"
+	assert_equal "$stderr" "pipeline: stdin: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 	run -1 --separate-stderr bash -c 'head -c 3000 s.pfs | pipeline restore -o out'
 	assert_equal "${#stderr_lines[@]}" 1
 	assert_regex "$stderr" "^[a-z]+: stdin: "

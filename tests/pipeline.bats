@@ -368,7 +368,7 @@ fake_dir() {
 	run -0 pipeline info h.pfs
 	assert_output "$(pinfo h.pfs)"
 	run -1 --separate-stderr pipeline info in.bin
-	assert_equal "$stderr" "pinfo: in.bin: not a frame stream (missing signature)"
+	assert_equal "$stderr" "pinfo: in.bin: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 }
 
 @test "a missing input: one message, nothing started" {
@@ -378,7 +378,7 @@ fake_dir() {
 	run -1 --separate-stderr pipeline restore nothere.pfs
 	assert_equal "$stderr" "pipeline: nothere.pfs: No such file or directory"
 	run -1 --separate-stderr pipeline verify in.bin
-	assert_equal "$stderr" "pipeline: in.bin: not a frame stream (missing signature)"
+	assert_equal "$stderr" "pipeline: in.bin: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 }
 
 # usage_fails MESSAGE ARG...: 'pipeline ARG...' (stdin: in.bin) exits 2 with

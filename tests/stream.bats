@@ -36,7 +36,7 @@ expect_fail() {
 
 @test "garbage input: not a frame stream" {
 	gen random 100 > junk
-	expect_fail junk "junk: not a frame stream (missing signature)"
+	expect_fail junk "junk: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 }
 
 @test "empty input" {
@@ -122,7 +122,7 @@ expect_fail() {
 	cp s.pfs h.pfs; flip_byte h.pfs 12
 	expect_fail h.pfs "h.pfs: frame 0: header checksum mismatch (damaged stream)"
 	cp s.pfs g.pfs; flip_byte g.pfs 1
-	expect_fail g.pfs "g.pfs: not a frame stream (missing signature)"
+	expect_fail g.pfs "g.pfs: not a frame stream (missing signature; 'pchunk FILE' makes one)"
 }
 
 @test "trailing bytes after INDEX" {
@@ -228,7 +228,20 @@ expect_fail() {
 
 @test "stdin is named stdin in messages" {
 	run -1 --separate-stderr bash -c 'echo hello | pjoin'
-	assert_equal "$stderr" "pjoin: stdin: not a frame stream (missing signature)"
+	assert_equal "$stderr" "pjoin: stdin: not a frame stream (missing signature; 'pchunk FILE' makes one)"
+}
+
+@test "a zstd, lz4 or gzip file given for a stream: the message names the tool that reads it" {
+	printf 'some text\n' > t
+	zstd -q t -o t.zst
+	lz4 -q t t.lz4
+	gzip -k t
+	run -1 --separate-stderr pjoin t.zst
+	assert_equal "$stderr" "pjoin: t.zst: not a frame stream (missing signature): a zstd frame: use 'zstd -d'"
+	run -1 --separate-stderr pcompress -d t.lz4
+	assert_equal "$stderr" "pcompress: t.lz4: not a frame stream (missing signature): an lz4 frame: use 'lz4 -d'"
+	run -1 --separate-stderr bash -c 'pinfo < t.gz'
+	assert_equal "$stderr" "pinfo: stdin: not a frame stream (missing signature): gzip data: use 'gzip -d'"
 }
 
 @test "a short stream declaring a huge payload does not make the reader reserve it" {

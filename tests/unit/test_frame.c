@@ -52,7 +52,7 @@ test_sig_check_rejects_each_magic_byte(void **state)
 		pfs_sig_write(sig);
 		sig[i] ^= 0x20;
 		assert_int_equal(pfs_sig_check(sig, &e), -1);
-		assert_string_equal(e.msg, "not a frame stream (missing signature)");
+		assert_string_equal(e.msg, "not a frame stream (missing signature; 'pchunk FILE' makes one)");
 	}
 }
 
@@ -1060,7 +1060,7 @@ struct rcase {
 static const struct rcase rcases[] = {
 	/* pfs_reader_start */
 	{ "empty", b_empty, "in: empty input (not a frame stream)" },
-	{ "sig_short", b_sig_short, "in: not a frame stream (missing signature)" },
+	{ "sig_short", b_sig_short, "in: not a frame stream (missing signature; 'pchunk FILE' makes one)" },
 	{ "version_1", b_version_1, "in: unsupported frame stream version 1 "
 	  "(this program reads version 2)" },
 	{ "version_3", b_version_3, "in: unsupported frame stream version 3 "
@@ -1444,7 +1444,7 @@ rich_expect(const struct rich *r, size_t len, char *out, size_t n)
 		return;
 	}
 	if (len < PFS_SIG_LEN) {
-		snprintf(out, n, "in: not a frame stream (missing signature)");
+		snprintf(out, n, "in: not a frame stream (missing signature; 'pchunk FILE' makes one)");
 		return;
 	}
 	if (len == PFS_SIG_LEN) {
