@@ -241,6 +241,28 @@ zstd_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	return 0;
 }
 
+/* lz4_why - liblz4's error in words ("ERROR_contentChecksum_invalid" is
+ * its name, not a sentence) */
+static const char *
+lz4_why(size_t r)
+{
+	static const char *const w[][2] = {
+		{ "ERROR_contentChecksum_invalid", "content checksum mismatch" },
+		{ "ERROR_blockChecksum_invalid", "block checksum mismatch" },
+		{ "ERROR_headerChecksum_invalid", "header checksum mismatch" },
+		{ "ERROR_frameType_unknown", "not an lz4 frame" },
+		{ "ERROR_decompressionFailed", "damaged block" },
+		{ "ERROR_frameSize_wrong", "wrong content size" },
+	};
+	const char *name = LZ4F_getErrorName(r);
+	unsigned i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (strcmp(name, w[i][0]) == 0)
+			return w[i][1];
+	return name;
+}
+
 /* LZ4: the largest block size that is not above the chunk size, so that a
  * full chunk decodes straight into the output buffer. */
 static void
@@ -327,7 +349,7 @@ lz4_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 		                    NULL);
 		if (LZ4F_isError(r))
 			return why(j, "lz4 frame is corrupted: %s",
-			           LZ4F_getErrorName(r));
+			           lz4_why(r));
 		src += din;
 		left -= din;
 		done += dout;
@@ -737,7 +759,8 @@ brotli_send(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 			rc = t->cfg.bsum ? brotli_sum_put(t, j) :
 			     brotli_feed(t, j, BROTLI_OPERATION_FINISH, NULL, 0);
 	} else if (!t->bdone)
-		rc = why(j, "brotli stream is truncated");
+		rc = why(j, "brotli stream ends before its last block "
+		         "(damaged or cut short)");
 	else if (t->btrail)
 		rc = why(j, "%" PRIu64 " trailing bytes after the brotli stream",
 		         t->btrail);
