@@ -76,7 +76,8 @@ int pcont_piece(struct pcont *c, const uint8_t *p, size_t n,
  * identities into *sec, the new key or password of --rekey into *newsec
  * (NULL unless rekeying); -1 with e set.  tty is the terminal or -1.
  * Opening (-d, --rekey) with the prompt, the password is not asked here
- * but once the HEAD shows the stream opens with one (keys_ask_late). */
+ * but once the HEAD shows the stream opens with one (ask_late,
+ * pencrypt.c). */
 int keys_prompt(const struct opts *o);
 int keys_load(const struct opts *o, int tty, struct pfs_secret **sec,
               struct pfs_secret **newsec, struct pfs_err *e);
