@@ -294,6 +294,17 @@ pfs_head_pop(struct pfs_head *h)
 }
 
 int
+pfs_head_size_check(const struct pfs_head *h, uint64_t raw,
+                    struct pfs_err *e)
+{
+	if ((h->flags & PFS_HF_RANGE) || !(h->flags & PFS_HF_SIZE) ||
+	    h->size == raw)
+		return 0;
+	return pfs_seterr(e, "HEAD says the source has %" PRIu64 " bytes but "
+	                  "the stream holds %" PRIu64, h->size, raw);
+}
+
+int
 pfs_head_only_hashes(const struct pfs_head *h)
 {
 	unsigned i;

@@ -130,6 +130,13 @@ void pfs_head_pop(struct pfs_head *h);
  * (the payloads are then the raw bytes). */
 int pfs_head_only_hashes(const struct pfs_head *h);
 
+/* pfs_head_size_check - at END (raw: its total of raw bytes): -1 with
+ * "HEAD says the source has N bytes but the stream holds M" when h
+ * records the size of a whole source and it is not raw; else 0.  pjoin
+ * and phash --check both refuse such a stream. */
+int pfs_head_size_check(const struct pfs_head *h, uint64_t raw,
+                        struct pfs_err *e);
+
 /* pfs_stage_describe - "zstd -3", "aes-256-gcm/argon2id", "sha256": a short
  * description of a record, from stages.h's tables and codec.h's. */
 void pfs_stage_describe(const struct pfs_stage *s, char *out, size_t n);

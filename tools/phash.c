@@ -290,12 +290,8 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 			return -1;
 		/* the size the HEAD records, as pjoin checks it: a check
 		 * that passes is not followed by a restore that fails */
-		if (s->hdr.type == PFS_END && !(x->head.flags & PFS_HF_RANGE) &&
-		    (x->head.flags & PFS_HF_SIZE) && x->head.size != s->hdr.raw)
-			return pfs_seterr(e, "HEAD says the source has %" PRIu64
-			                  " bytes but the stream holds %" PRIu64,
-			                  x->head.size, s->hdr.raw);
-		return 0;
+		return s->hdr.type == PFS_END ?
+		       pfs_head_size_check(&x->head, s->hdr.raw, e) : 0;
 	default:
 		if (x->checking && pfs_hashset_check(&x->hs, s, e) < 0)
 			return -1;

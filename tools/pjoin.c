@@ -334,12 +334,8 @@ ordered(void *vctx, struct pfs_slot *s, struct pfs_err *e)
 	if (s->hdr.type == PFS_DATA) {
 		x->done += s->hdr.raw;
 		pfs_progress_update(&x->pr, x->done);
-	} else if (s->hdr.type == PFS_END && !x->o->payload &&
-	           !(x->head.flags & PFS_HF_RANGE) &&
-	           (x->head.flags & PFS_HF_SIZE) && x->head.size != s->hdr.raw) {
-		return pfs_seterr(e, "HEAD says the source has %" PRIu64
-		                  " bytes but the stream holds %" PRIu64,
-		                  x->head.size, s->hdr.raw);
+	} else if (s->hdr.type == PFS_END && !x->o->payload) {
+		return pfs_head_size_check(&x->head, s->hdr.raw, e);
 	}
 	return 0;
 }
