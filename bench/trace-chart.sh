@@ -3,7 +3,7 @@
 # or pipeline --trace; Chrome Trace Event Format, common/trace.h) drawn as a
 # timeline without a browser: one row per thread of every stage (reader,
 # workers, writer), time in seconds from the first event across; busy spans
-# (read, stream, transform, order, write, chunk) green, blocked-in red, blocked-out
+# (setup, read, stream, transform, order, write, chunk) green, blocked-in red, blocked-out
 # blue, and nothing where a thread waits for another thread.  A stage whose
 # rows are mostly red is starved by the stage before it; mostly blue, held
 # back by the stage after it; the stage that is green is the bottleneck.

@@ -43,6 +43,10 @@ struct pfs_stats_rec {
 /* pfs_now_ns - CLOCK_MONOTONIC in nanoseconds. */
 uint64_t pfs_now_ns(void);
 
+/* pfs_cpu_ns - CPU time of all the process's threads so far
+ * (CLOCK_PROCESS_CPUTIME_ID), in nanoseconds. */
+uint64_t pfs_cpu_ns(void);
+
 /* pfs_stats_start - zero st and start its wall clock. */
 void pfs_stats_start(struct pfs_stats *st);
 

@@ -32,10 +32,13 @@ static struct {
 	char buf[TBUF];
 	size_t len;
 	int err;                     /* errno of the first failed write */
-	uint64_t t0;
+	uint64_t t0, cpu0;           /* CLOCK_MONOTONIC and process CPU at start */
+	uint64_t tcpu0;              /* the opening thread's CPU clock at start */
+	int setup_done;              /* its "setup" span written */
 	long pid;
 	uint64_t rate_t[2], rate_b[2];
-} T = { PTHREAD_MUTEX_INITIALIZER, -1, "", "", 0, 0, 0, 0, {0, 0}, {0, 0} };
+} T = { PTHREAD_MUTEX_INITIALIZER, -1, "", "", 0, 0, 0, 0, 0, 0, 0, {0, 0},
+        {0, 0} };
 
 static _Thread_local long my_tid;
 
@@ -108,7 +111,15 @@ start(int fd, const char *path, struct pfs_err *e)
 	T.len = 0;
 	T.err = 0;
 	T.pid = (long)getpid();
-	T.t0 = pfs_now_ns();
+	{
+		struct pfs_trace_mark m;
+
+		pfs_trace_mark(&m);
+		T.t0 = m.ns;
+		T.tcpu0 = m.cpu_ns;
+	}
+	T.cpu0 = pfs_cpu_ns();
+	T.setup_done = 0;
 	memset(T.rate_t, 0, sizeof(T.rate_t));
 	memset(T.rate_b, 0, sizeof(T.rate_b));
 	T.buf[T.len++] = '[';
@@ -158,12 +169,13 @@ int
 pfs_trace_close(struct pfs_err *e)
 {
 	struct stat st;
-	uint64_t t1;
+	uint64_t t1, cpu1;
 	int err, reg;
 
 	if (!pfs_trace_on)
 		return 0;
 	t1 = pfs_now_ns();
+	cpu1 = pfs_cpu_ns();
 	pthread_mutex_lock(&T.mu);
 	/* the last event, closed by "]" instead of "," */
 	if (T.len + EVMAX + 4 > TBUF)
@@ -171,7 +183,9 @@ pfs_trace_close(struct pfs_err *e)
 	T.len += (size_t)snprintf(T.buf + T.len, TBUF - T.len,
 	        "{\"ph\":\"X\",\"name\":\"process\",\"cat\":\"process\","
 	        "\"pid\":%ld,\"tid\":%ld,\"ts\":" US_FMT ",\"dur\":" US_FMT
-	        "}\n]\n", T.pid, tid(), US(T.t0), US(t1 - T.t0));
+	        ",\"args\":{\"cpu_before_us\":" US_FMT ",\"cpu_us\":" US_FMT
+	        "}}\n]\n", T.pid, tid(), US(T.t0), US(t1 - T.t0), US(T.cpu0),
+	        US(cpu1 - T.cpu0));
 	flush_locked();
 	pfs_trace_on = 0;
 	err = T.err;
@@ -218,6 +232,16 @@ pfs_trace_span(const char *name, const struct pfs_trace_mark *m0,
 	char c[48] = "";
 
 	pfs_trace_mark(&m1);
+	/* the opening thread's first span: before it, a "setup" span from
+	 * the start of the trace (options done; keys, buffers, the HEAD) */
+	if (!T.setup_done && tid() == T.pid) {
+		T.setup_done = 1;
+		event("{\"ph\":\"X\",\"name\":\"setup\",\"cat\":\"busy\","
+		      "\"pid\":%ld,\"tid\":%ld,\"ts\":" US_FMT ",\"dur\":" US_FMT
+		      ",\"tts\":" US_FMT ",\"tdur\":" US_FMT ",\"args\":{\"in\":0,"
+		      "\"out\":0}}", T.pid, tid(), US(T.t0), US(m0->ns - T.t0),
+		      US(T.tcpu0), US(m0->cpu_ns - T.tcpu0));
+	}
 	if (chunk != UINT64_MAX)
 		snprintf(c, sizeof(c), "\"chunk\":%" PRIu64 ",", chunk);
 	event("{\"ph\":\"X\",\"name\":\"%s\",\"cat\":\"busy\",\"pid\":%ld,"

@@ -10,7 +10,7 @@
  *   {"ph":"M","name":"process_name","pid":P,"tid":T,"args":{"name":"pcompress"}},
  *   {"ph":"X","name":"transform","cat":"busy","pid":P,"tid":T,"ts":..,"dur":..,"args":{"chunk":3,"in":1048576,"out":381122}},
  *   ...
- *   {"ph":"X","name":"process","cat":"process","pid":P,"tid":T,"ts":..,"dur":..}
+ *   {"ph":"X","name":"process","cat":"process","pid":P,"tid":T,"ts":..,"dur":..,"args":{"cpu_before_us":..,"cpu_us":..}}
  *   ]
  *
  * Invariants:
@@ -24,12 +24,18 @@
  *    leaves the array unterminated, which the format allows and
  *    pfs_trace_merge() accepts;
  *  - the "process" span, written last, covers every other span of the
- *    file: it runs from pfs_trace_open() to pfs_trace_close().
+ *    file: it runs from pfs_trace_open() to pfs_trace_close(); its args
+ *    are the CPU time of all the process's threads before it
+ *    (cpu_before_us: loading the libraries, reading the options) and
+ *    inside it (cpu_us), so the two add up to the --stats user + sys.
  *
  * Events (names and categories are the contract with the tests, the
  * chart script bench/trace-chart.sh and docs/profiling.md):
  *   cat "busy":    read, transform, order, write (per chunk; args chunk,
- *                  in, out bytes), chunk (pchunk: read and write one chunk)
+ *                  in, out bytes), chunk (pchunk: read and write one chunk),
+ *                  setup (the opening thread's, once: from the start of
+ *                  the trace to its first other span - keys, buffers, the
+ *                  HEAD; in and out 0)
  *   cat "blocked": blocked-in (inside read(2)/splice(2) on the input),
  *                  blocked-out (inside write(2) on the output); a blocked
  *                  span lies inside the busy span of its thread that was

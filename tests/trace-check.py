@@ -16,6 +16,10 @@ first.
                       busy spans and not inside blocked spans, summed
   cpu TRACE PROC      seconds of CPU time in busy spans (their tdur, the
                       thread clock), summed
+  startcpu TRACE PROC seconds of CPU time the process had used when its
+                      trace began (the process span's cpu_before_us)
+  proccpu TRACE PROC  seconds of CPU time of the whole process: the process
+                      span's cpu_before_us + cpu_us
   procs TRACE         the process names, in sort order, one per line
   threads TRACE PROC  the thread names of PROC, in sort order
 """
@@ -25,7 +29,8 @@ import sys
 PHASES = {'M', 'X', 'C'}
 META = {'process_name', 'process_sort_index', 'thread_name',
         'thread_sort_index'}
-SPANS = {'busy': {'read', 'stream', 'transform', 'order', 'write', 'chunk'},
+SPANS = {'busy': {'setup', 'read', 'stream', 'transform', 'order', 'write',
+                  'chunk'},
          'blocked': {'blocked-in', 'blocked-out'},
          'process': {'process'}}
 COUNTERS = {'in flight', 'MB/s'}
@@ -85,6 +90,11 @@ def check_format(ev):
             return where + ': unknown span'
         if not isinstance(e.get('dur'), (int, float)) or e['dur'] < 0:
             return where + ': bad dur'
+        if e['cat'] == 'process':
+            a = e.get('args', {})
+            if not all(isinstance(a.get(k), (int, float)) and a[k] >= 0
+                       for k in ('cpu_before_us', 'cpu_us')):
+                return where + ': process span without cpu_before_us/cpu_us'
         if e['cat'] == 'busy':
             a = e.get('args', {})
             if not isinstance(a.get('in'), int) or not isinstance(a.get('out'), int):
@@ -177,6 +187,12 @@ def main():
         pid = pid_of(ev, sys.argv[3])
         print('%.6f' % (sum(e['tdur'] for e in ev if e['ph'] == 'X' and
                             e['pid'] == pid and e['cat'] == 'busy') / 1e6))
+    elif check in ('startcpu', 'proccpu'):
+        pid = pid_of(ev, sys.argv[3])
+        a = [e['args'] for e in ev if e['ph'] == 'X' and e['pid'] == pid
+             and e['cat'] == 'process'][0]
+        us = a['cpu_before_us'] + (a['cpu_us'] if check == 'proccpu' else 0)
+        print('%.6f' % (us / 1e6))
     elif check == 'busy':
         pid = pid_of(ev, sys.argv[3])
         total = 0.0

@@ -23,7 +23,7 @@ static struct {
 	struct pfs_outfile of;
 	char dir[PATH_MAX];
 	unsigned sort;               /* processes merged so far */
-	uint64_t t0;
+	uint64_t t0, cpu0;           /* CLOCK_MONOTONIC and own CPU at start */
 	int failed;
 } TR;
 
@@ -56,6 +56,7 @@ trace_begin(const struct opts *o, struct pfs_err *e)
 		return -1;
 	}
 	TR.t0 = pfs_now_ns();
+	TR.cpu0 = pfs_cpu_ns();
 	TR.on = 1;
 	return 0;
 }
@@ -151,7 +152,7 @@ trace_end(int abort_it)
 {
 	char ev[512];
 	struct pfs_err e;
-	uint64_t t1 = pfs_now_ns();
+	uint64_t t1 = pfs_now_ns(), cpu1 = pfs_cpu_ns();
 	long me = (long)getpid();
 	mode_t mask;
 	int n;
@@ -169,10 +170,15 @@ trace_end(int abort_it)
 	        "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%ld,\"args\":"
 	        "{\"name\":\"pipeline\"}},\n{\"ph\":\"X\",\"name\":\"process\","
 	        "\"cat\":\"process\",\"pid\":%ld,\"tid\":%ld,\"ts\":%llu.%03u,"
-	        "\"dur\":%llu.%03u}\n],\"displayTimeUnit\":\"ms\"}\n", me, me,
-	        me, (unsigned long long)(TR.t0 / 1000), (unsigned)(TR.t0 % 1000),
+	        "\"dur\":%llu.%03u,\"args\":{\"cpu_before_us\":%llu.%03u,"
+	        "\"cpu_us\":%llu.%03u}}\n],\"displayTimeUnit\":\"ms\"}\n", me,
+	        me, me, (unsigned long long)(TR.t0 / 1000),
+	        (unsigned)(TR.t0 % 1000),
 	        (unsigned long long)((t1 - TR.t0) / 1000),
-	        (unsigned)((t1 - TR.t0) % 1000));
+	        (unsigned)((t1 - TR.t0) % 1000),
+	        (unsigned long long)(TR.cpu0 / 1000), (unsigned)(TR.cpu0 % 1000),
+	        (unsigned long long)((cpu1 - TR.cpu0) / 1000),
+	        (unsigned)((cpu1 - TR.cpu0) % 1000));
 	if (pfs_write_full(TR.of.fd, ev, (size_t)n, NULL) < 0) {
 		pfs_error("--trace: %s: %s", TR.of.path, strerror(errno));
 		pfs_outfile_abort(&TR.of);
