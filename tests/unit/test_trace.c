@@ -92,13 +92,19 @@ test_file(void **state)
 	snprintf(path, sizeof(path), "%s/a.json", dir);
 	write_trace(path);
 	s = slurp(path);
-	/* "[", process_name, thread_name, thread_sort_index, the span, the
-	 * blocked span, the counter, the process span, "]" */
-	assert_int_equal(lines(s), 9);
+	/* "[", process_name, thread_name, thread_sort_index, the setup span
+	 * (the opening thread's first span), the span, the blocked span, the
+	 * counter, the process span, "]" */
+	assert_int_equal(lines(s), 10);
 	assert_true(strncmp(s, "[\n{\"ph\":\"M\",\"name\":\"process_name\",", 34) == 0);
 	assert_contains(s, "\"args\":{\"name\":\"p\\\"x\"}},\n");
 	assert_contains(s, "\"name\":\"read\",\"cat\":\"busy\"");
 	assert_contains(s, "\"args\":{\"chunk\":7,\"in\":100,\"out\":50}},\n");
+	assert_contains(s, "\"name\":\"setup\",\"cat\":\"busy\"");
+	assert_contains(s, "\"args\":{\"in\":0,\"out\":0}},\n");
+	assert_true(strstr(s, "\"name\":\"setup\"") < strstr(s, "\"name\":\"read\""));
+	assert_contains(s, ",\"args\":{\"cpu_before_us\":");
+	assert_contains(s, ",\"cpu_us\":");
 	assert_contains(s, "\"name\":\"blocked-out\",\"cat\":\"blocked\"");
 	assert_contains(s, ",\"dur\":1.500},\n");
 	assert_contains(s, "{\"ph\":\"C\",\"name\":\"in flight\"");
@@ -171,7 +177,7 @@ test_merge(void **state)
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	n = pfs_trace_merge(fd, path, "2: p \"q\"", 5, &pid, &e);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);
 	assert_int_equal(pid, getpid());
 	/* cut short in the middle of its last event, as a killed program
 	 * leaves it: the whole events are kept, the cut one is not */
@@ -185,13 +191,13 @@ test_merge(void **state)
 	fclose(f);
 	free(s);
 	n = pfs_trace_merge(fd, cut, "3: cut", 6, &pid, &e);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
 	assert_int_equal(pfs_trace_merge(fd, "/nonexistent", "x", 7, &pid, &e), -1);
 	assert_string_equal(e.msg, "/nonexistent: No such file or directory");
 	close(fd);
 	s = slurp(out);
 	/* every line one event and a comma; the process names replaced */
-	assert_int_equal(lines(s), 7 + 1 + 6 + 1);
+	assert_int_equal(lines(s), 8 + 1 + 7 + 1);
 	assert_contains(s, "\"args\":{\"name\":\"2: p \\\"q\\\"\"}},\n{\"ph\":\"M\","
 	                   "\"name\":\"process_sort_index\",\"pid\":");
 	assert_contains(s, "\"args\":{\"sort_index\":5}},\n");
