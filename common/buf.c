@@ -47,6 +47,12 @@ pfs_buf_reserve(struct pfs_buf *b, size_t n)
 		return -1;
 	}
 	cap = (cap + PAGE - 1) & ~(PAGE - 1);
+	/* from 512 KiB (a compressed chunk), a whole 2 MiB page: on the
+	 * 2-core VM here a 4 KiB fault costs ~15 us, and 256 of them per
+	 * megabyte cost pencrypt -d three quarters of its CPU time (86 ms of
+	 * CPU for 14.6 MB before, 22 ms after: docs/performance.md) */
+	if (cap >= HUGE / 4 && cap < HUGE)
+		cap = HUGE;
 	skew = (size_t)(__atomic_fetch_add(&next_skew, 1, __ATOMIC_RELAXED) % 8u) * 320u;
 	/* a chunk-sized buffer in 2 MiB pages where the kernel offers them
 	 * (transparent huge pages on madvise): one fault instead of 512, and

@@ -37,7 +37,9 @@ int pfs_buf_reserve(struct pfs_buf *b, size_t n);
 void pfs_buf_free(struct pfs_buf *b);
 
 /* pfs_buf_renewable - whether pfs_buf_renew works on b: every buffer of
- * 2 MiB or more. */
+ * 512 KiB or more (pfs_buf_reserve rounds one below 2 MiB up to 2 MiB and
+ * asks for a 2 MiB page: one fault instead of up to 512, which on a
+ * virtual machine with slow faults was most of a stage's CPU time). */
 static inline int
 pfs_buf_renewable(const struct pfs_buf *b)
 {
