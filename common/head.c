@@ -1,5 +1,6 @@
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
@@ -58,18 +59,25 @@ int
 pfs_head_same(const struct pfs_head *a, const struct pfs_head *b,
               struct pfs_err *e)
 {
-	static _Thread_local struct pfs_head x, y;
+	/* on the heap: two heads are too big for the stack, and as
+	 * _Thread_local statics they made every thread's TLS block 132 KiB,
+	 * zeroed and faulted in at each pthread_create */
+	struct pfs_head *x = malloc(2 * sizeof(*x));
 	struct pfs_buf p = PFS_BUF_INIT, q = PFS_BUF_INIT;
 	int rc = -1;
 
-	x = *a;
-	y = *b;
-	pfs_head_unrange(&x);
-	pfs_head_unrange(&y);
-	if (pfs_head_encode(&x, &p, e) == 0 && pfs_head_encode(&y, &q, e) == 0)
+	if (!x)
+		return pfs_seterr(e, "out of memory");
+	x[0] = *a;
+	x[1] = *b;
+	pfs_head_unrange(&x[0]);
+	pfs_head_unrange(&x[1]);
+	if (pfs_head_encode(&x[0], &p, e) == 0 &&
+	    pfs_head_encode(&x[1], &q, e) == 0)
 		rc = p.len == q.len && memcmp(p.p, q.p, p.len) == 0;
 	pfs_buf_free(&p);
 	pfs_buf_free(&q);
+	free(x);
 	return rc;
 }
 

@@ -25,13 +25,19 @@
 static int
 stream_id(const struct pfs_head *h, uint8_t id[16], struct pfs_err *e)
 {
-	static _Thread_local struct pfs_head whole;
+	struct pfs_head *whole = malloc(sizeof(*whole));  /* too big for
+	                                                     * the stack */
 	struct pfs_buf b = PFS_BUF_INIT;
 	XXH128_canonical_t c;
+	int rc;
 
-	whole = *h;
-	pfs_head_unrange(&whole);
-	if (pfs_head_encode(&whole, &b, e) < 0)
+	if (!whole)
+		return pfs_seterr(e, "out of memory");
+	*whole = *h;
+	pfs_head_unrange(whole);
+	rc = pfs_head_encode(whole, &b, e);
+	free(whole);
+	if (rc < 0)
 		return -1;
 	XXH128_canonicalFromHash(&c, XXH3_128bits(b.p, b.len));
 	memcpy(id, c.digest, 16);
