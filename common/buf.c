@@ -48,7 +48,7 @@ pfs_buf_reserve(struct pfs_buf *b, size_t n)
 	}
 	cap = (cap + PAGE - 1) & ~(PAGE - 1);
 	/* from 512 KiB (a compressed chunk), a whole 2 MiB page: on the
-	 * 2-core VM here a 4 KiB fault costs ~15 us, and 256 of them per
+	 * 2-core VM here a 4 KiB fault costs 15 to 30 us, and 256 of them per
 	 * megabyte cost pencrypt -d three quarters of its CPU time (86 ms of
 	 * CPU for 14.6 MB before, 22 ms after: docs/performance.md) */
 	if (cap >= HUGE / 4 && cap < HUGE)
