@@ -232,9 +232,11 @@ pfs_trace_span(const char *name, const struct pfs_trace_mark *m0,
 	char c[48] = "";
 
 	pfs_trace_mark(&m1);
-	/* the opening thread's first span: before it, a "setup" span from
-	 * the start of the trace (options done; keys, buffers, the HEAD) */
-	if (!T.setup_done && tid() == T.pid) {
+	/* the opening (main) thread's first span: before it, a "setup" span
+	 * from the start of the trace (options done; keys, buffers, the
+	 * HEAD).  Only that thread reads or writes setup_done: the tid test
+	 * comes first. */
+	if (tid() == T.pid && !T.setup_done) {
 		T.setup_done = 1;
 		event("{\"ph\":\"X\",\"name\":\"setup\",\"cat\":\"busy\","
 		      "\"pid\":%ld,\"tid\":%ld,\"ts\":" US_FMT ",\"dur\":" US_FMT
