@@ -49,8 +49,9 @@ pfs_buf_reserve(struct pfs_buf *b, size_t n)
 	cap = (cap + PAGE - 1) & ~(PAGE - 1);
 	/* from 512 KiB (a compressed chunk), a whole 2 MiB page: on the
 	 * 2-core VM here a 4 KiB fault costs 15 to 30 us, and 256 of them per
-	 * megabyte cost pencrypt -d three quarters of its CPU time (86 ms of
-	 * CPU for 14.6 MB before, 22 ms after: docs/performance.md) */
+	 * megabyte were most of pencrypt -d's CPU time (110 ms of CPU for
+	 * 14.6 MB before this and the heap HEAD copies of head.c, 30 ms
+	 * after: perf stat -r 7, docs/performance.md) */
 	if (cap >= HUGE / 4 && cap < HUGE)
 		cap = HUGE;
 	skew = (size_t)(__atomic_fetch_add(&next_skew, 1, __ATOMIC_RELAXED) % 8u) * 320u;

@@ -152,6 +152,10 @@ Try 'pencrypt --help' for more information."
 	assert_equal "$stderr" "pencrypt: -o is for --keygen and --keygen-identity: the stream goes to standard output
 Try 'pencrypt --help' for more information."
 	assert_file_not_exists k3
+	run -2 --separate-stderr pencrypt --keygen -o k3 -o k4
+	assert_equal "${stderr_lines[0]}" "pencrypt: -o k3, then -o k4: one output FILE"
+	assert_file_not_exists k3
+	assert_file_not_exists k4
 }
 
 @test "the key file format of docs/security.md, written again in Python, is what pencrypt reads" {

@@ -420,12 +420,18 @@ pchunk d/x | pcompress --zstd | phash -a xxh3 > flat/x.pfs"
 	assert_output "pchunk a.bin | pcompress --zstd -T 2 > a.bin.pfs"
 }
 
-@test "no key option: --dry-run prints pencrypt without one (run so, pencrypt asks on the terminal)" {
+@test "no key option, or --password-fd N: --dry-run prints pencrypt without one (run so, pencrypt asks on the terminal)" {
 	pencrypt --keygen -o k
 	run -0 pipeline --dry-run process --encrypt --no-hash a.bin
 	assert_output "pchunk a.bin | pcompress --zstd | pencrypt > a.bin.pfs"
 	pipeline process --encrypt --key-file k -o e.pfs a.bin
 	run -0 pipeline --dry-run restore -o out e.pfs
+	assert_output "phash --check e.pfs | pencrypt -d | pcompress -d | pjoin -o out"
+	# --password-fd N too: pipeline reads N once for all FILEs, and as
+	# printed a later stage's descriptor 0 would be the pipe before it
+	run -0 pipeline --dry-run process --encrypt --password-fd 0 --no-hash -o f.pfs a.bin < /dev/null
+	assert_output "pchunk a.bin | pcompress --zstd | pencrypt > f.pfs"
+	run -0 pipeline --dry-run restore --password-fd 0 -o out e.pfs < /dev/null
 	assert_output "phash --check e.pfs | pencrypt -d | pcompress -d | pjoin -o out"
 }
 

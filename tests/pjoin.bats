@@ -89,6 +89,21 @@ suid_stream() {
 	assert_equal "${stderr_lines[0]}" "pjoin: -p sets the mode of the -o FILE: standard output has none"
 }
 
+@test "-f without -o, --commit or --payload is a usage error: nothing to force; -o twice names both" {
+	suid_stream
+	run -2 --separate-stderr pjoin -f m.pfs
+	assert_output ""
+	assert_equal "$stderr" "pjoin: -f: nothing to force: it overwrites an -o FILE, or lets --payload write to a terminal
+Try 'pjoin --help' for more information."
+	run -2 --separate-stderr pjoin -o a.bin -o b.bin m.pfs
+	assert_equal "${stderr_lines[0]}" "pjoin: -o a.bin, then -o b.bin: one output FILE"
+	assert_file_not_exists a.bin
+	assert_file_not_exists b.bin
+	# the same FILE twice is one output
+	pjoin -o a.bin --output a.bin m.pfs
+	assert_file_exists a.bin
+}
+
 @test "-o never writes over the input" {
 	cp s.pfs same.pfs
 	run -1 --separate-stderr pjoin -f -o same.pfs same.pfs

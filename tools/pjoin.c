@@ -101,6 +101,9 @@ parse(int argc, char **argv, struct opts *o)
 			continue;
 		switch (c) {
 		case 'o':
+			if (o->output && strcmp(o->output, optarg) != 0)
+				pfs_usage_error("-o %s, then -o %s: one output "
+				                "FILE", o->output, optarg);
 			o->output = optarg;
 			break;
 		case 'f':
@@ -165,6 +168,9 @@ parse(int argc, char **argv, struct opts *o)
 	if (o->nparts > (int)PFS_PARTS_MAX)
 		pfs_usage_error("%d parts: at most %u", o->nparts,
 		                PFS_PARTS_MAX);
+	if (o->force && !o->output && !o->commit && !o->payload)
+		pfs_usage_error("-f: nothing to force: it overwrites an -o "
+		                "FILE, or lets --payload write to a terminal");
 	if (o->keep_mode && !o->output && !o->commit)
 		pfs_usage_error("-p sets the mode of the -o FILE: standard "
 		                "output has none");

@@ -52,6 +52,17 @@ add(struct pfs_step *s, const char *a1, const char *a2)
 }
 
 /* the options every stage of a kind takes: -T N, -q */
+/* key_given - the key option goes on pencrypt's command line as it is:
+ * not a password pipeline holds (password.c), nor --password-fd N for
+ * --dry-run, which pipeline reads once for all FILEs: printed, pencrypt
+ * asks itself, as it does for the prompt */
+static int
+key_given(const struct opts *o)
+{
+	return o->key_opt && !password_held() &&
+	       !(o->dry_run && strcmp(o->key_opt, "--password-fd") == 0);
+}
+
 static void
 add_common(const struct opts *o, struct pfs_step *s, int threads)
 {
@@ -132,7 +143,7 @@ build_process(const struct opts *o, struct pipeline *p, int progress)
 	}
 	if (o->encrypt) {
 		s = stage_new(p, "pencrypt", NULL);
-		if (o->key_opt && !password_held())
+		if (key_given(o))
 			add(s, o->key_opt, o->key_file);
 		else if (o->key_opt || !o->nrcp)
 			p->ask[p->nask++] = p->n - 1;
@@ -319,7 +330,7 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 		}
 		s = stage_new(p, prog, mode);
 		if (rec->kind == PFS_STAGE_ENCRYPT) {
-			if (o->key_opt && !password_held())
+			if (key_given(o))
 				add(s, o->key_opt, o->key_file);
 			else if (o->key_opt || !o->nids)
 				p->ask[p->nask++] = p->n - 1;
@@ -347,8 +358,8 @@ build_restore(const struct opts *o, struct pipeline *p, int progress,
 	}
 	else if (strcmp(out, "-") != 0)
 		add(s, "-o", out);
-	if (o->force)
-		add(s, "-f", NULL);
+	if (o->force && o->cmd->cmd != C_VERIFY && strcmp(out, "-") != 0)
+		add(s, "-f", NULL);      /* pjoin -f is for an -o FILE */
 	if (o->keep_mode)
 		add(s, "-p", NULL);
 	if (o->resume)

@@ -358,6 +358,10 @@ parse(int argc, char **argv, struct opts *o)
 			o->used |= U_NOHASH;
 			break;
 		case 'o':
+			if ((o->used & U_OUTPUT) &&
+			    strcmp(o->output, optarg) != 0)
+				pfs_usage_error("-o %s, then -o %s: one output",
+				                o->output, optarg);
 			o->output = optarg;
 			o->used |= U_OUTPUT;
 			break;
