@@ -959,6 +959,7 @@ pfs_engine_cfg_open(struct pfs_engine_cfg *cfg, const char *path,
 	cfg->out_fd = 1;
 	cfg->out_name = "stdout";
 	cfg->nthreads = nthreads;
+	cfg->flush_on_error = 1;
 	return 0;
 }
 
@@ -1210,7 +1211,7 @@ pfs_engine_run(const struct pfs_engine_cfg *cfg,
 out:
 	if (rc < 0 && cfg->flush_on_error) {
 		struct pfs_err ignored;
-		(void)pfs_writer_flush(&en.w, &ignored);
+		(void)pfs_writer_flush_released(&en.w, &ignored);
 	}
 	if (wk)
 		for (i = 0; i < nt; i++)

@@ -185,8 +185,14 @@ struct pfs_engine_cfg {
 	 * no ENCRYPT record may remain on it after ops->head. */
 	int range;
 	uint64_t range_off, range_len;
-	/* 1: on an error, still write out what was released (verified) and
-	 * is waiting in the output buffer (pjoin --resume keeps it) */
+	/* 1 (pfs_engine_cfg_open's default): on an error, still write out
+	 * what was released (verified) and is waiting in the output buffer,
+	 * so that the next stage gets every chunk checked before the error
+	 * (pjoin --resume keeps them), whatever the chunk size; never END
+	 * (an error after it, e.g. trailing data, must fail the next stage
+	 * too), and nothing before the first DATA frame
+	 * (pfs_writer_flush_released).
+	 * pjoin -o without --resume sets 0: its temporary file goes. */
 	int flush_on_error;
 };
 

@@ -812,6 +812,26 @@ pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e)
 	return buf_flush(w, e);
 }
 
+int
+pfs_writer_flush_released(struct pfs_writer *w, struct pfs_err *e)
+{
+	size_t n = w->olen;
+
+	if (!w->released)
+		return 0;
+	if (w->end_queued && w->end_at < n)
+		n = w->end_at;
+	if (n == 0)
+		return 0;
+	if (pfs_write_full(w->fd, w->obuf, n, &w->blocked_ns) < 0)
+		return werr(w, e);
+	w->bytes_out += n;
+	memmove(w->obuf, w->obuf + n, w->olen - n);
+	w->olen -= n;
+	w->end_at -= w->end_queued ? n : 0;
+	return 0;
+}
+
 static int put_tracked(struct pfs_writer *w, const void *p, size_t len,
                        struct pfs_err *e);
 
@@ -883,6 +903,12 @@ pfs_writer_frame(struct pfs_writer *w, const struct pfs_hdr *h,
 	                         sizeof(hb) + len <= w->ocap)) &&
 	    w->ocap - w->olen < sizeof(hb) + len && buf_flush(w, e) < 0)
 		return -1;
+	if (h->type == PFS_END && !w->end_queued) {
+		w->end_queued = 1;
+		w->end_at = w->olen;
+	}
+	if (h->type == PFS_DATA)
+		w->released = 1;
 	if (put(w, hb, sizeof(hb), e) < 0)
 		return -1;
 	return put(w, payload, len, e);
@@ -902,6 +928,7 @@ int
 pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
                struct pfs_err *e)
 {
+	w->released = 1;
 	return put(w, p, len, e);
 }
 
@@ -975,6 +1002,8 @@ pfs_writer_frame_buf(struct pfs_writer *w, const struct pfs_hdr *h,
 	if (h->type == PFS_END || !can_give(w, b, payload, len))
 		return pfs_writer_frame(w, h, payload, len, e);
 	pfs_hdr_encode(h, hb);
+	if (h->type == PFS_DATA)
+		w->released = 1;
 	if (put(w, hb, sizeof(hb), e) < 0)
 		return -1;
 	if (w->ix.on)
@@ -986,6 +1015,7 @@ int
 pfs_writer_raw_buf(struct pfs_writer *w, struct pfs_buf *b, const void *p,
                    size_t len, struct pfs_err *e)
 {
+	w->released = 1;
 	if (!can_give(w, b, p, len))
 		return put(w, p, len, e);
 	if (w->ix.on)

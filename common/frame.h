@@ -225,6 +225,9 @@ struct pfs_writer {
 	uint64_t bytes_out;
 	uint64_t blocked_ns;      /* time spent in write(2) */
 	int pipe;                 /* fd is a pipe: payloads may be given */
+	int released;             /* a DATA frame (or raw bytes) was queued */
+	int end_queued;           /* END was queued, at obuf + end_at */
+	size_t end_at;
 	/* The index of what is written, kept by following the frames in the
 	 * bytes as they pass (whatever path wrote them) once the signature
 	 * was written, and appended after END. */
@@ -276,6 +279,10 @@ int pfs_writer_raw_buf(struct pfs_writer *w, struct pfs_buf *b,
 /* pfs_writer_flush - write out everything queued; after END, the INDEX
  * too (END is held in the buffer until this call: frame.c). */
 int pfs_writer_flush(struct pfs_writer *w, struct pfs_err *e);
+/* pfs_writer_flush_released - after an error: write what is queued before
+ * END (never END, never the INDEX), and nothing at all before the first
+ * DATA frame: a HEAD alone is no chunk checked */
+int pfs_writer_flush_released(struct pfs_writer *w, struct pfs_err *e);
 
 /* pfs_writer_splice - move the next n payload bytes of r's current frame
  * (see pfs_reader_next_hdr) to w's descriptor without copying them through

@@ -181,9 +181,10 @@ open("spliced.pfs", "wb").write(a[:a0] + o[o0:o1] + a[a1:])
 '
 	run -1 --separate-stderr bash -c 'pencrypt -d --password-file pw spliced.pfs | phash -c | pcompress -d | pjoin > out'
 	stderr_has "pencrypt: spliced.pfs: chunk 3 failed authentication"
-	# chunk 2 was held back by phash -c until the frame after it (chunk 3,
-	# which never came): nothing at all was written
-	[ ! -s out ]
+	# chunk 2 came whole and authenticated, with its digest: it is passed
+	# on and restored (the range's bytes in it, 40000 to 49151); nothing
+	# of chunk 3
+	cmp out <(want 40000 9152)
 }
 
 @test "a range cannot be passed off as the whole stream" {
@@ -408,6 +409,37 @@ kill_at() {
 	d.pfs $(frame d.pfs 3:8 off) 8
 	d.pfs $(($(frame d.pfs 3:8 off) + 40)) 8
 	EOF
+}
+
+@test "a stage that fails passes on every chunk checked before the error, small chunks too: none is left in its output buffer" {
+	local cut bad
+	pencrypt --keygen -o k
+	pchunk -s 16K in.bin | pcompress | pencrypt --key-file k > k.pfs
+	# DATA 9 cut short, and DATA 9 with a byte changed (offset 100 of
+	# its payload): chunks 0-8 came whole and checked
+	cut=$(($(frame h.pfs 2:9 off) + 32 + 100))
+	head -c "$cut" h.pfs > cut.pfs
+	cp h.pfs bad.pfs
+	printf '\x55' | dd of=bad.pfs bs=1 seek="$cut" conv=notrunc status=none
+	run -1 --separate-stderr bash -c 'phash --check cut.pfs | pcompress -d | pjoin -o a --resume'
+	assert_equal "${stderr_lines[0]}" "phash: cut.pfs: truncated stream (frame 19: payload cut short)"
+	run -1 --separate-stderr bash -c 'phash --check bad.pfs | pcompress -d | pjoin -o b --resume'
+	stderr_has "phash: bad.pfs: chunk 9"
+	cut=$(($(frame k.pfs 2:9 off) + 32 + 100))
+	head -c "$cut" k.pfs > kcut.pfs
+	cp k.pfs kbad.pfs
+	printf '\x55' | dd of=kbad.pfs bs=1 seek="$cut" conv=notrunc status=none
+	run -1 --separate-stderr bash -c 'pencrypt -d --key-file k kcut.pfs | pcompress -d | pjoin -o d --resume'
+	assert_equal "${stderr_lines[0]}" "pencrypt: kcut.pfs: truncated stream (frame 10: payload cut short)"
+	run -1 --separate-stderr bash -c 'pencrypt -d --key-file k kbad.pfs | pcompress -d | pjoin -o e --resume'
+	stderr_has "pencrypt: kbad.pfs: chunk 9"
+	assert_equal "$(stat -c %s a.pfs-part b.pfs-part d.pfs-part e.pfs-part)" \
+	             "$((9 * 16384))
+$((9 * 16384))
+$((9 * 16384))
+$((9 * 16384))"
+	cmp a.pfs-part <(head -c $((9 * 16384)) in.bin)
+	cmp e.pfs-part <(head -c $((9 * 16384)) in.bin)
 }
 
 @test "pinfo --chunks: text and JSON" {
