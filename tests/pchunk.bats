@@ -171,6 +171,35 @@ stdin_round_trip() {	# CHUNK
 	assert_equal "$stderr" "pchunk: stdout: write error: No space left on device"
 }
 
+@test "a splice that fails says which side: a read error of the file (EIO from its disk), or a write error of stdout" {
+	command -v cc >/dev/null || skip "no C compiler for the fault shim"
+	gen random 1M > in.bin
+	# splice(2) fails with EIO; so does pread(2) in the read shim only
+	cat > shim.c <<-'EOF'
+	#define _GNU_SOURCE
+	#include <errno.h>
+	#include <fcntl.h>
+	#include <stdlib.h>
+	#include <unistd.h>
+	ssize_t splice(int a, loff_t *b, int c, loff_t *d, size_t n, unsigned f)
+	{ (void)a; (void)b; (void)c; (void)d; (void)n; (void)f; errno = EIO; return -1; }
+	#ifdef READ
+	ssize_t pread(int fd, void *p, size_t n, off_t o)
+	{ (void)fd; (void)p; (void)n; (void)o; errno = EIO; return -1; }
+	ssize_t pread64(int fd, void *p, size_t n, off_t o)
+	{ (void)fd; (void)p; (void)n; (void)o; errno = EIO; return -1; }
+	#endif
+	EOF
+	cc -shared -fPIC -o write.so shim.c
+	cc -shared -fPIC -DREAD -o read.so shim.c
+	# a sanitizer's runtime must come first: the shim after it
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	run -1 --separate-stderr bash -o pipefail -c 'LD_PRELOAD=$PWD/read.so pchunk in.bin | cat > out.pfs'
+	assert_equal "$stderr" "pchunk: in.bin: read error: Input/output error"
+	run -1 --separate-stderr bash -o pipefail -c 'LD_PRELOAD=$PWD/write.so pchunk in.bin | cat > out.pfs'
+	assert_equal "$stderr" "pchunk: stdout: write error: Input/output error"
+}
+
 @test "--help, --version, -q" {
 	run -0 pchunk --help
 	assert_line --index 0 "Usage: pchunk [OPTION]... [FILE|-]"

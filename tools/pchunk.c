@@ -101,6 +101,22 @@ splice_payload(int fd, size_t n, struct pfs_writer *w)
 	return (ssize_t)done;
 }
 
+/* splice_failed - splice(2) says what failed, not on which side: a byte
+ * read where it stopped tells a read error of the file (EIO from the disk)
+ * from a write error of stdout */
+static int
+splice_failed(int fd, const char *name, struct pfs_err *e)
+{
+	int err = errno;
+	off_t at = lseek(fd, 0, SEEK_CUR);
+	char c;
+
+	if (at >= 0 && pread(fd, &c, 1, at) < 0)
+		return pfs_seterr(e, "%s: read error: %s", name,
+		                  strerror(errno));
+	return pfs_seterr(e, "stdout: write error: %s", strerror(err));
+}
+
 /* One DATA chunk of a regular file of known size, spliced.  Returns the
  * bytes moved, or -1 with e set.  The header promises want bytes; when the
  * file turns out shorter the caller reports it and writes no END. */
@@ -128,7 +144,7 @@ splice_chunk(int fd, const char *name, struct pfs_hdr *fh, size_t want,
 		return n;
 	}
 	if (n < 0)
-		return pfs_seterr(e, "stdout: write error: %s", strerror(errno));
+		return splice_failed(fd, name, e);
 	if (pfs_writer_passed(w, (size_t)n, e) < 0)
 		return -1;
 	return n;
