@@ -12,6 +12,7 @@
  * BrotliDecoderDecompress would malloc and fault in those tables again for
  * every chunk, and could not take a size hint.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -580,6 +581,32 @@ brotli_sbegin(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	return 0;
 }
 
+/* brotli_why - the decoder's error in words: libbrotli names its codes
+ * like "_ERROR_FORMAT_PADDING_1"; the allocation failures among them are
+ * no damage to the stream */
+static int
+brotli_why(struct pfs_codec_job *j, BrotliDecoderErrorCode code)
+{
+	const char *s = BrotliDecoderErrorString(code);
+	char what[64];
+	size_t i;
+	int alloc = strncmp(s, "_ERROR_ALLOC_", 13) == 0;
+
+	if (alloc)
+		s += 13;
+	else if (strncmp(s, "_ERROR_FORMAT_", 14) == 0)
+		s += 14;
+	else if (strncmp(s, "_ERROR_", 7) == 0)
+		s += 7;
+	for (i = 0; s[i] && i + 1 < sizeof(what); i++)
+		what[i] = s[i] == '_' ? ' ' : (char)tolower((unsigned char)s[i]);
+	what[i] = '\0';
+	if (alloc)
+		return why(j, "out of memory decoding brotli (%s)", what);
+	return why(j, "brotli stream is corrupted (%s, code %d)", what,
+	           (int)code);
+}
+
 /* brotli_keep_tail - the last BROTLI_TAIL bytes of the input so far, with
  * in[0..n) the newest */
 static void
@@ -621,9 +648,7 @@ brotli_dpiece(struct pfs_codec_ctx *t, struct pfs_codec_job *j,
 		XXH64_update(t->bxh, j->out->p + was, j->outlen - was);
 	switch (r) {
 	case BROTLI_DECODER_RESULT_ERROR:
-		return why(j, "brotli stream is corrupted: %s",
-		           BrotliDecoderErrorString(
-		           BrotliDecoderGetErrorCode(t->bd)));
+		return brotli_why(j, BrotliDecoderGetErrorCode(t->bd));
 	case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
 		return why(j, "brotli stream decodes to more than the bound of "
 		           "%" PRIu64 " bytes", j->hi);

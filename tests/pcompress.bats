@@ -407,6 +407,16 @@ open(sys.argv[1], "wb").write(b)' bc.pfs $((off + 32))
 	pchunk -s 9M nine.bin | pcompress --brotli -l 1 | pjoin --payload | brotli -dc | cmp - nine.bin
 }
 
+@test "brotli: a chunk libbrotli cannot decode is named with its error in words, not libbrotli's enum name" {
+	gen text-like 100K > t.bin
+	pchunk t.bin | pcompress --brotli > b.pfs
+	read -r off _ _ _ < <(frame b.pfs 2:0)
+	# the stream header's window size made invalid
+	cp b.pfs c.pfs; printf '\x11' | dd of=c.pfs bs=1 seek=$((off + 32)) conv=notrunc status=none
+	run -1 --separate-stderr pcompress -d c.pfs
+	assert_equal "$stderr" "pcompress: c.pfs: chunk 0: brotli stream is corrupted (window bits, code -13)"
+}
+
 @test "brotli: a damaged chunk that still decodes is caught by its checksum, either way, and nothing of it is written" {
 	# QA's case: 3 MiB of text in 16 KiB chunks, one byte changed (its
 	# first 256 KiB: the same first chunks, fewer frames to walk)
