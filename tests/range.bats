@@ -411,35 +411,32 @@ kill_at() {
 	EOF
 }
 
+# damage_9 F: F's DATA 9 cut short (cut-F) and with a byte changed (bad-F),
+# at offset 100 of its payload: chunks 0-8 come whole and checked
+damage_9() {
+	local at=$(($(frame "$1" 2:9 off) + 32 + 100))
+	head -c "$at" "$1" > "cut-$1"
+	cp "$1" "bad-$1"
+	printf '\x55' | dd of="bad-$1" bs=1 seek="$at" conv=notrunc status=none
+}
+
 @test "a stage that fails passes on every chunk checked before the error, small chunks too: none is left in its output buffer" {
-	local cut bad
+	local f
 	pencrypt --keygen -o k
 	pchunk -s 16K in.bin | pcompress | pencrypt --key-file k > k.pfs
-	# DATA 9 cut short, and DATA 9 with a byte changed (offset 100 of
-	# its payload): chunks 0-8 came whole and checked
-	cut=$(($(frame h.pfs 2:9 off) + 32 + 100))
-	head -c "$cut" h.pfs > cut.pfs
-	cp h.pfs bad.pfs
-	printf '\x55' | dd of=bad.pfs bs=1 seek="$cut" conv=notrunc status=none
-	run -1 --separate-stderr bash -c 'phash --check cut.pfs | pcompress -d | pjoin -o a --resume'
-	assert_equal "${stderr_lines[0]}" "phash: cut.pfs: truncated stream (frame 19: payload cut short)"
-	run -1 --separate-stderr bash -c 'phash --check bad.pfs | pcompress -d | pjoin -o b --resume'
-	stderr_has "phash: bad.pfs: chunk 9"
-	cut=$(($(frame k.pfs 2:9 off) + 32 + 100))
-	head -c "$cut" k.pfs > kcut.pfs
-	cp k.pfs kbad.pfs
-	printf '\x55' | dd of=kbad.pfs bs=1 seek="$cut" conv=notrunc status=none
-	run -1 --separate-stderr bash -c 'pencrypt -d --key-file k kcut.pfs | pcompress -d | pjoin -o d --resume'
-	assert_equal "${stderr_lines[0]}" "pencrypt: kcut.pfs: truncated stream (frame 10: payload cut short)"
-	run -1 --separate-stderr bash -c 'pencrypt -d --key-file k kbad.pfs | pcompress -d | pjoin -o e --resume'
-	stderr_has "pencrypt: kbad.pfs: chunk 9"
-	assert_equal "$(stat -c %s a.pfs-part b.pfs-part d.pfs-part e.pfs-part)" \
-	             "$((9 * 16384))
-$((9 * 16384))
-$((9 * 16384))
-$((9 * 16384))"
-	cmp a.pfs-part <(head -c $((9 * 16384)) in.bin)
-	cmp e.pfs-part <(head -c $((9 * 16384)) in.bin)
+	damage_9 h.pfs
+	damage_9 k.pfs
+	run -1 --separate-stderr bash -c 'phash --check cut-h.pfs | pcompress -d | pjoin -o a --resume'
+	assert_equal "${stderr_lines[0]}" "phash: cut-h.pfs: truncated stream (frame 19: payload cut short)"
+	run -1 --separate-stderr bash -c 'phash --check bad-h.pfs | pcompress -d | pjoin -o b --resume'
+	stderr_has "phash: bad-h.pfs: chunk 9"
+	run -1 --separate-stderr bash -c 'pencrypt -d --key-file k cut-k.pfs | pcompress -d | pjoin -o d --resume'
+	assert_equal "${stderr_lines[0]}" "pencrypt: cut-k.pfs: truncated stream (frame 10: payload cut short)"
+	run -1 --separate-stderr bash -c 'pencrypt -d --key-file k bad-k.pfs | pcompress -d | pjoin -o e --resume'
+	stderr_has "pencrypt: bad-k.pfs: chunk 9"
+	for f in a b d e; do
+		cmp "$f.pfs-part" <(head -c $((9 * 16384)) in.bin)
+	done
 }
 
 @test "pinfo --chunks: text and JSON" {
