@@ -70,6 +70,14 @@ pfs_common_opt(struct pfs_common *c, int opt, const char *arg)
 	}
 }
 
+void
+pfs_opt_output(const char **out, const char *arg)
+{
+	if (*out && strcmp(*out, arg) != 0)
+		pfs_usage_error("-o %s, then -o %s: one output FILE", *out, arg);
+	*out = arg;
+}
+
 const char *
 pfs_one_input(int argc, char **argv, int optind_)
 {

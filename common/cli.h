@@ -94,6 +94,11 @@ void pfs_common_trace(const struct pfs_common *c);
  * "-T: '17' is out of range (0 to 16)". */
 int pfs_common_opt(struct pfs_common *c, int opt, const char *arg);
 
+/* pfs_opt_output - record -o ARG in *out.  A second -o naming another
+ * FILE is a usage error (exit 2), "-o a, then -o b: one output FILE";
+ * the same FILE twice is one output. */
+void pfs_opt_output(const char **out, const char *arg);
+
 /* pfs_one_input - the operand after the options (NULL: none, i.e.
  * stdin); more than one is a usage error (exit 2). */
 const char *pfs_one_input(int argc, char **argv, int optind_);

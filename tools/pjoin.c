@@ -101,10 +101,7 @@ parse(int argc, char **argv, struct opts *o)
 			continue;
 		switch (c) {
 		case 'o':
-			if (o->output && strcmp(o->output, optarg) != 0)
-				pfs_usage_error("-o %s, then -o %s: one output "
-				                "FILE", o->output, optarg);
-			o->output = optarg;
+			pfs_opt_output(&o->output, optarg);
 			break;
 		case 'f':
 			o->force = 1;

@@ -278,10 +278,7 @@ parse(int argc, char **argv, struct opts *o)
 			o->keygen = 1;
 			break;
 		case 'o':
-			if (o->keygen_out && strcmp(o->keygen_out, optarg) != 0)
-				pfs_usage_error("-o %s, then -o %s: one output "
-				                "FILE", o->keygen_out, optarg);
-			o->keygen_out = optarg;
+			pfs_opt_output(&o->keygen_out, optarg);
 			break;
 		case OPT_CIPHER:
 			o->cipher = pfs_enc_cipher_by_name(optarg);

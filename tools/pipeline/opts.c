@@ -358,11 +358,9 @@ parse(int argc, char **argv, struct opts *o)
 			o->used |= U_NOHASH;
 			break;
 		case 'o':
-			if ((o->used & U_OUTPUT) &&
-			    strcmp(o->output, optarg) != 0)
-				pfs_usage_error("-o %s, then -o %s: one output",
-				                o->output, optarg);
-			o->output = optarg;
+			if (!(o->used & U_OUTPUT))
+				o->output = NULL;     /* a -c before is not an -o */
+			pfs_opt_output(&o->output, optarg);
 			o->used |= U_OUTPUT;
 			break;
 		case 'c':
