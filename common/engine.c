@@ -521,7 +521,16 @@ struct ring {
 	uint64_t nput, nget;         /* items published / written */
 	int open;                    /* item[nput % PFS_RING] is being filled */
 	int ended;                   /* END is in the item being filled */
+	int data_out;                /* a DATA frame has been handed on;
+	                              * until then the frames before it wait
+	                              * in the item being filled, so that a
+	                              * stage failing at its first chunk
+	                              * passes nothing on, not a HEAD alone */
 	int done;                    /* no more items: flush and stop */
+	int failed;                  /* the stream failed: flush only what
+	                              * follows a handed-on item (frame.c,
+	                              * pfs_writer_flush_released), never a
+	                              * HEAD alone */
 	int wfailed;
 	struct pfs_err werr;
 };
@@ -560,7 +569,8 @@ ring_writer(void *arg)
 		pthread_cond_signal(&en->cv_space);
 	}
 	pthread_mutex_unlock(&en->mu);
-	if (pfs_writer_flush(&en->w, &e) < 0)
+	if ((rg->failed ? pfs_writer_flush_released(&en->w, &e) :
+	                  pfs_writer_flush(&en->w, &e)) < 0)
 		goto fail;
 	return NULL;
 fail:
@@ -680,7 +690,9 @@ stream_data(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 		return -1;
 	if (s->emit && !raw && ring_put(en, tail, tlen, e) < 0)
 		return -1;
-	ring_publish(en);
+	if (s->emit || en->ring->data_out)
+		ring_publish(en);
+	en->ring->data_out |= s->emit;
 	return 0;
 }
 
@@ -732,6 +744,7 @@ stream_collect(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 		ring_publish(en);
 	}
 	ring_publish(en);
+	en->ring->data_out = 1;
 	return 0;
 }
 
@@ -797,7 +810,7 @@ stream_frame(struct engine *en, struct pfs_slot *s, struct pfs_err *e)
 	 * (stream_loop): a stage that fails never passes END on */
 	if (s->hdr.type == PFS_END)
 		en->ring->ended = 1;
-	if (!en->ring->ended)
+	if (!en->ring->ended && en->ring->data_out)
 		ring_publish(en);
 	return 0;
 }
@@ -913,6 +926,7 @@ stream_loop(struct engine *en, struct pfs_err *e)
 		rg.open = 0;
 	ring_publish(en);
 	pthread_mutex_lock(&en->mu);
+	rg.failed = rc < 0;
 	rg.done = 1;
 	pthread_cond_signal(&en->cv_done);
 	pthread_mutex_unlock(&en->mu);

@@ -415,6 +415,12 @@ open(sys.argv[1], "wb").write(b)' bc.pfs $((off + 32))
 	cp b.pfs c.pfs; printf '\x11' | dd of=c.pfs bs=1 seek=$((off + 32)) conv=notrunc status=none
 	run -1 --separate-stderr pcompress -d c.pfs
 	assert_equal "$stderr" "pcompress: c.pfs: chunk 0: brotli stream is corrupted (window bits, code -13)"
+	# the first chunk failed: nothing goes out, not even the HEAD, on
+	# one thread (streamed) or two
+	for t in 1 2; do
+		run -1 bash -c "pcompress -d -T $t c.pfs > part.pfs 2>/dev/null"
+		assert_file_empty part.pfs
+	done
 }
 
 @test "brotli: a damaged chunk that still decodes is caught by its checksum, either way, and nothing of it is written" {
