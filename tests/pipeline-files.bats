@@ -164,6 +164,9 @@ $hint"
 	run -2 --separate-stderr pipeline restore -o x -c a.bin.pfs
 	assert_equal "$stderr" "pipeline: -o and -c exclude each other
 $hint"
+	run -2 --separate-stderr pipeline restore -c -o x a.bin.pfs
+	assert_equal "$stderr" "pipeline: -o and -c exclude each other
+$hint"
 	run -2 --separate-stderr pipeline verify --rm a.bin.pfs
 	assert_equal "$stderr" "pipeline: --rm does not apply to 'verify'
 $hint"

@@ -399,6 +399,7 @@ Try 'pipeline --help' for more information."
 @test "usage: pipeline frobnicate x" { usage_fails "unknown subcommand 'frobnicate' (process, restore, verify or info)" frobnicate x; }
 @test "usage: pipeline process -o x a b" { usage_fails "-o takes one FILE: use --output-dir-flat DIR or -c for several" process -o x a b; }
 @test "usage: pipeline process -o x -o y in.bin" { usage_fails "-o x, then -o y: one output FILE" process -o x -o y in.bin; }
+@test "usage: pipeline process -o x -c -o y in.bin" { usage_fails "-o x, then -o y: one output FILE" process -o x -c -o y in.bin; }
 @test "usage: pipeline process --zstd --lz4 in.bin" { usage_fails "--zstd, --lz4 and --brotli exclude each other" process --zstd --lz4 in.bin; }
 @test "usage: pipeline process --no-compress -l 3 in.bin" { usage_fails "level: --no-compress excludes a compression option" process --no-compress -l 3 in.bin; }
 @test "usage: pipeline process -l x --zstd in.bin" { usage_fails "-l: invalid number 'x'" process -l x --zstd in.bin; }

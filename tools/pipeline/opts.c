@@ -358,13 +358,10 @@ parse(int argc, char **argv, struct opts *o)
 			o->used |= U_NOHASH;
 			break;
 		case 'o':
-			if (!(o->used & U_OUTPUT))
-				o->output = NULL;     /* a -c before is not an -o */
 			pfs_opt_output(&o->output, optarg);
 			o->used |= U_OUTPUT;
 			break;
-		case 'c':
-			o->output = "-";
+		case 'c':                  /* output "-" once parsed */
 			o->used |= U_STDOUT;
 			break;
 		case OPT_FLAT:
@@ -433,5 +430,7 @@ parse(int argc, char **argv, struct opts *o)
 		                "verify or info)", argv[optind]);
 	o->files = argv + optind + 1;
 	o->nfiles = argc - optind - 1;
+	if ((o->used & U_STDOUT) && !o->output)
+		o->output = "-";
 	check_opts(o);
 }
