@@ -132,7 +132,8 @@ seal_all() {
 		--return 'r{#}.pfs' --cleanup \
 		"pchunk -s 16K --part {#} --block 80K --source \"\$src\" | pcompress |
 		 pencrypt --password-file '$PWD/pw' --kdf-time 2 --kdf-memory 19M > r{#}.pfs"
-	[ -d hosts/h1 ] && [ -d hosts/h2 ]
+	assert_dir_exists hosts/h1
+	assert_dir_exists hosts/h2
 	[ -z "$(ls -A hosts/h1 hosts/h2 | grep pfs)" ]
 	for i in 1 2 3 4; do
 		pencrypt -d --password-file pw "r$i.pfs" | pcompress -d > "d$i.pfs"

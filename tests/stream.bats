@@ -304,7 +304,8 @@ ends_on_frame() {
 	pchunk -s 2M m.bin > p2.pfs         # chunks larger than pencrypt's pieces
 	# where the first DATA frame (type 2) ends: 32-byte header + payload
 	first_end=$(frame_offsets p2.pfs | awk '$2 == 2 {print $1 + 32 + $4; exit}')
-	[ "$first_end" -gt 1500000 ] && [ "$first_end" -lt 2600000 ]
+	[ "$first_end" -gt 1500000 ]        # one [ ] per line: under set -e
+	[ "$first_end" -lt 2600000 ]        # a failing [ ] before && is ignored
 	for n in 1500000 2600000; do
 		run -1 bash -o pipefail -c "head -c $n p2.pfs | pencrypt --key-file key | cat > cut.enc"
 		run -1 --separate-stderr pencrypt -d --key-file key cut.enc
