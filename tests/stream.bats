@@ -323,10 +323,10 @@ ends_on_frame() {
 	pencrypt --key-file key p.pfs > e.pfs
 	pchunk -s 16K m.bin | phash > h.pfs
 	for n in 1000000 2000000 2500000; do
-		cp e.pfs bad.pfs; printf '\001' | dd of=bad.pfs bs=1 seek=$n conv=notrunc 2>/dev/null
+		cp e.pfs bad.pfs; flip_byte bad.pfs $n
 		run -1 bash -o pipefail -c 'pencrypt -d --key-file key bad.pfs | cat > d.pfs'
 		ends_on_frame d.pfs
-		cp h.pfs bad.pfs; printf '\001' | dd of=bad.pfs bs=1 seek=$n conv=notrunc 2>/dev/null
+		cp h.pfs bad.pfs; flip_byte bad.pfs $n
 		run -1 bash -o pipefail -c 'phash --check bad.pfs | cat > d.pfs'
 		ends_on_frame d.pfs
 	done
