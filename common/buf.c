@@ -67,7 +67,7 @@ pfs_buf_reserve(struct pfs_buf *b, size_t n)
 		return -1;
 	}
 	if (align == HUGE)
-		huge(base, cap + skew + 64);
+		huge(base, size & ~(PAGE - 1));
 	p = (uint8_t *)base + skew;
 	if (b->len)
 		__builtin_memcpy(p, b->p, b->len);
@@ -112,26 +112,47 @@ populate(struct pfs_buf *b, size_t n)
 #endif
 }
 
+size_t
+pfs_buf_huge_len(const struct pfs_buf *b, const void *at)
+{
+	uintptr_t end = (uintptr_t)b->base + (b->msize & ~(HUGE - 1));
+
+	if (!b->msize || (uintptr_t)at < (uintptr_t)b->p ||
+	    (uintptr_t)at >= end)
+		return 0;
+	return end - (uintptr_t)at;
+}
+
 int
 pfs_buf_renew(struct pfs_buf *b, size_t n)
 {
 	const struct pfs_buf none = PFS_BUF_INIT;
-	void *m;
+	size_t m;
+	void *m_at;
 
 	if (!b->msize)
 		return -1;
+	if (n > b->cap)
+		n = b->cap;
+	/* the 2 MiB pages that hold the first n bytes (the last of them is
+	 * the storage's 4 KiB tail if n reaches it); the pages after them,
+	 * never given away, keep their place and stay faulted in */
+	m = (size_t)(b->p - (uint8_t *)b->base) + n;
+	m = (m + HUGE - 1) & ~(HUGE - 1);
+	if (m > b->msize)
+		m = b->msize;
 	/* new pages at the same addresses; the old ones are no longer
 	 * mapped here, whoever else holds them */
-	m = mmap(b->base, b->msize, PROT_READ | PROT_WRITE,
-	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (m == MAP_FAILED) {
+	m_at = mmap(b->base, m, PROT_READ | PROT_WRITE,
+	            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (m_at == MAP_FAILED) {
 		/* the old pages are still mapped and may still be read by
 		 * others: the block is given up, never freed, because malloc
 		 * would hand it out again */
 		*b = none;
 		return -1;
 	}
-	huge(b->base, b->msize);
+	huge(b->base, m);
 	b->len = 0;
 	populate(b, n);
 	return 0;

@@ -46,17 +46,23 @@ pfs_buf_renewable(const struct pfs_buf *b)
 	return b->msize != 0;
 }
 
-/* pfs_buf_renew - new pages for b's storage at the same addresses
- * (mmap(2) MAP_FIXED over them; malloc's block and its bookkeeping stay as
- * they are, so heap profilers see nothing change), its first n bytes
- * faulted in now on the calling thread (MADV_POPULATE_WRITE, Linux 5.14 and
- * later), so that whoever fills it next does not pay the faults; len
- * becomes 0.  The old pages are
- * then mapped nowhere in this process, so they may be left referenced by
- * a pipe (vmsplice(2): frame.c, pfs_writer_frame_buf).  Returns 0; or -1
- * when b is not renewable, or when mapping failed: then b is left empty
- * and its block abandoned (never freed: malloc would hand out its old
- * pages again). */
+/* pfs_buf_huge_len - how many bytes from at (within b) lie in b's whole
+ * 2 MiB pages, or 0 if at is outside them or b is not renewable.  Only
+ * those pages are worth giving away: new pages in the 4 KiB tail of the
+ * storage cost a fault each (docs/performance.md). */
+size_t pfs_buf_huge_len(const struct pfs_buf *b, const void *at);
+
+/* pfs_buf_renew - new pages for the pages of b's storage that hold its
+ * first n bytes, 2 MiB pages whole (mmap(2) MAP_FIXED over them; malloc's
+ * block and its bookkeeping stay as they are, so heap profilers see
+ * nothing change), faulted in now on the calling thread
+ * (MADV_POPULATE_WRITE, Linux 5.14 and later), so that whoever fills it
+ * next does not pay the faults; the pages after them are kept.  len
+ * becomes 0.  The old pages are then mapped nowhere in this process, so
+ * they may be left referenced by a pipe (vmsplice(2): frame.c,
+ * pfs_writer_frame_buf).  Returns 0; or -1 when b is not renewable, or
+ * when mapping failed: then b is left empty and its block abandoned
+ * (never freed: malloc would hand out its old pages again). */
 int pfs_buf_renew(struct pfs_buf *b, size_t n);
 
 /* Number of buffer (re)allocations made by this process so far; reported

@@ -937,22 +937,36 @@ pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
  * to copy */
 #define GIFT_MIN (1u << 20)
 
-static int
-can_give(const struct pfs_writer *w, const struct pfs_buf *b, const void *p,
+/* gift_len - how many of the len bytes at p (in b) to give to the pipe:
+ * those in b's whole 2 MiB pages, if that is GIFT_MIN or more; else 0,
+ * and all are copied.  The rest, in the storage's 4 KiB tail, is copied:
+ * new 4 KiB pages cost a fault each, 15 to 30 us on the virtual machine
+ * here (a 2.9 MB payload in a 2.9 MB buffer took 200 of them per chunk,
+ * and made phash --check 60 % slower than copying; docs/performance.md) */
+static size_t
+gift_len(const struct pfs_writer *w, const struct pfs_buf *b, const void *p,
          size_t len)
 {
-	return w->pipe && len >= GIFT_MIN && pfs_buf_renewable(b) &&
-	       (const uint8_t *)p >= b->p &&
-	       (const uint8_t *)p + len <= b->p + b->cap;
+	size_t n;
+
+	if (!w->pipe || len < GIFT_MIN || !pfs_buf_renewable(b) ||
+	    (const uint8_t *)p < b->p ||
+	    (const uint8_t *)p + len > b->p + b->cap)
+		return 0;
+	n = pfs_buf_huge_len(b, p);
+	if (n > len)
+		n = len;
+	return n >= GIFT_MIN ? n : 0;
 }
 
-/* give - what is buffered, then len bytes at p by vmsplice(2); b gets new
- * pages (see pfs_writer_frame_buf) */
+/* give - what is buffered, then the first n of the len bytes at p by
+ * vmsplice(2), the rest copied; b gets new pages (see
+ * pfs_writer_frame_buf) */
 static int
 give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
-     struct pfs_err *e)
+     size_t n, struct pfs_err *e)
 {
-	struct iovec v = { (void *)(uintptr_t)p, len };
+	struct iovec v = { (void *)(uintptr_t)p, n };
 	uint64_t t0;
 	ssize_t k;
 
@@ -963,7 +977,7 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 		k = vmsplice(w->fd, &v, 1, 0);
 		if (k < 0 && errno == EINTR && !pfs_interrupted)
 			continue;
-		if (k < 0 && v.iov_len == len &&
+		if (k < 0 && v.iov_len == n &&
 		    (errno == EINVAL || errno == ENOSYS || errno == EPERM)) {
 			/* refused before a byte went (a sandbox, an odd
 			 * kernel): copy, from now on */
@@ -975,7 +989,7 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 			int err = k == 0 ? EIO : errno;
 
 			pfs_blocked_add(&w->blocked_ns, t0, 1);
-			(void)pfs_buf_renew(b, 0);  /* part may be in the pipe */
+			(void)pfs_buf_renew(b, n);  /* part may be in the pipe */
 			errno = err;
 			return werr(w, e);
 		}
@@ -983,12 +997,17 @@ give(struct pfs_writer *w, struct pfs_buf *b, const void *p, size_t len,
 		v.iov_len -= (size_t)k;
 	}
 	pfs_blocked_add(&w->blocked_ns, t0, 1);
-	w->bytes_out += len;
+	w->bytes_out += n;
+	/* the tail, copied from pages that were not given */
+	if (put_tracked(w, (const uint8_t *)p + n, len - n, e) < 0) {
+		(void)pfs_buf_renew(b, n);
+		return -1;
+	}
 	/* new pages for the next payload, faulted in here on the writer
 	 * thread: for a streamed stage, whoever fills the buffer next is the
 	 * thread that reads and transforms, the one the stage waits for.
 	 * Out of memory, b is left empty, and its next reserve reports it. */
-	(void)pfs_buf_renew(b, len);
+	(void)pfs_buf_renew(b, n);
 	return 0;
 }
 
@@ -998,8 +1017,9 @@ pfs_writer_frame_buf(struct pfs_writer *w, const struct pfs_hdr *h,
                      struct pfs_err *e)
 {
 	uint8_t hb[PFS_HDR_LEN];
+	size_t n = h->type == PFS_END ? 0 : gift_len(w, b, payload, len);
 
-	if (h->type == PFS_END || !can_give(w, b, payload, len))
+	if (!n)
 		return pfs_writer_frame(w, h, payload, len, e);
 	pfs_hdr_encode(h, hb);
 	if (h->type == PFS_DATA)
@@ -1008,22 +1028,24 @@ pfs_writer_frame_buf(struct pfs_writer *w, const struct pfs_hdr *h,
 		return -1;
 	if (w->ix.on)
 		ix_track(w, payload, len);
-	return give(w, b, payload, len, e);
+	return give(w, b, payload, len, n, e);
 }
 
 int
 pfs_writer_raw_buf(struct pfs_writer *w, struct pfs_buf *b, const void *p,
                    size_t len, struct pfs_err *e)
 {
+	size_t n = gift_len(w, b, p, len);
+
 	w->released = 1;
-	if (!can_give(w, b, p, len))
+	if (!n)
 		return put(w, p, len, e);
 	if (w->ix.on)
 		ix_track(w, p, len);
 	/* END stays in the buffer until the final flush (pfs_writer_flush) */
 	if (w->ix.in_end)
 		return put_tracked(w, p, len, e);
-	return give(w, b, p, len, e);
+	return give(w, b, p, len, n, e);
 }
 
 int

@@ -1,10 +1,16 @@
 /*
  * test_buf - common/buf.c: growth keeps the contents, storage is 64-byte
  * aligned and skewed per buffer modulo the page, a buffer at its working
- * size never reallocates, and pfs_buf_allocs counts every (re)allocation.
+ * size never reallocates, pfs_buf_allocs counts every (re)allocation, and
+ * pfs_buf_renew gives new pages to the whole 2 MiB pages that held the bytes
+ * given to a pipe, and only to them.
  */
+#define _GNU_SOURCE            /* vmsplice(2), F_SETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -207,6 +213,71 @@ test_impossible_size(void **state)
 	pfs_buf_free(&b);
 }
 
+/* A payload of 3,000,000 bytes (a compressed chunk) lies in one whole
+ * 2 MiB page and the storage's 4 KiB tail; 512 KiB of it given to a pipe and
+ * the buffer renewed: the pipe still reads the old bytes after the buffer
+ * is written again, the bytes of the renewed 2 MiB page are gone (new
+ * pages), and the tail, never given, keeps its bytes. */
+static void
+test_renew_part(void **state)
+{
+	struct pfs_buf b = PFS_BUF_INIT;
+	size_t h, n = (size_t)512 << 10;
+	struct iovec v;
+	uint8_t *got;
+	int fd[2];
+	ssize_t k;
+
+	(void)state;
+	fill(&b, 3000000, 5);
+	assert_true(pfs_buf_renewable(&b));
+	h = pfs_buf_huge_len(&b, b.p);
+	assert_true(h >= n);
+	assert_true(h < b.cap);
+	assert_int_equal(((uintptr_t)b.p + h) % ((size_t)2 << 20), 0);
+	assert_int_equal(pfs_buf_huge_len(&b, b.p + h), 0);
+	assert_int_equal(pfs_buf_huge_len(&b, b.p + h - 1), 1);
+	assert_int_equal(pfs_buf_huge_len(&b, b.p - 1), 0);
+
+	assert_int_equal(pipe(fd), 0);
+	/* room for the given pages (one more: b.p is not page-aligned),
+	 * so that vmsplice does not wait for a reader */
+	if (fcntl(fd[1], F_SETPIPE_SZ, (int)(2 * n)) < (int)(2 * n))
+		skip();
+	v.iov_base = b.p;
+	v.iov_len = n;
+	for (size_t given = 0; given < n; given += (size_t)k) {
+		k = vmsplice(fd[1], &v, 1, 0);
+		assert_true(k > 0);
+		v.iov_base = (uint8_t *)v.iov_base + k;
+		v.iov_len -= (size_t)k;
+	}
+	assert_int_equal(pfs_buf_renew(&b, n), 0);
+	assert_int_equal(b.len, 0);
+	/* the renewed page: new, zeroed; the tail: as it was */
+	for (size_t i = 0; i < h; i += 4096)
+		if (b.p[i] != 0)
+			fail_msg("byte %zu of the renewed page is %u", i, b.p[i]);
+	for (size_t i = h; i < 3000000; i++)
+		if (b.p[i] != (uint8_t)(i * 31 + 5))
+			fail_msg("byte %zu of the tail changed", i);
+	/* written again: the pipe has the bytes as they were given */
+	memset(b.p, 0xee, b.cap);
+	got = malloc(n);
+	assert_non_null(got);
+	for (size_t have = 0; have < n; have += (size_t)k) {
+		k = read(fd[0], got + have, n - have);
+		assert_true(k > 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (got[i] != (uint8_t)(i * 31 + 5))
+			fail_msg("byte %zu in the pipe changed", i);
+	free(got);
+	close(fd[0]);
+	close(fd[1]);
+	pfs_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -219,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_alloc_counter),
 		cmocka_unit_test(test_free_leaves_empty),
 		cmocka_unit_test(test_impossible_size),
+		cmocka_unit_test(test_renew_part),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
