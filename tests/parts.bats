@@ -162,7 +162,7 @@ seal_all() {
 	pipepart 80K "| pcompress --lz4 | phash -a xxh3 | pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M"
 	# every part its own salt: never one key and nonce for two parts
 	[ "$(frame e1.pfs 0 len)" -eq "$(frame e2.pfs 0 len)" ]
-	! cmp -s <(head -c "$(frame e2.pfs 1 off)" e1.pfs) <(head -c "$(frame e2.pfs 1 off)" e2.pfs)
+	run ! cmp -s <(head -c "$(frame e2.pfs 1 off)" e1.pfs) <(head -c "$(frame e2.pfs 1 off)" e2.pfs)
 	# each is restored on its own (the stage stack is the parts' own),
 	# then they are joined
 	run -1 --separate-stderr pjoin -o out e1.pfs e2.pfs e3.pfs e4.pfs

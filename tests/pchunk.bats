@@ -237,10 +237,16 @@ stdin_round_trip() {	# CHUNK
 	gen random 40M > big.bin
 	# the reader stalls, so pchunk blocks on a full pipe; meanwhile the file
 	# is cut to 1 MiB
+	# (once pchunk has the file open: on a loaded machine it may start
+	# late; the reader waits for the cut)
 	run --separate-stderr bash -c '
 		{ pchunk -s 64K big.bin; echo "rc=$?" >&2; } |
-		{ sleep 0.5; cat > s.pfs; } &
-		sleep 0.2; truncate -s 1M big.bin; wait'
+		{ until [ -e cut ]; do sleep 0.05; done; cat > s.pfs; } &
+		for ((i = 0; i < 400; i++)); do
+			[ -n "$(find /proc/[0-9]*/fd -lname "$PWD/big.bin" 2>/dev/null)" ] && break
+			sleep 0.05
+		done
+		sleep 0.1; truncate -s 1M big.bin; touch cut; wait'
 	assert_regex "$stderr" "^pchunk: big.bin: file shrank while being read \(41943040 bytes expected, [0-9]+ read\)"$'\n'"rc=1$"
 	run -1 --separate-stderr pjoin s.pfs
 	assert_regex "$stderr" '^pjoin: s.pfs: truncated stream \((no END frame after [0-9]+ chunks|frame [0-9]+: payload cut short)\)$'

@@ -342,8 +342,13 @@ def expect(m, what, buf=b""):
         buf += os.read(m, 1024)
     return buf[buf.index(what) + len(what):]
 def echo_off(s):
-    time.sleep(0.2)
-    return not termios.tcgetattr(s)[3] & termios.ECHO
+    # the prompt is written before echo goes off: wait for it, a while
+    end = time.time() + 20
+    while termios.tcgetattr(s)[3] & termios.ECHO:
+        if time.time() > end:
+            return False
+        time.sleep(0.02)
+    return True
 if sys.argv[1] == "quit":
     p, m, s = run(["pencrypt", "-d"], "e.pfs", "d.pfs")
     expect(m, b"Password: ")
@@ -411,7 +416,10 @@ PY
 	pencrypt -d --password-fd 3 3< pwfifo < small.enc > /dev/null 2> err.txt &
 	local pid=$!
 	exec 4> pwfifo          # pencrypt now waits for the password
-	sleep 0.3
+	for ((i = 0; i < 200; i++)); do   # it may start late on a loaded machine
+		grep -qE '^Max core file size +0 +0 ' "/proc/$pid/limits" && break
+		sleep 0.05
+	done
 	run -0 grep '^Max core file size' "/proc/$pid/limits"
 	exec 4>&-
 	wait "$pid" || true

@@ -225,7 +225,10 @@ BROTLI_MANY="--payload: more than one Brotli chunk, and Brotli streams do not co
 		pid=$!
 		exec 7> fifo.$sig
 		head -c 50000 s.pfs >&7
-		sleep 0.3
+		for ((i = 0; i < 200; i++)); do       # pjoin may start late
+			ls -A | grep -q "^\.out\.$sig\." && break
+			sleep 0.05
+		done
 		ls -A | grep -q "^\.out\.$sig\." # the temporary exists meanwhile
 		kill -$sig $pid
 		st=0

@@ -275,8 +275,10 @@ kill_at() {
 	( head -c "$off" p.pfs; echo "$BASHPID" > sleeper; exec sleep 60 ) |
 		pjoin -o out --resume &
 	local pj=$!
+	# the stream written, and pjoin started (it makes its partial output
+	# first): on a loaded machine it may take longer than head
 	for ((i = 0; i < 500; i++)); do
-		[ -s sleeper ] && break
+		[ -s sleeper ] && [ -e out.pfs-part ] && break
 		sleep 0.01
 	done
 	sleep 0.1

@@ -157,7 +157,7 @@ PY
 	# the chunks, DIGESTs and END are the same bytes; HEAD and the index
 	# (new offsets) are new
 	cmp <(payload e.pfs) <(payload r.pfs)
-	! cmp -s e.pfs r.pfs
+	run ! cmp -s e.pfs r.pfs
 	run -0 pinfo --chunks r.pfs
 	pjoin -o out.bin < <(pencrypt -d -i carol.id r.pfs)
 	cmp out.bin data.bin
