@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -368,17 +369,23 @@ on_term(int sig)
 	raise(sig);              /* delivered when the handler returns */
 }
 
-/* a stop signal: terminal back, then stop with the default action */
+/* a stop signal: terminal back, then stop with the default action, here
+ * in the handler: on return the mask would be read_line's, which blocks
+ * the stop signals outside its wait */
 static void
 on_stop(int sig)
 {
 	int fd = ask_fd, saved = errno;
+	sigset_t one;
 
 	if (fd >= 0)
 		tcsetattr(fd, TCSANOW, &ask_saved);
 	ask_stopped = 1;
 	signal(sig, SIG_DFL);
-	raise(sig);              /* stops when the handler returns */
+	raise(sig);              /* pending: the handler's mask blocks it */
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);   /* stops here until SIGCONT */
 	errno = saved;
 }
 
@@ -398,51 +405,82 @@ on_cont(int sig)
 	errno = saved;
 }
 
+/* wait_line - wait until fd has input, with the stop signals let in only
+ * while waiting (pselect with mask): a ^Z that comes after the caller
+ * looked at ask_stopped is pending until the wait and ends it with EINTR,
+ * where one that came just before a read() stopped the program without
+ * interrupting anything, and the prompt was not repeated after fg.
+ * Returns 0 when fd is readable, -1 with errno (EINTR) otherwise. */
+static int
+wait_line(int fd, const sigset_t *let_in)
+{
+	fd_set rd;
+
+	if (fd >= FD_SETSIZE)
+		return 0;        /* the read itself waits, as before */
+	FD_ZERO(&rd);
+	FD_SET(fd, &rd);
+	return pselect(fd + 1, &rd, NULL, NULL, NULL, let_in) < 0 ? -1 : 0;
+}
+
 /* read_line - the first line of fd (without its newline, and without a CR
  * just before it or before the end) into buf, PFS_PASS_MAX + 1 bytes.
  * Reads byte by byte so that nothing after the line is consumed.  With a
- * prompt, an interruption by a stop signal repeats the prompt. */
+ * prompt, the stop signals are blocked except while waiting for input,
+ * and a stop repeats the prompt. */
 static ssize_t
 read_line(int fd, const char *what, char *buf, const char *prompt,
           struct pfs_err *e)
 {
+	sigset_t stops, let_in;
 	size_t n = 0, i;
-	ssize_t r;
+	ssize_t r, ret;
 	char c;
 
+	if (prompt) {
+		sigemptyset(&stops);
+		for (i = 0; i < NSTOP; i++)
+			sigaddset(&stops, stop_sigs[i]);
+		sigprocmask(SIG_BLOCK, &stops, &let_in);
+	}
 	for (;;) {
-		r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR) {
-			if (prompt && ask_stopped) {
-				ask_stopped = 0;
-				for (i = 0; i < NSTOP; i++)
-					set_handler(stop_sigs[i], on_stop, NULL);
-				if (tcgetpgrp(fd) == getpgrp())
-					tcsetattr(fd, TCSANOW, &ask_quiet);
-				(void)!write(fd, "\n", 1);
-				(void)!write(fd, prompt, strlen(prompt));
-			}
-			continue;
+		if (prompt && ask_stopped) {
+			ask_stopped = 0;
+			for (i = 0; i < NSTOP; i++)
+				set_handler(stop_sigs[i], on_stop, NULL);
+			if (tcgetpgrp(fd) == getpgrp())
+				tcsetattr(fd, TCSANOW, &ask_quiet);
+			(void)!write(fd, "\n", 1);
+			(void)!write(fd, prompt, strlen(prompt));
 		}
-		if (r < 0)
-			return pfs_seterr(e, "%s: %s", what, strerror(errno));
+		r = prompt ? wait_line(fd, &let_in) : 0;
+		if (r == 0)
+			r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = pfs_seterr(e, "%s: %s", what, strerror(errno));
+			goto out;
+		}
 		if (r == 0 || c == '\n')
 			break;
 		if (n == PFS_PASS_MAX) {
-			explicit_bzero(&c, sizeof(c));
 			explicit_bzero(buf, PFS_PASS_MAX + 1);
-			return pfs_seterr(e, "%s: password too long (at most %u "
-			                  "bytes)", what, PFS_PASS_MAX);
+			ret = pfs_seterr(e, "%s: password too long (at most %u "
+			                 "bytes)", what, PFS_PASS_MAX);
+			goto out;
 		}
 		buf[n++] = c;
 	}
-	explicit_bzero(&c, sizeof(c));
 	if (n && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';
-	if (n == 0)
-		return pfs_seterr(e, "%s: empty password", what);
-	return (ssize_t)n;
+	ret = n ? (ssize_t)n : pfs_seterr(e, "%s: empty password", what);
+out:
+	explicit_bzero(&c, sizeof(c));
+	if (prompt)
+		sigprocmask(SIG_SETMASK, &let_in, NULL);
+	return ret;
 }
 
 int
