@@ -932,9 +932,9 @@ pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
 	return put(w, p, len, e);
 }
 
-/* payloads from this size on are given to a pipe, not copied: below it
- * the 2 MiB page the bytes were made in costs more to zero than they do
- * to copy */
+/* the least a gift to a pipe may be: fewer bytes (of a payload, in its
+ * buffer's whole 2 MiB pages) are copied, since the fresh 2 MiB page that
+ * replaces them costs more to zero than they do to copy */
 #define GIFT_MIN (1u << 20)
 
 /* gift_len - how many of the len bytes at p (in b) to give to the pipe:
