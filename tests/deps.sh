@@ -12,7 +12,7 @@ pkgs=""
 for g in "$@"; do
 	case $g in
 	build)   pkgs="$pkgs make gcc pkg-config libzstd-dev liblz4-dev libbrotli-dev libgcrypt20-dev libxxhash-dev" ;;
-	test)    pkgs="$pkgs libcmocka-dev zsh bats bats-support bats-assert bats-file parallel rsync zstd lz4 brotli xxhash coreutils openssl util-linux bsdutils python3 python3-cryptography hyperfine time age linux-perf valgrind heaptrack gnuplot-nox strace" ;;
+	test)    pkgs="$pkgs libcmocka-dev zsh bats bats-support bats-assert bats-file parallel rsync zstd lz4 brotli xxhash coreutils openssl util-linux bsdutils python3 python3-cryptography python3-argon2 python3-yaml hyperfine time age linux-perf valgrind heaptrack gnuplot-nox strace" ;;
 	bench)   pkgs="$pkgs hyperfine time zstd lz4 brotli xxhash openssl age python3 gnuplot-nox" ;;
 	profile) pkgs="$pkgs linux-perf valgrind heaptrack"
 	         # nodesource's nodejs ships npm and conflicts with Debian's

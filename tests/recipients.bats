@@ -84,10 +84,11 @@ payload() {
 	run -0 python3 - alice.id <<'PY'
 import base64, hashlib, sys
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 line = [l for l in open(sys.argv[1]).read().split("\n") if l.startswith("PFS-IDENTITY-1-")][0]
 b = base64.urlsafe_b64decode(line[15:])
 assert hashlib.sha256(b"PFS-IDENTITY-1-" + b[:32]).digest()[:4] == b[32:]
-pk = X25519PrivateKey.from_private_bytes(b[:32]).public_key().public_bytes_raw()
+pk = X25519PrivateKey.from_private_bytes(b[:32]).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 p = b"pfs-recipient-1-"
 print((p + base64.urlsafe_b64encode(pk + hashlib.sha256(p + pk).digest()[:4])).decode())
 PY
@@ -290,9 +291,10 @@ PY
 	python3 - > many.r <<'PY'
 import base64, hashlib
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 p = b"pfs-recipient-1-"
 for _ in range(41):
-    pk = X25519PrivateKey.generate().public_key().public_bytes_raw()
+    pk = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     print((p + base64.urlsafe_b64encode(pk + hashlib.sha256(p + pk).digest()[:4])).decode())
 PY
 	head -n 40 many.r > forty.r
