@@ -56,10 +56,6 @@ profile() {
 	fi
 }
 
-sanitized() {
-	ldd "$PFS_BIN/pcompress" 2>/dev/null | grep -q -e libasan -e libubsan -e libtsan
-}
-
 # benchmarks and profiles are about the release build: a sanitizer build
 # (make SANITIZE=... check) skips them
 need_release() {

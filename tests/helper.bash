@@ -28,6 +28,11 @@ gen() {
 	"$GEN" "$@"
 }
 
+# sanitized: the programs are a sanitizer build (make SANITIZE=... check)
+sanitized() {
+	ldd "$PFS_BIN/pcompress" 2>/dev/null | grep -q -e libasan -e libubsan -e libtsan
+}
+
 # flip_byte FILE OFFSET: xor one byte of FILE with 0x01, in place
 flip_byte() {
 	local f=$1 off=$2 b
