@@ -480,3 +480,25 @@ while True:
 	run -1 --separate-stderr pcompress -d out3
 	assert_regex "$stderr" "^pcompress: out3: truncated stream"
 }
+
+@test "a payload given in part (its whole 2 MiB pages) whose copied tail fails to write is a write error" {
+	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
+	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \
+		2>/dev/null || skip "no transparent huge pages: nothing is given"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	gen random 12M > big
+	# 3,000,000-byte chunks of random data: LZ4 payloads of about 3 MB,
+	# 2 MiB given and the rest copied; the first chunk's copy fails
+	run --separate-stderr bash -c 'pchunk -s 3000000 big |
+	    strace -f -qq -o inj.log -e trace=vmsplice,writev \
+	        -e inject=writev:error=EIO:when=2 pcompress --lz4 -T 2 |
+	    cat > out; echo "${PIPESTATUS[*]}"'
+	assert_output --regexp '^(0|141) 1 0$'     # pchunk may outlive it
+	assert_equal "$stderr" "pcompress: stdout: write error: Input/output error"
+	# the failed write was the tail's, right after its pages were given
+	run grep -B1 INJECTED inj.log
+	assert_line --index 0 --regexp '^[0-9]+ +vmsplice\(1, .*\) = [0-9]+$'
+	assert_line --index 1 --regexp '^[0-9]+ +writev\(1, .*INJECTED\)$'
+	run -1 --separate-stderr pcompress -d out
+	assert_equal "$stderr" "pcompress: out: truncated stream (frame 1: payload cut short)"
+}
