@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/select.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -324,6 +323,8 @@ static volatile sig_atomic_t ask_fd = -1;
 static volatile sig_atomic_t ask_stopped;
 static struct termios ask_saved, ask_quiet;
 static char *volatile ask_buf;
+static const char *volatile ask_prompt;
+static volatile sig_atomic_t ask_prompt_len;
 
 static const int term_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static const int stop_sigs[] = { SIGTSTP, SIGTTIN, SIGTTOU };
@@ -369,28 +370,43 @@ on_term(int sig)
 	raise(sig);              /* delivered when the handler returns */
 }
 
-/* a stop signal: terminal back, then stop with the default action, here
- * in the handler: on return the mask would be read_line's, which blocks
- * the stop signals outside its wait */
+/* a stop signal: terminal back, then stop with the default action */
 static void
 on_stop(int sig)
 {
 	int fd = ask_fd, saved = errno;
-	sigset_t one;
 
 	if (fd >= 0)
 		tcsetattr(fd, TCSANOW, &ask_saved);
 	ask_stopped = 1;
 	signal(sig, SIG_DFL);
-	raise(sig);              /* pending: the handler's mask blocks it */
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	sigprocmask(SIG_UNBLOCK, &one, NULL);   /* stops here until SIGCONT */
+	raise(sig);              /* stops when the handler returns */
 	errno = saved;
 }
 
+/* reprompt - after a stop of ours, the prompt again (once): from on_cont,
+ * and from read_line after a read that a stop interrupted (read_line
+ * alone missed a stop just before its read).  A ThreadSanitizer build,
+ * which defers signal handlers, still misses it in 6 runs of 10 (not
+ * explained; the test skips there) */
+static void
+reprompt(void)
+{
+	int fd = ask_fd;
+	const char *prompt = ask_prompt;
+
+	if (ask_stopped && fd >= 0 && prompt) {
+		ask_stopped = 0;
+		(void)!write(fd, "\n", 1);
+		(void)!write(fd, prompt, (size_t)ask_prompt_len);
+	}
+}
+
 /* continued: catch the stop signals again and, in the foreground, turn
- * echo off again before the user types */
+ * echo off again before the user types; after a stop of ours, show the
+ * prompt again.  Here too, not only after read() returns EINTR: a ^Z just
+ * before the read interrupts nothing, and the prompt was not repeated (1
+ * run in 4 of the three-stop test) */
 static void
 on_cont(int sig)
 {
@@ -402,85 +418,46 @@ on_cont(int sig)
 		set_handler(stop_sigs[i], on_stop, NULL);
 	if (fd >= 0 && tcgetpgrp(fd) == getpgrp())
 		tcsetattr(fd, TCSANOW, &ask_quiet);
+	reprompt();
 	errno = saved;
-}
-
-/* wait_line - wait until fd has input, with the stop signals let in only
- * while waiting (pselect with mask): a ^Z that comes after the caller
- * looked at ask_stopped is pending until the wait and ends it with EINTR,
- * where one that came just before a read() stopped the program without
- * interrupting anything, and the prompt was not repeated after fg.
- * Returns 0 when fd is readable, -1 with errno (EINTR) otherwise. */
-static int
-wait_line(int fd, const sigset_t *let_in)
-{
-	fd_set rd;
-
-	if (fd >= FD_SETSIZE)
-		return 0;        /* the read itself waits, as before */
-	FD_ZERO(&rd);
-	FD_SET(fd, &rd);
-	return pselect(fd + 1, &rd, NULL, NULL, NULL, let_in) < 0 ? -1 : 0;
 }
 
 /* read_line - the first line of fd (without its newline, and without a CR
  * just before it or before the end) into buf, PFS_PASS_MAX + 1 bytes.
- * Reads byte by byte so that nothing after the line is consumed.  With a
- * prompt, the stop signals are blocked except while waiting for input,
- * and a stop repeats the prompt. */
+ * Reads byte by byte so that nothing after the line is consumed; a read
+ * interrupted by a signal (a stop at the prompt) is repeated. */
 static ssize_t
-read_line(int fd, const char *what, char *buf, const char *prompt,
-          struct pfs_err *e)
+read_line(int fd, const char *what, char *buf, struct pfs_err *e)
 {
-	sigset_t stops, let_in;
-	size_t n = 0, i;
-	ssize_t r, ret;
+	size_t n = 0;
+	ssize_t r;
 	char c;
 
-	if (prompt) {
-		sigemptyset(&stops);
-		for (i = 0; i < NSTOP; i++)
-			sigaddset(&stops, stop_sigs[i]);
-		sigprocmask(SIG_BLOCK, &stops, &let_in);
-	}
 	for (;;) {
-		if (prompt && ask_stopped) {
-			ask_stopped = 0;
-			for (i = 0; i < NSTOP; i++)
-				set_handler(stop_sigs[i], on_stop, NULL);
-			if (tcgetpgrp(fd) == getpgrp())
-				tcsetattr(fd, TCSANOW, &ask_quiet);
-			(void)!write(fd, "\n", 1);
-			(void)!write(fd, prompt, strlen(prompt));
-		}
-		r = prompt ? wait_line(fd, &let_in) : 0;
-		if (r == 0)
-			r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR) {
+			reprompt();  /* if on_cont has not */
 			continue;
-		if (r < 0) {
-			ret = pfs_seterr(e, "%s: %s", what, strerror(errno));
-			goto out;
 		}
+		if (r < 0)
+			return pfs_seterr(e, "%s: %s", what, strerror(errno));
 		if (r == 0 || c == '\n')
 			break;
 		if (n == PFS_PASS_MAX) {
+			explicit_bzero(&c, sizeof(c));
 			explicit_bzero(buf, PFS_PASS_MAX + 1);
-			ret = pfs_seterr(e, "%s: password too long (at most %u "
-			                 "bytes)", what, PFS_PASS_MAX);
-			goto out;
+			return pfs_seterr(e, "%s: password too long (at most %u "
+			                  "bytes)", what, PFS_PASS_MAX);
 		}
 		buf[n++] = c;
 	}
+	explicit_bzero(&c, sizeof(c));
 	if (n && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';
-	ret = n ? (ssize_t)n : pfs_seterr(e, "%s: empty password", what);
-out:
-	explicit_bzero(&c, sizeof(c));
-	if (prompt)
-		sigprocmask(SIG_SETMASK, &let_in, NULL);
-	return ret;
+	if (n == 0)
+		return pfs_seterr(e, "%s: empty password", what);
+	return (ssize_t)n;
 }
 
 int
@@ -504,6 +481,8 @@ pfs_tty_ask(int tty, const char *prompt, char *buf, struct pfs_err *e)
 	ask_quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	ask_buf = buf;
 	ask_stopped = 0;
+	ask_prompt = prompt;
+	ask_prompt_len = (sig_atomic_t)strlen(prompt);
 	ask_fd = echo_off ? tty : -1;
 	for (i = 0; i < NTERM; i++)
 		set_handler(term_sigs[i], on_term, &old_term[i]);
@@ -512,10 +491,11 @@ pfs_tty_ask(int tty, const char *prompt, char *buf, struct pfs_err *e)
 	set_handler(SIGCONT, on_cont, &old_cont);
 	if (echo_off)
 		tcsetattr(tty, TCSANOW, &ask_quiet);
-	n = read_line(tty, "terminal", buf, prompt, e);
+	n = read_line(tty, "terminal", buf, e);
 	if (echo_off)
 		tcsetattr(tty, TCSANOW, &ask_saved);
 	ask_fd = -1;
+	ask_prompt = NULL;
 	sigaction(SIGCONT, &old_cont, NULL);
 	for (i = 0; i < NSTOP; i++)
 		sigaction(stop_sigs[i], &old_stop[i], NULL);
@@ -536,12 +516,12 @@ get_password(struct pfs_secret *s, const struct pfs_keyopt *k, int tty,
 
 	if (k->src == PFS_KS_PWFD) {
 		snprintf(what, sizeof(what), "descriptor %d", k->fd);
-		n = read_line(k->fd, what, s->pw, NULL, e);
+		n = read_line(k->fd, what, s->pw, e);
 	} else if (k->src == PFS_KS_PWFILE) {
 		fd = open(k->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return pfs_seterr(e, "%s: %s", k->path, strerror(errno));
-		n = read_line(fd, k->path, s->pw, NULL, e);
+		n = read_line(fd, k->path, s->pw, e);
 		close(fd);
 	} else {
 		n = pfs_tty_ask(tty, confirm ? "Password (to encrypt): " :

@@ -388,6 +388,8 @@ PY
 
 @test "password prompt: ^Z stops with echo on; after fg echo is off again and the prompt repeated" {
 	python3 -c 'import pty, termios' 2>/dev/null || skip "python3 pty/termios missing"
+	! ldd "$(command -v pencrypt)" 2>/dev/null | grep -q libtsan ||
+		skip "ThreadSanitizer defers signal handlers: after fg the prompt is not always repeated (6 runs in 10)"
 	printf 'sekrit\n' > s.pw
 	pencrypt --password-file s.pw "${FASTKDF[@]}" < small.pfs > e.pfs
 	run -0 pty_prompt tstp
