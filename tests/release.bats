@@ -10,8 +10,8 @@ load helper
 
 setup_file() {
 	# 12 chunks of 64 KiB: each of the 104 damages runs a whole pipeline
-	# on it (this file in 256 KiB chunks took 103 s, 274 s under ASan;
-	# now 63 s and 127 s)
+	# on it (a 3 MB file in 256 KiB chunks took 103 s, 274 s under ASan;
+	# this one 63 s and 127 s)
 	cd "$BATS_FILE_TMPDIR"
 	gen text-like 768K 7 > f
 	pencrypt --keygen > k
