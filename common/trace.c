@@ -174,9 +174,17 @@ pfs_trace_close(struct pfs_err *e)
 
 	if (!pfs_trace_on)
 		return 0;
+	pthread_mutex_lock(&T.mu);
+	if (!pfs_trace_on) {         /* another thread closed it meanwhile */
+		pthread_mutex_unlock(&T.mu);
+		return 0;
+	}
+	/* the end read with the lock held: a span another thread put before
+	 * us ended before it took the lock, so before t1; one it puts after
+	 * is dropped (put).  Read before the lock, a thread preempted here
+	 * let spans in that end after the process span. */
 	t1 = pfs_now_ns();
 	cpu1 = pfs_cpu_ns();
-	pthread_mutex_lock(&T.mu);
 	/* the last event, closed by "]" instead of "," */
 	if (T.len + EVMAX + 4 > TBUF)
 		flush_locked();
