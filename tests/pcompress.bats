@@ -186,6 +186,41 @@ replace_payload() {
 	run -0 bash -o pipefail -c 'pcompress --brotli < one.pfs | pjoin --payload | brotli -dc | cmp - text.bin'
 }
 
+@test "lz4: a chunk's payload is byte for byte what lz4 -1 writes with the same frame settings (the checksums are written by pcompress, not liblz4)" {
+	# one chunk: 1 MiB blocks below 4 MiB chunks, 4 MiB blocks at the
+	# default 8 MiB; lz4 writes the content checksum by default, and the
+	# content size with --content-size
+	head -c 1000000 text.bin > t1.bin
+	pchunk -s 1M t1.bin | pcompress --lz4 | pjoin --payload > ours.lz4
+	lz4 -1 -B6 --content-size -c t1.bin > stock.lz4
+	cmp ours.lz4 stock.lz4
+	pchunk -s 1M random.bin | pcompress --lz4 | pjoin --payload > ours.lz4
+	lz4 -1 -B6 --content-size -c random.bin > stock.lz4
+	cmp ours.lz4 stock.lz4
+	gen text-like 5M > t5.bin
+	pchunk t5.bin | pcompress --lz4 -l 2 | pjoin --payload > ours.lz4
+	lz4 -2 -B7 --content-size -c t5.bin > stock.lz4
+	cmp ours.lz4 stock.lz4
+}
+
+@test "lz4: a damaged stored block is found by the content checksum alone, and a damaged frame descriptor by its header checksum" {
+	# random data: LZ4 stores the blocks raw, so nothing but the content
+	# checksum (checked by pcompress, not liblz4) can see a changed byte
+	pchunk -s 100K random.bin | pcompress --lz4 > l.pfs
+	read -r off _ _ len < <(frame l.pfs 3)     # chunk 2
+	flip_byte l.pfs $((off + 32 + len / 2))
+	run -1 --separate-stderr bash -c 'pcompress -d l.pfs > /dev/null'
+	assert_equal "$stderr" "pcompress: l.pfs: chunk 2: lz4 frame is corrupted: content checksum mismatch"
+	run -1 bash -c 'pcompress -d l.pfs | pjoin -o out.bin'
+	assert_file_not_exists out.bin
+	# the content size in the descriptor changed: HC no longer matches it
+	pchunk -s 100K random.bin | pcompress --lz4 > l.pfs
+	read -r off _ _ len < <(frame l.pfs 2)     # chunk 1
+	flip_byte l.pfs $((off + 32 + 6))          # magic 4, FLG, BD, size
+	run -1 --separate-stderr bash -c 'pcompress -d l.pfs > /dev/null'
+	assert_equal "$stderr" "pcompress: l.pfs: chunk 1: lz4 frame header is bad: header checksum mismatch"
+}
+
 @test "default 8M chunks: each zstd frame's window covers its chunk; pjoin --payload | zstd -d restores a multi-chunk file" {
 	gen text-like 20M > big.bin
 	pchunk big.bin > s.pfs
