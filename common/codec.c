@@ -375,8 +375,13 @@ lz4_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	LZ4F_resetDecompressionContext(t->ld);
 	din = left;
 	r = LZ4F_getFrameInfo(t->ld, &fi, src, &din);
-	if (LZ4F_isError(r))
-		return why(j, "lz4 frame header is bad: %s", lz4_why(r));
+	if (LZ4F_isError(r)) {
+		const char *w = lz4_why(r);
+
+		/* as zstd's "not a zstd frame"; else the header's fault */
+		return strcmp(w, "not an lz4 frame") == 0 ? why(j, "%s", w) :
+		       why(j, "lz4 frame header is bad: %s", w);
+	}
 	if (!fi.contentSize)
 		return why(j, "lz4 frame does not declare its size");
 	if (check_size(j, "lz4", fi.contentSize) < 0)

@@ -333,6 +333,9 @@ replace_payload() {
 	replace_payload l.pfs 1 trail.lz4 > lt.pfs
 	run -1 --separate-stderr pcompress -d lt.pfs
 	assert_equal "$stderr" "pcompress: lt.pfs: chunk 0: 2 trailing bytes after the lz4 frame"
+	replace_payload l.pfs 1 junk > lj.pfs
+	run -1 --separate-stderr pcompress -d lj.pfs
+	assert_equal "$stderr" "pcompress: lj.pfs: chunk 0: not an lz4 frame"
 	# brotli declares no size: decoding stops at the bound
 	pcompress --brotli < s.pfs > r.pfs
 	brotli -q 5 -c tenmeg > bomb.br
