@@ -33,5 +33,7 @@ setup() {
 		phash --check | pencrypt -d --key-file k | pcompress -d |
 		phash --check | pjoin | xxhsum -H1'
 	assert_success
-	assert_output "$(xxhsum -H1 < sparse.bin)"
+	# xxhsum -H1 of the same bytes: { head -c 5G /dev/zero; printf end; }
+	# (a constant: computing it took 6 s of make check)
+	assert_output "a424d887e109e4cd  stdin"
 }

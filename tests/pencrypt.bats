@@ -563,9 +563,9 @@ Try 'pencrypt --help' for more information."
 @test "a bit flip anywhere in the HEAD payload (source, stage record, salts, MAC) fails before anything is written" {
 	local hlen off
 	hlen=$(frame small.enc 0 len)
+	flip_copies small.enc f $(seq 40 $((40 + hlen - 1)))
 	for ((off = 40; off < 40 + hlen; off++)); do
-		cp small.enc f.pfs; flip_byte f.pfs "$off"
-		run -1 --separate-stderr sh -c 'pencrypt -d --key-file key < f.pfs > dec.out'
+		run -1 --separate-stderr sh -c 'pencrypt -d --key-file key < "$1" > dec.out' sh "f.$off"
 		[ -n "$stderr" ]
 		nothing_written
 	done
