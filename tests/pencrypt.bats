@@ -12,8 +12,11 @@ load helper
 # defaults take ~0.2 s)
 FASTKDF=(--kdf-time 2 --kdf-memory 19M)
 
-setup() {
-	cd "$BATS_TEST_TMPDIR"
+# the inputs, made once for the file (0.2 s a test) and copied into every
+# test's directory, modes and times kept
+setup_file() {
+	mkdir "$BATS_FILE_TMPDIR/fixtures"
+	cd "$BATS_FILE_TMPDIR/fixtures"
 	pencrypt --keygen -o key
 	pencrypt --keygen -o other.key
 	printf 'correct horse battery staple\n' > pw
@@ -21,6 +24,11 @@ setup() {
 	head -c 5000 data.bin > small.bin
 	pchunk -s 1K < small.bin > small.pfs
 	pencrypt --key-file key < small.pfs > small.enc
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	cp -p "$BATS_FILE_TMPDIR"/fixtures/* .
 }
 
 # dec_fails FILE TEXT [OPTION...]: 'pencrypt -d' of FILE exits 1 with TEXT

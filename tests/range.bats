@@ -5,14 +5,22 @@
 
 load helper
 
-setup() {
-	cd "$BATS_TEST_TMPDIR"
+# the inputs, made once for the file (0.3 s a test: the password's KDF)
+# and copied into every test's directory
+setup_file() {
+	mkdir "$BATS_FILE_TMPDIR/fixtures"
+	cd "$BATS_FILE_TMPDIR/fixtures"
 	gen text-like 300K > in.bin       # 300 KiB: 19 chunks of 16 KiB, the last short
 	printf 'index range test\n' > pw
 	pchunk -s 16K in.bin | pcompress | phash -a sha256 > h.pfs
 	pchunk -s 16K in.bin | pcompress | phash -a xxh64 |
 		pencrypt --password-file pw --kdf-time 2 --kdf-memory 19M |
 		phash -a xxh3 > e.pfs
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	cp -p "$BATS_FILE_TMPDIR"/fixtures/* .
 }
 
 # want OFF LEN > file: the bytes of in.bin a range stands for
