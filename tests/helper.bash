@@ -1,11 +1,20 @@
 # tests/helper.bash - loaded by every suite: built tools first on PATH,
 # bats libraries, and small helpers.  Every test works in $BATS_TEST_TMPDIR.
 
-: "${PFS_BIN:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build/release/bin}"
+# the tree this suite is in; BATS_TEST_DIRNAME is absolute (bats makes it
+# so), and a path cut costs no process, where $(cd ... && pwd) took a fork
+# in every test
+case $BATS_TEST_DIRNAME in
+/*/tests) ROOT=${BATS_TEST_DIRNAME%/tests} ;;
+*) ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)" ;;
+esac
+: "${PFS_BIN:=$ROOT/build/release/bin}"
 # Debian's python3, the one deps.sh installs python3-cryptography and
 # python3-argon2 for, even where a version manager's shim comes first on
 # PATH (pyenv's: 0.5 s a call, and its own packages)
-if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; then
+# (hash puts python3's path in BASH_CMDS without a process)
+if [ -x /usr/bin/python3 ] && hash python3 2>/dev/null &&
+   [ "${BASH_CMDS[python3]}" != /usr/bin/python3 ]; then
 	[ -L "$BATS_RUN_TMPDIR/python/python3" ] || {
 		mkdir -p "$BATS_RUN_TMPDIR/python"
 		ln -sf /usr/bin/python3 "$BATS_RUN_TMPDIR/python/python3"; }
@@ -55,7 +64,6 @@ pfs_load_library bats-support
 pfs_load_library bats-assert
 pfs_load_library bats-file
 
-ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 GEN="$ROOT/testdata/gen"
 
 # gen KIND SIZE [SEED] > file: deterministic test data
