@@ -89,7 +89,7 @@ openssl-ctr-d age-e age-d sha256sum xxhsum-H3 zstd+age age+zstd-d"
 @test "bench QUICK=1: every stage and stock row with numeric MB/s, RSS and ratio" {
 	need_release
 	# QUICK=1 with half its input (8 MiB) and a quarter of the real tars
-	# (4 MiB): 60 s of make check became 20
+	# (4 MiB): 60 s of make check became about 25
 	run -0 bench QUICK=1 BENCH_SIZE=8M BENCH_REAL_SIZE=4M
 	assert_line --regexp '^pfs bench, .* median of 1 run\(s\)'
 	assert_line 'text-like (8 MiB)'
