@@ -242,6 +242,10 @@ zstd_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 	return 0;
 }
 
+/* lz4_why's words for a payload that is no LZ4 frame at all: the one
+ * error that is not the header's fault (lz4_decompress) */
+static const char lz4_not_frame[] = "not an lz4 frame";
+
 /* lz4_why - liblz4's error in words ("ERROR_contentChecksum_invalid" is
  * its name, not a sentence) */
 static const char *
@@ -251,7 +255,7 @@ lz4_why(size_t r)
 		{ "ERROR_contentChecksum_invalid", "content checksum mismatch" },
 		{ "ERROR_blockChecksum_invalid", "block checksum mismatch" },
 		{ "ERROR_headerChecksum_invalid", "header checksum mismatch" },
-		{ "ERROR_frameType_unknown", "not an lz4 frame" },
+		{ "ERROR_frameType_unknown", lz4_not_frame },
 		{ "ERROR_decompressionFailed", "damaged block" },
 		{ "ERROR_frameSize_wrong", "wrong content size" },
 	};
@@ -379,7 +383,7 @@ lz4_decompress(struct pfs_codec_ctx *t, struct pfs_codec_job *j)
 		const char *w = lz4_why(r);
 
 		/* as zstd's "not a zstd frame"; else the header's fault */
-		return strcmp(w, "not an lz4 frame") == 0 ? why(j, "%s", w) :
+		return w == lz4_not_frame ? why(j, "%s", w) :
 		       why(j, "lz4 frame header is bad: %s", w);
 	}
 	if (!fi.contentSize)
