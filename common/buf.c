@@ -123,6 +123,23 @@ pfs_buf_huge_len(const struct pfs_buf *b, const void *at)
 	return end - (uintptr_t)at;
 }
 
+size_t
+pfs_buf_renew_span(const struct pfs_buf *b, size_t n)
+{
+	size_t m;
+
+	if (!b->msize)
+		return 0;
+	if (n > b->cap)
+		n = b->cap;
+	/* the 2 MiB pages that hold the first n bytes (the last of them is
+	 * the storage's 4 KiB tail if n reaches it); the pages after them,
+	 * never given away, keep their place and stay faulted in */
+	m = (size_t)(b->p - (uint8_t *)b->base) + n;
+	m = (m + HUGE - 1) & ~(HUGE - 1);
+	return m > b->msize ? b->msize : m;
+}
+
 int
 pfs_buf_renew(struct pfs_buf *b, size_t n)
 {
@@ -134,13 +151,7 @@ pfs_buf_renew(struct pfs_buf *b, size_t n)
 		return -1;
 	if (n > b->cap)
 		n = b->cap;
-	/* the 2 MiB pages that hold the first n bytes (the last of them is
-	 * the storage's 4 KiB tail if n reaches it); the pages after them,
-	 * never given away, keep their place and stay faulted in */
-	m = (size_t)(b->p - (uint8_t *)b->base) + n;
-	m = (m + HUGE - 1) & ~(HUGE - 1);
-	if (m > b->msize)
-		m = b->msize;
+	m = pfs_buf_renew_span(b, n);
 	/* new pages at the same addresses; the old ones are no longer
 	 * mapped here, whoever else holds them */
 	m_at = mmap(b->base, m, PROT_READ | PROT_WRITE,

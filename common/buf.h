@@ -65,6 +65,11 @@ size_t pfs_buf_huge_len(const struct pfs_buf *b, const void *at);
  * (never freed: malloc would hand out its old pages again). */
 int pfs_buf_renew(struct pfs_buf *b, size_t n);
 
+/* pfs_buf_renew_span - how many bytes of storage, from its start,
+ * pfs_buf_renew(b, n) maps anew: whole 2 MiB pages (the last may be the
+ * 4 KiB tail); 0 when b is not renewable. */
+size_t pfs_buf_renew_span(const struct pfs_buf *b, size_t n);
+
 /* Number of buffer (re)allocations made by this process so far; reported
  * by --stats to show that steady state allocates nothing per chunk. */
 extern unsigned long pfs_buf_allocs;

@@ -404,6 +404,27 @@ while True:
 	fi
 }
 
+@test "a payload that fills less than 7/8 of its 2 MiB pages is copied, not given: its fresh page would cost more than the copy" {
+	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
+	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \
+		2>/dev/null || skip "no transparent huge pages: nothing is given"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	gen random 12M > big
+	# LZ4 payloads of about 1.2 MB (a compressed chunk of a header tar
+	# is that size), each in a 2 MiB page: copied
+	pchunk -s 1200000 big | strace -f -qq -e trace=vmsplice -o small.log \
+	    pcompress --lz4 -T 2 | pcompress -d | pjoin > out
+	cmp out big
+	run grep -c vmsplice small.log
+	assert_output 0
+	# about 2 MiB, nearly the whole page: given
+	pchunk -s 2M big | strace -f -qq -e trace=vmsplice -o whole.log \
+	    pcompress --lz4 -T 2 | pcompress -d | pjoin > out
+	cmp out big
+	run grep -c 'vmsplice(1, ' whole.log
+	[ "$output" -ge 6 ] || fail "only $output vmsplice calls"
+}
+
 @test "a given buffer whose new pages cannot be mapped (out of memory) is given up: the stage goes on in another, the bytes are the same" {
 	command -v cc >/dev/null || skip "no C compiler for the fault shim"
 	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \

@@ -3,7 +3,8 @@
  * aligned and skewed per buffer modulo the page, a buffer at its working
  * size never reallocates, pfs_buf_allocs counts every (re)allocation, and
  * pfs_buf_renew gives new pages to the whole 2 MiB pages that held the bytes
- * given to a pipe, and only to them.
+ * given to a pipe, and only to them, and pfs_buf_renew_span says how many
+ * bytes those pages are.
  */
 #define _GNU_SOURCE            /* vmsplice(2), F_SETPIPE_SZ */
 #include <errno.h>
@@ -278,6 +279,38 @@ test_renew_part(void **state)
 	pfs_buf_free(&b);
 }
 
+/* The span pfs_buf_renew maps anew: whole 2 MiB pages from the storage's
+ * start up to the n-th byte, the 4 KiB tail with them once n reaches it;
+ * nothing for a small buffer (not renewable). */
+static void
+test_renew_span(void **state)
+{
+	const size_t huge = (size_t)2 << 20;
+	struct pfs_buf b = PFS_BUF_INIT, small = PFS_BUF_INIT;
+	size_t h, all;
+
+	(void)state;
+	fill(&b, 3000000, 9);
+	h = pfs_buf_huge_len(&b, b.p);
+	assert_int_equal(pfs_buf_renew_span(&b, 1), huge);
+	assert_int_equal(pfs_buf_renew_span(&b, h), huge);
+	/* past the whole pages: the tail too, and no more than the storage */
+	all = pfs_buf_renew_span(&b, h + 1);
+	assert_true(all > huge);
+	assert_true(all < 2 * huge);
+	assert_int_equal(all % 4096, 0);
+	assert_int_equal(pfs_buf_renew_span(&b, b.cap), all);
+	assert_int_equal(pfs_buf_renew_span(&b, (size_t)-1), all);
+	/* a 1.2 MB payload in it would leave 7/16 of its 2 MiB page unused:
+	 * the writer copies such a payload (common/frame.c, gift_len) */
+	assert_true(1200000 / 7 < pfs_buf_renew_span(&b, 1200000) / 8);
+	fill(&small, 4096, 1);
+	assert_false(pfs_buf_renewable(&small));
+	assert_int_equal(pfs_buf_renew_span(&small, 4096), 0);
+	pfs_buf_free(&small);
+	pfs_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -291,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_free_leaves_empty),
 		cmocka_unit_test(test_impossible_size),
 		cmocka_unit_test(test_renew_part),
+		cmocka_unit_test(test_renew_span),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
