@@ -369,6 +369,16 @@ while True:
     time.sleep(0.005)'
 }
 
+# gifts_traced - what a test of payloads given to a pipe (vmsplice) needs:
+# strace, and transparent huge pages (without them nothing is given);
+# LeakSanitizer cannot run under ptrace, so it is off in a sanitizer build
+gifts_traced() {
+	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
+	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \
+		2>/dev/null || skip "no transparent huge pages: nothing is given"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+}
+
 @test "payloads given to a pipe (vmsplice) arrive intact through slow readers, and are given only where that pays" {
 	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
 	gen random 24M > big
@@ -405,10 +415,7 @@ while True:
 }
 
 @test "a payload that fills less than 7/8 of its 2 MiB pages is copied, not given: its fresh page would cost more than the copy" {
-	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
-	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \
-		2>/dev/null || skip "no transparent huge pages: nothing is given"
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	gifts_traced
 	gen random 12M > big
 	# LZ4 payloads of about 1.2 MB (a compressed chunk of a header tar
 	# is that size), each in a 2 MiB page: copied
@@ -475,12 +482,8 @@ while True:
 }
 
 @test "a vmsplice refused before a byte went makes the writer copy from then on; one that fails part way is a write error" {
-	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
-	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \
-		2>/dev/null || skip "no transparent huge pages: nothing is given"
+	gifts_traced
 	gen random 24M > big
-	# LeakSanitizer cannot run under ptrace: off in a sanitizer build
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 	# a sandbox that forbids it (strace injects the error): each stage
 	# tries once, then writes, and the bytes are the same
 	strace -f -qq -e trace=vmsplice -e inject=vmsplice:error=EPERM -o inj.log \
@@ -503,10 +506,7 @@ while True:
 }
 
 @test "a payload given in part (its whole 2 MiB pages) whose copied tail fails to write is a write error" {
-	command -v strace >/dev/null || skip "strace is missing: apt-get install strace"
-	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \
-		2>/dev/null || skip "no transparent huge pages: nothing is given"
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	gifts_traced
 	gen random 12M > big
 	# 3,000,000-byte chunks of random data: LZ4 payloads of about 3 MB,
 	# 2 MiB given and the rest copied; the first chunk's copy fails
