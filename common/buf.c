@@ -149,8 +149,6 @@ pfs_buf_renew(struct pfs_buf *b, size_t n)
 
 	if (!b->msize)
 		return -1;
-	if (n > b->cap)
-		n = b->cap;
 	m = pfs_buf_renew_span(b, n);
 	/* new pages at the same addresses; the old ones are no longer
 	 * mapped here, whoever else holds them */

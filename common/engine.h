@@ -15,9 +15,9 @@
  *    for large chunks: as many as PFS_INFLIGHT_BYTES of payloads allow,
  *    but at least nthreads+2), each slot's buffers are reused for the next
  *    frame, so memory is O(threads x chunk size) and steady state
- *    allocates nothing (a payload of 1 MiB or more written to a pipe is
- *    given to it with its pages, vmsplice, and its buffer gets new pages
- *    in place: frame.h pfs_writer_frame_buf).
+ *    allocates nothing (a payload that fills its buffer's 2 MiB pages,
+ *    written to a pipe, is given to it with its pages, vmsplice, and its
+ *    buffer gets new pages in place: frame.h pfs_writer_frame_buf).
  *
  * With ops->hold, a DATA frame is written only once the checks that follow
  * it in the stream (its DIGEST frames) have passed, so whatever reaches the
