@@ -933,15 +933,17 @@ pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
 }
 
 /* gift_len - how many of the len bytes at p (in b) to give to the pipe:
- * those in b's whole 2 MiB pages, if they fill at least 7/8 of the 2 MiB
- * pages that pfs_buf_renew then replaces (so never less than 1.75 MiB);
+ * those in b's whole 2 MiB pages, if they fill at least 5/8 of the 2 MiB
+ * pages that pfs_buf_renew then replaces (so never less than 1.25 MiB);
  * else 0, and all are copied.  A fresh page costs about what copying its
  * bytes does when the kernel has it at hand, and much more when it does
  * not: on the virtual machine here, memory left free for about 2 s is
  * handed back to the host (free page reporting), and the first write to
  * it costs 2-2.5 ms per MiB.  A 1.2 MB payload (a compressed chunk of a
  * header tar) in a 2 MiB page made phash --check and pencrypt -d zero
- * 2 MiB to save copying 1.2 MB (docs/performance.md, "An eleventh run").
+ * 2 MiB to save copying 1.2 MB (57 %); 4.2 MB chunks of a tar of
+ * /usr/share/doc in 6 MiB (70 %) are still cheaper given (docs/
+ * performance.md, "An eleventh run").
  * The rest, in the storage's 4 KiB tail, is copied: new 4 KiB pages cost
  * a fault each, 15 to 30 us here (a 2.9 MB payload in a 2.9 MB buffer
  * took 200 of them per chunk, and made phash --check 60 % slower than
@@ -962,7 +964,7 @@ gift_len(const struct pfs_writer *w, const struct pfs_buf *b, const void *p,
 	/* the pages pfs_buf_renew(b, n) maps anew: from the storage's
 	 * start to the end of the given bytes, in whole 2 MiB pages */
 	span = pfs_buf_renew_span(b, (size_t)((const uint8_t *)p - b->p) + n);
-	return n / 7 >= span / 8 ? n : 0;
+	return n / 5 >= span / 8 ? n : 0;
 }
 
 /* give - what is buffered, then the first n of the len bytes at p by

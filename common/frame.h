@@ -261,7 +261,7 @@ int pfs_writer_raw(struct pfs_writer *w, const void *p, size_t len,
  * whose contents the caller gives up.  When the descriptor is a pipe, the
  * kernel offers transparent huge pages, PFS_NO_VMSPLICE is not set, b is
  * renewable (pfs_buf_renewable) and the bytes in b's whole 2 MiB pages
- * fill at least 7/8 of the pages b would then get anew
+ * fill at least 5/8 of the pages b would then get anew
  * (pfs_buf_renew_span), those pages are given to the pipe with vmsplice(2)
  * instead of copied (the bytes after them, in b's 4 KiB tail, are copied),
  * and b gets new pages in their place (pfs_buf_renew), faulted in; b's

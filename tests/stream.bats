@@ -414,7 +414,7 @@ gifts_traced() {
 	fi
 }
 
-@test "a payload that fills less than 7/8 of its 2 MiB pages is copied, not given: its fresh page would cost more than the copy" {
+@test "a payload that fills less than 5/8 of its 2 MiB pages is copied, not given: its fresh page would cost more than the copy" {
 	gifts_traced
 	gen random 12M > big
 	# LZ4 payloads of about 1.2 MB (a compressed chunk of a header tar

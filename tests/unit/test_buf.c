@@ -303,7 +303,7 @@ test_renew_span(void **state)
 	assert_int_equal(pfs_buf_renew_span(&b, (size_t)-1), all);
 	/* a 1.2 MB payload in it would leave 43 % of its 2 MiB page unused:
 	 * the writer copies such a payload (common/frame.c, gift_len) */
-	assert_true(1200000 / 7 < pfs_buf_renew_span(&b, 1200000) / 8);
+	assert_true(1200000 / 5 < pfs_buf_renew_span(&b, 1200000) / 8);
 	fill(&small, 4096, 1);
 	assert_false(pfs_buf_renewable(&small));
 	assert_int_equal(pfs_buf_renew_span(&small, 4096), 0);
