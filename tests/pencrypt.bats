@@ -994,3 +994,26 @@ skip_frame() {
 	run -0 --separate-stderr sh -c 'pencrypt -d --key-file key --stats=json < small.enc > /dev/null'
 	[[ $stderr == *'"frames":'* ]] || { echo "$stderr"; false; }
 }
+
+# allocs N: the "allocs" of the --stats=json line in stderr file N
+allocs() { sed -n 's/.*"allocs": *\([0-9]*\).*/\1/p' "$1"; }
+
+@test "-d -T N holds N + 1 chunk buffers however many chunks are in flight, also with DIGEST frames and a slow reader of its output" {
+	cat data.bin data.bin data.bin data.bin data.bin data.bin > d6.bin
+	pchunk -s 32K d6.bin > c.pfs                     # 57 chunks
+	pencrypt --key-file key < c.pfs > e.pfs
+	phash < c.pfs | pencrypt --key-file key > he.pfs # sealed DIGEST frames
+	for t in 1 2 4; do
+		# N + 1 in place, the reader's and writer's own, and as many
+		# more for an input buffer first sized for a DIGEST frame that
+		# grows once for a chunk (before: one per slot, 2N + 2 of them)
+		max=$((2 * (t + 1) + 2))
+		for f in e.pfs he.pfs; do
+			pencrypt -d -T $t --key-file key --stats=json < $f 2> st | pjoin | cmp - d6.bin
+			[ "$(allocs st)" -le $max ] || fail "$f -T $t: $(allocs st) buffers, over $max"
+			pencrypt -d -T $t --key-file key --stats=json < $f 2> st |
+				{ sleep 0.3; cat; } | pjoin | cmp - d6.bin
+			[ "$(allocs st)" -le $max ] || fail "$f -T $t, slow output: $(allocs st) buffers, over $max"
+		done
+	done
+}
