@@ -141,7 +141,7 @@ pfs_buf_renew_span(const struct pfs_buf *b, size_t n)
 }
 
 int
-pfs_buf_renew(struct pfs_buf *b, size_t n)
+pfs_buf_renew(struct pfs_buf *b, size_t n, int fault)
 {
 	const struct pfs_buf none = PFS_BUF_INIT;
 	size_t m;
@@ -163,6 +163,7 @@ pfs_buf_renew(struct pfs_buf *b, size_t n)
 	}
 	huge(b->base, m);
 	b->len = 0;
-	populate(b, n);
+	if (fault)
+		populate(b, n);
 	return 0;
 }

@@ -55,15 +55,16 @@ size_t pfs_buf_huge_len(const struct pfs_buf *b, const void *at);
 /* pfs_buf_renew - new pages for the pages of b's storage that hold its
  * first n bytes, 2 MiB pages whole (mmap(2) MAP_FIXED over them; malloc's
  * block and its bookkeeping stay as they are, so heap profilers see
- * nothing change), faulted in now on the calling thread
+ * nothing change); with fault, faulted in now on the calling thread
  * (MADV_POPULATE_WRITE, Linux 5.14 and later), so that whoever fills it
- * next does not pay the faults; the pages after them are kept.  len
+ * next does not pay the faults (without, a buffer that is not filled
+ * again costs no more than the mapping); the pages after them are kept.  len
  * becomes 0.  The old pages are then mapped nowhere in this process, so
  * they may be left referenced by a pipe (vmsplice(2): frame.c,
  * pfs_writer_frame_buf).  Returns 0; or -1 when b is not renewable, or
  * when mapping failed: then b is left empty and its block abandoned
  * (never freed: malloc would hand out its old pages again). */
-int pfs_buf_renew(struct pfs_buf *b, size_t n);
+int pfs_buf_renew(struct pfs_buf *b, size_t n, int fault);
 
 /* pfs_buf_renew_span - how many bytes of storage, from its start,
  * pfs_buf_renew(b, n) maps anew: whole 2 MiB pages (the last may be the

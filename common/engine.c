@@ -36,6 +36,8 @@ struct engine {
 	pthread_cond_t cv_work;      /* workers wait for a filled slot */
 	pthread_cond_t cv_done;      /* writer waits for the next slot */
 	uint64_t nread, nwork, nwritten;
+	uint64_t ntodo;            /* frames read for transform, not taken */
+	int read_end;              /* END was read: no frame follows */
 	int reader_done;
 	int abort;
 	int wfailed;                 /* writer side error in werr */
@@ -206,6 +208,7 @@ worker_main(void *arg)
 		if (s->state != S_FILLED || s->ticket != idx)
 			continue;    /* a pass-through frame, maybe written already */
 		s->state = S_BUSY;
+		en->ntodo--;
 		if (en->lend) {
 			pool_take(&en->pout, &s->out);
 			s->outtok = 1;
@@ -395,6 +398,7 @@ writer_main(void *arg)
 			pthread_cond_wait(&en->cv_done, &en->mu);
 		}
 		s = &en->slots[en->nwritten % en->ns];
+		en->w.spent = en->read_end && !en->ntodo;
 		pthread_mutex_unlock(&en->mu);
 		if (s->failed) {
 			e = s->err;
@@ -491,10 +495,13 @@ read_loop(struct engine *en, struct pfs_err *e)
 		s->state = wants(en, s->hdr.type) ? S_FILLED : S_DONE;
 		s->ticket = en->nread;
 		en->nread++;
+		if (s->hdr.type == PFS_END)
+			en->read_end = 1;
 		n = en->nread - en->nwritten;
-		if (s->state == S_FILLED)
+		if (s->state == S_FILLED) {
+			en->ntodo++;
 			pthread_cond_signal(&en->cv_work);
-		else
+		} else
 			pthread_cond_signal(&en->cv_done);
 		pthread_mutex_unlock(&en->mu);
 		t_flight(n, 0, en->r.bytes_in);

@@ -226,6 +226,10 @@ struct pfs_writer {
 	uint64_t blocked_ns;      /* time spent in write(2) */
 	int pipe;                 /* fd is a pipe: payloads may be given */
 	int released;             /* a DATA frame (or raw bytes) was queued */
+	int spent;                /* set by the caller: no buffer will be
+	                             filled again (no frame left to read or
+	                             transform), so a buffer given away gets
+	                             new pages that are not faulted in */
 	int end_queued;           /* END was queued, at obuf + end_at */
 	size_t end_at;
 	/* The index of what is written, kept by following the frames in the

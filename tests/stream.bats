@@ -432,6 +432,21 @@ gifts_traced() {
 	[ "$output" -ge 6 ] || fail "only $output vmsplice calls"
 }
 
+@test "a buffer given away once the last frame was read gets new pages that are not faulted in: nothing fills it again" {
+	gifts_traced
+	gen random 24M > big
+	pchunk -s 2M big | pcompress --lz4 -T 2 > c.pfs      # 12 chunks
+	strace -f -qq -e trace=madvise -o adv.log pcompress -d -T 2 c.pfs |
+	    pjoin > out
+	cmp out big
+	# each of the 12 payloads is given and its buffer renewed; the last
+	# ones (read after END: their buffers are never filled again) are
+	# not faulted in (before: 12 of 12, MADV_POPULATE_WRITE)
+	n=$(grep -c MADV_POPULATE_WRITE adv.log || true)
+	[ "$n" -ge 1 ] || fail "no pages faulted in at all: nothing was given?"
+	[ "$n" -le 11 ] || fail "$n of 12 renewed buffers faulted in"
+}
+
 @test "a given buffer whose new pages cannot be mapped (out of memory) is given up: the stage goes on in another, the bytes are the same" {
 	command -v cc >/dev/null || skip "no C compiler for the fault shim"
 	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled \

@@ -253,7 +253,7 @@ test_renew_part(void **state)
 		v.iov_base = (uint8_t *)v.iov_base + k;
 		v.iov_len -= (size_t)k;
 	}
-	assert_int_equal(pfs_buf_renew(&b, n), 0);
+	assert_int_equal(pfs_buf_renew(&b, n, 1), 0);
 	assert_int_equal(b.len, 0);
 	/* the renewed page: new, zeroed; the tail: as it was */
 	for (size_t i = 0; i < h; i += 4096)
