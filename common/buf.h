@@ -58,8 +58,8 @@ size_t pfs_buf_huge_len(const struct pfs_buf *b, const void *at);
  * nothing change); with fault, faulted in now on the calling thread
  * (MADV_POPULATE_WRITE, Linux 5.14 and later), so that whoever fills it
  * next does not pay the faults (without, a buffer that is not filled
- * again costs no more than the mapping); the pages after them are kept.  len
- * becomes 0.  The old pages are then mapped nowhere in this process, so
+ * again costs no more than the mapping); the pages after them are kept.
+ * len becomes 0.  The old pages are then mapped nowhere in this process, so
  * they may be left referenced by a pipe (vmsplice(2): frame.c,
  * pfs_writer_frame_buf).  Returns 0; or -1 when b is not renewable, or
  * when mapping failed: then b is left empty and its block abandoned

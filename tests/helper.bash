@@ -296,3 +296,7 @@ run_examples() {
 		set -e; . ./examples.sh' "$1"
 	[ -z "$stderr" ] || printf 'stderr of the examples:\n%s\n' "$stderr" >&2
 }
+
+# allocs FILE: the "allocs" (buffers allocated) of the --stats=json line in
+# stderr file FILE
+allocs() { sed -n 's/.*"allocs": *\([0-9]*\).*/\1/p' "$1"; }

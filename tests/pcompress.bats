@@ -662,9 +662,6 @@ B64
 	done
 }
 
-# allocs N: the "allocs" of the --stats=json line in stderr file N
-allocs() { sed -n 's/.*"allocs": *\([0-9]*\).*/\1/p' "$1"; }
-
 @test "-T N holds N + 1 chunk buffers in and N + 1 out, however many chunks are in flight, and a slow reader of its output changes nothing" {
 	cat text.bin text.bin text.bin text.bin > t4.bin
 	pchunk -s 64K t4.bin > s.pfs          # 64 chunks: 2N + 2 slots in flight

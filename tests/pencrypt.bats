@@ -995,9 +995,6 @@ skip_frame() {
 	[[ $stderr == *'"frames":'* ]] || { echo "$stderr"; false; }
 }
 
-# allocs N: the "allocs" of the --stats=json line in stderr file N
-allocs() { sed -n 's/.*"allocs": *\([0-9]*\).*/\1/p' "$1"; }
-
 @test "-d -T N holds N + 1 chunk buffers however many chunks are in flight, also with DIGEST frames and a slow reader of its output" {
 	cat data.bin data.bin data.bin data.bin data.bin data.bin > d6.bin
 	pchunk -s 32K d6.bin > c.pfs                     # 57 chunks
